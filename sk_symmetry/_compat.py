@@ -1,0 +1,23 @@
+"""The one place where sk_symmetry imports scikit-learn's private helpers.
+
+When scikit-learn moves one of them, only this file changes.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
+
+__all__ = [
+    "Interval",
+    "StrOptions",
+    "_check_feature_names_in",
+    "_check_sample_weight",
+    "_fit_context",
+    "check_is_fitted",
+    "validate_data",
+]

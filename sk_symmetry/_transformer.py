@@ -1,0 +1,251 @@
+"""`InversionInvariantTransformer`: features that are the same for X and -X."""
+
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import check_random_state
+
+from ._compat import (
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    check_is_fitted,
+    validate_data,
+)
+from ._feature_maps import (
+    draw_derangement,
+    neighbor_partners,
+    neighbor_products,
+    permutation_products,
+    square_products,
+)
+
+__all__ = ["InversionInvariantTransformer"]
+
+
+class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
+    """Quadratic features invariant under the inversion ``x -> -x``.
+
+    Each output feature is a product ``x_i * x_j`` of two input features, so
+    ``transform(X)`` and ``transform(-X)`` are exactly equal (Bergman 2019,
+    Sec. II.C). Feeding these to any model makes its predictions invariant
+    under grayscale inversion of the images.
+
+    Parameters
+    ----------
+    kind : {"neighbor", "permutation", "square"}, default="neighbor"
+        - ``"square"``: ``x_i ** 2``. Loses the sign of every pixel.
+        - ``"neighbor"``: ``x_i * x_j`` with ``j`` the next feature (see
+          ``image_shape`` and ``direction``). Keeps all relative signs.
+        - ``"permutation"``: ``x_i * x_{P(i)}`` for a random permutation ``P``
+          without fixed points, drawn in `fit` from ``random_state``.
+
+    image_shape : tuple of int (height, width), default=None
+        If given, each row is a ``height x width`` image in row-major order and
+        the neighbour of a pixel is the pixel to its right, the last column
+        wrapping to the first column of the same row (the paper's cylinder).
+        If None, a row is a ring of ``n_features`` values and the neighbour of
+        feature ``i`` is ``i + 1`` (the last wraps to the first).
+        ``height * width`` must equal ``n_features``.
+
+    direction : {"horizontal", "vertical", "both"}, default="horizontal"
+        Which neighbour ``kind="neighbor"`` uses on images: the one to the
+        right (the paper's choice), the one below (last row wrapping to the
+        first), or both, which doubles the number of output features.
+        ``"vertical"`` and ``"both"`` need ``image_shape``.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the permutation of ``kind="permutation"``.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during `fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during `fit`, defined only when `X` has feature
+        names that are all strings.
+
+    partners_ : ndarray of int of shape (n_features_out,)
+        Output feature ``k`` is ``x_{k mod n_features_in_} * x_{partners_[k]}``.
+
+    permutation_ : ndarray of int of shape (n_features_in_,)
+        The permutation ``P`` of ``kind="permutation"``; only set for that kind.
+
+    See Also
+    --------
+    sklearn.preprocessing.PolynomialFeatures : All products of degree 2, of
+        which these are a subset of size ``n_features`` rather than
+        ``n_features * (n_features + 1) / 2``.
+
+    Notes
+    -----
+    The paper's code draws ``P`` with ``numpy.random.permutation``, so a few
+    pixels may be paired with themselves and then only keep ``x_i ** 2``. Here
+    ``P`` is a derangement (no fixed points), so every feature keeps relative
+    sign information, as the paper intends.
+
+    The output has the input's dtype (float32 stays float32); integers are
+    converted to float64. Sparse input (CSR or CSC) gives CSR output.
+
+    References
+    ----------
+    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
+    arXiv:1811.07051.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_symmetry import InversionInvariantTransformer
+    >>> X = np.array([[1.0, -2.0, 3.0], [0.5, 0.5, -1.0]])
+    >>> t = InversionInvariantTransformer(kind="neighbor").fit(X)
+    >>> t.transform(X)
+    array([[-2. , -6. ,  3. ],
+           [ 0.25, -0.5 , -0.5 ]])
+    >>> bool(np.array_equal(t.transform(X), t.transform(-X)))
+    True
+    >>> t.get_feature_names_out().tolist()
+    ['x0*x1', 'x1*x2', 'x2*x0']
+    """
+
+    _parameter_constraints: dict = {
+        "kind": [StrOptions({"neighbor", "permutation", "square"})],
+        "image_shape": [None, tuple, list],
+        "direction": [StrOptions({"horizontal", "vertical", "both"})],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self, kind="neighbor", *, image_shape=None, direction="horizontal",
+        random_state=None,
+    ):
+        self.kind = kind
+        self.image_shape = image_shape
+        self.direction = direction
+        self.random_state = random_state
+
+    def _checked_image_shape(self, n_features):
+        if self.image_shape is None:
+            if self.kind == "neighbor" and self.direction != "horizontal":
+                raise ValueError(
+                    f"direction={self.direction!r} needs image_shape=(height, "
+                    "width); without it a row is a ring and only "
+                    "direction='horizontal' is defined."
+                )
+            return None
+        shape = tuple(self.image_shape)
+        if len(shape) != 2 or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0
+            for s in shape
+        ):
+            raise ValueError(
+                "image_shape must be a pair of positive integers (height, width), "
+                f"got {self.image_shape!r}."
+            )
+        if shape[0] * shape[1] != n_features:
+            raise ValueError(
+                f"image_shape={shape} holds {shape[0] * shape[1]} pixels but X "
+                f"has n_features = {n_features}."
+            )
+        return (int(shape[0]), int(shape[1]))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check the input and, for ``kind="permutation"``, draw ``P``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted transformer.
+        """
+        X = validate_data(
+            self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)
+        )
+        n_features = X.shape[1]
+        image_shape = self._checked_image_shape(n_features)
+        if self.kind == "square":
+            self.partners_ = np.arange(n_features)
+        elif self.kind == "neighbor":
+            self.partners_ = neighbor_partners(n_features, image_shape, self.direction)
+        else:
+            rng = check_random_state(self.random_state)
+            self.permutation_ = draw_derangement(n_features, rng)
+            self.partners_ = self.permutation_.copy()
+        self._image_shape = image_shape
+        return self
+
+    def transform(self, X):
+        """Map ``X`` to inversion-invariant products.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to transform.
+
+        Returns
+        -------
+        X_out : {ndarray, sparse matrix} of shape (n_samples, n_features_out)
+            Same dtype as ``X`` (float32 or float64); CSR for sparse input.
+            ``n_features_out`` is ``n_features`` except for
+            ``kind="neighbor", direction="both"``, where it is ``2 * n_features``.
+        """
+        check_is_fitted(self)
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32),
+        )
+        if sp.issparse(X):
+            return self._transform_sparse(X)
+        X = np.ascontiguousarray(X)
+        out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
+        if self.kind == "square":
+            return square_products(X, out)
+        if self.kind == "neighbor":
+            return neighbor_products(X, out, self._image_shape, self.direction)
+        return permutation_products(X, self.permutation_, out)
+
+    def _transform_sparse(self, X):
+        X = X.tocsc()
+        n_features = X.shape[1]
+        repeats = self.partners_.size // n_features
+        left = sp.hstack([X] * repeats, format="csc") if repeats > 1 else X
+        return left.multiply(X[:, self.partners_]).tocsr()
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the products, such as ``"x3*x4"`` or ``"x5^2"``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; defaults to ``feature_names_in_`` if defined,
+            else ``["x0", "x1", ...]``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per output column.
+        """
+        check_is_fitted(self, "partners_")
+        names = _check_feature_names_in(self, input_features)
+        n_features = len(names)
+        out = [
+            f"{names[k % n_features]}^2"
+            if k % n_features == j
+            else f"{names[k % n_features]}*{names[j]}"
+            for k, j in enumerate(self.partners_)
+        ]
+        return np.asarray(out, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
