@@ -52,8 +52,10 @@ def shift_images(images):
     """
     images = np.asarray(images, dtype=np.float64)
     return np.stack(
-        [convolve(images, kernel[np.newaxis], mode="constant") for kernel in
-         _SHIFT_KERNELS]
+        [
+            convolve(images, kernel[np.newaxis], mode="constant")
+            for kernel in _SHIFT_KERNELS
+        ]
     )
 
 
@@ -97,9 +99,7 @@ def load_shifted_digits(*, scaling="fixed", return_X_y=False):
     (-1.0, 1.0)
     """
     if scaling not in ("fixed", "per_column"):
-        raise ValueError(
-            f"scaling must be 'fixed' or 'per_column', got {scaling!r}."
-        )
+        raise ValueError(f"scaling must be 'fixed' or 'per_column', got {scaling!r}.")
     digits = load_digits()
     images = digits.images
     stacked = np.concatenate([images[np.newaxis], shift_images(images)])

@@ -13,12 +13,14 @@ __all__ = [
     "neighbor_partners",
     "neighbor_products",
     "permutation_products",
+    "products_blockwise",
     "square_products",
 ]
 
-# Rows per block in the permutation gather: a block of a 784-wide float64 input
-# is ~0.8 MB, so the gathered copy is still in cache when it is multiplied.
-_PERMUTATION_BLOCK_ROWS = 128
+# Rows are processed in blocks of about this many bytes, so that a block is
+# still in cache when it is checked for overflow (and, for the permutation,
+# when the gathered copy is multiplied).
+_BLOCK_BYTES = 1 << 20
 
 
 def square_products(X, out):
@@ -26,65 +28,71 @@ def square_products(X, out):
     return np.multiply(X, X, out=out)
 
 
-def _cyclic_products(X, out, axis):
-    """``out = X * roll(X, -1, axis)`` without building the rolled copy."""
-    n = X.shape[axis]
-    head = [slice(None)] * X.ndim
-    tail = [slice(None)] * X.ndim
-    last = [slice(None)] * X.ndim
-    first = [slice(None)] * X.ndim
-    head[axis], tail[axis] = slice(0, n - 1), slice(1, n)
-    last[axis], first[axis] = slice(n - 1, n), slice(0, 1)
-    np.multiply(X[tuple(head)], X[tuple(tail)], out=out[tuple(head)])
-    np.multiply(X[tuple(last)], X[tuple(first)], out=out[tuple(last)])
-    return out
-
-
-def neighbor_products(X, out, image_shape=None, direction="horizontal"):
+def neighbor_products(X, out, image_shape, direction="horizontal"):
     """Products of each value with its next neighbour, with wraparound.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        C-contiguous input.
+        Rows are ``h x w`` images in row-major order.
     out : ndarray of shape (n_samples, n_features) or (n_samples, 2 * n_features)
         Output; twice as wide when ``direction="both"``.
-    image_shape : tuple of int (h, w) or None
-        Rows are ``h x w`` images when given, otherwise a ring of values.
+    image_shape : tuple of int (h, w)
+        A ring of ``n`` values is the image ``(1, n)``.
     direction : {"horizontal", "vertical", "both"}
         Horizontal pairs a pixel with the one to its right (last column wraps to
         the first of the same row); vertical with the one below (last row wraps
         to the first). "both" writes horizontal then vertical products.
     """
-    n_samples, n_features = X.shape
-    if image_shape is None:
-        return _cyclic_products(X, out, axis=1)
+    n = X.shape[1]
     h, w = image_shape
-    images = X.reshape(n_samples, h, w)
     if direction == "both":
-        neighbor_products(X, out[:, :n_features], image_shape, "horizontal")
-        neighbor_products(X, out[:, n_features:], image_shape, "vertical")
+        neighbor_products(X, out[:, :n], image_shape, "horizontal")
+        neighbor_products(X, out[:, n:], image_shape, "vertical")
         return out
-    axis = 2 if direction == "horizontal" else 1
-    _cyclic_products(images, out.reshape(n_samples, h, w), axis=axis)
+    # A neighbour is a fixed step ahead in the flattened row: one pixel to the
+    # right, or one image row down. Multiply by the shifted row in one pass,
+    # then redo the products that must wrap around instead.
+    step = 1 if direction == "horizontal" else w
+    if X.flags.c_contiguous and out.flags.c_contiguous:
+        # One flat pass over the whole block is much faster than a 2-D strided
+        # one; the products it forms across row ends are overwritten below.
+        x, o = X.ravel(), out.ravel()
+        np.multiply(x[: x.size - step], x[step:], out=o[: o.size - step])
+    else:
+        np.multiply(X[:, : n - step], X[:, step:], out=out[:, : n - step])
+    if direction == "horizontal":
+        np.multiply(X[:, w - 1 :: w], X[:, ::w], out=out[:, w - 1 :: w])
+    else:
+        np.multiply(X[:, n - w :], X[:, :w], out=out[:, n - w :])
     return out
 
 
 def permutation_products(X, permutation, out):
-    """Write ``x_i * x_{P(i)}`` into ``out``.
+    """Write ``x_i * x_{P(i)}`` into ``out``: gather ``X[:, P]``, then multiply."""
+    np.take(X, permutation, axis=1, out=out)
+    return np.multiply(out, X, out=out)
 
-    The gather ``X[:, P]`` runs block by block into ``out`` and is multiplied
-    while it is still in cache, so memory traffic stays that of one pass.
+
+def products_blockwise(kernel, X, out):
+    """Run ``kernel(X_block, out_block)`` over blocks of rows.
+
+    Returns whether every output value is finite. The check is a dot product
+    of each output block with itself while the block is still in cache, which
+    costs far less than a separate pass over the input; it can only err on the
+    side of "not finite" (a huge but finite value whose square overflows), so a
+    caller re-checks exactly when it returns False.
     """
-    for start in range(0, X.shape[0], _PERMUTATION_BLOCK_ROWS):
-        rows = slice(start, start + _PERMUTATION_BLOCK_ROWS)
-        block = out[rows]
-        np.take(X[rows], permutation, axis=1, out=block)
-        np.multiply(block, X[rows], out=block)
-    return out
+    block_rows = max(1, _BLOCK_BYTES // max(1, out.shape[1] * out.itemsize))
+    finite = True
+    for start in range(0, X.shape[0], block_rows):
+        rows = slice(start, start + block_rows)
+        block = kernel(X[rows], out[rows]).ravel()
+        finite &= bool(np.isfinite(np.dot(block, block)))
+    return finite
 
 
-def neighbor_partners(n_features, image_shape=None, direction="horizontal"):
+def neighbor_partners(n_features, image_shape, direction="horizontal"):
     """Index of the neighbour of every feature, as used by `neighbor_products`.
 
     Returns an int array of length ``n_features`` (``2 * n_features`` for
@@ -92,8 +100,6 @@ def neighbor_partners(n_features, image_shape=None, direction="horizontal"):
     repeated over ``X`` as needed.
     """
     index = np.arange(n_features)
-    if image_shape is None:
-        return np.roll(index, -1)
     h, w = image_shape
     grid = index.reshape(h, w)
     horizontal = np.roll(grid, -1, axis=1).ravel()

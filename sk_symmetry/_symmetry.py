@@ -41,8 +41,11 @@ def invert(X):
         return -X
     if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a pandas DataFrame
         for dtype in np.atleast_1d(X.dtypes):
-            _check_signed(np.dtype(dtype) if not hasattr(dtype, "numpy_dtype")
-                          else dtype.numpy_dtype)
+            _check_signed(
+                np.dtype(dtype)
+                if not hasattr(dtype, "numpy_dtype")
+                else dtype.numpy_dtype
+            )
         return -X
     X = np.asarray(X)
     _check_signed(X.dtype)

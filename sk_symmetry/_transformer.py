@@ -5,7 +5,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 
 from ._compat import (
     StrOptions,
@@ -19,6 +19,7 @@ from ._feature_maps import (
     neighbor_partners,
     neighbor_products,
     permutation_products,
+    products_blockwise,
     square_products,
 )
 
@@ -118,7 +119,11 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
     }
 
     def __init__(
-        self, kind="neighbor", *, image_shape=None, direction="horizontal",
+        self,
+        kind="neighbor",
+        *,
+        image_shape=None,
+        direction="horizontal",
         random_state=None,
     ):
         self.kind = kind
@@ -137,8 +142,7 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
             return None
         shape = tuple(self.image_shape)
         if len(shape) != 2 or not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s > 0
-            for s in shape
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in shape
         ):
             raise ValueError(
                 "image_shape must be a pair of positive integers (height, width), "
@@ -172,6 +176,8 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         )
         n_features = X.shape[1]
         image_shape = self._checked_image_shape(n_features)
+        if image_shape is None:
+            image_shape = (1, n_features)  # a ring is a one-row image
         if self.kind == "square":
             self.partners_ = np.arange(n_features)
         elif self.kind == "neighbor":
@@ -199,14 +205,31 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
             ``kind="neighbor", direction="both"``, where it is ``2 * n_features``.
         """
         check_is_fitted(self)
+        # The finite check runs on the output, block by block while it is in
+        # cache (see `products_blockwise`), instead of as an extra pass over X.
         X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"),
+            self,
+            X,
+            reset=False,
+            accept_sparse=("csr", "csc"),
             dtype=(np.float64, np.float32),
+            ensure_all_finite=False,
         )
         if sp.issparse(X):
+            assert_all_finite(X, input_name="X")
             return self._transform_sparse(X)
         X = np.ascontiguousarray(X)
         out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
+        if products_blockwise(self._kernel, X, out) or np.isfinite(out).all():
+            return out
+        assert_all_finite(X, input_name="X")
+        raise ValueError(
+            "The products of the features of X overflow "
+            f"{X.dtype.name}: scale X down (e.g. into [-1, 1]) before this "
+            "transformer."
+        )
+
+    def _kernel(self, X, out):
         if self.kind == "square":
             return square_products(X, out)
         if self.kind == "neighbor":

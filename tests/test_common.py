@@ -32,7 +32,8 @@ def _public_estimators():
 def test_every_public_estimator_is_checked():
     checked = {type(est).__name__ for est in _public_estimators()}
     public = {
-        name for name in sk_symmetry.__all__
+        name
+        for name in sk_symmetry.__all__
         if inspect.isclass(getattr(sk_symmetry, name))
         and issubclass(getattr(sk_symmetry, name), BaseEstimator)
     }

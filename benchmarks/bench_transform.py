@@ -1,0 +1,85 @@
+"""Throughput of InversionInvariantTransformer.transform against the memory floor.
+
+The floor is one ``np.multiply(a, b, out=c)`` of two arrays of the input's size
+into a preallocated output, timed in the same run: the least any map of the
+form ``x_i * x_j`` can cost. ``transform`` also validates its input (a finite
+check) and allocates its output, and it is timed with all of that included.
+Target: ``transform`` within 1.5x of the floor for every kind.
+
+Run: ``python benchmarks/bench_transform.py [--n-samples 100000] [--n-features 784]``
+"""
+
+import argparse
+import time
+
+import numpy as np
+
+from sk_symmetry import InversionInvariantTransformer
+
+
+def best_time(func, repeat):
+    """Best wall time of ``repeat`` calls: the least disturbed by other work."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def verify(transformer, X):
+    """Check the result against the naive definition before timing anything."""
+    rows = X[:500]
+    expected = rows * rows[:, transformer.partners_]
+    np.testing.assert_array_equal(transformer.transform(rows), expected)
+    np.testing.assert_array_equal(transformer.transform(-rows), expected)
+
+
+def bench_dtype(X, image_shape, repeat):
+    """Print one line per kind for this input; return the worst ratio."""
+    a, b, c = X, X[::-1].copy(), np.empty_like(X)
+    worst = 0.0
+    for kind in ("neighbor", "permutation", "square"):
+        transformer = InversionInvariantTransformer(
+            kind, image_shape=image_shape, random_state=0
+        ).fit(X[:10])
+        verify(transformer, X)
+        floor = best_time(lambda: np.multiply(a, b, out=c), repeat)
+        ours = best_time(lambda t=transformer: t.transform(X), repeat)
+        ratio = ours / floor
+        worst = max(worst, ratio)
+        gbps = 2 * X.nbytes / ours / 1e9  # bytes read from X and written out
+        print(
+            f"{X.dtype.name:8} {kind:12} {ours:12.4f} {floor:9.4f} "
+            f"{ratio:6.2f} {gbps:6.1f}"
+        )
+    return worst
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=100_000)
+    parser.add_argument("--n-features", type=int, default=784)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    side = int(round(np.sqrt(args.n_features)))
+    image_shape = (side, side) if side * side == args.n_features else None
+
+    rng = np.random.default_rng(0)
+    print(
+        f"{args.n_samples} x {args.n_features}, image_shape={image_shape}, "
+        f"best of {args.repeat}"
+    )
+    print(
+        f"{'dtype':8} {'kind':12} {'transform s':>12} {'floor s':>9} "
+        f"{'ratio':>6} {'GB/s':>6}"
+    )
+    worst = 0.0
+    for dtype in (np.float32, np.float64):
+        X = rng.uniform(-1, 1, size=(args.n_samples, args.n_features)).astype(dtype)
+        worst = max(worst, bench_dtype(X, image_shape, args.repeat))
+    print(f"worst ratio to the floor: {worst:.2f} (target <= 1.5)")
+
+
+if __name__ == "__main__":
+    main()
