@@ -1,6 +1,7 @@
 """sk_symmetry: symmetry-constrained machine learning for scikit-learn."""
 
 from ._augment import OrbitAugmentedClassifier
+from ._bound import inversion_accuracy_bound
 from ._datasets import load_shifted_digits
 from ._scoring import make_symmetric_scorer, symmetric_scoring
 from ._symmetry import invert
@@ -13,6 +14,7 @@ __all__ = [
     "OrbitAugmentedClassifier",
     "__version__",
     "invert",
+    "inversion_accuracy_bound",
     "load_shifted_digits",
     "make_symmetric_scorer",
     "symmetric_scoring",
