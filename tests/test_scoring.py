@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
@@ -198,3 +199,20 @@ def test_default_symmetry_is_invert():
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_symmetric_scorer(**kwargs)
+
+
+def test_metadata_routing_of_sample_weight(digits):
+    X, y = digits
+    w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = make_symmetric_scorer().set_score_request(sample_weight=True)
+        est = DecisionTreeClassifier(random_state=0).set_fit_request(
+            sample_weight=False
+        )
+        out = cross_validate(est, X, y, cv=2, scoring={"inv": scorer},
+                             params={"sample_weight": w})
+    for k, (train, test) in enumerate(StratifiedKFold(2).split(X, y)):
+        model = DecisionTreeClassifier(random_state=0).fit(X[train], y[train])
+        expected = accuracy_score(y[test], model.predict(-X[test]),
+                                  sample_weight=w[test])
+        assert out["test_inv"][k] == pytest.approx(expected, rel=1e-12)
