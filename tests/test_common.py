@@ -3,9 +3,17 @@
 import inspect
 
 from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sk_symmetry
+
+# Constructor arguments for estimators that cannot be built without them
+# (meta-estimators); a factory, so each instance gets a fresh inner estimator.
+REQUIRED_ARGS = {
+    "OrbitAugmentedClassifier": lambda: {"estimator": LogisticRegression()},
+}
 
 # Parameter sets checked besides the defaults, so that every code path (each
 # feature kind, biases on and off, each solver) meets scikit-learn's checks.
@@ -13,6 +21,10 @@ EXTRA_PARAMS = {
     "InversionInvariantTransformer": [
         {"kind": "square"},
         {"kind": "permutation", "random_state": 0},
+    ],
+    # A non-linear inner model (sparse input, no decision_function).
+    "OrbitAugmentedClassifier": [
+        {"estimator": DecisionTreeClassifier(random_state=0)},
     ],
 }
 
@@ -24,8 +36,11 @@ def _public_estimators():
         obj = getattr(sk_symmetry, name)
         if not (inspect.isclass(obj) and issubclass(obj, BaseEstimator)):
             continue
-        instances.append(obj())
-        instances.extend(obj(**params) for params in EXTRA_PARAMS.get(name, ()))
+        required = REQUIRED_ARGS.get(name, dict)
+        instances.append(obj(**required()))
+        instances.extend(
+            obj(**{**required(), **params}) for params in EXTRA_PARAMS.get(name, ())
+        )
     return instances
 
 

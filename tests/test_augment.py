@@ -1,0 +1,151 @@
+"""OrbitAugmentedClassifier against fitting the inner model on the orbit by hand."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.tree import DecisionTreeClassifier
+
+from sk_symmetry import OrbitAugmentedClassifier, symmetric_scoring
+
+
+def reverse_columns(X):
+    return np.asarray(X)[:, ::-1].copy()
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4)) + np.array([1.0, 0.0, 0.0, 0.0])
+    y = rng.integers(0, 3, size=60)
+    return X, y
+
+
+def test_fits_inner_estimator_on_the_orbit(data):
+    X, y = data
+    clf = OrbitAugmentedClassifier(LogisticRegression(C=0.5)).fit(X, y)
+    by_hand = LogisticRegression(C=0.5).fit(np.vstack([X, -X]), np.r_[y, y])
+    np.testing.assert_array_equal(clf.estimator_.coef_, by_hand.coef_)
+    np.testing.assert_array_equal(clf.estimator_.intercept_, by_hand.intercept_)
+    assert clf.estimator_ is not clf.estimator
+    assert not hasattr(clf.estimator, "coef_")  # the given estimator is untouched
+    np.testing.assert_array_equal(clf.predict_proba(X), by_hand.predict_proba(X))
+    np.testing.assert_array_equal(clf.decision_function(X),
+                                  by_hand.decision_function(X))
+    np.testing.assert_array_equal(clf.predict_log_proba(X),
+                                  by_hand.predict_log_proba(X))
+    np.testing.assert_array_equal(clf.predict(X), by_hand.predict(X))
+    np.testing.assert_array_equal(clf.classes_, np.unique(y))
+    assert clf.n_features_in_ == 4
+
+
+def test_trains_on_two_n_rows(data):
+    X, y = data
+    clf = OrbitAugmentedClassifier(DecisionTreeClassifier(random_state=0)).fit(X, y)
+    assert clf.estimator_.tree_.n_node_samples[0] == 2 * len(y)
+
+
+def test_sample_weight_repeated(data):
+    X, y = data
+    w = np.random.default_rng(1).uniform(0.1, 3.0, size=len(y))
+    clf = OrbitAugmentedClassifier(LogisticRegression()).fit(X, y, sample_weight=w)
+    by_hand = LogisticRegression().fit(
+        np.vstack([X, -X]), np.r_[y, y], sample_weight=np.r_[w, w]
+    )
+    np.testing.assert_array_equal(clf.estimator_.coef_, by_hand.coef_)
+    unweighted = OrbitAugmentedClassifier(LogisticRegression()).fit(X, y)
+    assert not np.array_equal(unweighted.estimator_.coef_, clf.estimator_.coef_)
+
+
+def test_sample_weight_needs_an_estimator_that_accepts_it(data):
+    X, y = data
+    clf = OrbitAugmentedClassifier(KNeighborsClassifier())
+    with pytest.raises(TypeError, match="does not accept sample_weight"):
+        clf.fit(X, y, sample_weight=np.ones(len(y)))
+    clf.fit(X, y)  # without weights it is fine
+
+
+def test_any_symmetry(data):
+    X, y = data
+    clf = OrbitAugmentedClassifier(LogisticRegression(), symmetry=reverse_columns)
+    clf.fit(X, y)
+    by_hand = LogisticRegression().fit(np.vstack([X, X[:, ::-1]]), np.r_[y, y])
+    np.testing.assert_array_equal(clf.estimator_.coef_, by_hand.coef_)
+
+
+def test_symmetry_of_wrong_shape(data):
+    X, y = data
+    clf = OrbitAugmentedClassifier(LogisticRegression(), symmetry=lambda X: X[:, :2])
+    with pytest.raises(ValueError, match="shape of X"):
+        clf.fit(X, y)
+
+
+def test_bad_parameters(data):
+    X, y = data
+    with pytest.raises(ValueError, match="symmetry"):
+        OrbitAugmentedClassifier(LogisticRegression(), symmetry="invert").fit(X, y)
+    with pytest.raises(ValueError, match="estimator"):
+        OrbitAugmentedClassifier(object()).fit(X, y)
+
+
+def test_inputs_not_modified(data):
+    X, y = data
+    X_before, y_before = X.copy(), y.copy()
+    w = np.ones(len(y))
+    OrbitAugmentedClassifier(LogisticRegression()).fit(X, y, sample_weight=w)
+    np.testing.assert_array_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
+    np.testing.assert_array_equal(w, np.ones(len(y)))
+
+
+def test_methods_follow_the_inner_estimator(data):
+    X, y = data
+    knn = OrbitAugmentedClassifier(KNeighborsClassifier())
+    assert not hasattr(knn, "decision_function")
+    assert hasattr(knn, "predict_proba")
+    assert hasattr(OrbitAugmentedClassifier(LogisticRegression()), "decision_function")
+
+
+def test_params_reach_the_inner_estimator(data):
+    X, y = data
+    clf = OrbitAugmentedClassifier(LogisticRegression(C=2.0))
+    assert clf.get_params(deep=True)["estimator__C"] == 2.0
+    clf.set_params(estimator__C=0.25)
+    assert clone(clf).estimator.C == 0.25
+
+
+def test_feature_names(data):
+    pd = pytest.importorskip("pandas")
+    X, y = data
+    df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = OrbitAugmentedClassifier(LogisticRegression()).fit(df, y)
+    assert clf.feature_names_in_.tolist() == ["a", "b", "c", "d"]
+    by_hand = LogisticRegression().fit(np.vstack([X, -X]), np.r_[y, y])
+    np.testing.assert_array_equal(clf.predict(df), by_hand.predict(X))
+    with pytest.warns(UserWarning, match="feature names"):
+        clf.predict(X)
+
+
+def test_pickle_fitted(data):
+    X, y = data
+    clf = OrbitAugmentedClassifier(LogisticRegression()).fit(X, y)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(X),
+                                  clf.predict(X))
+
+
+def test_training_practice_is_a_grid_option(data):
+    X, y = data
+    pipe = Pipeline([("clf", LogisticRegression())])
+    grid = GridSearchCV(
+        pipe,
+        {"clf": [LogisticRegression(), OrbitAugmentedClassifier(LogisticRegression())]},
+        scoring=symmetric_scoring(),
+        refit="worst_case_accuracy",
+        cv=2,
+    ).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 2

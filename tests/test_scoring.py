@@ -1,0 +1,218 @@
+"""Symmetric scorers against scores computed by hand with scikit-learn metrics."""
+
+import pickle
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, f1_score, log_loss
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
+
+from sk_symmetry import (
+    InversionInvariantTransformer,
+    invert,
+    make_symmetric_scorer,
+    symmetric_scoring,
+)
+
+
+def hflip(X):
+    """Mirror 8x8 images left-right: a symmetry other than inversion."""
+    X = np.asarray(X)
+    return X.reshape(-1, 8, 8)[:, :, ::-1].reshape(X.shape)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X = X[:300] / 8.0 - 1.0  # values in [-1, 1], as in the paper
+    return X, y[:300]
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    X, y = digits
+    # A model with bias on raw pixels: clearly different scores on X and -X.
+    return LogisticRegression(max_iter=300).fit(X[:200], y[:200])
+
+
+def test_scores_match_hand_computation(digits, fitted):
+    X, y = digits[0][200:], digits[1][200:]
+    acc = accuracy_score(y, fitted.predict(X))
+    acc_inv = accuracy_score(y, fitted.predict(-X))
+    assert acc != acc_inv  # otherwise the test below could not tell them apart
+    assert make_symmetric_scorer()(fitted, X, y) == acc_inv
+    assert make_symmetric_scorer(aggregate="min")(fitted, X, y) == min(acc, acc_inv)
+    assert make_symmetric_scorer(aggregate="mean")(fitted, X, y) == pytest.approx(
+        (acc + acc_inv) / 2, abs=1e-15
+    )
+
+
+def test_probability_metric_and_f1(digits, fitted):
+    X, y = digits[0][200:], digits[1][200:]
+    labels = fitted.classes_
+    expected = -log_loss(y, fitted.predict_proba(-X), labels=labels)
+    got = make_symmetric_scorer("neg_log_loss")(fitted, X, y)
+    assert got == pytest.approx(expected, rel=1e-12)
+    expected = f1_score(y, fitted.predict(-X), average="macro")
+    assert make_symmetric_scorer("f1_macro")(fitted, X, y) == pytest.approx(expected)
+
+
+def test_callable_scoring_and_other_symmetry(digits, fitted):
+    X, y = digits[0][200:], digits[1][200:]
+    calls = []
+
+    def first_prediction_is_zero(estimator, X, y):
+        calls.append(X.copy())
+        return float(estimator.predict(X)[0] == 0)
+
+    scorer = make_symmetric_scorer(first_prediction_is_zero, symmetry=hflip)
+    expected = float(fitted.predict(hflip(X))[:1][0] == 0)
+    assert scorer(fitted, X, y) == expected
+    np.testing.assert_array_equal(calls[0], hflip(X))
+
+    expected = accuracy_score(y, fitted.predict(hflip(X)))
+    assert make_symmetric_scorer(symmetry=hflip)(fitted, X, y) == expected
+
+
+def test_input_not_modified(digits, fitted):
+    X, y = digits[0][200:].copy(), digits[1][200:]
+    X_before = X.copy()
+    make_symmetric_scorer(aggregate="min")(fitted, X, y)
+    np.testing.assert_array_equal(X, X_before)
+
+
+def test_sample_weight_is_passed(digits, fitted):
+    X, y = digits[0][200:], digits[1][200:]
+    w = np.random.default_rng(0).uniform(0.1, 2.0, size=len(y))
+    acc = accuracy_score(y, fitted.predict(X), sample_weight=w)
+    acc_inv = accuracy_score(y, fitted.predict(-X), sample_weight=w)
+    scorer = make_symmetric_scorer(aggregate="mean")
+    assert scorer(fitted, X, y, sample_weight=w) == pytest.approx((acc + acc_inv) / 2)
+    assert scorer._accept_sample_weight()
+
+
+def test_symmetric_scoring_keys(digits, fitted):
+    X, y = digits[0][200:], digits[1][200:]
+    scorers = symmetric_scoring("accuracy")
+    assert list(scorers) == ["accuracy", "inverted_accuracy", "worst_case_accuracy"]
+    acc = accuracy_score(y, fitted.predict(X))
+    acc_inv = accuracy_score(y, fitted.predict(-X))
+    assert scorers["accuracy"](fitted, X, y) == acc
+    assert scorers["inverted_accuracy"](fitted, X, y) == acc_inv
+    assert scorers["worst_case_accuracy"](fitted, X, y) == min(acc, acc_inv)
+
+    assert list(symmetric_scoring(lambda est, X, y: 0.0)) == [
+        "score", "inverted_score", "worst_case_score",
+    ]
+    assert list(symmetric_scoring("f1_macro", symmetry=hflip)) == [
+        "f1_macro", "transformed_f1_macro", "worst_case_f1_macro",
+    ]
+
+
+def test_grid_search_refit_on_worst_case(digits):
+    X, y = digits
+    # Raw pixels (fit well on X, badly on -X) against invariant features.
+    pipe = make_pipeline("passthrough", LogisticRegression(max_iter=300))
+    grid = GridSearchCV(
+        pipe,
+        {"passthrough": ["passthrough", InversionInvariantTransformer()]},
+        scoring=symmetric_scoring(),
+        refit="worst_case_accuracy",
+        cv=3,
+        n_jobs=2,
+    ).fit(X, y)
+    res = grid.cv_results_
+    # The per-split worst case is the smaller of the two per-split scores.
+    for k in range(3):
+        np.testing.assert_array_equal(
+            res[f"split{k}_test_worst_case_accuracy"],
+            np.minimum(res[f"split{k}_test_accuracy"],
+                       res[f"split{k}_test_inverted_accuracy"]),
+        )
+    best = int(np.argmax(res["mean_test_worst_case_accuracy"]))
+    assert grid.best_index_ == best
+    assert isinstance(grid.best_params_["passthrough"], InversionInvariantTransformer)
+    # Invariant features: exactly the same predictions on X and -X.
+    np.testing.assert_array_equal(
+        res["split0_test_accuracy"][best], res["split0_test_inverted_accuracy"][best]
+    )
+
+
+def test_cross_validate_matches_manual_folds(digits):
+    X, y = digits
+    est = DecisionTreeClassifier(random_state=0)
+    # A second plain scorer makes scikit-learn cache predictions on X; the
+    # symmetric scorers must not be served from that cache.
+    scoring = {**symmetric_scoring("accuracy"), "balanced": "balanced_accuracy"}
+    out = cross_validate(est, X, y, cv=3, scoring=scoring)
+    for k, (train, test) in enumerate(StratifiedKFold(3).split(X, y)):
+        model = clone(est).fit(X[train], y[train])
+        assert out["test_accuracy"][k] == accuracy_score(y[test],
+                                                         model.predict(X[test]))
+        assert out["test_inverted_accuracy"][k] == accuracy_score(
+            y[test], model.predict(-X[test])
+        )
+
+
+def test_cross_validate_with_sample_weight(digits):
+    X, y = digits
+    out = cross_validate(
+        DecisionTreeClassifier(random_state=0), X, y, cv=2,
+        scoring=symmetric_scoring(), params={"sample_weight": np.ones(len(y))},
+    )
+    assert set(out) >= {"test_accuracy", "test_inverted_accuracy"}
+
+
+def test_pickle_and_repr(digits, fitted):
+    X, y = digits[0][200:], digits[1][200:]
+    scorer = make_symmetric_scorer("f1_macro", aggregate="min")
+    assert repr(scorer) == (
+        "make_symmetric_scorer('f1_macro', symmetry=invert, aggregate='min')"
+    )
+    restored = pickle.loads(pickle.dumps(scorer))
+    assert restored(fitted, X, y) == scorer(fitted, X, y)
+    assert repr(make_symmetric_scorer(symmetry=hflip)) == (
+        "make_symmetric_scorer('accuracy', symmetry=hflip, aggregate=None)"
+    )
+
+
+def test_default_symmetry_is_invert():
+    assert symmetric_scoring()["inverted_accuracy"]._symmetry is invert
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"aggregate": "max"}, ValueError, "aggregate"),
+        ({"symmetry": "invert"}, TypeError, "symmetry must be a callable"),
+        ({"scoring": "no_such_metric"}, ValueError, "no_such_metric"),
+        ({"scoring": 3}, TypeError, "scoring must be"),
+        ({"scoring": accuracy_score}, ValueError, "metric function"),
+    ],
+)
+def test_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_symmetric_scorer(**kwargs)
+
+
+def test_metadata_routing_of_sample_weight(digits):
+    X, y = digits
+    w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = make_symmetric_scorer().set_score_request(sample_weight=True)
+        est = DecisionTreeClassifier(random_state=0).set_fit_request(
+            sample_weight=False
+        )
+        out = cross_validate(est, X, y, cv=2, scoring={"inv": scorer},
+                             params={"sample_weight": w})
+    for k, (train, test) in enumerate(StratifiedKFold(2).split(X, y)):
+        model = DecisionTreeClassifier(random_state=0).fit(X[train], y[train])
+        expected = accuracy_score(y[test], model.predict(-X[test]),
+                                  sample_weight=w[test])
+        assert out["test_inv"][k] == pytest.approx(expected, rel=1e-12)
