@@ -4,7 +4,12 @@ When scikit-learn moves one of them, only this file changes.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_sample_weight,
@@ -15,6 +20,7 @@ from sklearn.utils.validation import (
 __all__ = [
     "HasMethods",
     "Interval",
+    "Options",
     "StrOptions",
     "_check_feature_names_in",
     "_check_sample_weight",

@@ -18,6 +18,11 @@ REQUIRED_ARGS = {
 # Parameter sets checked besides the defaults, so that every code path (each
 # feature kind, biases on and off, each solver) meets scikit-learn's checks.
 EXTRA_PARAMS = {
+    "BiaslessMLPClassifier": [
+        {"fit_bias": True},
+        {"solver": "sgd"},
+        {"solver": "adam", "fit_bias": True},
+    ],
     "InversionInvariantTransformer": [
         {"kind": "square"},
         {"kind": "permutation", "random_state": 0},
@@ -53,6 +58,7 @@ def test_every_public_estimator_is_checked():
         and issubclass(getattr(sk_symmetry, name), BaseEstimator)
     }
     assert "InversionInvariantTransformer" in public
+    assert "BiaslessMLPClassifier" in public
     assert checked == public
 
 

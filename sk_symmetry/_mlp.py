@@ -1,0 +1,751 @@
+"""`BiaslessMLPClassifier`: an MLP classifier whose biases can be switched off."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.optimize
+from scipy.special import expit
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+
+from ._compat import (
+    Interval,
+    Options,
+    StrOptions,
+    _check_sample_weight,
+    _fit_context,
+    check_is_fitted,
+    validate_data,
+)
+from ._mlp_math import (
+    forward,
+    loss_and_gradient,
+    make_layout,
+    make_workspace,
+    pack,
+    predict_proba_from_output,
+    unpack,
+)
+from ._optimizers import AdamOptimizer, SGDOptimizer
+
+__all__ = ["BiaslessMLPClassifier"]
+
+_STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+
+class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-layer perceptron classifier whose biases can be switched off.
+
+    A drop-in for `sklearn.neural_network.MLPClassifier` with one more
+    parameter, ``fit_bias``. With ``fit_bias=False`` (the default) no neuron,
+    hidden or output, has a bias, so with an odd activation (``"tanh"``,
+    ``"identity"``) the network's logits are an odd function of the input:
+    the model of Bergman (2019). With ``fit_bias=True`` it is an ordinary MLP
+    trained on the same objective as `MLPClassifier`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(10, 5)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="tanh"
+        Activation of the hidden layers. Only ``"tanh"`` and ``"identity"``
+        are odd, which the inversion identity below needs.
+
+    fit_bias : bool, default=False
+        Whether every hidden and output neuron has a bias. False gives the
+        paper's biasless network; True an ordinary MLP.
+
+    solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
+        Weight optimiser: L-BFGS-B from `scipy.optimize.minimize`, stochastic
+        gradient descent, or Adam.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (never on the biases),
+        divided by the sum of the sample weights as in `MLPClassifier`.
+
+    batch_size : int or "auto", default="auto"
+        Minibatch size of the stochastic solvers; ``"auto"`` is
+        ``min(200, n_samples)``.
+
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of ``solver="sgd"``, as in `MLPClassifier`.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate of ``"sgd"`` and ``"adam"``.
+
+    power_t : float, default=0.5
+        Exponent of ``learning_rate="invscaling"``.
+
+    max_iter : int, default=200
+        Maximum number of iterations (L-BFGS) or epochs (sgd, adam).
+
+    shuffle : bool, default=True
+        Whether the stochastic solvers shuffle the samples every epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the early-stopping split and the shuffling.
+        Weights are drawn exactly as `MLPClassifier` draws them (biases are
+        drawn and dropped when ``fit_bias=False``), so the same seed gives the
+        same initial weights.
+
+    tol : float, default=1e-4
+        Tolerance of the optimisation (the L-BFGS gradient tolerance, or the
+        loss/score improvement the stochastic solvers wait for).
+
+    verbose : bool, default=False
+        Whether to print the loss after each epoch (stochastic solvers).
+
+    warm_start : bool, default=False
+        Whether `fit` starts from the previous solution.
+
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+
+    nesterovs_momentum : bool, default=True
+        Whether ``solver="sgd"`` uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Whether the stochastic solvers hold out ``validation_fraction`` of the
+        data and stop when its accuracy stops improving.
+
+    validation_fraction : float, default=0.1
+        Held-out fraction for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate.
+
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before the stochastic solvers stop.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``solver="lbfgs"``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    coefs_ : list of ndarray of shape (n_layers - 1,)
+        Weight matrix of each layer.
+
+    intercepts_ : list of ndarray of shape (n_layers - 1,)
+        Bias vector of each layer. All zeros when ``fit_bias=False``, so code
+        written for `MLPClassifier` keeps working; they are not used then.
+
+    loss_ : float
+        Objective at the end of fitting.
+
+    best_loss_ : float or None
+        Lowest training loss seen (stochastic solvers without early stopping;
+        None with early stopping; not set for ``"lbfgs"``, as in
+        `MLPClassifier`).
+
+    loss_curve_ : list of float
+        Loss after each epoch (stochastic solvers only).
+
+    validation_scores_ : list of float or None
+        Held-out accuracy after each epoch with early stopping, else None.
+
+    best_validation_score_ : float or None
+        Best held-out accuracy with early stopping, else None.
+
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+
+    n_iter_ : int
+        Number of iterations (L-BFGS) or epochs run.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of output units (1 for a binary target).
+
+    out_activation_ : str
+        ``"softmax"`` for multiclass targets, else ``"logistic"``.
+
+    n_features_in_ : int
+        Number of features seen during `fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during `fit`, defined only when `X` has feature
+        names that are all strings.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The same model, always with biases.
+    InversionInvariantTransformer : Features that make any model invariant
+        under ``x -> -x``.
+
+    Notes
+    -----
+    With ``fit_bias=False`` and an odd activation the logits satisfy
+    ``f(-x) = -f(x)`` exactly, hence ``predict_proba(-X)`` equals
+    ``1 / predict_proba(X)`` renormalised per row, the most probable class of
+    ``-x`` is the least probable of ``x``, and ``score(X) + score(-X) <= 1``
+    for every data set (Bergman 2019, Sec. II.B). The one exception is a row
+    whose probabilities are all equal (e.g. ``x = 0``), which predicts
+    ``classes_[0]`` for both ``x`` and ``-x``.
+
+    Float32 input is trained in float32 (L-BFGS still keeps its own state in
+    float64). Sparse input is not supported.
+
+    References
+    ----------
+    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
+    arXiv:1811.07051.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_symmetry import BiaslessMLPClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(100, 4))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    >>> clf = BiaslessMLPClassifier(random_state=0).fit(X, y)
+    >>> round(clf.score(X, y), 2)
+    1.0
+    >>> p, p_inv = clf.predict_proba(X[:1]), clf.predict_proba(-X[:1])
+    >>> bool(np.allclose(p_inv, (1 / p) / (1 / p).sum(axis=1, keepdims=True)))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like", Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "fit_bias": ["boolean"],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self, hidden_layer_sizes=(10, 5), activation="tanh", *, fit_bias=False,
+        solver="lbfgs", alpha=1e-4, batch_size="auto", learning_rate="constant",
+        learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+        random_state=None, tol=1e-4, verbose=False, warm_start=False,
+        momentum=0.9, nesterovs_momentum=True, early_stopping=False,
+        validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
+        n_iter_no_change=10, max_fun=15000,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.fit_bias = fit_bias
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    # ------------------------------------------------------------ public API
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the network to ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (float32 stays float32).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a binary indicator matrix for multilabel targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            Fitted classifier.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in _STOCHASTIC_SOLVERS:
+            raise AttributeError(
+                "partial_fit is only available for the stochastic solvers "
+                f"'sgd' and 'adam'; solver={self.solver!r} is not one."
+            )
+        return True
+
+    @available_if(_check_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch of the stochastic solver over ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        classes : array-like of shape (n_classes,), default=None
+            All classes over all calls; required on the first call.
+
+        Returns
+        -------
+        self : object
+            Updated classifier.
+        """
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            self._label_binarizer = LabelBinarizer()
+            y_arr = np.asarray(y) if not hasattr(y, "iloc") else y
+            if getattr(y_arr, "ndim", 1) == 2 and y_arr.shape[1] > 1:
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(np.asarray(classes))
+            self._check_two_classes()
+            self.classes_ = self._label_binarizer.classes_
+        elif classes is not None and not np.array_equal(
+            np.unique(classes), self.classes_
+        ):
+            raise ValueError(
+                f"classes={classes!r} is not the same as classes_={self.classes_} "
+                "of the previous call to partial_fit."
+            )
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of `classes_`. For a binary target the
+            two columns are ``expit(-f(x))`` and ``expit(f(x))``, each computed
+            directly so that ``predict_proba(-X)`` mirrors it exactly.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        return self._proba_unchecked(X)
+
+    def predict_log_proba(self, X):
+        """Logarithm of `predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba, out=proba)
+
+    def predict(self, X):
+        """Predicted classes, the most probable ones of `predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        return self._predict_from_proba(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # -------------------------------------------------------------- helpers
+    def _proba_unchecked(self, X):
+        logits = self._logits(X)
+        if self.n_outputs_ == 1:
+            z = logits[:, 0]
+            return np.column_stack([expit(-z), expit(z)])
+        return predict_proba_from_output(logits, self.out_activation_)
+
+    def _predict_from_proba(self, proba):
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return self._label_binarizer.inverse_transform(proba)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _logits(self, X):
+        intercepts = self.intercepts_ if self._layout.fit_bias else None
+        return forward(X, self.coefs_, intercepts, self.activation)
+
+    def _check_two_classes(self):
+        lb = self._label_binarizer
+        if not lb.y_type_.startswith("multilabel") and len(lb.classes_) < 2:
+            raise ValueError(
+                "BiaslessMLPClassifier needs samples of at least 2 classes; "
+                f"got only one class: {lb.classes_[0]!r}."
+            )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self, X, y, multi_output=True, dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self._check_two_classes()
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start needs y with the same classes as the previous "
+                        f"fit: got {classes}, previously {self.classes_}."
+                    )
+            elif len(np.setdiff1d(classes, self.classes_)):
+                raise ValueError(
+                    f"y has classes {np.setdiff1d(classes, self.classes_)} that "
+                    f"are not in classes_={self.classes_}."
+                )
+        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        return X, Y
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s > 0
+            for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {sizes}."
+            )
+        return [int(s) for s in sizes]
+
+    def _initialize(self, layout, dtype, rng):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_layers_ = len(layout.layer_units)
+        self.n_outputs_ = layout.layer_units[-1]
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        self.out_activation_ = "softmax" if multiclass else "logistic"
+        params = np.empty(layout.n_params, dtype=dtype)
+        coefs, intercepts = unpack(params, layout)
+        # Glorot initialisation, drawn in MLPClassifier's order (weights, then
+        # biases, layer by layer): the same seed gives the same weights.
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        units = layout.layer_units
+        for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:], strict=True)):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coefs[i][...] = rng.uniform(-bound, bound, (fan_in, fan_out))
+            bias = rng.uniform(-bound, bound, fan_out)
+            if intercepts is not None:
+                intercepts[i][...] = bias
+        if self.solver in _STOCHASTIC_SOLVERS:
+            self._reset_stochastic_state()
+        self._layout = layout
+        return params
+
+    def _reset_stochastic_state(self):
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+
+    def _set_weights(self, params, layout):
+        """Point `coefs_` and `intercepts_` at ``params``."""
+        coefs, intercepts = unpack(params, layout)
+        self.coefs_ = coefs
+        self.intercepts_ = intercepts if intercepts is not None else [
+            np.zeros(u, dtype=params.dtype) for u in layout.layer_units[1:]
+        ]
+
+    def _fit(self, X, y, sample_weight, incremental):
+        hidden = self._hidden_layer_sizes()
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            )
+            if not sample_weight.sum() > 0:
+                raise ValueError("sample_weight must not be all zero.")
+        layout = make_layout([X.shape[1], *hidden, Y.shape[1]], self.fit_bias)
+        rng = check_random_state(self.random_state)
+        self._random_state = rng
+        if first_pass:
+            params = self._initialize(layout, X.dtype, rng)
+        else:
+            if layout[:2] != self._layout[:2]:
+                raise ValueError(
+                    "warm_start and partial_fit need the architecture of the "
+                    f"previous fit (layers {self._layout.layer_units}, fit_bias="
+                    f"{self._layout.fit_bias}); got layers {layout.layer_units}, "
+                    f"fit_bias={layout.fit_bias}."
+                )
+            params = pack(self.coefs_, self.intercepts_, layout, X.dtype)
+        self._set_weights(params, layout)
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(params, X, Y, sample_weight, layout)
+            else:
+                self._fit_stochastic(params, X, Y, sample_weight, layout, incremental)
+        if not np.isfinite(params).all():
+            raise ValueError(
+                "The optimisation diverged: the weights are no longer finite. "
+                "Scale the input data or lower learning_rate_init."
+            )
+        return self
+
+    def _loss_args(self, layout):
+        return dict(
+            layout=layout, activation=self.activation,
+            out_activation=self.out_activation_, alpha=self.alpha,
+        )
+
+    def _fit_lbfgs(self, params, X, Y, sample_weight, layout):
+        workspace = make_workspace(layout, X.shape[0], X.dtype)
+        grad = np.empty_like(params)
+        args = self._loss_args(layout)
+
+        def fun(x):
+            params[...] = x  # scipy hands us a float64 copy; keep our dtype
+            loss, g = loss_and_gradient(
+                params, X, Y, sample_weight=sample_weight, workspace=workspace,
+                grad=grad, **args,
+            )
+            return loss, g.astype(np.float64)  # a copy scipy may keep
+
+        result = scipy.optimize.minimize(
+            fun, params.astype(np.float64), method="L-BFGS-B", jac=True,
+            options={"maxfun": self.max_fun, "maxiter": self.max_iter,
+                     "gtol": self.tol},
+        )
+        params[...] = result.x
+        self.n_iter_ = min(result.nit, self.max_iter)
+        self.loss_ = float(result.fun)
+        if not np.isfinite(self.loss_):
+            raise ValueError(
+                "The optimisation diverged: the loss overflowed to "
+                f"{self.loss_}. Scale the input data."
+            )
+        if result.status != 0:
+            warnings.warn(
+                f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}): {result.message}. Increase max_iter "
+                "or scale the data.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+
+    def _fit_stochastic(self, params, X, Y, sample_weight, layout, incremental):
+        if not incremental or not hasattr(self, "_optimizer"):
+            if self.solver == "sgd":
+                self._optimizer = SGDOptimizer(
+                    params, self.learning_rate_init, self.learning_rate,
+                    self.momentum, self.nesterovs_momentum, self.power_t,
+                )
+            else:
+                self._optimizer = AdamOptimizer(
+                    params, self.learning_rate_init, self.beta_1, self.beta_2,
+                    self.epsilon,
+                )
+        if not hasattr(self, "loss_curve_"):  # e.g. warm start after lbfgs
+            self._reset_stochastic_state()
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True.")
+        rng = self._random_state
+        if self.early_stopping:
+            # as MLPClassifier: stratify binary targets only
+            stratify = Y if self.n_outputs_ == 1 else None
+            arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+            split = train_test_split(
+                *arrays, random_state=rng, test_size=self.validation_fraction,
+                stratify=stratify,
+            )
+            X, X_val, Y, Y_val = split[:4]
+            sample_weight, sw_val = split[4:] if sample_weight is not None else (
+                None, None)
+            if X_val.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase validation_fraction "
+                    "or the size of your dataset."
+                )
+            y_val = self._label_binarizer.inverse_transform(Y_val)
+            self._best_params = params.copy()
+        else:
+            X_val = y_val = sw_val = None
+
+        n_samples, n_features = X.shape
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    f"batch_size={self.batch_size} is larger than the "
+                    f"{n_samples} samples; it is clipped.", stacklevel=3,
+                )
+            batch_size = min(self.batch_size, n_samples)
+
+        workspace = make_workspace(layout, batch_size, X.dtype)
+        grad = np.empty_like(params)
+        args = self._loss_args(layout)
+        X_buf = np.empty((batch_size, n_features), dtype=X.dtype)
+        Y_buf = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
+        sw_buf = None if sample_weight is None else np.empty(batch_size, X.dtype)
+        sample_idx = np.arange(n_samples)
+        optimizer = self._optimizer
+
+        for _ in range(self.max_iter):
+            if self.shuffle:
+                # same draws as MLPClassifier's sklearn.utils.shuffle
+                rng.shuffle(sample_idx)
+            accumulated_loss = 0.0
+            for start in range(0, n_samples, batch_size):
+                stop = min(start + batch_size, n_samples)
+                nb = stop - start
+                sw_b = None
+                if self.shuffle:
+                    idx = sample_idx[start:stop]
+                    X_b = np.take(X, idx, axis=0, out=X_buf[:nb], mode="clip")
+                    Y_b = np.take(Y, idx, axis=0, out=Y_buf[:nb], mode="clip")
+                    if sw_buf is not None:
+                        sw_b = np.take(sample_weight, idx, out=sw_buf[:nb],
+                                       mode="clip")
+                else:
+                    X_b, Y_b = X[start:stop], Y[start:stop]
+                    if sample_weight is not None:
+                        sw_b = sample_weight[start:stop]
+                loss, _ = loss_and_gradient(
+                    params, X_b, Y_b, sample_weight=sw_b, workspace=workspace,
+                    grad=grad, **args,
+                )
+                accumulated_loss += loss * nb
+                optimizer.step(params, grad)
+
+            self.n_iter_ += 1
+            self.loss_ = accumulated_loss / n_samples
+            if not np.isfinite(self.loss_):
+                raise ValueError(
+                    f"The optimisation diverged at epoch {self.n_iter_}: the loss "
+                    f"is {self.loss_}. Lower learning_rate_init or scale the data."
+                )
+            self.t_ += n_samples
+            self.loss_curve_.append(self.loss_)
+            if self.verbose:
+                print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
+
+            self._update_no_improvement_count(params, X_val, y_val, sw_val)
+            optimizer.iteration_ends(self.t_)
+            if self._no_improvement_count > self.n_iter_no_change:
+                what = "Validation score" if self.early_stopping else "Training loss"
+                msg = (
+                    f"{what} did not improve more than tol={self.tol:f} for "
+                    f"{self.n_iter_no_change} consecutive epochs."
+                )
+                if optimizer.trigger_stopping(msg, self.verbose):
+                    break
+                self._no_improvement_count = 0
+            if incremental:
+                break
+            if self.n_iter_ == self.max_iter:
+                warnings.warn(
+                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                    "reached and the optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        if self.early_stopping:
+            params[...] = self._best_params
+
+    def _update_no_improvement_count(self, params, X_val, y_val, sw_val):
+        if self.early_stopping:
+            y_pred = self._predict_from_proba(self._proba_unchecked(X_val))
+            score = accuracy_score(y_val, y_pred, sample_weight=sw_val)
+            self.validation_scores_.append(score)
+            if self.verbose:
+                print(f"Validation score: {score:f}")
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params[...] = params
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]

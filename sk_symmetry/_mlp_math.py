@@ -1,0 +1,333 @@
+"""Network math of `BiaslessMLPClassifier` as plain functions.
+
+All parameters of a network live in one flat vector: every weight matrix
+first (layer by layer, row-major), then, only if the network has biases,
+every bias vector. `unpack` returns views into that vector, so optimisers
+update it in place and nothing is copied per iteration. Weights come first
+so that the L2 penalty (which never touches biases) is one slice.
+
+The objective is scikit-learn's `MLPClassifier` one: the sample-weighted mean
+log-loss plus ``alpha / 2 * sum ||W||^2`` divided by the sum of the weights.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = [
+    "ACTIVATIONS",
+    "DERIVATIVES",
+    "Layout",
+    "Workspace",
+    "forward",
+    "loss_and_gradient",
+    "make_layout",
+    "make_workspace",
+    "pack",
+    "predict_proba_from_output",
+    "unpack",
+]
+
+
+# ---------------------------------------------------------------- activations
+def _identity(Z):
+    pass
+
+
+def _tanh(Z):
+    np.tanh(Z, out=Z)
+
+
+def _logistic(Z):
+    expit(Z, out=Z)
+
+
+def _relu(Z):
+    np.maximum(Z, 0, out=Z)
+
+
+ACTIVATIONS = {
+    "identity": _identity,
+    "tanh": _tanh,
+    "logistic": _logistic,
+    "relu": _relu,
+}
+"""In-place hidden-layer activations ``Z <- g(Z)``."""
+
+
+def _identity_derivative(A, delta, tmp):
+    pass
+
+
+def _tanh_derivative(A, delta, tmp):
+    # g' = 1 - g**2, from the layer's output A; tmp avoids two temporaries.
+    np.multiply(A, A, out=tmp)
+    np.subtract(1, tmp, out=tmp)
+    delta *= tmp
+
+
+def _logistic_derivative(A, delta, tmp):
+    # g' = g * (1 - g)
+    np.subtract(1, A, out=tmp)
+    tmp *= A
+    delta *= tmp
+
+
+def _relu_derivative(A, delta, tmp):
+    delta[A <= 0] = 0
+
+
+DERIVATIVES = {
+    "identity": _identity_derivative,
+    "tanh": _tanh_derivative,
+    "logistic": _logistic_derivative,
+    "relu": _relu_derivative,
+}
+"""In-place ``delta <- delta * g'`` given the layer's output ``A = g(Z)``."""
+
+
+# -------------------------------------------------------------------- packing
+class Layout(NamedTuple):
+    """Where each weight matrix and bias vector sits in the flat vector."""
+
+    layer_units: tuple
+    fit_bias: bool
+    coef_slices: tuple
+    coef_shapes: tuple
+    bias_slices: tuple
+    n_coef: int
+    n_params: int
+
+
+def make_layout(layer_units, fit_bias):
+    """Layout of the flat parameter vector of a network.
+
+    Parameters
+    ----------
+    layer_units : sequence of int
+        Units per layer, input and output included.
+    fit_bias : bool
+        Whether every non-input layer has a bias vector.
+
+    Returns
+    -------
+    layout : Layout
+    """
+    layer_units = tuple(int(u) for u in layer_units)
+    coef_slices, coef_shapes, bias_slices = [], [], []
+    start = 0
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:], strict=True):
+        coef_slices.append(slice(start, start + fan_in * fan_out))
+        coef_shapes.append((fan_in, fan_out))
+        start += fan_in * fan_out
+    n_coef = start
+    if fit_bias:
+        for fan_out in layer_units[1:]:
+            bias_slices.append(slice(start, start + fan_out))
+            start += fan_out
+    return Layout(
+        layer_units, bool(fit_bias), tuple(coef_slices), tuple(coef_shapes),
+        tuple(bias_slices), n_coef, start,
+    )
+
+
+def unpack(params, layout):
+    """Weight matrices and bias vectors as views into ``params``.
+
+    Returns
+    -------
+    coefs : list of ndarray
+    intercepts : list of ndarray or None
+        None when the layout has no biases.
+    """
+    coefs = [
+        params[s].reshape(shape)
+        for s, shape in zip(layout.coef_slices, layout.coef_shapes, strict=True)
+    ]
+    intercepts = [params[s] for s in layout.bias_slices] if layout.fit_bias else None
+    return coefs, intercepts
+
+
+def pack(coefs, intercepts, layout, dtype=np.float64):
+    """A new flat vector holding ``coefs`` (and ``intercepts`` if the layout has
+    biases)."""
+    params = np.empty(layout.n_params, dtype=dtype)
+    for s, coef in zip(layout.coef_slices, coefs, strict=True):
+        params[s] = coef.ravel()
+    for s, intercept in zip(layout.bias_slices, intercepts or (), strict=False):
+        params[s] = intercept
+    return params
+
+
+# ------------------------------------------------------------------ workspace
+class Workspace(NamedTuple):
+    """Preallocated buffers for up to ``n_rows`` samples."""
+
+    activations: list  # outputs of layers 1..L (the last holds output logits)
+    deltas: list  # backpropagated errors of layers 1..L-1 (hidden)
+    tmp: list  # scratch, one per hidden layer
+    row: np.ndarray  # per-sample scratch of shape (n_rows,)
+
+
+def make_workspace(layout, n_rows, dtype):
+    """Buffers for forward and backward passes over at most ``n_rows`` rows."""
+    units = layout.layer_units
+    return Workspace(
+        [np.empty((n_rows, u), dtype=dtype) for u in units[1:]],
+        [np.empty((n_rows, u), dtype=dtype) for u in units[1:-1]],
+        [np.empty((n_rows, u), dtype=dtype) for u in units[1:-1]],
+        np.empty(n_rows, dtype=dtype),
+    )
+
+
+# -------------------------------------------------------------------- forward
+def forward(X, coefs, intercepts, activation, out=None):
+    """Output-layer logits of a network (before the output activation).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    coefs : list of ndarray
+    intercepts : list of ndarray or None
+        None for a network without biases.
+    activation : str
+        Hidden activation, a key of `ACTIVATIONS`.
+    out : list of ndarray or None
+        Buffers for each layer's output (``n_samples`` rows); allocated if None.
+
+    Returns
+    -------
+    logits : ndarray of shape (n_samples, n_outputs)
+    """
+    hidden = ACTIVATIONS[activation]
+    A = X
+    last = len(coefs) - 1
+    for i, W in enumerate(coefs):
+        if out is None:
+            Z = A @ W
+        else:
+            Z = out[i]
+            np.matmul(A, W, out=Z)
+        if intercepts is not None:
+            Z += intercepts[i]
+        if i != last:
+            hidden(Z)
+        A = Z
+    return A
+
+
+def predict_proba_from_output(logits, out_activation):
+    """Class probabilities from output logits, in place.
+
+    For ``"softmax"`` each row is normalised; for ``"logistic"`` each column is
+    an independent probability (binary and multilabel targets).
+    """
+    if out_activation == "softmax":
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+    else:
+        expit(logits, out=logits)
+    return logits
+
+
+# ------------------------------------------------------------ loss, gradient
+def _output_loss_and_delta(Z, Y, out_activation, row):
+    """Per-sample log-loss into ``row``; ``Z`` becomes ``P - Y`` in place.
+
+    The loss is computed from the logits (log-sum-exp / softplus), exact where
+    ``log(p)`` of a rounded probability would lose digits or hit ``log(0)``.
+    """
+    if out_activation == "softmax":
+        Z -= Z.max(axis=1, keepdims=True)
+        # -log p_y = log(sum_k exp z_k) - z_y, for one-hot Y
+        np.einsum("ij,ij->i", Y, Z, out=row)
+        np.exp(Z, out=Z)
+        s = Z.sum(axis=1)
+        Z /= s[:, None]
+        np.log(s, out=s)
+        np.subtract(s, row, out=row)
+    else:
+        # -y log p - (1-y) log(1-p) = softplus(z) - y z, summed over outputs
+        YZ = np.einsum("ij,ij->i", Y, Z)
+        P = expit(Z)
+        np.logaddexp(0, Z, out=Z)
+        np.sum(Z, axis=1, out=row)
+        row -= YZ
+        Z[...] = P
+    Z -= Y
+
+
+def loss_and_gradient(
+    params, X, Y, layout, activation, out_activation, alpha,
+    sample_weight=None, workspace=None, grad=None,
+):
+    """Objective of `BiaslessMLPClassifier` and its gradient at ``params``.
+
+    Parameters
+    ----------
+    params : ndarray of shape (layout.n_params,)
+        Flat parameter vector (see `make_layout`), same dtype as ``X``.
+    X : ndarray of shape (n_samples, n_features)
+    Y : ndarray of shape (n_samples, n_outputs)
+        One-hot (``"softmax"``) or 0/1 indicator (``"logistic"``) targets in
+        the dtype of ``X``.
+    layout : Layout
+    activation : {"identity", "tanh", "logistic", "relu"}
+    out_activation : {"softmax", "logistic"}
+    alpha : float
+        L2 penalty on the weights (never the biases).
+    sample_weight : ndarray of shape (n_samples,) or None
+    workspace : Workspace or None
+        Buffers of at least ``n_samples`` rows; allocated if None.
+    grad : ndarray of shape (layout.n_params,) or None
+        Where to write the gradient; allocated if None.
+
+    Returns
+    -------
+    loss : float
+        ``sum_i w_i l_i / sum_i w_i + alpha / 2 * ||W||^2 / sum_i w_i`` with
+        ``l_i`` the log-loss of sample ``i`` (summed over outputs).
+    grad : ndarray of shape (layout.n_params,)
+    """
+    n = X.shape[0]
+    if workspace is None:
+        workspace = make_workspace(layout, n, X.dtype)
+    if grad is None:
+        grad = np.empty_like(params)
+    coefs, intercepts = unpack(params, layout)
+    coef_grads, intercept_grads = unpack(grad, layout)
+    acts = [a[:n] for a in workspace.activations]
+    row = workspace.row[:n]
+
+    Z = forward(X, coefs, intercepts, activation, out=acts)
+    _output_loss_and_delta(Z, Y, out_activation, row)
+    delta = Z  # P - Y, the error at the output logits
+    if sample_weight is None:
+        sw_sum = n
+        loss = row.sum() / n
+        delta *= 1.0 / n
+    else:
+        sw_sum = sample_weight.sum()
+        loss = np.dot(sample_weight, row) / sw_sum
+        delta *= (sample_weight / sw_sum)[:, None]
+
+    derivative = DERIVATIVES[activation]
+    for i in range(len(coefs) - 1, -1, -1):
+        A_prev = X if i == 0 else acts[i - 1]
+        np.matmul(A_prev.T, delta, out=coef_grads[i])
+        if intercept_grads is not None:
+            np.sum(delta, axis=0, out=intercept_grads[i])
+        if i > 0:
+            prev_delta = workspace.deltas[i - 1][:n]
+            np.matmul(delta, coefs[i].T, out=prev_delta)
+            derivative(acts[i - 1], prev_delta, workspace.tmp[i - 1][:n])
+            delta = prev_delta
+
+    w = params[: layout.n_coef]
+    scale = alpha / sw_sum
+    loss += 0.5 * scale * np.dot(w, w)
+    g = grad[: layout.n_coef]
+    g += scale * w
+    return float(loss), grad
