@@ -93,10 +93,10 @@ def _reproduce(parser, args):
         print(format_tables(rows, protocol.describe()))
         if staging is not None:
             write_outputs(staging, rows, records, protocol.describe())
-            for path in staging.iterdir():
-                path.replace(args.out / path.name)
-            print(f"Wrote {', '.join(sorted(p.name for p in args.out.iterdir()))}"
-                  f" to {args.out}", file=sys.stderr)
+            written = sorted(path.name for path in staging.iterdir())
+            for name in written:
+                (staging / name).replace(args.out / name)
+            print(f"Wrote {', '.join(written)} to {args.out}", file=sys.stderr)
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)

@@ -89,7 +89,7 @@ def make_protocol(name="leak-free", *, quick=False, max_iter=None):
         protocol = Protocol("paper", "per_column", False, 1, (), 200)
     elif name == "leak-free":
         seeds = (0,) if quick else (0, 1)
-        protocol = Protocol("leak-free", "fixed", True, 2 if quick else 4, seeds, 200)
+        protocol = Protocol("leak-free", "fixed", True, 1 if quick else 4, seeds, 200)
     else:
         raise ValueError(f"protocol must be 'paper' or 'leak-free', got {name!r}.")
     if quick:
