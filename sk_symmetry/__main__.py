@@ -52,19 +52,26 @@ def _parser():
         "repeated over splits and seeds.",
     )
     reproduce.add_argument(
-        "--quick", action="store_true",
+        "--quick",
+        action="store_true",
         help="Fewer splits, seeds and iterations (100): a check, not the result.",
     )
     reproduce.add_argument(
-        "--max-iter", type=_positive_int, default=None,
+        "--max-iter",
+        type=_positive_int,
+        default=None,
         help="L-BFGS iteration budget (default 200, the paper's; 100 with --quick).",
     )
     reproduce.add_argument(
-        "--n-jobs", type=_n_jobs, default=1,
+        "--n-jobs",
+        type=_n_jobs,
+        default=1,
         help="Fits run in parallel with joblib (-1: all cores).",
     )
     reproduce.add_argument(
-        "--out", type=Path, default=None,
+        "--out",
+        type=Path,
+        default=None,
         help="Directory for cells.csv, cells.json, report.md and the figures.",
     )
     return parser

@@ -48,8 +48,14 @@ def _table_rows(rows, table):
 
 
 _HEADER = [
-    "bias", "features", "trained on", "acc X_test", "acc -X_test", "R + R_bar",
-    "paper X", "paper -X",
+    "bias",
+    "features",
+    "trained on",
+    "acc X_test",
+    "acc -X_test",
+    "R + R_bar",
+    "paper X",
+    "paper -X",
 ]
 
 _TITLES = {
@@ -71,11 +77,14 @@ def format_tables(rows, description, *, markdown=False):
             lines.extend("| " + " | ".join(cells) + " |" for cells in body)
         else:
             widths = [
-                max(len(str(c)) for c in column) for column in zip(_HEADER, *body)
+                max(len(str(c)) for c in column)
+                for column in zip(_HEADER, *body, strict=True)
             ]
             for cells in [_HEADER, *body]:
                 lines.append(
-                    "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+                    "  ".join(
+                        str(c).ljust(w) for c, w in zip(cells, widths, strict=True)
+                    ).rstrip()
                 )
         lines.append("")
     return "\n".join(lines)
@@ -122,7 +131,7 @@ def _figure_1(path):
         (features.fit_transform(x), "x_i x_{i+e1} (same for both)"),
     ]
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8))
-    for ax, (image, title) in zip(axes, panels):
+    for ax, (image, title) in zip(axes, panels, strict=True):
         ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=-1, vmax=1)
         ax.set_title(title, fontsize=9)
         ax.set_axis_off()

@@ -21,7 +21,8 @@ def quick_run(tmp_path_factory):
 
 def _runs(result, **match):
     return [
-        run for run in result["runs"]
+        run
+        for run in result["runs"]
         if all(run[key] == value for key, value in match.items())
     ]
 
@@ -102,7 +103,9 @@ def test_unwritable_out_fails_before_any_fit(tmp_path, capsys):
 def test_module_entry_point_runs():
     result = subprocess.run(
         [sys.executable, "-m", "sk_symmetry", "reproduce", "--help"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0
     assert "--protocol" in result.stdout
