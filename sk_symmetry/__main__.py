@@ -74,7 +74,27 @@ def _parser():
         default=None,
         help="Directory for cells.csv, cells.json, report.md and the figures.",
     )
+    tune = commands.add_parser(
+        "tune",
+        help="Beyond the paper: tune the invariant (10, 5) network.",
+        description="Choose feature set, alpha, budget and restart by GridSearchCV "
+        "with the worst-case scorer on the training part (folds by source image), "
+        "then score the held-out split once on X and -X.",
+    )
+    tune.add_argument("--quick", action="store_true", help="One candidate: a check.")
+    tune.add_argument("--n-jobs", type=_n_jobs, default=1)
     return parser
+
+
+def _tune(args):
+    import json
+
+    from ._tune import tune_invariant_network
+
+    print("Tuning (this takes a few minutes without --quick)...", file=sys.stderr)
+    result = tune_invariant_network(quick=args.quick, n_jobs=args.n_jobs)
+    print(json.dumps(result, indent=2))
+    return 0
 
 
 def _prepare_out(parser, out):
@@ -116,6 +136,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.command == "reproduce":
         return _reproduce(parser, args)
+    if args.command == "tune":
+        return _tune(args)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
 
 

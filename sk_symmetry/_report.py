@@ -164,7 +164,7 @@ def _accuracy_bars(path, rows):
     ax.set_xticks(position, labels, fontsize=7)
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
-    ax.legend()
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

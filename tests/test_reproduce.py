@@ -109,3 +109,12 @@ def test_module_entry_point_runs():
     )
     assert result.returncode == 0
     assert "--protocol" in result.stdout
+
+
+def test_quick_tune_scores_the_held_out_split_the_same_on_both(capsys):
+    assert main(["tune", "--quick"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["n_candidates"] == 1
+    assert result["test_accuracy"] == result["test_inverted_accuracy"]
+    assert result["test_accuracy"] > 0.5
+    assert "neighbor" in result["best_params"]["features"]
