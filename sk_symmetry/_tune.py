@@ -73,7 +73,7 @@ def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
     best = search.best_estimator_
     return {
         "best_params": {
-            key: (repr(value) if key == "features" else value)
+            key: (value.kind if key == "features" else value)
             for key, value in search.best_params_.items()
         },
         "cv_worst_case_accuracy": float(search.best_score_),
