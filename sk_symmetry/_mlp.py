@@ -537,8 +537,6 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight must not be all zero.")
         layout = make_layout([X.shape[1], *hidden, Y.shape[1]], self.fit_bias)
         rng = check_random_state(self.random_state)
         self._random_state = rng
