@@ -1,5 +1,7 @@
 """`BiaslessMLPClassifier`: an MLP classifier whose biases can be switched off."""
 
+import contextlib
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -14,6 +16,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from threadpoolctl import ThreadpoolController
 
 from ._compat import (
     Interval,
@@ -38,6 +41,23 @@ from ._optimizers import AdamOptimizer, SGDOptimizer
 __all__ = ["BiaslessMLPClassifier"]
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+# Networks whose weight matrices all have at most this many entries train with
+# single-threaded BLAS: their products are so thin ((n, 64) @ (64, 10) for the
+# paper's model) that threads cost more than they save, several times more on
+# a busy machine (measured in benchmarks/bench_mlp.py).
+_SINGLE_THREAD_MAX_WEIGHTS = 10_000
+
+
+@functools.cache
+def _threadpool_controller():
+    return ThreadpoolController()
+
+
+def _blas_threads_for(layout):
+    if max(a * b for a, b in layout.coef_shapes) <= _SINGLE_THREAD_MAX_WEIGHTS:
+        return _threadpool_controller().limit(limits=1, user_api="blas")
+    return contextlib.nullcontext()
 
 
 class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -203,6 +223,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
     Float32 input is trained in float32 (L-BFGS still keeps its own state in
     float64). Sparse input is not supported.
+
+    Small networks (every weight matrix at most 10,000 entries) are trained
+    with single-threaded BLAS: their matrix products are too thin to gain
+    from threads.
 
     References
     ----------
@@ -553,7 +577,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             params = pack(self.coefs_, self.intercepts_, layout, X.dtype)
         self._set_weights(params, layout)
 
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with (
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+            _blas_threads_for(layout),
+        ):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(params, X, Y, sample_weight, layout)
             else:

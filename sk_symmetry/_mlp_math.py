@@ -56,25 +56,27 @@ ACTIVATIONS = {
 """In-place hidden-layer activations ``Z <- g(Z)``."""
 
 
-def _identity_derivative(A, delta, tmp):
+def _identity_derivative(A, delta):
     pass
 
 
-def _tanh_derivative(A, delta, tmp):
-    # g' = 1 - g**2, from the layer's output A; tmp avoids two temporaries.
-    np.multiply(A, A, out=tmp)
-    np.subtract(1, tmp, out=tmp)
-    delta *= tmp
+# The derivatives overwrite A: backpropagation needs a layer's output only
+# once more, here, so its buffer doubles as scratch space (no temporaries).
+def _tanh_derivative(A, delta):
+    # g' = 1 - g**2
+    np.multiply(A, A, out=A)
+    np.subtract(1, A, out=A)
+    delta *= A
 
 
-def _logistic_derivative(A, delta, tmp):
+def _logistic_derivative(A, delta):
     # g' = g * (1 - g)
-    np.subtract(1, A, out=tmp)
-    tmp *= A
-    delta *= tmp
+    delta *= A
+    np.subtract(1, A, out=A)
+    delta *= A
 
 
-def _relu_derivative(A, delta, tmp):
+def _relu_derivative(A, delta):
     delta[A <= 0] = 0
 
 
@@ -84,7 +86,7 @@ DERIVATIVES = {
     "logistic": _logistic_derivative,
     "relu": _relu_derivative,
 }
-"""In-place ``delta <- delta * g'`` given the layer's output ``A = g(Z)``."""
+"""``delta <- delta * g'`` given the layer's output ``A = g(Z)``; overwrites A."""
 
 
 # -------------------------------------------------------------------- packing
@@ -166,7 +168,6 @@ class Workspace(NamedTuple):
 
     activations: list  # outputs of layers 1..L (the last holds output logits)
     deltas: list  # backpropagated errors of layers 1..L-1 (hidden)
-    tmp: list  # scratch, one per hidden layer
     row: np.ndarray  # per-sample scratch of shape (n_rows,)
 
 
@@ -175,7 +176,6 @@ def make_workspace(layout, n_rows, dtype):
     units = layout.layer_units
     return Workspace(
         [np.empty((n_rows, u), dtype=dtype) for u in units[1:]],
-        [np.empty((n_rows, u), dtype=dtype) for u in units[1:-1]],
         [np.empty((n_rows, u), dtype=dtype) for u in units[1:-1]],
         np.empty(n_rows, dtype=dtype),
     )
@@ -305,9 +305,10 @@ def loss_and_gradient(
     _output_loss_and_delta(Z, Y, out_activation, row)
     delta = Z  # P - Y, the error at the output logits
     if sample_weight is None:
+        # backpropagation is linear in delta: scale the small gradient by 1/n
+        # at the end instead of the (n, n_outputs) delta here
         sw_sum = n
         loss = row.sum() / n
-        delta *= 1.0 / n
     else:
         sw_sum = sample_weight.sum()
         loss = np.dot(sample_weight, row) / sw_sum
@@ -322,9 +323,11 @@ def loss_and_gradient(
         if i > 0:
             prev_delta = workspace.deltas[i - 1][:n]
             np.matmul(delta, coefs[i].T, out=prev_delta)
-            derivative(acts[i - 1], prev_delta, workspace.tmp[i - 1][:n])
+            derivative(acts[i - 1], prev_delta)
             delta = prev_delta
 
+    if sample_weight is None:
+        grad *= 1.0 / n
     w = params[: layout.n_coef]
     scale = alpha / sw_sum
     loss += 0.5 * scale * np.dot(w, w)
