@@ -599,6 +599,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _fit_lbfgs(self, params, X, Y, sample_weight, layout):
+        Y = np.asfortranarray(Y)  # its transpose is read contiguously
         workspace = make_workspace(layout, X.shape[0], X.dtype)
         grad = np.empty_like(params)
         args = self._loss_args(layout)

@@ -164,10 +164,17 @@ def pack(coefs, intercepts, layout, dtype=np.float64):
 
 # ------------------------------------------------------------------ workspace
 class Workspace(NamedTuple):
-    """Preallocated buffers for up to ``n_rows`` samples."""
+    """Preallocated buffers for up to ``n_rows`` samples.
+
+    Training stores layers feature-major, ``(units, n_samples)``: the softmax
+    then reduces across rows and the bias gradients along contiguous rows,
+    both several times faster in numpy than short per-sample reductions.
+    Each buffer is flat so that the first ``n <= n_rows`` samples are a
+    contiguous ``(units, n)`` view that BLAS can write into.
+    """
 
     activations: list  # outputs of layers 1..L (the last holds output logits)
-    deltas: list  # backpropagated errors of layers 1..L-1 (hidden)
+    deltas: list  # backpropagated errors of the hidden layers
     row: np.ndarray  # per-sample scratch of shape (n_rows,)
 
 
@@ -175,14 +182,18 @@ def make_workspace(layout, n_rows, dtype):
     """Buffers for forward and backward passes over at most ``n_rows`` rows."""
     units = layout.layer_units
     return Workspace(
-        [np.empty((n_rows, u), dtype=dtype) for u in units[1:]],
-        [np.empty((n_rows, u), dtype=dtype) for u in units[1:-1]],
+        [np.empty(u * n_rows, dtype=dtype) for u in units[1:]],
+        [np.empty(u * n_rows, dtype=dtype) for u in units[1:-1]],
         np.empty(n_rows, dtype=dtype),
     )
 
 
+def _rows(buffer, units, n):
+    return buffer[: units * n].reshape(units, n)
+
+
 # -------------------------------------------------------------------- forward
-def forward(X, coefs, intercepts, activation, out=None):
+def forward(X, coefs, intercepts, activation):
     """Output-layer logits of a network (before the output activation).
 
     Parameters
@@ -193,8 +204,6 @@ def forward(X, coefs, intercepts, activation, out=None):
         None for a network without biases.
     activation : str
         Hidden activation, a key of `ACTIVATIONS`.
-    out : list of ndarray or None
-        Buffers for each layer's output (``n_samples`` rows); allocated if None.
 
     Returns
     -------
@@ -204,11 +213,7 @@ def forward(X, coefs, intercepts, activation, out=None):
     A = X
     last = len(coefs) - 1
     for i, W in enumerate(coefs):
-        if out is None:
-            Z = A @ W
-        else:
-            Z = out[i]
-            np.matmul(A, W, out=Z)
+        Z = A @ W
         if intercepts is not None:
             Z += intercepts[i]
         if i != last:
@@ -236,24 +241,25 @@ def predict_proba_from_output(logits, out_activation):
 def _output_loss_and_delta(Z, Y, out_activation, row):
     """Per-sample log-loss into ``row``; ``Z`` becomes ``P - Y`` in place.
 
-    The loss is computed from the logits (log-sum-exp / softplus), exact where
-    ``log(p)`` of a rounded probability would lose digits or hit ``log(0)``.
+    ``Z`` and ``Y`` are feature-major, ``(n_outputs, n_samples)``. The loss is
+    computed from the logits (log-sum-exp / softplus), exact where ``log(p)``
+    of a rounded probability would lose digits or hit ``log(0)``.
     """
     if out_activation == "softmax":
-        Z -= Z.max(axis=1, keepdims=True)
+        Z -= Z.max(axis=0)
         # -log p_y = log(sum_k exp z_k) - z_y, for one-hot Y
-        np.einsum("ij,ij->i", Y, Z, out=row)
+        np.einsum("ij,ij->j", Y, Z, out=row)
         np.exp(Z, out=Z)
-        s = Z.sum(axis=1)
-        Z /= s[:, None]
+        s = Z.sum(axis=0)
+        Z /= s
         np.log(s, out=s)
         np.subtract(s, row, out=row)
     else:
         # -y log p - (1-y) log(1-p) = softplus(z) - y z, summed over outputs
-        YZ = np.einsum("ij,ij->i", Y, Z)
+        YZ = np.einsum("ij,ij->j", Y, Z)
         P = expit(Z)
         np.logaddexp(0, Z, out=Z)
-        np.sum(Z, axis=1, out=row)
+        np.sum(Z, axis=0, out=row)
         row -= YZ
         Z[...] = P
     Z -= Y
@@ -272,7 +278,7 @@ def loss_and_gradient(
     X : ndarray of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
         One-hot (``"softmax"``) or 0/1 indicator (``"logistic"``) targets in
-        the dtype of ``X``.
+        the dtype of ``X``; Fortran order saves a strided read.
     layout : Layout
     activation : {"identity", "tanh", "logistic", "relu"}
     out_activation : {"softmax", "logistic"}
@@ -292,37 +298,51 @@ def loss_and_gradient(
     grad : ndarray of shape (layout.n_params,)
     """
     n = X.shape[0]
+    units = layout.layer_units
     if workspace is None:
         workspace = make_workspace(layout, n, X.dtype)
     if grad is None:
         grad = np.empty_like(params)
     coefs, intercepts = unpack(params, layout)
     coef_grads, intercept_grads = unpack(grad, layout)
-    acts = [a[:n] for a in workspace.activations]
+    acts = [_rows(b, u, n) for b, u in zip(workspace.activations, units[1:],
+                                            strict=True)]
     row = workspace.row[:n]
 
-    Z = forward(X, coefs, intercepts, activation, out=acts)
-    _output_loss_and_delta(Z, Y, out_activation, row)
+    # forward, feature-major: Z_i = W_i.T @ A_{i-1}
+    hidden = ACTIVATIONS[activation]
+    A = X.T
+    last = len(coefs) - 1
+    for i, W in enumerate(coefs):
+        Z = acts[i]
+        np.matmul(W.T, A, out=Z)
+        if intercepts is not None:
+            Z += intercepts[i][:, None]
+        if i != last:
+            hidden(Z)
+        A = Z
+
+    _output_loss_and_delta(Z, Y.T, out_activation, row)
     delta = Z  # P - Y, the error at the output logits
     if sample_weight is None:
         # backpropagation is linear in delta: scale the small gradient by 1/n
-        # at the end instead of the (n, n_outputs) delta here
+        # at the end instead of the (n_outputs, n) delta here
         sw_sum = n
         loss = row.sum() / n
     else:
         sw_sum = sample_weight.sum()
         loss = np.dot(sample_weight, row) / sw_sum
-        delta *= (sample_weight / sw_sum)[:, None]
+        delta *= sample_weight / sw_sum
 
     derivative = DERIVATIVES[activation]
-    for i in range(len(coefs) - 1, -1, -1):
-        A_prev = X if i == 0 else acts[i - 1]
-        np.matmul(A_prev.T, delta, out=coef_grads[i])
+    for i in range(last, -1, -1):
+        A_prev = X.T if i == 0 else acts[i - 1]
+        np.matmul(A_prev, delta.T, out=coef_grads[i])
         if intercept_grads is not None:
-            np.sum(delta, axis=0, out=intercept_grads[i])
+            np.sum(delta, axis=1, out=intercept_grads[i])
         if i > 0:
-            prev_delta = workspace.deltas[i - 1][:n]
-            np.matmul(delta, coefs[i].T, out=prev_delta)
+            prev_delta = _rows(workspace.deltas[i - 1], units[i], n)
+            np.matmul(coefs[i], delta, out=prev_delta)
             derivative(acts[i - 1], prev_delta)
             delta = prev_delta
 
