@@ -492,8 +492,23 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"y has classes {np.setdiff1d(classes, self.classes_)} that "
                     f"are not in classes_={self.classes_}."
                 )
-        Y = self._label_binarizer.transform(y).astype(X.dtype)
-        return X, Y
+        return X, self._indicator(y)
+
+    def _indicator(self, y):
+        """Boolean targets of shape (n_samples, n_outputs), as MLPClassifier's.
+
+        Built directly rather than by ``LabelBinarizer.transform``, whose
+        int64 intermediate would be the largest array of a minibatch fit.
+        """
+        lb = self._label_binarizer
+        if lb.y_type_.startswith("multilabel"):
+            return lb.transform(y).astype(bool)
+        index = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            return (index == 1)[:, None]
+        Y = np.zeros((len(y), len(self.classes_)), dtype=bool)
+        Y[np.arange(len(y)), index] = True
+        return Y
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -599,7 +614,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _fit_lbfgs(self, params, X, Y, sample_weight, layout):
-        Y = np.asfortranarray(Y)  # its transpose is read contiguously
+        Y = np.asfortranarray(Y, dtype=X.dtype)  # .T is read contiguously
         workspace = make_workspace(layout, X.shape[0], X.dtype)
         grad = np.empty_like(params)
         args = self._loss_args(layout)
@@ -687,7 +702,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         grad = np.empty_like(params)
         args = self._loss_args(layout)
         X_buf = np.empty((batch_size, n_features), dtype=X.dtype)
-        Y_buf = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
+        Y_buf = np.empty((batch_size, Y.shape[1]), dtype=bool)
+        Y_float = np.empty((batch_size, Y.shape[1]), dtype=X.dtype)
         sw_buf = None if sample_weight is None else np.empty(batch_size, X.dtype)
         sample_idx = np.arange(n_samples)
         optimizer = self._optimizer
@@ -712,8 +728,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                     X_b, Y_b = X[start:stop], Y[start:stop]
                     if sample_weight is not None:
                         sw_b = sample_weight[start:stop]
+                Y_f = Y_float[:nb]
+                Y_f[...] = Y_b
                 loss, _ = loss_and_gradient(
-                    params, X_b, Y_b, sample_weight=sw_b, workspace=workspace,
+                    params, X_b, Y_f, sample_weight=sw_b, workspace=workspace,
                     grad=grad, **args,
                 )
                 accumulated_loss += loss * nb

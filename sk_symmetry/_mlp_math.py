@@ -176,6 +176,7 @@ class Workspace(NamedTuple):
     activations: list  # outputs of layers 1..L (the last holds output logits)
     deltas: list  # backpropagated errors of the hidden layers
     row: np.ndarray  # per-sample scratch of shape (n_rows,)
+    cache: dict  # views reused across calls (minibatch loops call us a lot)
 
 
 def make_workspace(layout, n_rows, dtype):
@@ -185,11 +186,32 @@ def make_workspace(layout, n_rows, dtype):
         [np.empty(u * n_rows, dtype=dtype) for u in units[1:]],
         [np.empty(u * n_rows, dtype=dtype) for u in units[1:-1]],
         np.empty(n_rows, dtype=dtype),
+        {},
     )
 
 
-def _rows(buffer, units, n):
-    return buffer[: units * n].reshape(units, n)
+def _buffers(workspace, units, n):
+    """``(units, n)`` views of the workspace buffers, made once per ``n``."""
+    views = workspace.cache.get(n)
+    if views is None:
+        views = (
+            [b[: u * n].reshape(u, n)
+             for b, u in zip(workspace.activations, units[1:], strict=True)],
+            [b[: u * n].reshape(u, n)
+             for b, u in zip(workspace.deltas, units[1:-1], strict=True)],
+            workspace.row[:n],
+        )
+        workspace.cache[n] = views
+    return views
+
+
+def _unpacked(workspace, key, vector, layout):
+    """`unpack` of ``vector``, remembered while the same array comes back."""
+    cached = workspace.cache.get(key)
+    if cached is None or cached[0] is not vector:
+        cached = (vector, *unpack(vector, layout))
+        workspace.cache[key] = cached
+    return cached[1], cached[2]
 
 
 # -------------------------------------------------------------------- forward
@@ -246,11 +268,11 @@ def _output_loss_and_delta(Z, Y, out_activation, row):
     of a rounded probability would lose digits or hit ``log(0)``.
     """
     if out_activation == "softmax":
-        Z -= Z.max(axis=0)
+        Z -= np.maximum.reduce(Z, axis=0)
         # -log p_y = log(sum_k exp z_k) - z_y, for one-hot Y
         np.einsum("ij,ij->j", Y, Z, out=row)
         np.exp(Z, out=Z)
-        s = Z.sum(axis=0)
+        s = np.add.reduce(Z, axis=0)
         Z /= s
         np.log(s, out=s)
         np.subtract(s, row, out=row)
@@ -259,7 +281,7 @@ def _output_loss_and_delta(Z, Y, out_activation, row):
         YZ = np.einsum("ij,ij->j", Y, Z)
         P = expit(Z)
         np.logaddexp(0, Z, out=Z)
-        np.sum(Z, axis=0, out=row)
+        np.add.reduce(Z, axis=0, out=row)
         row -= YZ
         Z[...] = P
     Z -= Y
@@ -298,16 +320,13 @@ def loss_and_gradient(
     grad : ndarray of shape (layout.n_params,)
     """
     n = X.shape[0]
-    units = layout.layer_units
     if workspace is None:
         workspace = make_workspace(layout, n, X.dtype)
     if grad is None:
         grad = np.empty_like(params)
-    coefs, intercepts = unpack(params, layout)
-    coef_grads, intercept_grads = unpack(grad, layout)
-    acts = [_rows(b, u, n) for b, u in zip(workspace.activations, units[1:],
-                                            strict=True)]
-    row = workspace.row[:n]
+    coefs, intercepts = _unpacked(workspace, "params", params, layout)
+    coef_grads, intercept_grads = _unpacked(workspace, "grad", grad, layout)
+    acts, deltas, row = _buffers(workspace, layout.layer_units, n)
 
     # forward, feature-major: Z_i = W_i.T @ A_{i-1}
     hidden = ACTIVATIONS[activation]
@@ -328,7 +347,7 @@ def loss_and_gradient(
         # backpropagation is linear in delta: scale the small gradient by 1/n
         # at the end instead of the (n_outputs, n) delta here
         sw_sum = n
-        loss = row.sum() / n
+        loss = np.add.reduce(row) / n
     else:
         sw_sum = sample_weight.sum()
         loss = np.dot(sample_weight, row) / sw_sum
@@ -339,9 +358,9 @@ def loss_and_gradient(
         A_prev = X.T if i == 0 else acts[i - 1]
         np.matmul(A_prev, delta.T, out=coef_grads[i])
         if intercept_grads is not None:
-            np.sum(delta, axis=1, out=intercept_grads[i])
+            np.add.reduce(delta, axis=1, out=intercept_grads[i])
         if i > 0:
-            prev_delta = _rows(workspace.deltas[i - 1], units[i], n)
+            prev_delta = deltas[i - 1]
             np.matmul(coefs[i], delta, out=prev_delta)
             derivative(acts[i - 1], prev_delta)
             delta = prev_delta
