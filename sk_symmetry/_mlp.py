@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.optimize
+import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -222,7 +223,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
     ``classes_[0]`` for both ``x`` and ``-x``.
 
     Float32 input is trained in float32 (L-BFGS still keeps its own state in
-    float64). Sparse input is not supported.
+    float64). Sparse input (CSR or CSC) is accepted for fitting and prediction.
 
     Small networks (every weight matrix at most 10,000 entries) are trained
     with single-threaded BLAS: their matrix products are too thin to gain
@@ -323,7 +324,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data (float32 stays float32).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a binary indicator matrix for multilabel targets.
@@ -352,7 +353,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels.
@@ -393,7 +394,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -404,7 +405,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             directly so that ``predict_proba(-X)`` mirrors it exactly.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32),
+        )
         return self._proba_unchecked(X)
 
     def predict_log_proba(self, X):
@@ -412,7 +416,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -428,7 +432,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -440,6 +444,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
+        tags.input_tags.sparse = True
         return tags
 
     # -------------------------------------------------------------- helpers
@@ -469,8 +474,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
-            self, X, y, multi_output=True, dtype=(np.float64, np.float32),
-            reset=reset,
+            self, X, y, multi_output=True, accept_sparse="csr",
+            dtype=(np.float64, np.float32), reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -701,7 +706,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         workspace = make_workspace(layout, batch_size, X.dtype)
         grad = np.empty_like(params)
         args = self._loss_args(layout)
-        X_buf = np.empty((batch_size, n_features), dtype=X.dtype)
+        sparse = sp.issparse(X)
+        X_buf = None if sparse else np.empty((batch_size, n_features), X.dtype)
         Y_buf = np.empty((batch_size, Y.shape[1]), dtype=bool)
         Y_float = np.empty((batch_size, Y.shape[1]), dtype=X.dtype)
         sw_buf = None if sample_weight is None else np.empty(batch_size, X.dtype)
@@ -719,7 +725,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                 sw_b = None
                 if self.shuffle:
                     idx = sample_idx[start:stop]
-                    X_b = np.take(X, idx, axis=0, out=X_buf[:nb], mode="clip")
+                    X_b = X[idx] if sparse else np.take(
+                        X, idx, axis=0, out=X_buf[:nb], mode="clip")
                     Y_b = np.take(Y, idx, axis=0, out=Y_buf[:nb], mode="clip")
                     if sw_buf is not None:
                         sw_b = np.take(sample_weight, idx, out=sw_buf[:nb],

@@ -13,6 +13,7 @@ log-loss plus ``alpha / 2 * sum ||W||^2`` divided by the sum of the weights.
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit
 
 __all__ = [
@@ -220,7 +221,7 @@ def forward(X, coefs, intercepts, activation):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     coefs : list of ndarray
     intercepts : list of ndarray or None
         None for a network without biases.
@@ -297,7 +298,7 @@ def loss_and_gradient(
     ----------
     params : ndarray of shape (layout.n_params,)
         Flat parameter vector (see `make_layout`), same dtype as ``X``.
-    X : ndarray of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
         One-hot (``"softmax"``) or 0/1 indicator (``"logistic"``) targets in
         the dtype of ``X``; Fortran order saves a strided read.
@@ -330,11 +331,15 @@ def loss_and_gradient(
 
     # forward, feature-major: Z_i = W_i.T @ A_{i-1}
     hidden = ACTIVATIONS[activation]
+    sparse = sp.issparse(X)
     A = X.T
     last = len(coefs) - 1
     for i, W in enumerate(coefs):
         Z = acts[i]
-        np.matmul(W.T, A, out=Z)
+        if sparse and i == 0:
+            Z[...] = (X @ W).T
+        else:
+            np.matmul(W.T, A, out=Z)
         if intercepts is not None:
             Z += intercepts[i][:, None]
         if i != last:
@@ -356,7 +361,10 @@ def loss_and_gradient(
     derivative = DERIVATIVES[activation]
     for i in range(last, -1, -1):
         A_prev = X.T if i == 0 else acts[i - 1]
-        np.matmul(A_prev, delta.T, out=coef_grads[i])
+        if sparse and i == 0:
+            coef_grads[0][...] = A_prev @ delta.T
+        else:
+            np.matmul(A_prev, delta.T, out=coef_grads[i])
         if intercept_grads is not None:
             np.add.reduce(delta, axis=1, out=intercept_grads[i])
         if i > 0:

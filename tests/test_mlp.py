@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -354,3 +355,17 @@ def test_divergence_raises_instead_of_returning_nan(fit_bias):
     )
     with pytest.raises(ValueError, match="diverged"):
         clf.fit(X * 1e3, y)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_sparse_input_fits_and_predicts_like_dense(solver):
+    X, y = _blobs()
+    X[np.abs(X) < 1] = 0.0
+    params = dict(solver=solver, max_iter=10, random_state=0)
+    dense = _fit_quietly(BiaslessMLPClassifier(**params), X, y)
+    sparse = _fit_quietly(BiaslessMLPClassifier(**params), sp.csr_matrix(X), y)
+    for a, b in zip(dense.coefs_, sparse.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        dense.predict_proba(sp.csc_matrix(X)), dense.predict_proba(X), rtol=1e-12
+    )
