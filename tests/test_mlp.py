@@ -132,16 +132,46 @@ def test_accuracy_matches_mlpclassifier_on_shifted_digits(solver, max_iter):
     assert ours.n_iter_ == theirs.n_iter_
 
 
-def test_same_seed_same_initial_weights_as_mlpclassifier():
-    # one adam step of a tiny learning rate stays next to the initial weights
-    X, y = _blobs()
-    params = dict(solver="sgd", learning_rate_init=1e-12, max_iter=1, random_state=3,
-                  momentum=0.0)
-    ours = _fit_quietly(BiaslessMLPClassifier(fit_bias=True, **params), X, y)
-    theirs = _fit_quietly(MLPClassifier((10, 5), "tanh", **params), X, y)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"solver": "sgd"},
+        {"solver": "sgd", "nesterovs_momentum": False},
+        {"solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": 0.1},
+        {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2},
+        {"solver": "adam", "batch_size": 16, "shuffle": False},
+        {"solver": "adam", "early_stopping": True, "validation_fraction": 0.2},
+    ],
+)
+def test_stochastic_solvers_follow_mlpclassifier_step_by_step(options, weighted):
+    # with biases, the same seed and settings give MLPClassifier's weights:
+    # same initialisation, batches, update rules and stopping, up to rounding
+    X, y = _blobs(n=90)
+    sw = np.linspace(0.5, 2, len(y)) if weighted else None
+    params = dict(random_state=0, max_iter=25, **options)
+    ours = _fit_quietly(BiaslessMLPClassifier(fit_bias=True, **params), X, y,
+                        sample_weight=sw)
+    theirs = _fit_quietly(MLPClassifier((10, 5), "tanh", **params), X, y,
+                          sample_weight=sw)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
     for a, b in zip(ours.coefs_ + ours.intercepts_,
                     theirs.coefs_ + theirs.intercepts_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+    assert ours.best_validation_score_ == theirs.best_validation_score_
+
+
+def test_biasless_model_starts_from_mlpclassifiers_weights():
+    # a 1e-12 learning rate leaves both models at their initial weights
+    X, y = _blobs()
+    params = dict(solver="sgd", learning_rate_init=1e-12, max_iter=1,
+                  random_state=3, momentum=0.0)
+    ours = _fit_quietly(BiaslessMLPClassifier(**params), X, y)
+    theirs = _fit_quietly(MLPClassifier((10, 5), "tanh", **params), X, y)
+    for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-9)
+    assert all(np.all(b == 0) for b in ours.intercepts_)
 
 
 # ------------------------------------------------ determinism and persistence
