@@ -20,6 +20,7 @@ Usage::
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -27,11 +28,13 @@ import tracemalloc
 import warnings
 
 import numpy as np
+import scipy
 import scipy.optimize
+import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
-from threadpoolctl import threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from sk_symmetry import BiaslessMLPClassifier, load_shifted_digits
 from sk_symmetry._mlp_math import (
@@ -148,6 +151,10 @@ def main(argv=None):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.2, random_state=0
     )
+    blas = [(i["internal_api"], i["num_threads"]) for i in threadpool_info()
+            if i["user_api"] == "blas"]
+    print(f"numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
+          f"{sklearn.__version__}, BLAS {blas}, {os.cpu_count()} CPUs")
     print(f"shifted digits: {X_train.shape[0]} train, {X_test.shape[0]} test; "
           f"hidden {HIDDEN} tanh, alpha=1e-5, random_state=1, 200 iterations")
 
@@ -189,11 +196,18 @@ def main(argv=None):
               f"{peak['ours'] / 2**20:>13.2f} {peak['sklearn'] / 2**20:>6.2f}")
 
     per_iteration, evals, floor = lbfgs_iteration(X_train, y_train)
+    estimator = models("lbfgs")["ours"]
+    fit_seconds = timed_fit(estimator, X_train, y_train)
     print()
-    print(f"one L-BFGS iteration (ours, 1 BLAS thread): {per_iteration * 1e3:.3f} ms "
-          f"= {evals:.2f} evaluations; matmul floor {evals * floor * 1e3:.3f} ms "
-          f"({floor * 1e3:.3f} ms per evaluation); ratio "
-          f"{per_iteration / (evals * floor):.2f} (target <= 3)")
+    print(f"one L-BFGS iteration of our objective (scipy L-BFGS-B, 1 BLAS thread): "
+          f"{per_iteration * 1e3:.3f} ms = {evals:.2f} evaluations")
+    print(f"  whole estimator fit / n_iter_: "
+          f"{fit_seconds / estimator.n_iter_ * 1e3:.3f} ms")
+    print(f"  matmul floor of one iteration: {evals * floor * 1e3:.3f} ms "
+          f"({floor * 1e3:.3f} ms per evaluation)")
+    print(f"  ratio iteration / floor: {per_iteration / (evals * floor):.2f} "
+          f"(estimator: {fit_seconds / estimator.n_iter_ / (evals * floor):.2f}; "
+          "target <= 3)")
     return 0 if ok else 1
 
 
