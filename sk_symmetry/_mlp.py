@@ -188,7 +188,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         Number of training samples seen by the stochastic solvers.
 
     n_iter_ : int
-        Number of iterations (L-BFGS) or epochs run.
+        Number of iterations (L-BFGS) or epochs run by the last call to `fit`
+        or `partial_fit` (which runs one).
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -714,6 +715,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         sample_idx = np.arange(n_samples)
         optimizer = self._optimizer
 
+        self.n_iter_ = 0  # epochs of this call, as MLPClassifier counts them
         for _ in range(self.max_iter):
             if self.shuffle:
                 # same draws as MLPClassifier's sklearn.utils.shuffle

@@ -262,7 +262,8 @@ def test_partial_fit_runs_one_epoch_per_call_and_learns():
     assert clf.n_iter_ == 1 and clf.classes_.tolist() == [0, 1, 2]
     for _ in range(30):
         clf.partial_fit(X, y)
-    assert clf.n_iter_ == 31
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 31
+    assert clf.t_ == first.sum() + 30 * len(y)
     assert clf.loss_curve_[-1] < clf.loss_curve_[1]
     assert clf.score(X, y) > 0.9
 
