@@ -10,9 +10,11 @@ import sk_symmetry
 # Parameter sets checked besides the defaults, so that every code path (each
 # feature kind, biases on and off, each solver) meets scikit-learn's checks.
 EXTRA_PARAMS = {
-    "BiaslessMLPClassifier": [
+    "BiaslessMLPClassifier": [  # with the default (lbfgs, no bias): all 6 pairs
         {"fit_bias": True},
         {"solver": "sgd"},
+        {"solver": "sgd", "fit_bias": True},
+        {"solver": "adam"},
         {"solver": "adam", "fit_bias": True},
     ],
     "InversionInvariantTransformer": [
