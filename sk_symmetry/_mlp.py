@@ -6,8 +6,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
-import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -30,13 +28,12 @@ from ._compat import (
 )
 from ._mlp_math import (
     forward,
-    loss_and_gradient,
     make_layout,
-    make_workspace,
     pack,
     predict_proba_from_output,
     unpack,
 )
+from ._mlp_solvers import MinibatchEpoch, minimize_lbfgs
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
 __all__ = ["BiaslessMLPClassifier"]
@@ -620,25 +617,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _fit_lbfgs(self, params, X, Y, sample_weight, layout):
-        Y = np.asfortranarray(Y, dtype=X.dtype)  # .T is read contiguously
-        workspace = make_workspace(layout, X.shape[0], X.dtype)
-        grad = np.empty_like(params)
-        args = self._loss_args(layout)
-
-        def fun(x):
-            params[...] = x  # scipy hands us a float64 copy; keep our dtype
-            loss, g = loss_and_gradient(
-                params, X, Y, sample_weight=sample_weight, workspace=workspace,
-                grad=grad, **args,
-            )
-            return loss, g.astype(np.float64)  # a copy scipy may keep
-
-        result = scipy.optimize.minimize(
-            fun, params.astype(np.float64), method="L-BFGS-B", jac=True,
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter,
-                     "gtol": self.tol},
+        result = minimize_lbfgs(
+            params, X, Y, self._loss_args(layout), sample_weight,
+            self.max_iter, self.max_fun, self.tol,
         )
-        params[...] = result.x
         self.n_iter_ = min(result.nit, self.max_iter)
         self.loss_ = float(result.fun)
         if not np.isfinite(self.loss_):
@@ -656,6 +638,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             )
 
     def _fit_stochastic(self, params, X, Y, sample_weight, layout, incremental):
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True.")
         if not incremental or not hasattr(self, "_optimizer"):
             if self.solver == "sgd":
                 self._optimizer = SGDOptimizer(
@@ -669,8 +653,6 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                 )
         if not hasattr(self, "loss_curve_"):  # e.g. warm start after lbfgs
             self._reset_stochastic_state()
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True.")
         rng = self._random_state
         if self.early_stopping:
             # as MLPClassifier: stratify binary targets only
@@ -693,7 +675,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         else:
             X_val = y_val = sw_val = None
 
-        n_samples, n_features = X.shape
+        n_samples = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
@@ -703,51 +685,21 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"{n_samples} samples; it is clipped.", stacklevel=3,
                 )
             batch_size = min(self.batch_size, n_samples)
-
-        workspace = make_workspace(layout, batch_size, X.dtype)
-        grad = np.empty_like(params)
-        args = self._loss_args(layout)
-        sparse = sp.issparse(X)
-        X_buf = None if sparse else np.empty((batch_size, n_features), X.dtype)
-        Y_buf = np.empty((batch_size, Y.shape[1]), dtype=bool)
-        Y_float = np.empty((batch_size, Y.shape[1]), dtype=X.dtype)
-        sw_buf = None if sample_weight is None else np.empty(batch_size, X.dtype)
+        epoch = MinibatchEpoch(
+            X, Y, sample_weight, batch_size, self._loss_args(layout)
+        )
         sample_idx = np.arange(n_samples)
         optimizer = self._optimizer
 
         self.n_iter_ = 0  # epochs of this call, as MLPClassifier counts them
         for _ in range(self.max_iter):
             if self.shuffle:
-                # same draws as MLPClassifier's sklearn.utils.shuffle
+                # the same draws as MLPClassifier's sklearn.utils.shuffle
                 rng.shuffle(sample_idx)
-            accumulated_loss = 0.0
-            for start in range(0, n_samples, batch_size):
-                stop = min(start + batch_size, n_samples)
-                nb = stop - start
-                sw_b = None
-                if self.shuffle:
-                    idx = sample_idx[start:stop]
-                    X_b = X[idx] if sparse else np.take(
-                        X, idx, axis=0, out=X_buf[:nb], mode="clip")
-                    Y_b = np.take(Y, idx, axis=0, out=Y_buf[:nb], mode="clip")
-                    if sw_buf is not None:
-                        sw_b = np.take(sample_weight, idx, out=sw_buf[:nb],
-                                       mode="clip")
-                else:
-                    X_b, Y_b = X[start:stop], Y[start:stop]
-                    if sample_weight is not None:
-                        sw_b = sample_weight[start:stop]
-                Y_f = Y_float[:nb]
-                Y_f[...] = Y_b
-                loss, _ = loss_and_gradient(
-                    params, X_b, Y_f, sample_weight=sw_b, workspace=workspace,
-                    grad=grad, **args,
-                )
-                accumulated_loss += loss * nb
-                optimizer.step(params, grad)
-
+            self.loss_ = epoch.run(
+                params, optimizer, sample_idx if self.shuffle else None
+            )
             self.n_iter_ += 1
-            self.loss_ = accumulated_loss / n_samples
             if not np.isfinite(self.loss_):
                 raise ValueError(
                     f"The optimisation diverged at epoch {self.n_iter_}: the loss "
