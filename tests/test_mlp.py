@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
@@ -400,3 +400,21 @@ def test_sparse_input_fits_and_predicts_like_dense(solver):
     np.testing.assert_allclose(
         dense.predict_proba(sp.csc_matrix(X)), dense.predict_proba(X), rtol=1e-12
     )
+
+
+def test_grid_search_sweeps_fit_bias():
+    X, y = _blobs(n=90)
+    search = GridSearchCV(
+        BiaslessMLPClassifier((5,), max_iter=30, random_state=0),
+        {"fit_bias": [False, True]}, cv=3,
+    )
+    _fit_quietly(search, X, y)
+    assert [p["fit_bias"] for p in search.cv_results_["params"]] == [False, True]
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_verbose_prints_the_loss_of_each_epoch(capsys):
+    X, y = _blobs()
+    _fit_quietly(
+        BiaslessMLPClassifier(solver="sgd", max_iter=2, verbose=True), X, y)
+    assert capsys.readouterr().out.count("loss = ") == 2
