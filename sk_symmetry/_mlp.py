@@ -625,8 +625,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         self.loss_ = float(result.fun)
         if not np.isfinite(self.loss_):
             raise ValueError(
-                "The optimisation diverged: the loss overflowed to "
-                f"{self.loss_}. Scale the input data."
+                f"The optimisation diverged: the loss became {self.loss_}. "
+                "Scale the input data."
             )
         if result.status != 0:
             warnings.warn(

@@ -388,6 +388,13 @@ def test_divergence_raises_instead_of_returning_nan(fit_bias):
         clf.fit(X * 1e3, y)
 
 
+def test_lbfgs_divergence_raises_instead_of_returning_nan():
+    X, y = _blobs()
+    clf = BiaslessMLPClassifier(activation="relu", random_state=0)
+    with pytest.raises(ValueError, match="diverged"):
+        clf.fit(X * 1e200, y)
+
+
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_sparse_input_fits_and_predicts_like_dense(solver):
     X, y = _blobs()
