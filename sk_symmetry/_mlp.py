@@ -1,10 +1,11 @@
 """`BiaslessMLPClassifier`: an MLP classifier whose biases can be switched off."""
 
+import contextlib
+import functools
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.optimize
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -14,6 +15,7 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from threadpoolctl import ThreadpoolController
 
 from ._compat import (
     Interval,
@@ -26,18 +28,34 @@ from ._compat import (
 )
 from ._mlp_math import (
     forward,
-    loss_and_gradient,
     make_layout,
-    make_workspace,
     pack,
     predict_proba_from_output,
     unpack,
 )
+from ._mlp_solvers import MinibatchEpoch, minimize_lbfgs
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
 __all__ = ["BiaslessMLPClassifier"]
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
+
+# Networks whose weight matrices all have at most this many entries train with
+# single-threaded BLAS: their products are so thin ((n, 64) @ (64, 10) for the
+# paper's model) that threads cost more than they save, several times more on
+# a busy machine (measured in benchmarks/bench_mlp.py).
+_SINGLE_THREAD_MAX_WEIGHTS = 10_000
+
+
+@functools.cache
+def _threadpool_controller():
+    return ThreadpoolController()
+
+
+def _blas_threads_for(layout):
+    if max(a * b for a, b in layout.coef_shapes) <= _SINGLE_THREAD_MAX_WEIGHTS:
+        return _threadpool_controller().limit(limits=1, user_api="blas")
+    return contextlib.nullcontext()
 
 
 class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
@@ -167,7 +185,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         Number of training samples seen by the stochastic solvers.
 
     n_iter_ : int
-        Number of iterations (L-BFGS) or epochs run.
+        Number of iterations (L-BFGS) or epochs run by the last call to `fit`
+        or `partial_fit` (which runs one).
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -202,7 +221,11 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
     ``classes_[0]`` for both ``x`` and ``-x``.
 
     Float32 input is trained in float32 (L-BFGS still keeps its own state in
-    float64). Sparse input is not supported.
+    float64). Sparse input (CSR or CSC) is accepted for fitting and prediction.
+
+    Small networks (every weight matrix at most 10,000 entries) are trained
+    with single-threaded BLAS: their matrix products are too thin to gain
+    from threads.
 
     References
     ----------
@@ -299,7 +322,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data (float32 stays float32).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, or a binary indicator matrix for multilabel targets.
@@ -328,7 +351,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels.
@@ -369,7 +392,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -380,7 +403,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             directly so that ``predict_proba(-X)`` mirrors it exactly.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32),
+        )
         return self._proba_unchecked(X)
 
     def predict_log_proba(self, X):
@@ -388,7 +414,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -404,7 +430,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Input data.
 
         Returns
@@ -416,6 +442,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
+        tags.input_tags.sparse = True
         return tags
 
     # -------------------------------------------------------------- helpers
@@ -445,8 +472,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
-            self, X, y, multi_output=True, dtype=(np.float64, np.float32),
-            reset=reset,
+            self, X, y, multi_output=True, accept_sparse="csr",
+            dtype=(np.float64, np.float32), reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -468,8 +495,23 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"y has classes {np.setdiff1d(classes, self.classes_)} that "
                     f"are not in classes_={self.classes_}."
                 )
-        Y = self._label_binarizer.transform(y).astype(X.dtype)
-        return X, Y
+        return X, self._indicator(y)
+
+    def _indicator(self, y):
+        """Boolean targets of shape (n_samples, n_outputs), as MLPClassifier's.
+
+        Built directly rather than by ``LabelBinarizer.transform``, whose
+        int64 intermediate would be the largest array of a minibatch fit.
+        """
+        lb = self._label_binarizer
+        if lb.y_type_.startswith("multilabel"):
+            return lb.transform(y).astype(bool)
+        index = np.searchsorted(self.classes_, y)
+        if len(self.classes_) == 2:
+            return (index == 1)[:, None]
+        Y = np.zeros((len(y), len(self.classes_)), dtype=bool)
+        Y[np.arange(len(y)), index] = True
+        return Y
 
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
@@ -537,8 +579,6 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
-            if not sample_weight.sum() > 0:
-                raise ValueError("sample_weight must not be all zero.")
         layout = make_layout([X.shape[1], *hidden, Y.shape[1]], self.fit_bias)
         rng = check_random_state(self.random_state)
         self._random_state = rng
@@ -555,7 +595,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             params = pack(self.coefs_, self.intercepts_, layout, X.dtype)
         self._set_weights(params, layout)
 
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        with (
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+            _blas_threads_for(layout),
+        ):
             if self.solver == "lbfgs":
                 self._fit_lbfgs(params, X, Y, sample_weight, layout)
             else:
@@ -574,30 +617,16 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _fit_lbfgs(self, params, X, Y, sample_weight, layout):
-        workspace = make_workspace(layout, X.shape[0], X.dtype)
-        grad = np.empty_like(params)
-        args = self._loss_args(layout)
-
-        def fun(x):
-            params[...] = x  # scipy hands us a float64 copy; keep our dtype
-            loss, g = loss_and_gradient(
-                params, X, Y, sample_weight=sample_weight, workspace=workspace,
-                grad=grad, **args,
-            )
-            return loss, g.astype(np.float64)  # a copy scipy may keep
-
-        result = scipy.optimize.minimize(
-            fun, params.astype(np.float64), method="L-BFGS-B", jac=True,
-            options={"maxfun": self.max_fun, "maxiter": self.max_iter,
-                     "gtol": self.tol},
+        result = minimize_lbfgs(
+            params, X, Y, self._loss_args(layout), sample_weight,
+            self.max_iter, self.max_fun, self.tol,
         )
-        params[...] = result.x
         self.n_iter_ = min(result.nit, self.max_iter)
         self.loss_ = float(result.fun)
         if not np.isfinite(self.loss_):
             raise ValueError(
-                "The optimisation diverged: the loss overflowed to "
-                f"{self.loss_}. Scale the input data."
+                f"The optimisation diverged: the loss became {self.loss_}. "
+                "Scale the input data."
             )
         if result.status != 0:
             warnings.warn(
@@ -609,6 +638,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             )
 
     def _fit_stochastic(self, params, X, Y, sample_weight, layout, incremental):
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True.")
         if not incremental or not hasattr(self, "_optimizer"):
             if self.solver == "sgd":
                 self._optimizer = SGDOptimizer(
@@ -622,8 +653,6 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                 )
         if not hasattr(self, "loss_curve_"):  # e.g. warm start after lbfgs
             self._reset_stochastic_state()
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True.")
         rng = self._random_state
         if self.early_stopping:
             # as MLPClassifier: stratify binary targets only
@@ -646,7 +675,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         else:
             X_val = y_val = sw_val = None
 
-        n_samples, n_features = X.shape
+        n_samples = X.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
         else:
@@ -656,45 +685,21 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                     f"{n_samples} samples; it is clipped.", stacklevel=3,
                 )
             batch_size = min(self.batch_size, n_samples)
-
-        workspace = make_workspace(layout, batch_size, X.dtype)
-        grad = np.empty_like(params)
-        args = self._loss_args(layout)
-        X_buf = np.empty((batch_size, n_features), dtype=X.dtype)
-        Y_buf = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
-        sw_buf = None if sample_weight is None else np.empty(batch_size, X.dtype)
+        epoch = MinibatchEpoch(
+            X, Y, sample_weight, batch_size, self._loss_args(layout)
+        )
         sample_idx = np.arange(n_samples)
         optimizer = self._optimizer
 
+        self.n_iter_ = 0  # epochs of this call, as MLPClassifier counts them
         for _ in range(self.max_iter):
             if self.shuffle:
-                # same draws as MLPClassifier's sklearn.utils.shuffle
+                # the same draws as MLPClassifier's sklearn.utils.shuffle
                 rng.shuffle(sample_idx)
-            accumulated_loss = 0.0
-            for start in range(0, n_samples, batch_size):
-                stop = min(start + batch_size, n_samples)
-                nb = stop - start
-                sw_b = None
-                if self.shuffle:
-                    idx = sample_idx[start:stop]
-                    X_b = np.take(X, idx, axis=0, out=X_buf[:nb], mode="clip")
-                    Y_b = np.take(Y, idx, axis=0, out=Y_buf[:nb], mode="clip")
-                    if sw_buf is not None:
-                        sw_b = np.take(sample_weight, idx, out=sw_buf[:nb],
-                                       mode="clip")
-                else:
-                    X_b, Y_b = X[start:stop], Y[start:stop]
-                    if sample_weight is not None:
-                        sw_b = sample_weight[start:stop]
-                loss, _ = loss_and_gradient(
-                    params, X_b, Y_b, sample_weight=sw_b, workspace=workspace,
-                    grad=grad, **args,
-                )
-                accumulated_loss += loss * nb
-                optimizer.step(params, grad)
-
+            self.loss_ = epoch.run(
+                params, optimizer, sample_idx if self.shuffle else None
+            )
             self.n_iter_ += 1
-            self.loss_ = accumulated_loss / n_samples
             if not np.isfinite(self.loss_):
                 raise ValueError(
                     f"The optimisation diverged at epoch {self.n_iter_}: the loss "

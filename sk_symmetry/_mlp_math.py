@@ -13,6 +13,7 @@ log-loss plus ``alpha / 2 * sum ||W||^2`` divided by the sum of the weights.
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit
 
 __all__ = [
@@ -56,25 +57,27 @@ ACTIVATIONS = {
 """In-place hidden-layer activations ``Z <- g(Z)``."""
 
 
-def _identity_derivative(A, delta, tmp):
+def _identity_derivative(A, delta):
     pass
 
 
-def _tanh_derivative(A, delta, tmp):
-    # g' = 1 - g**2, from the layer's output A; tmp avoids two temporaries.
-    np.multiply(A, A, out=tmp)
-    np.subtract(1, tmp, out=tmp)
-    delta *= tmp
+# The derivatives overwrite A: backpropagation needs a layer's output only
+# once more, here, so its buffer doubles as scratch space (no temporaries).
+def _tanh_derivative(A, delta):
+    # g' = 1 - g**2
+    np.multiply(A, A, out=A)
+    np.subtract(1, A, out=A)
+    delta *= A
 
 
-def _logistic_derivative(A, delta, tmp):
+def _logistic_derivative(A, delta):
     # g' = g * (1 - g)
-    np.subtract(1, A, out=tmp)
-    tmp *= A
-    delta *= tmp
+    delta *= A
+    np.subtract(1, A, out=A)
+    delta *= A
 
 
-def _relu_derivative(A, delta, tmp):
+def _relu_derivative(A, delta):
     delta[A <= 0] = 0
 
 
@@ -84,7 +87,7 @@ DERIVATIVES = {
     "logistic": _logistic_derivative,
     "relu": _relu_derivative,
 }
-"""In-place ``delta <- delta * g'`` given the layer's output ``A = g(Z)``."""
+"""``delta <- delta * g'`` given the layer's output ``A = g(Z)``; overwrites A."""
 
 
 # -------------------------------------------------------------------- packing
@@ -162,39 +165,68 @@ def pack(coefs, intercepts, layout, dtype=np.float64):
 
 # ------------------------------------------------------------------ workspace
 class Workspace(NamedTuple):
-    """Preallocated buffers for up to ``n_rows`` samples."""
+    """Preallocated buffers for up to ``n_rows`` samples.
+
+    Training stores layers feature-major, ``(units, n_samples)``: the softmax
+    then reduces across rows and the bias gradients along contiguous rows,
+    both several times faster in numpy than short per-sample reductions.
+    Each buffer is flat so that the first ``n <= n_rows`` samples are a
+    contiguous ``(units, n)`` view that BLAS can write into.
+    """
 
     activations: list  # outputs of layers 1..L (the last holds output logits)
-    deltas: list  # backpropagated errors of layers 1..L-1 (hidden)
-    tmp: list  # scratch, one per hidden layer
+    deltas: list  # backpropagated errors of the hidden layers
     row: np.ndarray  # per-sample scratch of shape (n_rows,)
+    cache: dict  # views reused across calls (minibatch loops call us a lot)
 
 
 def make_workspace(layout, n_rows, dtype):
     """Buffers for forward and backward passes over at most ``n_rows`` rows."""
     units = layout.layer_units
     return Workspace(
-        [np.empty((n_rows, u), dtype=dtype) for u in units[1:]],
-        [np.empty((n_rows, u), dtype=dtype) for u in units[1:-1]],
-        [np.empty((n_rows, u), dtype=dtype) for u in units[1:-1]],
+        [np.empty(u * n_rows, dtype=dtype) for u in units[1:]],
+        [np.empty(u * n_rows, dtype=dtype) for u in units[1:-1]],
         np.empty(n_rows, dtype=dtype),
+        {},
     )
 
 
+def _buffers(workspace, units, n):
+    """``(units, n)`` views of the workspace buffers, made once per ``n``."""
+    views = workspace.cache.get(n)
+    if views is None:
+        views = (
+            [b[: u * n].reshape(u, n)
+             for b, u in zip(workspace.activations, units[1:], strict=True)],
+            [b[: u * n].reshape(u, n)
+             for b, u in zip(workspace.deltas, units[1:-1], strict=True)],
+            workspace.row[:n],
+        )
+        workspace.cache[n] = views
+    return views
+
+
+def _unpacked(workspace, key, vector, layout):
+    """`unpack` of ``vector``, remembered while the same array comes back."""
+    cached = workspace.cache.get(key)
+    if cached is None or cached[0] is not vector:
+        cached = (vector, *unpack(vector, layout))
+        workspace.cache[key] = cached
+    return cached[1], cached[2]
+
+
 # -------------------------------------------------------------------- forward
-def forward(X, coefs, intercepts, activation, out=None):
+def forward(X, coefs, intercepts, activation):
     """Output-layer logits of a network (before the output activation).
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     coefs : list of ndarray
     intercepts : list of ndarray or None
         None for a network without biases.
     activation : str
         Hidden activation, a key of `ACTIVATIONS`.
-    out : list of ndarray or None
-        Buffers for each layer's output (``n_samples`` rows); allocated if None.
 
     Returns
     -------
@@ -204,11 +236,7 @@ def forward(X, coefs, intercepts, activation, out=None):
     A = X
     last = len(coefs) - 1
     for i, W in enumerate(coefs):
-        if out is None:
-            Z = A @ W
-        else:
-            Z = out[i]
-            np.matmul(A, W, out=Z)
+        Z = A @ W
         if intercepts is not None:
             Z += intercepts[i]
         if i != last:
@@ -236,24 +264,25 @@ def predict_proba_from_output(logits, out_activation):
 def _output_loss_and_delta(Z, Y, out_activation, row):
     """Per-sample log-loss into ``row``; ``Z`` becomes ``P - Y`` in place.
 
-    The loss is computed from the logits (log-sum-exp / softplus), exact where
-    ``log(p)`` of a rounded probability would lose digits or hit ``log(0)``.
+    ``Z`` and ``Y`` are feature-major, ``(n_outputs, n_samples)``. The loss is
+    computed from the logits (log-sum-exp / softplus), exact where ``log(p)``
+    of a rounded probability would lose digits or hit ``log(0)``.
     """
     if out_activation == "softmax":
-        Z -= Z.max(axis=1, keepdims=True)
+        Z -= np.maximum.reduce(Z, axis=0)
         # -log p_y = log(sum_k exp z_k) - z_y, for one-hot Y
-        np.einsum("ij,ij->i", Y, Z, out=row)
+        np.einsum("ij,ij->j", Y, Z, out=row)
         np.exp(Z, out=Z)
-        s = Z.sum(axis=1)
-        Z /= s[:, None]
+        s = np.add.reduce(Z, axis=0)
+        Z /= s
         np.log(s, out=s)
         np.subtract(s, row, out=row)
     else:
         # -y log p - (1-y) log(1-p) = softplus(z) - y z, summed over outputs
-        YZ = np.einsum("ij,ij->i", Y, Z)
+        YZ = np.einsum("ij,ij->j", Y, Z)
         P = expit(Z)
         np.logaddexp(0, Z, out=Z)
-        np.sum(Z, axis=1, out=row)
+        np.add.reduce(Z, axis=0, out=row)
         row -= YZ
         Z[...] = P
     Z -= Y
@@ -269,10 +298,10 @@ def loss_and_gradient(
     ----------
     params : ndarray of shape (layout.n_params,)
         Flat parameter vector (see `make_layout`), same dtype as ``X``.
-    X : ndarray of shape (n_samples, n_features)
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
         One-hot (``"softmax"``) or 0/1 indicator (``"logistic"``) targets in
-        the dtype of ``X``.
+        the dtype of ``X``; Fortran order saves a strided read.
     layout : Layout
     activation : {"identity", "tanh", "logistic", "relu"}
     out_activation : {"softmax", "logistic"}
@@ -296,35 +325,56 @@ def loss_and_gradient(
         workspace = make_workspace(layout, n, X.dtype)
     if grad is None:
         grad = np.empty_like(params)
-    coefs, intercepts = unpack(params, layout)
-    coef_grads, intercept_grads = unpack(grad, layout)
-    acts = [a[:n] for a in workspace.activations]
-    row = workspace.row[:n]
+    coefs, intercepts = _unpacked(workspace, "params", params, layout)
+    coef_grads, intercept_grads = _unpacked(workspace, "grad", grad, layout)
+    acts, deltas, row = _buffers(workspace, layout.layer_units, n)
 
-    Z = forward(X, coefs, intercepts, activation, out=acts)
-    _output_loss_and_delta(Z, Y, out_activation, row)
+    # forward, feature-major: Z_i = W_i.T @ A_{i-1}
+    hidden = ACTIVATIONS[activation]
+    sparse = sp.issparse(X)
+    A = X.T
+    last = len(coefs) - 1
+    for i, W in enumerate(coefs):
+        Z = acts[i]
+        if sparse and i == 0:
+            Z[...] = (X @ W).T
+        else:
+            np.matmul(W.T, A, out=Z)
+        if intercepts is not None:
+            Z += intercepts[i][:, None]
+        if i != last:
+            hidden(Z)
+        A = Z
+
+    _output_loss_and_delta(Z, Y.T, out_activation, row)
     delta = Z  # P - Y, the error at the output logits
     if sample_weight is None:
+        # backpropagation is linear in delta: scale the small gradient by 1/n
+        # at the end instead of the (n_outputs, n) delta here
         sw_sum = n
-        loss = row.sum() / n
-        delta *= 1.0 / n
+        loss = np.add.reduce(row) / n
     else:
         sw_sum = sample_weight.sum()
         loss = np.dot(sample_weight, row) / sw_sum
-        delta *= (sample_weight / sw_sum)[:, None]
+        delta *= sample_weight / sw_sum
 
     derivative = DERIVATIVES[activation]
-    for i in range(len(coefs) - 1, -1, -1):
-        A_prev = X if i == 0 else acts[i - 1]
-        np.matmul(A_prev.T, delta, out=coef_grads[i])
+    for i in range(last, -1, -1):
+        A_prev = X.T if i == 0 else acts[i - 1]
+        if sparse and i == 0:
+            coef_grads[0][...] = A_prev @ delta.T
+        else:
+            np.matmul(A_prev, delta.T, out=coef_grads[i])
         if intercept_grads is not None:
-            np.sum(delta, axis=0, out=intercept_grads[i])
+            np.add.reduce(delta, axis=1, out=intercept_grads[i])
         if i > 0:
-            prev_delta = workspace.deltas[i - 1][:n]
-            np.matmul(delta, coefs[i].T, out=prev_delta)
-            derivative(acts[i - 1], prev_delta, workspace.tmp[i - 1][:n])
+            prev_delta = deltas[i - 1]
+            np.matmul(coefs[i], delta, out=prev_delta)
+            derivative(acts[i - 1], prev_delta)
             delta = prev_delta
 
+    if sample_weight is None:
+        grad *= 1.0 / n
     w = params[: layout.n_coef]
     scale = alpha / sw_sum
     loss += 0.5 * scale * np.dot(w, w)

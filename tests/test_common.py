@@ -18,9 +18,11 @@ REQUIRED_ARGS = {
 # Parameter sets checked besides the defaults, so that every code path (each
 # feature kind, biases on and off, each solver) meets scikit-learn's checks.
 EXTRA_PARAMS = {
-    "BiaslessMLPClassifier": [
+    "BiaslessMLPClassifier": [  # with the default (lbfgs, no bias): all 6 pairs
         {"fit_bias": True},
         {"solver": "sgd"},
+        {"solver": "sgd", "fit_bias": True},
+        {"solver": "adam"},
         {"solver": "adam", "fit_bias": True},
     ],
     "InversionInvariantTransformer": [

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.metrics import log_loss
 
 from sk_symmetry._mlp_math import (
@@ -156,3 +157,15 @@ def test_float32_stays_float32():
     )
     assert loss == pytest.approx(loss64, rel=1e-5)
     np.testing.assert_allclose(grad, grad64, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csr_array, sp.csc_matrix])
+def test_sparse_input_gives_the_dense_result(container):
+    X, _, Y, layout, params, out_activation = _problem("multiclass", True)
+    X[X < 0.3] = 0.0  # make it actually sparse
+    dense = loss_and_gradient(params, X, Y, layout, "tanh", out_activation, ALPHA)
+    sparse = loss_and_gradient(
+        params, container(X), Y, layout, "tanh", out_activation, ALPHA
+    )
+    assert sparse[0] == pytest.approx(dense[0], rel=1e-12)
+    np.testing.assert_allclose(sparse[1], dense[1], rtol=1e-10, atol=1e-14)

@@ -1,0 +1,215 @@
+"""Benchmark `BiaslessMLPClassifier(fit_bias=True)` against `MLPClassifier`.
+
+The paper's data (shifted digits, per-column scaling, ``train_test_split(
+test_size=0.2, random_state=0)``) and model ((10, 5) tanh, ``alpha=1e-5``,
+``random_state=1``), for L-BFGS (200 iterations) and Adam (200 epochs).
+
+1. Verify: fit each model once; the test accuracies must agree within 0.01.
+2. Time: fit ours and theirs alternately ``--repeats`` times, report medians
+   and the ratio ours / theirs (target <= 0.5), once with each library's own
+   BLAS threading and once with both forced to one BLAS thread.
+3. Memory: the peak of `tracemalloc` during one fit of each (target: ours no
+   more than theirs). numpy reports its buffers to tracemalloc.
+4. One L-BFGS iteration of ours against the floor of that iteration's matrix
+   products alone (the same products with preallocated outputs, best of one
+   and all BLAS threads), target within 3x.
+
+Usage::
+
+    python benchmarks/bench_mlp.py [--repeats 5]
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+import scipy
+import scipy.optimize
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_info, threadpool_limits
+
+from sk_symmetry import BiaslessMLPClassifier, load_shifted_digits
+from sk_symmetry._mlp_math import (
+    loss_and_gradient,
+    make_layout,
+    make_workspace,
+    unpack,
+)
+
+HIDDEN = (10, 5)
+
+
+def models(solver):
+    params = dict(solver=solver, alpha=1e-5, max_iter=200, random_state=1)
+    ours = BiaslessMLPClassifier(HIDDEN, "tanh", fit_bias=True, **params)
+    theirs = MLPClassifier(HIDDEN, "tanh", **params)
+    return {"ours": ours, "sklearn": theirs}
+
+
+def timed_fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        model.fit(X, y)
+        return time.perf_counter() - start
+
+
+def peak_fit_memory(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tracemalloc.start()
+        model.fit(X, y)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+def alternate_timings(solver, X, y, repeats, threads):
+    times = {"ours": [], "sklearn": []}
+    with threadpool_limits(threads):
+        for r in range(repeats):
+            order = ["ours", "sklearn"] if r % 2 == 0 else ["sklearn", "ours"]
+            for name in order:
+                times[name].append(timed_fit(models(solver)[name], X, y))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def matmul_floor(X, coefs, repeats=200):
+    """Seconds for the matrix products of one loss-and-gradient evaluation."""
+    n = X.shape[0]
+    acts = [np.empty((n, W.shape[1])) for W in coefs]
+    deltas = [np.empty((n, W.shape[0])) for W in coefs[1:]]
+    grads = [np.empty_like(W) for W in coefs]
+
+    def products():
+        A = X
+        for W, out in zip(coefs, acts, strict=True):
+            np.matmul(A, W, out=out)
+            A = out
+        for i in range(len(coefs) - 1, -1, -1):
+            A_prev = X if i == 0 else acts[i - 1]
+            delta = acts[-1] if i == len(coefs) - 1 else deltas[i]
+            np.matmul(A_prev.T, delta, out=grads[i])
+            if i > 0:
+                np.matmul(delta, coefs[i].T, out=deltas[i - 1])
+
+    best = np.inf
+    for threads in (1, None):
+        with threadpool_limits(threads):
+            products()
+            start = time.perf_counter()
+            for _ in range(repeats):
+                products()
+            best = min(best, (time.perf_counter() - start) / repeats)
+    return best
+
+
+def lbfgs_iteration(X, y):
+    """Time per L-BFGS iteration of our objective, its evaluations per iteration
+    and the matmul floor of one evaluation (the estimator's lbfgs path, replayed
+    through the module-level `loss_and_gradient`)."""
+    Y = np.eye(10)[y]
+    layout = make_layout((X.shape[1], *HIDDEN, 10), fit_bias=True)
+    params = np.random.RandomState(1).uniform(-0.3, 0.3, layout.n_params)
+    workspace = make_workspace(layout, X.shape[0], X.dtype)
+    grad = np.empty_like(params)
+
+    def fun(x):
+        params[...] = x
+        loss, g = loss_and_gradient(
+            params, X, Y, layout, "tanh", "softmax", 1e-5, workspace=workspace,
+            grad=grad,
+        )
+        return loss, g.copy()
+
+    with threadpool_limits(1):
+        start = time.perf_counter()
+        result = scipy.optimize.minimize(
+            fun, params.copy(), method="L-BFGS-B", jac=True,
+            options={"maxiter": 200, "maxfun": 15000, "gtol": 1e-4},
+        )
+        elapsed = time.perf_counter() - start
+    coefs, _ = unpack(params, layout)
+    floor = matmul_floor(X, [c.copy() for c in coefs])
+    return elapsed / result.nit, result.nfev / result.nit, floor
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args(argv)
+
+    X, y = load_shifted_digits(scaling="per_column", return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, random_state=0
+    )
+    blas = [(i["internal_api"], i["num_threads"]) for i in threadpool_info()
+            if i["user_api"] == "blas"]
+    print(f"numpy {np.__version__}, scipy {scipy.__version__}, scikit-learn "
+          f"{sklearn.__version__}, BLAS {blas}, {os.cpu_count()} CPUs")
+    print(f"shifted digits: {X_train.shape[0]} train, {X_test.shape[0]} test; "
+          f"hidden {HIDDEN} tanh, alpha=1e-5, random_state=1, 200 iterations")
+
+    ok = True
+    rows = []
+    for solver in ("lbfgs", "adam"):
+        # 1. verify before timing
+        accuracy = {}
+        for name, model in models(solver).items():
+            timed_fit(model, X_train, y_train)
+            accuracy[name] = model.score(X_test, y_test)
+        agree = abs(accuracy["ours"] - accuracy["sklearn"]) <= 0.01
+        ok &= agree
+        print(f"{solver}: accuracy ours {accuracy['ours']:.4f}, sklearn "
+              f"{accuracy['sklearn']:.4f} -> {'agree' if agree else 'DISAGREE'}")
+        if not agree:
+            continue
+        # 2. time, alternating
+        default = alternate_timings(solver, X_train, y_train, args.repeats, None)
+        single = alternate_timings(solver, X_train, y_train, args.repeats, 1)
+        # 3. memory
+        peak = {name: peak_fit_memory(model, X_train, y_train)
+                for name, model in models(solver).items()}
+        rows.append((solver, accuracy, default, single, peak))
+
+    print()
+    header = (f"{'solver':<6} {'acc ours':>8} {'acc sk':>8} | "
+              f"{'ours s':>7} {'sk s':>7} {'ratio':>6} | "
+              f"{'1-thread: ours s':>16} {'sk s':>7} {'ratio':>6} | "
+              f"{'peak MiB ours':>13} {'sk':>6}")
+    print(header)
+    print("-" * len(header))
+    for solver, acc, default, single, peak in rows:
+        print(f"{solver:<6} {acc['ours']:>8.4f} {acc['sklearn']:>8.4f} | "
+              f"{default['ours']:>7.3f} {default['sklearn']:>7.3f} "
+              f"{default['ours'] / default['sklearn']:>6.2f} | "
+              f"{single['ours']:>16.3f} {single['sklearn']:>7.3f} "
+              f"{single['ours'] / single['sklearn']:>6.2f} | "
+              f"{peak['ours'] / 2**20:>13.2f} {peak['sklearn'] / 2**20:>6.2f}")
+
+    per_iteration, evals, floor = lbfgs_iteration(X_train, y_train)
+    estimator = models("lbfgs")["ours"]
+    fit_seconds = timed_fit(estimator, X_train, y_train)
+    print()
+    print(f"one L-BFGS iteration of our objective (scipy L-BFGS-B, 1 BLAS thread): "
+          f"{per_iteration * 1e3:.3f} ms = {evals:.2f} evaluations")
+    print(f"  whole estimator fit / n_iter_: "
+          f"{fit_seconds / estimator.n_iter_ * 1e3:.3f} ms")
+    print(f"  matmul floor of one iteration: {evals * floor * 1e3:.3f} ms "
+          f"({floor * 1e3:.3f} ms per evaluation)")
+    print(f"  ratio iteration / floor: {per_iteration / (evals * floor):.2f} "
+          f"(estimator: {fit_seconds / estimator.n_iter_ / (evals * floor):.2f}; "
+          "target <= 3)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
