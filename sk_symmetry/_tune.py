@@ -39,6 +39,10 @@ def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
     )
     features = [
         InversionInvariantTransformer("neighbor", image_shape=data.image_shape),
+        # Both neighbours: twice the inputs (128), the same hidden layers.
+        InversionInvariantTransformer(
+            "neighbor", image_shape=data.image_shape, direction="both"
+        ),
         InversionInvariantTransformer("permutation", random_state=1717),
     ]
     if quick:
@@ -53,7 +57,10 @@ def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
         grid = {
             "features": features,
             "clf__fit_bias": [True],
-            "clf__alpha": [1e-3, 1e-2, 3e-2, 1e-1],
+            # Strong L2 penalties: on a validation split inside the training
+            # part, alpha from 1e-2 to 1e-1 overfit (0.85-0.87) and 100
+            # underfit; the test split was not used to choose this range.
+            "clf__alpha": [1.0, 3.0, 10.0, 30.0],
             "clf__max_iter": [2000],
             "clf__max_fun": [10**6],
             "clf__random_state": [0, 1, 2],
@@ -71,13 +78,28 @@ def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
         warnings.simplefilter("ignore", ConvergenceWarning)
         search.fit(X[train], y[train], groups=groups[train])
     best = search.best_estimator_
+    results = search.cv_results_
+    by_features = {}
+    for features, score in zip(
+        results["param_features"], results["mean_test_worst_case_accuracy"],
+        strict=True,
+    ):
+        label = _describe_features(features)
+        by_features[label] = max(by_features.get(label, 0.0), float(score))
     return {
         "best_params": {
-            key: (value.kind if key == "features" else value)
+            key: (_describe_features(value) if key == "features" else value)
             for key, value in search.best_params_.items()
         },
         "cv_worst_case_accuracy": float(search.best_score_),
-        "n_candidates": len(search.cv_results_["params"]),
+        "cv_best_worst_case_accuracy_by_features": by_features,
+        "n_candidates": len(results["params"]),
         "test_accuracy": float(best.score(X[test], y[test])),
         "test_inverted_accuracy": float(best.score(invert(X[test]), y[test])),
     }
+
+
+def _describe_features(transformer):
+    if transformer.kind == "neighbor":
+        return f"neighbor ({transformer.direction})"
+    return transformer.kind

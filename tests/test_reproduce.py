@@ -117,4 +117,4 @@ def test_quick_tune_scores_the_held_out_split_the_same_on_both(capsys):
     assert result["n_candidates"] == 1
     assert result["test_accuracy"] == result["test_inverted_accuracy"]
     assert result["test_accuracy"] > 0.5
-    assert result["best_params"]["features"] == "neighbor"
+    assert result["best_params"]["features"] == "neighbor (horizontal)"
