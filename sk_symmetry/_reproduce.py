@@ -11,7 +11,7 @@ one by one so that progress, with an estimate of the time left, can be shown.
 import sys
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -31,7 +31,15 @@ from ._mlp import BiaslessMLPClassifier
 from ._scoring import symmetric_scoring
 from ._transformer import InversionInvariantTransformer
 
-__all__ = ["PAPER_TABLES", "Protocol", "make_protocol", "run_experiment"]
+__all__ = [
+    "PAPER_TABLES",
+    "Protocol",
+    "build_search_space",
+    "make_protocol",
+    "protocol_splits",
+    "run_experiment",
+    "summarize",
+]
 
 # Tables I and II of the paper: (fit_bias, features, trained on) ->
 # (accuracy on X_test, accuracy on -X_test). Table II reports one number for
@@ -93,17 +101,14 @@ def make_protocol(name="leak-free", *, quick=False, max_iter=None):
     else:
         raise ValueError(f"protocol must be 'paper' or 'leak-free', got {name!r}.")
     if quick:
-        protocol = _replace(protocol, max_iter=100)
+        protocol = replace(protocol, max_iter=100)
     if max_iter is not None:
-        protocol = _replace(protocol, max_iter=max_iter)
+        protocol = replace(protocol, max_iter=max_iter)
     return protocol
 
 
-def _replace(protocol, **changes):
-    return Protocol(**{**protocol.__dict__, **changes})
-
-
-def _splits(protocol, data):
+def protocol_splits(protocol, data):
+    """The (train, test) index pairs of the protocol on `load_shifted_digits` data."""
     n = data.target.shape[0]
     if protocol.leak_free:
         cv = GroupShuffleSplit(
@@ -190,7 +195,7 @@ def run_experiment(protocol, *, n_jobs=1, progress=sys.stderr):
     """
     data = load_shifted_digits(scaling=protocol.scaling)
     pipeline, grid = build_search_space(protocol, data.image_shape)
-    splits = _splits(protocol, data)
+    splits = protocol_splits(protocol, data)
     tasks = [
         (params, split_index, split)
         for params in ParameterGrid(grid)

@@ -118,3 +118,25 @@ def test_quick_tune_scores_the_held_out_split_the_same_on_both(capsys):
     assert result["test_accuracy"] == result["test_inverted_accuracy"]
     assert result["test_accuracy"] > 0.5
     assert result["best_params"]["features"] == "neighbor (horizontal)"
+
+
+def test_paper_split_is_train_test_split_and_leak_free_splits_keep_groups():
+    import numpy as np
+    from sklearn.model_selection import train_test_split
+
+    from sk_symmetry import load_shifted_digits
+    from sk_symmetry._reproduce import make_protocol, protocol_splits
+
+    data = load_shifted_digits()
+    [(train, test)] = protocol_splits(make_protocol("paper"), data)
+    expected_train, expected_test = train_test_split(
+        np.arange(len(data.target)), test_size=0.2, random_state=0
+    )
+    np.testing.assert_array_equal(train, expected_train)
+    np.testing.assert_array_equal(test, expected_test)
+    # The paper's split leaks: shifted copies of test images are in training.
+    assert np.isin(data.groups[test], data.groups[train]).any()
+    splits = protocol_splits(make_protocol("leak-free"), data)
+    assert len(splits) == 5
+    for train, test in splits:
+        assert not np.isin(data.groups[test], data.groups[train]).any()
