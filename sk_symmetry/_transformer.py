@@ -215,12 +215,22 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
             dtype=(np.float64, np.float32),
             ensure_all_finite=False,
         )
-        if sp.issparse(X):
-            assert_all_finite(X, input_name="X")
-            return self._transform_sparse(X)
-        X = np.ascontiguousarray(X)
-        out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
-        if products_blockwise(self._kernel, X, out) or np.isfinite(out).all():
+        # Non-finite input gives non-finite products, so checking the output
+        # also catches NaN and infinity in X; numpy's own overflow warnings
+        # would only repeat what the error below says.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if sp.issparse(X):
+                # Sparse products skip implicit zeros, which would hide a NaN
+                # paired with one: check the stored input values first.
+                assert_all_finite(X.data, input_name="X")
+                out = self._transform_sparse(X)
+                finite = np.isfinite(out.data).all()
+            else:
+                X = np.ascontiguousarray(X)
+                out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
+                finite = products_blockwise(self._kernel, X, out)
+                finite = finite or np.isfinite(out).all()
+        if finite:
             return out
         assert_all_finite(X, input_name="X")
         raise ValueError(

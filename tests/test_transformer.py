@@ -1,5 +1,7 @@
 """InversionInvariantTransformer: invariance, the paper's maps, bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -254,3 +256,25 @@ def test_transform_before_fit():
 
     with pytest.raises(NotFittedError):
         InversionInvariantTransformer().transform(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("sparse", [False, True])
+def test_overflowing_products_raise_instead_of_returning_inf(kind, sparse):
+    X = np.array([[1e200, 1e200, 1.0], [2.0, 3.0, 4.0]])
+    X = sp.csr_matrix(X) if sparse else X
+    t = InversionInvariantTransformer(kind, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning either
+        with pytest.raises(ValueError, match="overflow float64"):
+            t.transform(X)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_non_finite_sparse_or_dense_input_names_the_problem(sparse):
+    # The NaN's neighbour is an implicit zero of the sparse matrix.
+    X = np.array([[np.nan, 0.0, 0.0], [2.0, 0.0, 4.0]])
+    X_fit = np.ones((2, 3))
+    t = InversionInvariantTransformer().fit(X_fit)
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        t.transform(sp.csr_matrix(X) if sparse else X)
