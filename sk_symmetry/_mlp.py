@@ -365,7 +365,8 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         self : object
             Updated classifier.
         """
-        if not hasattr(self, "classes_"):
+        first_call = not hasattr(self, "classes_")
+        if first_call:
             if classes is None:
                 raise ValueError(
                     "classes must be passed on the first call to partial_fit."
@@ -385,7 +386,12 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                 f"classes={classes!r} is not the same as classes_={self.classes_} "
                 "of the previous call to partial_fit."
             )
-        return self._fit(X, y, sample_weight, incremental=True)
+        try:
+            return self._fit(X, y, sample_weight, incremental=True)
+        except Exception:
+            if first_call:  # a failed first call must not look like a fit
+                del self.classes_, self._label_binarizer
+            raise
 
     def predict_proba(self, X):
         """Class probabilities.

@@ -360,6 +360,16 @@ def test_partial_fit_errors():
             X, y, classes=[0, 1, 2])
 
 
+def test_failed_first_partial_fit_leaves_no_fitted_state():
+    X, y = _blobs()
+    clf = BiaslessMLPClassifier(solver="adam")
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.partial_fit(X, y, classes=[0, 1])  # y also holds class 2
+    assert not hasattr(clf, "classes_")
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X[y < 2], y[y < 2])
+
+
 @pytest.mark.parametrize(
     "params", [{"hidden_layer_sizes": (5, 0)}, {"solver": "newton"},
                {"activation": "softmax"}, {"alpha": -1.0}, {"fit_bias": "yes"}],
