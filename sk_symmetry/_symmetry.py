@@ -28,7 +28,10 @@ def invert(X):
     ------
     TypeError
         For data with no sign to flip (booleans, unsigned integers, strings,
-        objects), where negation would fail or silently wrap around.
+        categories, objects), where negation would fail or silently wrap.
+    ValueError
+        For signed integers holding their type's minimum, whose negation does
+        not fit in the type.
 
     Examples
     --------
@@ -37,24 +40,31 @@ def invert(X):
     array([[-0.5,  1. ]])
     """
     if sp.issparse(X):
-        _check_signed(X.dtype)
+        _check_negatable(X.dtype, X.data)
         return -X
     if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a pandas DataFrame
-        for dtype in np.atleast_1d(X.dtypes):
-            _check_signed(
-                np.dtype(dtype)
-                if not hasattr(dtype, "numpy_dtype")
-                else dtype.numpy_dtype
-            )
+        for column in X.columns:
+            # A column's own dtype: a categorical of ints is no signed number.
+            _check_negatable(X[column].dtype, X[column].to_numpy())
         return -X
     X = np.asarray(X)
-    _check_signed(X.dtype)
+    _check_negatable(X.dtype, X)
     return np.negative(X)
 
 
-def _check_signed(dtype):
-    if dtype.kind not in "ifc":
+def _check_negatable(dtype, values):
+    if getattr(dtype, "kind", "O") not in "ifc":
         raise TypeError(
             "invert needs signed numeric data (signed int, float or complex); "
             f"got dtype {dtype}, which has no sign to flip."
+        )
+    # -(-128) does not fit in int8: numpy would silently give -128 back.
+    if (
+        values.dtype.kind == "i"
+        and values.size
+        and values.min() == np.iinfo(values.dtype).min
+    ):
+        raise ValueError(
+            f"invert cannot negate {values.min()}, the smallest {dtype}: "
+            "convert the data to a wider integer or a float type first."
         )

@@ -33,3 +33,16 @@ def test_invert_dataframe_keeps_columns():
 def test_invert_refuses_data_without_a_sign(X):
     with pytest.raises(TypeError, match="signed numeric"):
         invert(X)
+
+
+def test_invert_refuses_the_integer_minimum_instead_of_wrapping():
+    with pytest.raises(ValueError, match="cannot negate -128"):
+        invert(np.array([[-128, 5]], dtype=np.int8))
+    np.testing.assert_array_equal(invert(np.array([[-127, 5]], np.int8)), [[127, -5]])
+
+
+def test_invert_refuses_non_numeric_dataframe_columns():
+    pd = pytest.importorskip("pandas")
+    for column in (pd.Categorical([1, 2]), ["a", "b"]):
+        with pytest.raises(TypeError, match="signed numeric"):
+            invert(pd.DataFrame({"x": [1.0, 2.0], "c": column}))
