@@ -28,22 +28,32 @@ class InversionAccuracyBound:
 
 def _network_of(estimator):
     """The network that makes the predictions, or a reason why there is none
-    acting on the raw features."""
+    acting on the raw features.
+
+    Looks through Pipelines (whose earlier steps must be no-ops) and fitted
+    `OrbitAugmentedClassifier`s, nested in any order.
+    """
     model = estimator
-    steps = getattr(model, "steps", None)
-    if steps is not None:  # a Pipeline: only no-op steps may precede the model
-        for name, step in steps[:-1]:
-            if step is not None and not (isinstance(step, str)
-                                         and step == "passthrough"):
-                return None, (
-                    f"pipeline step {name!r} ({type(step).__name__}) acts on the "
-                    "features before the model; the bound is proved only for "
-                    "raw features."
-                )
-        model = steps[-1][1]
-    if isinstance(model, OrbitAugmentedClassifier) and hasattr(model, "estimator_"):
-        # Its predictions are exactly those of the network it trained.
-        model = model.estimator_
+    while True:
+        steps = getattr(model, "steps", None)
+        if steps is not None:  # a Pipeline: only no-op steps may precede the model
+            for name, step in steps[:-1]:
+                if step is not None and not (
+                    isinstance(step, str) and step == "passthrough"
+                ):
+                    return None, (
+                        f"pipeline step {name!r} ({type(step).__name__}) acts on "
+                        "the features before the model; the bound is proved only "
+                        "for raw features."
+                    )
+            model = steps[-1][1]
+        elif isinstance(model, OrbitAugmentedClassifier) and hasattr(
+            model, "estimator_"
+        ):
+            # Its predictions are exactly those of the model it trained.
+            model = model.estimator_
+        else:
+            break
     if not all(hasattr(model, a) for a in ("coefs_", "intercepts_", "activation")):
         return None, (
             f"{type(model).__name__} is not a fitted network (no coefs_, "

@@ -176,3 +176,21 @@ def test_bound_can_fail_for_other_models():
     assert not result.holds
     assert not result.provably_bound
     assert "not a fitted network" in result.reason
+
+
+@pytest.mark.parametrize("orbit_outside", [True, False])
+def test_pipeline_and_orbit_nested_either_way_are_seen_through(orbit_outside):
+    from sk_symmetry import BiaslessMLPClassifier
+
+    X, y = random_data(4, 3, 0, 40)
+    net = BiaslessMLPClassifier((5,), max_iter=20, random_state=0)
+    if orbit_outside:
+        model = OrbitAugmentedClassifier(Pipeline([("f", "passthrough"), ("c", net)]))
+    else:
+        model = Pipeline([("f", "passthrough"), ("c", OrbitAugmentedClassifier(net))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    result = inversion_accuracy_bound(model, X, y)
+    assert result.provably_bound, result.reason
+    assert result.holds
