@@ -70,6 +70,12 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
 
     Notes
     -----
+    The inner estimator is fitted on validated arrays: a DataFrame's column
+    names are kept in ``feature_names_in_`` but not passed on (so an inner
+    `ColumnTransformer` must select columns by position), ``y`` must be one
+    label per sample (no multilabel targets), and ``sample_weight`` reaches
+    only an estimator whose ``fit`` takes it directly (not a `Pipeline`).
+
     For a network without biases whose activations are odd (tanh), training
     on the orbit of inversion cannot help: ``accuracy(X) + accuracy(-X) <= 1``
     for every such model (see `inversion_accuracy_bound`).
