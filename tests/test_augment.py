@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
@@ -35,10 +35,12 @@ def test_fits_inner_estimator_on_the_orbit(data):
     assert clf.estimator_ is not clf.estimator
     assert not hasattr(clf.estimator, "coef_")  # the given estimator is untouched
     np.testing.assert_array_equal(clf.predict_proba(X), by_hand.predict_proba(X))
-    np.testing.assert_array_equal(clf.decision_function(X),
-                                  by_hand.decision_function(X))
-    np.testing.assert_array_equal(clf.predict_log_proba(X),
-                                  by_hand.predict_log_proba(X))
+    np.testing.assert_array_equal(
+        clf.decision_function(X), by_hand.decision_function(X)
+    )
+    np.testing.assert_array_equal(
+        clf.predict_log_proba(X), by_hand.predict_log_proba(X)
+    )
     np.testing.assert_array_equal(clf.predict(X), by_hand.predict(X))
     np.testing.assert_array_equal(clf.classes_, np.unique(y))
     assert clf.n_features_in_ == 4
@@ -134,8 +136,9 @@ def test_feature_names(data):
 def test_pickle_fitted(data):
     X, y = data
     clf = OrbitAugmentedClassifier(LogisticRegression()).fit(X, y)
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(clf)).predict(X),
-                                  clf.predict(X))
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(clf)).predict(X), clf.predict(X)
+    )
 
 
 def test_training_practice_is_a_grid_option(data):
@@ -146,6 +149,20 @@ def test_training_practice_is_a_grid_option(data):
         {"clf": [LogisticRegression(), OrbitAugmentedClassifier(LogisticRegression())]},
         scoring=symmetric_scoring(),
         refit="worst_case_accuracy",
-        cv=2,
+        cv=StratifiedKFold(2),
     ).fit(X, y)
-    assert len(grid.cv_results_["params"]) == 2
+    # Each candidate's scores equal those of the model fitted by hand on the
+    # same folds: plain on X, or on the orbit {X, -X}.
+    results = grid.cv_results_
+    for index, clf in enumerate(results["param_clf"]):
+        for fold, (train, test) in enumerate(grid.cv.split(X, y)):
+            X_fit, y_fit = X[train], y[train]
+            if isinstance(clf, OrbitAugmentedClassifier):
+                X_fit, y_fit = np.vstack([X_fit, -X_fit]), np.r_[y_fit, y_fit]
+            by_hand = LogisticRegression().fit(X_fit, y_fit)
+            assert results[f"split{fold}_test_accuracy"][index] == pytest.approx(
+                by_hand.score(X[test], y[test])
+            )
+            assert results[f"split{fold}_test_inverted_accuracy"][
+                index
+            ] == pytest.approx(by_hand.score(-X[test], y[test]))
