@@ -1,24 +1,13 @@
 """Command line: ``sk-symmetry reproduce`` (or ``python -m sk_symmetry reproduce``)."""
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 __all__ = ["main"]
-
-
-def _n_jobs(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(
-            f"must be a positive number of processes or -1 for all cores, got {value}"
-        )
-    return value
 
 
 def _positive_int(text):
@@ -29,6 +18,19 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _n_jobs(text):
+    if text.strip() == "-1":
+        return -1
+    try:
+        return _positive_int(text)
+    except argparse.ArgumentTypeError as exc:
+        if "at least 1" not in str(exc):
+            raise
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of processes or -1 for all cores, got {text}"
+        ) from None
 
 
 def _parser():
@@ -97,36 +99,50 @@ def _tune(args):
     return 0
 
 
-def _prepare_out(parser, out):
-    """Create ``out`` and a private folder inside it, or exit with a message."""
+def _check_out(parser, out):
+    """Exit with a message unless ``out`` is, or can become, a writable folder.
+
+    Nothing is created here: the run may still fail or be interrupted.
+    """
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        parser.error(f"--out {out}: cannot write there ({existing} is not a folder).")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        parser.error(f"--out {out}: cannot write there ({existing} is read-only).")
+
+
+def _write_out(out, rows, records, description):
+    """Write every output into a private folder, then move them into ``out``."""
+    from ._report import write_outputs
+
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-    except OSError as exc:
-        parser.error(f"--out {out}: cannot write there ({exc.strerror or exc}).")
+        write_outputs(staging, rows, records, description)
+        written = sorted(path.name for path in staging.iterdir())
+        for name in written:
+            (staging / name).replace(out / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(f"Wrote {', '.join(written)} to {out}", file=sys.stderr)
 
 
 def _reproduce(parser, args):
-    from ._report import format_tables, write_outputs
+    from ._report import format_tables
     from ._reproduce import make_protocol, run_experiment, summarize
 
     protocol = make_protocol(args.protocol, quick=args.quick, max_iter=args.max_iter)
-    # Outputs are written into a private folder first and moved into --out only
-    # once complete, so an interrupted or failed run leaves nothing half-written.
-    staging = _prepare_out(parser, args.out) if args.out is not None else None
-    try:
-        records = run_experiment(protocol, n_jobs=args.n_jobs)
-        rows = summarize(records)
-        print(format_tables(rows, protocol.describe()))
-        if staging is not None:
-            write_outputs(staging, rows, records, protocol.describe())
-            written = sorted(path.name for path in staging.iterdir())
-            for name in written:
-                (staging / name).replace(args.out / name)
-            print(f"Wrote {', '.join(written)} to {args.out}", file=sys.stderr)
-    finally:
-        if staging is not None:
-            shutil.rmtree(staging, ignore_errors=True)
+    if args.out is not None:
+        _check_out(parser, args.out)
+    records = run_experiment(protocol, n_jobs=args.n_jobs)
+    rows = summarize(records)
+    print(format_tables(rows, protocol.describe()))
+    # Only a finished run writes, and through a private folder, so an
+    # interrupted or failed run leaves nothing half-written in --out.
+    if args.out is not None:
+        _write_out(args.out, rows, records, protocol.describe())
     return 0
 
 
