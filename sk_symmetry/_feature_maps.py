@@ -8,6 +8,11 @@ The dense kernels write straight into a preallocated output and never build the
 
 import numpy as np
 
+try:  # the compiled gather of _products.c; absent when built without a compiler
+    from ._products import gather_multiply as _gather_multiply
+except ImportError:  # pragma: no cover
+    _gather_multiply = None
+
 __all__ = [
     "draw_derangement",
     "neighbor_partners",
@@ -68,8 +73,24 @@ def neighbor_products(X, out, image_shape, direction="horizontal"):
     return out
 
 
-def permutation_products(X, permutation, out):
-    """Write ``x_i * x_{P(i)}`` into ``out``: gather ``X[:, P]``, then multiply."""
+def permutation_products(X, permutation, out, *, compiled=True):
+    """Write ``x_i * x_{P(i)}`` into ``out``.
+
+    With ``compiled=True`` (and the extension built) one pass of
+    ``_products.gather_multiply``; otherwise numpy: gather ``X[:, P]``, then
+    multiply, about three times slower.
+    """
+    if (
+        compiled
+        and _gather_multiply is not None
+        and X.flags.c_contiguous
+        and out.flags.c_contiguous
+        and X.dtype == out.dtype
+        and X.dtype in (np.float32, np.float64)
+    ):
+        partners = np.ascontiguousarray(permutation, dtype=np.int64)
+        _gather_multiply(X, partners, out, *X.shape, out.shape[1], X.itemsize)
+        return out
     np.take(X, permutation, axis=1, out=out)
     return np.multiply(out, X, out=out)
 

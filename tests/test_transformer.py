@@ -12,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from sk_symmetry import InversionInvariantTransformer, invert
+from sk_symmetry._feature_maps import draw_derangement, permutation_products
 
 KINDS = ["neighbor", "permutation", "square"]
 
@@ -278,3 +279,36 @@ def test_non_finite_sparse_or_dense_input_names_the_problem(sparse):
     t = InversionInvariantTransformer().fit(X_fit)
     with pytest.raises(ValueError, match="Input X contains NaN"):
         t.transform(sp.csr_matrix(X) if sparse else X)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_rows=st.integers(1, 40),
+    n_cols=st.integers(2, 30),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_compiled_and_numpy_permutation_kernels_agree(n_rows, n_cols, dtype, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, n_cols)).astype(dtype)
+    perm = draw_derangement(n_cols, rng)
+    expected = X * X[:, perm]
+    for compiled in (True, False):
+        out = np.empty_like(X)
+        permutation_products(X, perm, out, compiled=compiled)
+        np.testing.assert_array_equal(out, expected)
+
+
+def test_compiled_kernel_is_built_and_checks_its_arguments():
+    # CI builds the extension (setup.py); the numpy fallback is for users
+    # without a compiler, so here its absence is a failure.
+    from sk_symmetry._products import gather_multiply
+
+    X = np.ones((2, 3))
+    out = np.empty((2, 3))
+    with pytest.raises(ValueError, match="out of range"):
+        gather_multiply(X, np.array([0, 1, 3]), out, 2, 3, 3, 8)
+    with pytest.raises(ValueError, match="buffer sizes"):
+        gather_multiply(X, np.array([0, 1, 2]), out, 3, 3, 3, 8)
+    with pytest.raises(ValueError, match="itemsize"):
+        gather_multiply(X, np.array([0, 1, 2]), out, 2, 3, 3, 2)

@@ -1,0 +1,17 @@
+"""Build step for the one compiled kernel; all metadata lives in setup.cfg.
+
+The extension is optional: without a C compiler the package installs anyway
+and falls back to numpy (see sk_symmetry/_feature_maps.py).
+"""
+
+from setuptools import Extension, setup
+
+setup(
+    ext_modules=[
+        Extension(
+            "sk_symmetry._products",
+            ["sk_symmetry/_products.c"],
+            optional=True,
+        )
+    ]
+)
