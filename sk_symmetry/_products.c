@@ -14,13 +14,31 @@
 #include <Python.h>
 #include <stdint.h>
 
-#define GATHER_MULTIPLY(T)                                                   \
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)0)
+#endif
+
+/* The gather visits a row's cache lines in random order, which hardware
+ * prefetchers do not follow: rows ahead are prefetched explicitly (without
+ * this the pass ran at half memory speed). restrict: out never aliases x. */
+#define PREFETCH_AHEAD 2
+#define GATHER_MULTIPLY(T)                                      \
     for (Py_ssize_t r = 0; r < n_rows; r++) {                                \
-        const T *row = (const T *)x.buf + r * n_cols;                        \
-        T *dst = (T *)out.buf + r * n_out;                                   \
+        const T *restrict row = (const T *)x.buf + r * n_cols;               \
+        T *restrict dst = (T *)out.buf + r * n_out;                          \
+        if (r + PREFETCH_AHEAD < n_rows) {                                   \
+            const char *ahead = (const char *)(row + PREFETCH_AHEAD * n_cols); \
+            for (Py_ssize_t b = 0; b < n_cols * (Py_ssize_t)sizeof(T); b += 64) { \
+                PREFETCH(ahead + b);                                         \
+            }                                                                \
+        }                                                                    \
         for (Py_ssize_t base = 0; base < n_out; base += n_cols) {            \
+            const int64_t *restrict p = partners + base;                     \
+            T *restrict d = dst + base;                                      \
             for (Py_ssize_t i = 0; i < n_cols; i++) {                        \
-                dst[base + i] = row[i] * row[partners[base + i]];            \
+                d[i] = row[i] * row[p[i]];                                   \
             }                                                                \
         }                                                                    \
     }
