@@ -585,6 +585,12 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = _check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             )
+            # scikit-learn >= 1.7 checks this too; older ones would let the
+            # mean loss divide by zero.
+            if not sample_weight.any():
+                raise ValueError(
+                    "Sample weights must contain at least one non-zero number."
+                )
         layout = make_layout([X.shape[1], *hidden, Y.shape[1]], self.fit_bias)
         rng = check_random_state(self.random_state)
         self._random_state = rng

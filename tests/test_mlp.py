@@ -12,9 +12,13 @@ from hypothesis.extra.numpy import arrays
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
+from sklearn.utils.validation import has_fit_parameter
 from threadpoolctl import threadpool_limits
 
 from sk_symmetry import BiaslessMLPClassifier, load_shifted_digits
+
+# MLPClassifier.fit takes sample_weight from scikit-learn 1.7 on.
+_MLP_HAS_SAMPLE_WEIGHT = has_fit_parameter(MLPClassifier(), "sample_weight")
 
 
 def _blobs(n=60, n_features=4, n_classes=3, seed=0, dtype=np.float64):
@@ -147,13 +151,15 @@ def test_accuracy_matches_mlpclassifier_on_shifted_digits(solver, max_iter):
 def test_stochastic_solvers_follow_mlpclassifier_step_by_step(options, weighted):
     # with biases, the same seed and settings give MLPClassifier's weights:
     # same initialisation, batches, update rules and stopping, up to rounding
+    if weighted and not _MLP_HAS_SAMPLE_WEIGHT:
+        pytest.skip("MLPClassifier takes sample_weight from scikit-learn 1.7 on")
     X, y = _blobs(n=90)
-    sw = np.linspace(0.5, 2, len(y)) if weighted else None
+    fit_params = {"sample_weight": np.linspace(0.5, 2, len(y))} if weighted else {}
     params = dict(random_state=0, max_iter=25, **options)
     ours = _fit_quietly(BiaslessMLPClassifier(fit_bias=True, **params), X, y,
-                        sample_weight=sw)
+                        **fit_params)
     theirs = _fit_quietly(MLPClassifier((10, 5), "tanh", **params), X, y,
-                          sample_weight=sw)
+                          **fit_params)
     assert ours.n_iter_ == theirs.n_iter_
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
     for a, b in zip(ours.coefs_ + ours.intercepts_,
