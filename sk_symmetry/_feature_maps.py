@@ -23,8 +23,8 @@ __all__ = [
 ]
 
 # Rows are processed in blocks of about this many bytes, so that a block is
-# still in cache when it is checked for overflow (and, for the permutation,
-# when the gathered copy is multiplied).
+# still in cache when it is checked for overflow (and, in the numpy fallback
+# for the permutation, when the gathered copy is multiplied).
 _BLOCK_BYTES = 1 << 20
 
 
