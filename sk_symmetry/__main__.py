@@ -10,27 +10,27 @@ from pathlib import Path
 __all__ = ["main"]
 
 
-def _positive_int(text):
+def _integer(text):
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def _positive_int(text):
+    value = _integer(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
 
 
 def _n_jobs(text):
-    if text.strip() == "-1":
-        return -1
-    try:
-        return _positive_int(text)
-    except argparse.ArgumentTypeError as exc:
-        if "at least 1" not in str(exc):
-            raise
+    value = _integer(text)
+    if value != -1 and value < 1:
         raise argparse.ArgumentTypeError(
-            f"must be a positive number of processes or -1 for all cores, got {text}"
-        ) from None
+            f"must be a positive number of processes or -1 for all cores, got {value}"
+        )
+    return value
 
 
 def _parser():
