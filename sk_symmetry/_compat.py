@@ -4,6 +4,7 @@ When scikit-learn moves one of them, only this file changes.
 """
 
 from sklearn.base import _fit_context
+from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -25,6 +26,7 @@ __all__ = [
     "_check_feature_names_in",
     "_check_sample_weight",
     "_fit_context",
+    "_openmp_effective_n_threads",
     "check_is_fitted",
     "validate_data",
 ]

@@ -6,14 +6,17 @@ The dense kernels write straight into a preallocated output and never build the
 ``M (M + 1) / 2`` pair matrix.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
-try:  # the compiled gather of _products.c; absent when built without a compiler
-    from ._products import gather_multiply as _gather_multiply
+try:  # the compiled kernel of _products.c; absent when built without a compiler
+    from ._products import products as _products
 except ImportError:  # pragma: no cover
-    _gather_multiply = None
+    _products = None
 
 __all__ = [
+    "compiled_products",
     "draw_derangement",
     "neighbor_partners",
     "neighbor_products",
@@ -22,10 +25,14 @@ __all__ = [
     "square_products",
 ]
 
-# Rows are processed in blocks of about this many bytes, so that a block is
-# still in cache when it is checked for overflow (and, in the numpy fallback
-# for the permutation, when the gathered copy is multiplied).
+# The numpy kernels process rows in blocks of about this many bytes, so that
+# a block is still in cache when it is checked for overflow (and, for the
+# permutation, when the gathered copy is multiplied).
 _BLOCK_BYTES = 1 << 20
+
+# The compiled kernel gives each thread at least this many output bytes:
+# below that, starting a thread costs more than it saves.
+_MIN_BYTES_PER_THREAD = 1 << 23
 
 
 def square_products(X, out):
@@ -73,26 +80,53 @@ def neighbor_products(X, out, image_shape, direction="horizontal"):
     return out
 
 
-def permutation_products(X, permutation, out, *, compiled=True):
-    """Write ``x_i * x_{P(i)}`` into ``out``.
-
-    With ``compiled=True`` (and the extension built) one pass of
-    ``_products.gather_multiply``; otherwise numpy: gather ``X[:, P]``, then
-    multiply, about three times slower.
-    """
-    if (
-        compiled
-        and _gather_multiply is not None
-        and X.flags.c_contiguous
-        and out.flags.c_contiguous
-        and X.dtype == out.dtype
-        and X.dtype in (np.float32, np.float64)
-    ):
-        partners = np.ascontiguousarray(permutation, dtype=np.int64)
-        _gather_multiply(X, partners, out, *X.shape, out.shape[1], X.itemsize)
-        return out
+def permutation_products(X, permutation, out):
+    """Write ``x_i * x_{P(i)}`` into ``out``: gather ``X[:, P]``, then multiply."""
     np.take(X, permutation, axis=1, out=out)
     return np.multiply(out, X, out=out)
+
+
+def compiled_products(X, partners, out, n_threads=1):
+    """Write ``x_{k mod m} * x_{partners[k]}`` into ``out`` with `_products.c`.
+
+    One pass over ``X`` for every kind, split by rows over up to ``n_threads``
+    threads (the kernel releases the GIL). Returns None when the kernel does
+    not apply (not built, or not C-ordered float32/float64 arrays of one
+    dtype); otherwise whether every output value is finite, which, as for
+    `products_blockwise`, may err on the side of "not finite".
+    """
+    if (
+        _products is None
+        or X.dtype not in (np.float32, np.float64)
+        or out.dtype != X.dtype
+        or not (X.flags.c_contiguous and out.flags.c_contiguous)
+    ):
+        return None
+    partners = np.ascontiguousarray(partners, dtype=np.int64)
+    n_rows, n_cols = X.shape
+
+    def run(start, stop):
+        return _products(
+            X[start:stop],
+            partners,
+            out[start:stop],
+            stop - start,
+            n_cols,
+            out.shape[1],
+            X.itemsize,
+        )
+
+    n_threads = int(max(1, min(n_threads, n_rows, out.nbytes // _MIN_BYTES_PER_THREAD)))
+    if n_threads == 1:
+        return run(0, n_rows)
+    chunks = [
+        (n_rows * k // n_threads, n_rows * (k + 1) // n_threads)
+        for k in range(n_threads)
+    ]
+    with ThreadPoolExecutor(n_threads - 1) as pool:
+        futures = [pool.submit(run, *chunk) for chunk in chunks[1:]]
+        finite = run(*chunks[0])
+        return all([future.result() for future in futures]) and finite
 
 
 def products_blockwise(kernel, X, out):

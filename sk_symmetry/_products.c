@@ -1,18 +1,47 @@
 /*
- * gather_multiply: out[r, j] = x[r, j mod m] * x[r, partners[j]] in one pass.
+ * products: out[r, j] = x[r, j mod m] * x[r, partners[j]] for an n x m array
+ * x, in one pass, returning whether every product is finite.
  *
- * numpy's np.take(X, P, axis=1) costs about three times a plain elementwise
- * multiply, so the permutation features of InversionInvariantTransformer were
- * far slower than the other kinds. Here each row of x (a few KB) stays in L1
- * while it is gathered, so the pass runs at memory speed. Pure numpy remains
- * the fallback when this module was not built (sk_symmetry/_feature_maps.py).
+ * This is the dense kernel of InversionInvariantTransformer for its three
+ * kinds. numpy needs a gather (permutation), strided fix-ups (neighbour
+ * wraparound) and a finite check as separate passes; here each row of x (a
+ * few KB) stays in L1 while its products are formed and checked in registers.
+ * Pure numpy remains the fallback when this module was not built
+ * (_feature_maps.py).
  *
- * Buffers come through the buffer protocol, so the module needs no numpy
- * headers; the caller passes shapes and item size and guarantees C order.
+ * Each block of m output columns is a segment. A segment whose partners are
+ * mostly a fixed step ahead (square: step 0, neighbour: 1 or the image width)
+ * is a contiguous multiply plus a short list of exceptions (the columns that
+ * wrap around). Any other segment (permutation) is a gather: its indices are
+ * read two per 64-bit load and the gathered values assembled into vectors,
+ * which is about 1.4x faster than a scalar loop (and faster here than the
+ * AVX2/AVX-512 gather instructions).
+ *
+ * The finite check ORs the bits of v * 0 (+-0 for finite v, NaN otherwise)
+ * into an accumulator. Checking the output in a second pass, even while it is
+ * in L1, made the whole kernel about 20% slower.
+ *
+ * Vector code uses SSE2 only, which every x86-64 CPU has; elsewhere the same
+ * loops run as plain C. Buffers come through the buffer protocol, so the
+ * module needs no numpy headers; the caller passes shapes and item size and
+ * guarantees C order.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+/* Whether any lane of acc has a bit set past its sign bit. */
+#define NONZERO_PAST_SIGN_32(acc)                                              \
+    (_mm_movemask_epi8(_mm_cmpeq_epi32(                                        \
+         _mm_slli_epi32(_mm_castps_si128(acc), 1), _mm_setzero_si128())) != 0xFFFF)
+#define NONZERO_PAST_SIGN_64(acc)                                              \
+    (_mm_movemask_epi8(_mm_cmpeq_epi32(                                        \
+         _mm_slli_epi64(_mm_castpd_si128(acc), 1), _mm_setzero_si128())) != 0xFFFF)
+#endif
 
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(address) __builtin_prefetch(address)
@@ -20,31 +49,209 @@
 #define PREFETCH(address) ((void)0)
 #endif
 
-/* The gather visits a row's cache lines in random order, which hardware
+/* A gather visits a row's cache lines in random order, which hardware
  * prefetchers do not follow: rows ahead are prefetched explicitly (without
- * this the pass ran at half memory speed). restrict: out never aliases x. */
+ * this a gather runs at about two thirds of the speed). */
 #define PREFETCH_AHEAD 2
-#define GATHER_MULTIPLY(T)                                      \
-    for (Py_ssize_t r = 0; r < n_rows; r++) {                                \
-        const T *restrict row = (const T *)x.buf + r * n_cols;               \
-        T *restrict dst = (T *)out.buf + r * n_out;                          \
-        if (r + PREFETCH_AHEAD < n_rows) {                                   \
-            const char *ahead = (const char *)(row + PREFETCH_AHEAD * n_cols); \
-            for (Py_ssize_t b = 0; b < n_cols * (Py_ssize_t)sizeof(T); b += 64) { \
-                PREFETCH(ahead + b);                                         \
-            }                                                                \
-        }                                                                    \
-        for (Py_ssize_t base = 0; base < n_out; base += n_cols) {            \
-            const int64_t *restrict p = partners + base;                     \
-            T *restrict d = dst + base;                                      \
-            for (Py_ssize_t i = 0; i < n_cols; i++) {                        \
-                d[i] = row[i] * row[p[i]];                                   \
-            }                                                                \
-        }                                                                    \
+
+typedef struct {
+    Py_ssize_t step;        /* partner of column i is i + step; -1: gather */
+    Py_ssize_t n_except;    /* columns whose partner is not i + step */
+    const uint32_t *except; /* their indices within the segment */
+} segment_plan;
+
+/* d[i] = row[i] * row[p[i]] for i in [start, n), accumulating `bad`. */
+#define SCALAR_PRODUCTS(row, p, d, start, n, bad)                             \
+    for (Py_ssize_t i_ = (start); i_ < (n); i_++) {                           \
+        (d)[i_] = (row)[i_] * (row)[(p)[i_]];                                 \
+        bad |= (d)[i_] * 0 != 0;                                              \
     }
 
+/* ---- one segment of one row, float32 ------------------------------------ */
+
+static int
+step_f32(const float *row, const uint32_t *p, float *d, Py_ssize_t n,
+         const segment_plan *plan)
+{
+    const Py_ssize_t step = plan->step;
+    Py_ssize_t i = 0;
+    int bad = 0;
+#ifdef HAVE_SSE2
+    const __m128 zero = _mm_setzero_ps();
+    __m128 acc = zero;
+    for (; i + 4 <= n - step; i += 4) {
+        __m128 v = _mm_mul_ps(_mm_loadu_ps(row + i), _mm_loadu_ps(row + i + step));
+        acc = _mm_or_ps(acc, _mm_mul_ps(v, zero));
+        _mm_storeu_ps(d + i, v);
+    }
+    bad = NONZERO_PAST_SIGN_32(acc);
+#endif
+    for (; i < n - step; i++) {
+        d[i] = row[i] * row[i + step];
+        bad |= d[i] * 0 != 0;
+    }
+    /* The loops above also formed products at the exceptions that lie below
+     * n - step; those may overflow where the true ones do not, which only
+     * makes the caller re-check exactly. */
+    for (Py_ssize_t e = 0; e < plan->n_except; e++) {
+        const uint32_t k = plan->except[e];
+        d[k] = row[k] * row[p[k]];
+        bad |= d[k] * 0 != 0;
+    }
+    return !bad;
+}
+
+static int
+gather_f32(const float *row, const uint32_t *p, float *d, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+    int bad = 0;
+#ifdef HAVE_SSE2
+    const __m128 zero = _mm_setzero_ps();
+    __m128 acc = zero;
+    for (; i + 4 <= n; i += 4) {
+        uint64_t q0, q1;
+        memcpy(&q0, p + i, 8);
+        memcpy(&q1, p + i + 2, 8);
+        __m128 far = _mm_set_ps(row[q1 >> 32], row[(uint32_t)q1], row[q0 >> 32],
+                                row[(uint32_t)q0]);
+        __m128 v = _mm_mul_ps(_mm_loadu_ps(row + i), far);
+        acc = _mm_or_ps(acc, _mm_mul_ps(v, zero));
+        _mm_storeu_ps(d + i, v);
+    }
+    bad = NONZERO_PAST_SIGN_32(acc);
+#endif
+    SCALAR_PRODUCTS(row, p, d, i, n, bad)
+    return !bad;
+}
+
+/* ---- one segment of one row, float64 ------------------------------------ */
+
+static int
+step_f64(const double *row, const uint32_t *p, double *d, Py_ssize_t n,
+         const segment_plan *plan)
+{
+    const Py_ssize_t step = plan->step;
+    Py_ssize_t i = 0;
+    int bad = 0;
+#ifdef HAVE_SSE2
+    const __m128d zero = _mm_setzero_pd();
+    __m128d acc = zero;
+    for (; i + 2 <= n - step; i += 2) {
+        __m128d v = _mm_mul_pd(_mm_loadu_pd(row + i), _mm_loadu_pd(row + i + step));
+        acc = _mm_or_pd(acc, _mm_mul_pd(v, zero));
+        _mm_storeu_pd(d + i, v);
+    }
+    bad = NONZERO_PAST_SIGN_64(acc);
+#endif
+    for (; i < n - step; i++) {
+        d[i] = row[i] * row[i + step];
+        bad |= d[i] * 0 != 0;
+    }
+    for (Py_ssize_t e = 0; e < plan->n_except; e++) {
+        const uint32_t k = plan->except[e];
+        d[k] = row[k] * row[p[k]];
+        bad |= d[k] * 0 != 0;
+    }
+    return !bad;
+}
+
+static int
+gather_f64(const double *row, const uint32_t *p, double *d, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+    int bad = 0;
+#ifdef HAVE_SSE2
+    const __m128d zero = _mm_setzero_pd();
+    __m128d acc = zero;
+    for (; i + 2 <= n; i += 2) {
+        uint64_t q;
+        memcpy(&q, p + i, 8);
+        __m128d far = _mm_set_pd(row[q >> 32], row[(uint32_t)q]);
+        __m128d v = _mm_mul_pd(_mm_loadu_pd(row + i), far);
+        acc = _mm_or_pd(acc, _mm_mul_pd(v, zero));
+        _mm_storeu_pd(d + i, v);
+    }
+    bad = NONZERO_PAST_SIGN_64(acc);
+#endif
+    SCALAR_PRODUCTS(row, p, d, i, n, bad)
+    return !bad;
+}
+
+/* ---- all rows ----------------------------------------------------------- */
+
+#define ROWS(T, STEP, GATHER)                                                  \
+    for (Py_ssize_t r = 0; r < n_rows; r++) {                                 \
+        const T *row = (const T *)x + r * n_cols;                             \
+        T *dst = (T *)out + r * n_out;                                        \
+        if (any_gather && r + PREFETCH_AHEAD < n_rows) {                      \
+            const char *ahead = (const char *)(row + PREFETCH_AHEAD * n_cols); \
+            for (Py_ssize_t b = 0; b < n_cols * (Py_ssize_t)sizeof(T); b += 64) { \
+                PREFETCH(ahead + b);                                          \
+            }                                                                 \
+        }                                                                     \
+        for (Py_ssize_t s = 0; s < n_segments; s++) {                         \
+            const uint32_t *p = partners + s * n_cols;                        \
+            T *d = dst + s * n_cols;                                          \
+            finite &= plans[s].step >= 0 ? STEP(row, p, d, n_cols, plans + s) \
+                                         : GATHER(row, p, d, n_cols);         \
+        }                                                                     \
+    }
+
+/* Each segment's step is that of its first column (square: 0, neighbour: 1
+ * or the image width); it is kept when at least half the columns follow it.
+ * Returns whether any segment is a gather. */
+static int
+plan_segments(const uint32_t *partners, Py_ssize_t n_cols, Py_ssize_t n_segments,
+              segment_plan *plans, uint32_t *except_storage)
+{
+    int any_gather = 0;
+    for (Py_ssize_t s = 0; s < n_segments; s++) {
+        const uint32_t *p = partners + s * n_cols;
+        uint32_t *except = except_storage + s * n_cols;
+        Py_ssize_t step = (Py_ssize_t)p[0], n_except = 0;
+        for (Py_ssize_t i = 0; i < n_cols; i++) {
+            if ((Py_ssize_t)p[i] != i + step) {
+                except[n_except++] = (uint32_t)i;
+            }
+        }
+        plans[s].step = 2 * n_except <= n_cols ? step : -1;
+        plans[s].n_except = n_except;
+        plans[s].except = except;
+        any_gather |= plans[s].step < 0;
+    }
+    return any_gather;
+}
+
+static int
+run(const void *x, const uint32_t *partners, void *out, Py_ssize_t n_rows,
+    Py_ssize_t n_cols, Py_ssize_t n_out, Py_ssize_t itemsize, int *finite_out)
+{
+    const Py_ssize_t n_segments = n_out / n_cols;
+    segment_plan *plans = PyMem_RawMalloc(n_segments * sizeof(segment_plan));
+    uint32_t *except_storage = PyMem_RawMalloc(n_out * sizeof(uint32_t));
+    if (plans == NULL || except_storage == NULL) {
+        PyMem_RawFree(plans);
+        PyMem_RawFree(except_storage);
+        return -1;
+    }
+    const int any_gather =
+        plan_segments(partners, n_cols, n_segments, plans, except_storage);
+    int finite = 1;
+    if (itemsize == 8) {
+        ROWS(double, step_f64, gather_f64)
+    }
+    else {
+        ROWS(float, step_f32, gather_f32)
+    }
+    PyMem_RawFree(plans);
+    PyMem_RawFree(except_storage);
+    *finite_out = finite;
+    return 0;
+}
+
 static PyObject *
-gather_multiply(PyObject *self, PyObject *args)
+products(PyObject *self, PyObject *args)
 {
     Py_buffer x, idx, out;
     Py_ssize_t n_rows, n_cols, n_out, itemsize;
@@ -59,27 +266,34 @@ gather_multiply(PyObject *self, PyObject *args)
     else if (n_rows < 0 || n_cols < 1 || n_out < 1 || n_out % n_cols != 0) {
         problem = "n_out must be a positive multiple of n_cols";
     }
+    else if ((uint64_t)n_cols > UINT32_MAX) {
+        problem = "n_cols must be below 2**32";
+    }
     else if (x.len != n_rows * n_cols * itemsize ||
              out.len != n_rows * n_out * itemsize ||
              idx.len != n_out * (Py_ssize_t)sizeof(int64_t)) {
         problem = "buffer sizes do not match the shapes";
     }
-    const int64_t *partners = (const int64_t *)idx.buf;
-    for (Py_ssize_t j = 0; problem == NULL && j < n_out; j++) {
-        if (partners[j] < 0 || partners[j] >= n_cols) {
+    uint32_t *partners = NULL;
+    int status = 0, finite = 1;
+    if (problem == NULL) {
+        partners = PyMem_RawMalloc(n_out * sizeof(uint32_t));
+        status = partners == NULL ? -1 : 0;
+    }
+    for (Py_ssize_t j = 0; partners != NULL && problem == NULL && j < n_out; j++) {
+        const int64_t k = ((const int64_t *)idx.buf)[j];
+        if (k < 0 || k >= n_cols) {
             problem = "partner index out of range";
         }
+        partners[j] = (uint32_t)k;
     }
-    if (problem == NULL) {
+    if (partners != NULL && problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
-        if (itemsize == 8) {
-            GATHER_MULTIPLY(double)
-        }
-        else {
-            GATHER_MULTIPLY(float)
-        }
+        status = run(x.buf, partners, out.buf, n_rows, n_cols, n_out, itemsize,
+                     &finite);
         Py_END_ALLOW_THREADS
     }
+    PyMem_RawFree(partners);
     PyBuffer_Release(&x);
     PyBuffer_Release(&idx);
     PyBuffer_Release(&out);
@@ -87,14 +301,19 @@ gather_multiply(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, problem);
         return NULL;
     }
-    Py_RETURN_NONE;
+    if (status != 0) {
+        return PyErr_NoMemory();
+    }
+    return PyBool_FromLong(finite);
 }
 
 static PyMethodDef methods[] = {
-    {"gather_multiply", gather_multiply, METH_VARARGS,
-     "gather_multiply(x, partners, out, n_rows, n_cols, n_out, itemsize)\n\n"
+    {"products", products, METH_VARARGS,
+     "products(x, partners, out, n_rows, n_cols, n_out, itemsize) -> bool\n\n"
      "out[r, j] = x[r, j % n_cols] * x[r, partners[j]] for C-ordered float32\n"
-     "or float64 buffers and int64 partners."},
+     "or float64 buffers and int64 partners. Returns False if a product is\n"
+     "not finite; it may also return False for finite products when a\n"
+     "product outside the map overflows, so re-check exactly on False."},
     {NULL, NULL, 0, NULL},
 };
 

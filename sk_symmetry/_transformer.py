@@ -11,10 +11,12 @@ from ._compat import (
     StrOptions,
     _check_feature_names_in,
     _fit_context,
+    _openmp_effective_n_threads,
     check_is_fitted,
     validate_data,
 )
 from ._feature_maps import (
+    compiled_products,
     draw_derangement,
     neighbor_partners,
     neighbor_products,
@@ -90,6 +92,11 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
 
     The output has the input's dtype (float32 stays float32); integers are
     converted to float64. Sparse input (CSR or CSC) gives CSR output.
+
+    Dense input is transformed by a small compiled kernel in one pass. Inputs
+    of more than a few MB are split by rows over as many threads as
+    scikit-learn's own OpenMP code would use, so ``OMP_NUM_THREADS`` and
+    ``threadpoolctl.threadpool_limits`` limit them in the same way.
 
     References
     ----------
@@ -205,8 +212,8 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
             ``kind="neighbor", direction="both"``, where it is ``2 * n_features``.
         """
         check_is_fitted(self)
-        # The finite check runs on the output, block by block while it is in
-        # cache (see `products_blockwise`), instead of as an extra pass over X.
+        # The finite check runs on the output as it is formed (see
+        # `compiled_products` and `products_blockwise`), not as a pass over X.
         X = validate_data(
             self,
             X,
@@ -228,7 +235,11 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
             else:
                 X = np.ascontiguousarray(X)
                 out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
-                finite = products_blockwise(self._kernel, X, out)
+                finite = compiled_products(
+                    X, self.partners_, out, _openmp_effective_n_threads()
+                )
+                if finite is None:  # the compiled kernel is not built
+                    finite = products_blockwise(self._kernel, X, out)
                 finite = finite or np.isfinite(out).all()
         if finite:
             return out

@@ -1,6 +1,7 @@
 """InversionInvariantTransformer: invariance, the paper's maps, bad input."""
 
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -11,8 +12,11 @@ from hypothesis.extra import numpy as hnp
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sk_symmetry import InversionInvariantTransformer, invert
-from sk_symmetry._feature_maps import draw_derangement, permutation_products
+from sk_symmetry import InversionInvariantTransformer, _feature_maps, invert
+from sk_symmetry._feature_maps import (
+    compiled_products,
+    products_blockwise,
+)
 
 KINDS = ["neighbor", "permutation", "square"]
 
@@ -281,34 +285,96 @@ def test_non_finite_sparse_or_dense_input_names_the_problem(sparse):
         t.transform(sp.csr_matrix(X) if sparse else X)
 
 
-@settings(max_examples=60, deadline=None)
+def _numpy_products(X, transformer):
+    """The numpy kernels, which the compiled one replaces when it is built."""
+    out = np.empty((X.shape[0], transformer.partners_.size), dtype=X.dtype)
+    products_blockwise(transformer._kernel, X, out)
+    return out
+
+
+@settings(max_examples=80, deadline=None)
 @given(
+    data=images_and_params(),
     n_rows=st.integers(1, 40),
-    n_cols=st.integers(2, 30),
-    dtype=st.sampled_from([np.float32, np.float64]),
-    seed=st.integers(0, 2**31 - 1),
+    n_threads=st.integers(1, 3),
 )
-def test_compiled_and_numpy_permutation_kernels_agree(n_rows, n_cols, dtype, seed):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_rows, n_cols)).astype(dtype)
-    perm = draw_derangement(n_cols, rng)
-    expected = X * X[:, perm]
-    for compiled in (True, False):
-        out = np.empty_like(X)
-        permutation_products(X, perm, out, compiled=compiled)
-        np.testing.assert_array_equal(out, expected)
+def test_compiled_kernel_matches_the_definition_and_numpy(data, n_rows, n_threads):
+    X, params = data
+    X = np.resize(X, (n_rows, X.shape[1]))  # more rows than the strategy gives
+    t = InversionInvariantTransformer(**params).fit(X)
+    n = X.shape[1]
+    expected = X[:, np.arange(t.partners_.size) % n] * X[:, t.partners_]
+    out = np.empty(expected.shape, dtype=X.dtype)
+    # Let every thread have a chunk however small the input.
+    with mock.patch.object(_feature_maps, "_MIN_BYTES_PER_THREAD", 1):
+        assert compiled_products(X, t.partners_, out, n_threads) is True
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(_numpy_products(X, t), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"kind": "square"},
+        {"kind": "neighbor"},
+        {"kind": "neighbor", "image_shape": (3, 5), "direction": "both"},
+        {"kind": "permutation", "random_state": 0},
+    ],
+)
+def test_compiled_kernel_finds_every_non_finite_value(dtype, bad, params):
+    # 15 columns: the vector loops (2 or 4 wide) and their scalar tails both
+    # see a non-finite value somewhere.
+    X = np.ones((3, 15), dtype=dtype)
+    t = InversionInvariantTransformer(**params).fit(X)
+    out = np.empty((3, t.partners_.size), dtype=dtype)
+    assert compiled_products(X, t.partners_, out) is True
+    for row, col in np.ndindex(X.shape):
+        X_bad = X.copy()
+        X_bad[row, col] = bad
+        assert compiled_products(X_bad, t.partners_, out) is False, (row, col)
+
+
+def test_compiled_kernel_uses_scikit_learns_thread_count():
+    from threadpoolctl import threadpool_limits
+
+    calls = []
+    products = _feature_maps._products
+
+    def recording(X, *args):
+        calls.append(X.shape[0])
+        return products(X, *args)
+
+    # 20 MB of output: room for two threads of 8 MB.
+    X = np.random.default_rng(0).uniform(-1, 1, size=(3200, 784))
+    t = InversionInvariantTransformer("permutation", random_state=0).fit(X)
+    with mock.patch.object(_feature_maps, "_products", recording):
+        with threadpool_limits(1):
+            single = t.transform(X)
+        assert calls == [3200]
+        calls.clear()
+        with threadpool_limits(2):
+            double = t.transform(X)
+    assert sorted(calls) == [1600, 1600]
+    np.testing.assert_array_equal(single, double)
 
 
 def test_compiled_kernel_is_built_and_checks_its_arguments():
     # CI builds the extension (setup.py); the numpy fallback is for users
     # without a compiler, so here its absence is a failure.
-    from sk_symmetry._products import gather_multiply
+    from sk_symmetry._products import products
 
     X = np.ones((2, 3))
     out = np.empty((2, 3))
+    assert products(X, np.array([0, 1, 2]), out, 2, 3, 3, 8) is True
     with pytest.raises(ValueError, match="out of range"):
-        gather_multiply(X, np.array([0, 1, 3]), out, 2, 3, 3, 8)
+        products(X, np.array([0, 1, 3]), out, 2, 3, 3, 8)
+    with pytest.raises(ValueError, match="out of range"):
+        products(X, np.array([0, -1, 2]), out, 2, 3, 3, 8)
     with pytest.raises(ValueError, match="buffer sizes"):
-        gather_multiply(X, np.array([0, 1, 2]), out, 3, 3, 3, 8)
+        products(X, np.array([0, 1, 2]), out, 3, 3, 3, 8)
     with pytest.raises(ValueError, match="itemsize"):
-        gather_multiply(X, np.array([0, 1, 2]), out, 2, 3, 3, 2)
+        products(X, np.array([0, 1, 2]), out, 2, 3, 3, 2)
+    with pytest.raises(ValueError, match="multiple of n_cols"):
+        products(X, np.array([0, 1, 2]), out, 2, 3, 2, 8)
