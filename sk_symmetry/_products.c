@@ -43,6 +43,11 @@
          _mm_slli_epi64(_mm_castpd_si128(acc), 1), _mm_setzero_si128())) != 0xFFFF)
 #endif
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_DISPATCH 1 /* AVX2 gathers, chosen at run time */
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(address) __builtin_prefetch(address)
 #else
@@ -178,6 +183,57 @@ gather_f64(const double *row, const uint32_t *p, double *d, Py_ssize_t n)
     return !bad;
 }
 
+/* ---- AVX2 versions of the gathers, eight (four) values per vector -------- */
+
+#ifdef HAVE_AVX2_DISPATCH
+__attribute__((target("avx2"))) static int
+gather_f32_avx2(const float *row, const uint32_t *p, float *d, Py_ssize_t n)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 acc = zero;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t q0, q1, q2, q3;
+        memcpy(&q0, p + i, 8);
+        memcpy(&q1, p + i + 2, 8);
+        memcpy(&q2, p + i + 4, 8);
+        memcpy(&q3, p + i + 6, 8);
+        __m256 far = _mm256_set_ps(row[q3 >> 32], row[(uint32_t)q3], row[q2 >> 32],
+                                   row[(uint32_t)q2], row[q1 >> 32], row[(uint32_t)q1],
+                                   row[q0 >> 32], row[(uint32_t)q0]);
+        __m256 v = _mm256_mul_ps(_mm256_loadu_ps(row + i), far);
+        acc = _mm256_or_ps(acc, _mm256_mul_ps(v, zero));
+        _mm256_storeu_ps(d + i, v);
+    }
+    __m128 folded = _mm_or_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    int bad = NONZERO_PAST_SIGN_32(folded);
+    SCALAR_PRODUCTS(row, p, d, i, n, bad)
+    return !bad;
+}
+
+__attribute__((target("avx2"))) static int
+gather_f64_avx2(const double *row, const uint32_t *p, double *d, Py_ssize_t n)
+{
+    const __m256d zero = _mm256_setzero_pd();
+    __m256d acc = zero;
+    Py_ssize_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        uint64_t q0, q1;
+        memcpy(&q0, p + i, 8);
+        memcpy(&q1, p + i + 2, 8);
+        __m256d far = _mm256_set_pd(row[q1 >> 32], row[(uint32_t)q1], row[q0 >> 32],
+                                    row[(uint32_t)q0]);
+        __m256d v = _mm256_mul_pd(_mm256_loadu_pd(row + i), far);
+        acc = _mm256_or_pd(acc, _mm256_mul_pd(v, zero));
+        _mm256_storeu_pd(d + i, v);
+    }
+    __m128d folded = _mm_or_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
+    int bad = NONZERO_PAST_SIGN_64(folded);
+    SCALAR_PRODUCTS(row, p, d, i, n, bad)
+    return !bad;
+}
+#endif
+
 /* ---- all rows ----------------------------------------------------------- */
 
 #define ROWS(T, STEP, GATHER)                                                  \
@@ -223,9 +279,24 @@ plan_segments(const uint32_t *partners, Py_ssize_t n_cols, Py_ssize_t n_segments
     return any_gather;
 }
 
+typedef int (*gather_f32_fn)(const float *, const uint32_t *, float *, Py_ssize_t);
+typedef int (*gather_f64_fn)(const double *, const uint32_t *, double *, Py_ssize_t);
+
+static int
+cpu_has_avx2(void)
+{
+#ifdef HAVE_AVX2_DISPATCH
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
 static int
 run(const void *x, const uint32_t *partners, void *out, Py_ssize_t n_rows,
-    Py_ssize_t n_cols, Py_ssize_t n_out, Py_ssize_t itemsize, int *finite_out)
+    Py_ssize_t n_cols, Py_ssize_t n_out, Py_ssize_t itemsize, int avx2,
+    int *finite_out)
 {
     const Py_ssize_t n_segments = n_out / n_cols;
     segment_plan *plans = PyMem_RawMalloc(n_segments * sizeof(segment_plan));
@@ -237,12 +308,20 @@ run(const void *x, const uint32_t *partners, void *out, Py_ssize_t n_rows,
     }
     const int any_gather =
         plan_segments(partners, n_cols, n_segments, plans, except_storage);
+    gather_f32_fn gather32 = gather_f32;
+    gather_f64_fn gather64 = gather_f64;
+#ifdef HAVE_AVX2_DISPATCH
+    if (avx2 && cpu_has_avx2()) {
+        gather32 = gather_f32_avx2;
+        gather64 = gather_f64_avx2;
+    }
+#endif
     int finite = 1;
     if (itemsize == 8) {
-        ROWS(double, step_f64, gather_f64)
+        ROWS(double, step_f64, gather64)
     }
     else {
-        ROWS(float, step_f32, gather_f32)
+        ROWS(float, step_f32, gather32)
     }
     PyMem_RawFree(plans);
     PyMem_RawFree(except_storage);
@@ -255,8 +334,9 @@ products(PyObject *self, PyObject *args)
 {
     Py_buffer x, idx, out;
     Py_ssize_t n_rows, n_cols, n_out, itemsize;
-    if (!PyArg_ParseTuple(args, "y*y*w*nnnn", &x, &idx, &out, &n_rows, &n_cols,
-                          &n_out, &itemsize)) {
+    int avx2 = 1;
+    if (!PyArg_ParseTuple(args, "y*y*w*nnnn|p", &x, &idx, &out, &n_rows, &n_cols,
+                          &n_out, &itemsize, &avx2)) {
         return NULL;
     }
     const char *problem = NULL;
@@ -290,7 +370,7 @@ products(PyObject *self, PyObject *args)
     if (partners != NULL && problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
         status = run(x.buf, partners, out.buf, n_rows, n_cols, n_out, itemsize,
-                     &finite);
+                     avx2, &finite);
         Py_END_ALLOW_THREADS
     }
     PyMem_RawFree(partners);
@@ -307,13 +387,23 @@ products(PyObject *self, PyObject *args)
     return PyBool_FromLong(finite);
 }
 
+static PyObject *
+has_avx2(PyObject *self, PyObject *unused)
+{
+    return PyBool_FromLong(cpu_has_avx2());
+}
+
 static PyMethodDef methods[] = {
     {"products", products, METH_VARARGS,
-     "products(x, partners, out, n_rows, n_cols, n_out, itemsize) -> bool\n\n"
+     "products(x, partners, out, n_rows, n_cols, n_out, itemsize, avx2=True)"
+     " -> bool\n\n"
      "out[r, j] = x[r, j % n_cols] * x[r, partners[j]] for C-ordered float32\n"
      "or float64 buffers and int64 partners. Returns False if a product is\n"
      "not finite; it may also return False for finite products when a\n"
-     "product outside the map overflows, so re-check exactly on False."},
+     "product outside the map overflows, so re-check exactly on False.\n"
+     "avx2=False keeps gathers to SSE2 even on a CPU with AVX2."},
+    {"has_avx2", has_avx2, METH_NOARGS,
+     "has_avx2() -> bool: whether products can use AVX2 gathers here."},
     {NULL, NULL, 0, NULL},
 };
 

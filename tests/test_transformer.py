@@ -15,6 +15,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sk_symmetry import InversionInvariantTransformer, _feature_maps, invert
 from sk_symmetry._feature_maps import (
     compiled_products,
+    draw_derangement,
     products_blockwise,
 )
 
@@ -324,16 +325,39 @@ def test_compiled_kernel_matches_the_definition_and_numpy(data, n_rows, n_thread
     ],
 )
 def test_compiled_kernel_finds_every_non_finite_value(dtype, bad, params):
-    # 15 columns: the vector loops (2 or 4 wide) and their scalar tails both
-    # see a non-finite value somewhere.
+    # 15 columns: the vector loops (2, 4 or 8 wide) and their scalar tails all
+    # see a non-finite value somewhere; gathers run with and without AVX2.
+    from sk_symmetry._products import products
+
     X = np.ones((3, 15), dtype=dtype)
     t = InversionInvariantTransformer(**params).fit(X)
     out = np.empty((3, t.partners_.size), dtype=dtype)
-    assert compiled_products(X, t.partners_, out) is True
-    for row, col in np.ndindex(X.shape):
-        X_bad = X.copy()
-        X_bad[row, col] = bad
-        assert compiled_products(X_bad, t.partners_, out) is False, (row, col)
+    args = (t.partners_.astype(np.int64), out, 3, 15, out.shape[1], X.itemsize)
+    for avx2 in (True, False):
+        assert products(X, *args, avx2) is True
+        for row, col in np.ndindex(X.shape):
+            X_bad = X.copy()
+            X_bad[row, col] = bad
+            assert products(X_bad, *args, avx2) is False, (row, col, avx2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    n_rows=st.integers(1, 12),
+    n_cols=st.integers(2, 70),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_sse2_and_avx2_gathers_both_match_the_definition(n_rows, n_cols, dtype, seed):
+    from sk_symmetry._products import products
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, n_cols)).astype(dtype)
+    perm = draw_derangement(n_cols, rng).astype(np.int64)
+    for avx2 in (True, False):
+        out = np.empty_like(X)
+        assert products(X, perm, out, n_rows, n_cols, n_cols, X.itemsize, avx2)
+        np.testing.assert_array_equal(out, X * X[:, perm])
 
 
 def test_compiled_kernel_uses_scikit_learns_thread_count():
