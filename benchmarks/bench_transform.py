@@ -42,9 +42,9 @@ def verify(transformer, X):
 
 
 def bench_dtype(X, image_shape, repeat):
-    """Print one line per kind for this input; return the worst ratio."""
+    """Print one line per kind; return the worst ratios (threads, one thread)."""
     a, b, c = X, X[::-1].copy(), np.empty_like(X)
-    worst = 0.0
+    worst, worst_single = 0.0, 0.0
     for kind in ("neighbor", "permutation", "square"):
         transformer = InversionInvariantTransformer(
             kind, image_shape=image_shape, random_state=0
@@ -56,12 +56,13 @@ def bench_dtype(X, image_shape, repeat):
             single = best_time(lambda t=transformer: t.transform(X), repeat)
         ratio = ours / floor
         worst = max(worst, ratio)
+        worst_single = max(worst_single, single / floor)
         gbps = 2 * X.nbytes / ours / 1e9  # bytes read from X and written out
         print(
             f"{X.dtype.name:8} {kind:12} {ours:12.4f} {floor:9.4f} "
             f"{ratio:6.2f} {gbps:6.1f} {single / floor:9.2f}"
         )
-    return worst
+    return worst, worst_single
 
 
 def main():
@@ -82,11 +83,14 @@ def main():
         f"{'dtype':8} {'kind':12} {'transform s':>12} {'floor s':>9} "
         f"{'ratio':>6} {'GB/s':>6} {'1 thread':>9}"
     )
-    worst = 0.0
+    worst = np.zeros(2)
     for dtype in (np.float32, np.float64):
         X = rng.uniform(-1, 1, size=(args.n_samples, args.n_features)).astype(dtype)
-        worst = max(worst, bench_dtype(X, image_shape, args.repeat))
-    print(f"worst ratio to the floor: {worst:.2f} (target <= 1.5)")
+        worst = np.maximum(worst, bench_dtype(X, image_shape, args.repeat))
+    print(
+        f"worst ratio to the floor: {worst[0]:.2f}, on one thread {worst[1]:.2f} "
+        "(target <= 1.5)"
+    )
 
 
 if __name__ == "__main__":
