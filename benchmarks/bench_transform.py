@@ -11,6 +11,9 @@ of the floor. Target: ``transform`` within 1.5x of the floor for every kind.
 OpenMP code would use (two on a two-core machine); the last column times it
 limited to one thread with ``threadpoolctl``, against the same floor.
 
+``--numpy`` times the pure-numpy kernels that run when the compiled one was
+not built (no C compiler at install time).
+
 Run: ``python benchmarks/bench_transform.py [--n-samples 100000] [--n-features 784]``
 """
 
@@ -20,7 +23,7 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from sk_symmetry import InversionInvariantTransformer
+from sk_symmetry import InversionInvariantTransformer, _feature_maps
 
 
 def best_time(func, repeat):
@@ -70,14 +73,20 @@ def main():
     parser.add_argument("--n-samples", type=int, default=100_000)
     parser.add_argument("--n-features", type=int, default=784)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--numpy", action="store_true", help="time the numpy fallback kernels"
+    )
     args = parser.parse_args()
+    if args.numpy:
+        _feature_maps._products = None  # as if the extension were not built
     side = int(round(np.sqrt(args.n_features)))
     image_shape = (side, side) if side * side == args.n_features else None
 
     rng = np.random.default_rng(0)
+    kernels = "numpy fallback" if args.numpy else "compiled"
     print(
         f"{args.n_samples} x {args.n_features}, image_shape={image_shape}, "
-        f"best of {args.repeat}"
+        f"best of {args.repeat}, {kernels} kernels"
     )
     print(
         f"{'dtype':8} {'kind':12} {'transform s':>12} {'floor s':>9} "
