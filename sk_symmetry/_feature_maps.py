@@ -90,16 +90,18 @@ def compiled_products(X, partners, out, n_threads=1):
     """Write ``x_{k mod m} * x_{partners[k]}`` into ``out`` with `_products.c`.
 
     One pass over ``X`` for every kind, split by rows over up to ``n_threads``
-    threads (the kernel releases the GIL). Returns None when the kernel does
-    not apply (not built, or not C-ordered float32/float64 arrays of one
-    dtype); otherwise whether every output value is finite, which, as for
-    `products_blockwise`, may err on the side of "not finite".
+    threads (the kernel releases the GIL); ``out`` must not overlap ``X``.
+    Returns None when the kernel does not apply (not built, or not aligned
+    C-ordered float32/float64 arrays of one dtype); otherwise whether every
+    output value is finite, which, as for `products_blockwise`, may err on the
+    side of "not finite".
     """
     if (
         _products is None
         or X.dtype not in (np.float32, np.float64)
         or out.dtype != X.dtype
         or not (X.flags.c_contiguous and out.flags.c_contiguous)
+        or not (X.flags.aligned and out.flags.aligned)
     ):
         return None
     partners = np.ascontiguousarray(partners, dtype=np.int64)

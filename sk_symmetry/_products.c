@@ -68,11 +68,31 @@ typedef struct {
     const uint32_t *except; /* their indices within the segment */
 } segment_plan;
 
+/* Whether the value stored at v is infinite or NaN. The scalar loops test
+ * the stored bits rather than the expression that was stored: with x87 math
+ * (32-bit x86) that expression may still hold an unrounded product that did
+ * not overflow although the stored one did. */
+static inline int
+nonfinite_f32(const float *v)
+{
+    uint32_t bits;
+    memcpy(&bits, v, sizeof bits);
+    return (bits & 0x7f800000u) == 0x7f800000u;
+}
+
+static inline int
+nonfinite_f64(const double *v)
+{
+    uint64_t bits;
+    memcpy(&bits, v, sizeof bits);
+    return (bits & 0x7ff0000000000000u) == 0x7ff0000000000000u;
+}
+
 /* d[i] = row[i] * row[p[i]] for i in [start, n), accumulating `bad`. */
-#define SCALAR_PRODUCTS(row, p, d, start, n, bad)                             \
+#define SCALAR_PRODUCTS(row, p, d, start, n, bad, NONFINITE)                  \
     for (Py_ssize_t i_ = (start); i_ < (n); i_++) {                           \
         (d)[i_] = (row)[i_] * (row)[(p)[i_]];                                 \
-        bad |= (d)[i_] * 0 != 0;                                              \
+        bad |= NONFINITE((d) + i_);                                           \
     }
 
 /* ---- one segment of one row, float32 ------------------------------------ */
@@ -96,7 +116,7 @@ step_f32(const float *row, const uint32_t *p, float *d, Py_ssize_t n,
 #endif
     for (; i < n - step; i++) {
         d[i] = row[i] * row[i + step];
-        bad |= d[i] * 0 != 0;
+        bad |= nonfinite_f32(d + i);
     }
     /* The loops above also formed products at the exceptions that lie below
      * n - step; those may overflow where the true ones do not, which only
@@ -104,7 +124,7 @@ step_f32(const float *row, const uint32_t *p, float *d, Py_ssize_t n,
     for (Py_ssize_t e = 0; e < plan->n_except; e++) {
         const uint32_t k = plan->except[e];
         d[k] = row[k] * row[p[k]];
-        bad |= d[k] * 0 != 0;
+        bad |= nonfinite_f32(d + k);
     }
     return !bad;
 }
@@ -129,7 +149,7 @@ gather_f32(const float *row, const uint32_t *p, float *d, Py_ssize_t n)
     }
     bad = NONZERO_PAST_SIGN_32(acc);
 #endif
-    SCALAR_PRODUCTS(row, p, d, i, n, bad)
+    SCALAR_PRODUCTS(row, p, d, i, n, bad, nonfinite_f32)
     return !bad;
 }
 
@@ -154,12 +174,12 @@ step_f64(const double *row, const uint32_t *p, double *d, Py_ssize_t n,
 #endif
     for (; i < n - step; i++) {
         d[i] = row[i] * row[i + step];
-        bad |= d[i] * 0 != 0;
+        bad |= nonfinite_f64(d + i);
     }
     for (Py_ssize_t e = 0; e < plan->n_except; e++) {
         const uint32_t k = plan->except[e];
         d[k] = row[k] * row[p[k]];
-        bad |= d[k] * 0 != 0;
+        bad |= nonfinite_f64(d + k);
     }
     return !bad;
 }
@@ -182,7 +202,7 @@ gather_f64(const double *row, const uint32_t *p, double *d, Py_ssize_t n)
     }
     bad = NONZERO_PAST_SIGN_64(acc);
 #endif
-    SCALAR_PRODUCTS(row, p, d, i, n, bad)
+    SCALAR_PRODUCTS(row, p, d, i, n, bad, nonfinite_f64)
     return !bad;
 }
 
@@ -210,7 +230,7 @@ gather_f32_avx2(const float *row, const uint32_t *p, float *d, Py_ssize_t n)
     }
     __m128 folded = _mm_or_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
     int bad = NONZERO_PAST_SIGN_32(folded);
-    SCALAR_PRODUCTS(row, p, d, i, n, bad)
+    SCALAR_PRODUCTS(row, p, d, i, n, bad, nonfinite_f32)
     return !bad;
 }
 
@@ -232,7 +252,7 @@ gather_f64_avx2(const double *row, const uint32_t *p, double *d, Py_ssize_t n)
     }
     __m128d folded = _mm_or_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1));
     int bad = NONZERO_PAST_SIGN_64(folded);
-    SCALAR_PRODUCTS(row, p, d, i, n, bad)
+    SCALAR_PRODUCTS(row, p, d, i, n, bad, nonfinite_f64)
     return !bad;
 }
 #endif
@@ -311,6 +331,7 @@ run(const void *x, const uint32_t *partners, void *out, Py_ssize_t n_rows,
     }
     const int any_gather =
         plan_segments(partners, n_cols, n_segments, plans, except_storage);
+    (void)avx2; /* unused without AVX2 dispatch */
     gather_f32_fn gather32 = gather_f32;
     gather_f64_fn gather64 = gather_f64;
 #ifdef HAVE_AVX2_DISPATCH
@@ -351,6 +372,10 @@ products(PyObject *self, PyObject *args)
     }
     else if ((uint64_t)n_cols > UINT32_MAX) {
         problem = "n_cols must be below 2**32";
+    }
+    else if (n_out > PY_SSIZE_T_MAX / 8 ||
+             (n_rows > 0 && n_out > PY_SSIZE_T_MAX / itemsize / n_rows)) {
+        problem = "the shapes are too large"; /* n_out >= n_cols bounds all sizes */
     }
     else if (x.len != n_rows * n_cols * itemsize ||
              out.len != n_rows * n_out * itemsize ||

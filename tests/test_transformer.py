@@ -406,3 +406,8 @@ def test_compiled_kernel_is_built_and_checks_its_arguments():
         products(X, np.array([0, 1, 2]), out, 2, 3, 3, 2)
     with pytest.raises(ValueError, match="multiple of n_cols"):
         products(X, np.array([0, 1, 2]), out, 2, 3, 2, 8)
+    # Sizes that would wrap around to match tiny buffers.
+    with pytest.raises(ValueError, match="too large"):
+        products(b"", np.zeros(1, np.int64), bytearray(0), 2**61, 1, 1, 8)
+    with pytest.raises(ValueError, match="too large"):
+        products(b"", np.zeros(0, np.int64), bytearray(0), 0, 1, 2**62, 8)
