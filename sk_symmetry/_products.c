@@ -58,9 +58,10 @@
 #endif
 
 /* A gather visits a row's cache lines in random order, which hardware
- * prefetchers do not follow: rows ahead are prefetched explicitly (without
- * this a gather runs at about two thirds of the speed). */
-#define PREFETCH_AHEAD 2
+ * prefetchers do not follow: the next row is prefetched explicitly (without
+ * this a gather runs at about two thirds of the speed; two rows ahead was
+ * about 5% slower for float64 rows of 784 values). */
+#define PREFETCH_AHEAD 1
 
 typedef struct {
     Py_ssize_t step;        /* partner of column i is i + step; -1: gather */
