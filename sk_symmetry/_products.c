@@ -306,16 +306,8 @@ plan_segments(const uint32_t *partners, Py_ssize_t n_cols, Py_ssize_t n_segments
 typedef int (*gather_f32_fn)(const float *, const uint32_t *, float *, Py_ssize_t);
 typedef int (*gather_f64_fn)(const double *, const uint32_t *, double *, Py_ssize_t);
 
-static int
-cpu_has_avx2(void)
-{
-#ifdef HAVE_AVX2_DISPATCH
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2");
-#else
-    return 0;
-#endif
-}
+/* Whether this CPU runs AVX2; set once when the module is imported. */
+static int cpu_avx2 = 0;
 
 static int
 run(const void *x, const uint32_t *partners, void *out, Py_ssize_t n_rows,
@@ -336,7 +328,7 @@ run(const void *x, const uint32_t *partners, void *out, Py_ssize_t n_rows,
     gather_f32_fn gather32 = gather_f32;
     gather_f64_fn gather64 = gather_f64;
 #ifdef HAVE_AVX2_DISPATCH
-    if (avx2 && cpu_has_avx2()) {
+    if (avx2 && cpu_avx2) {
         gather32 = gather_f32_avx2;
         gather64 = gather_f64_avx2;
     }
@@ -419,7 +411,7 @@ products(PyObject *self, PyObject *args)
 static PyObject *
 has_avx2(PyObject *self, PyObject *unused)
 {
-    return PyBool_FromLong(cpu_has_avx2());
+    return PyBool_FromLong(cpu_avx2);
 }
 
 static PyMethodDef methods[] = {
@@ -445,5 +437,9 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__products(void)
 {
+#ifdef HAVE_AVX2_DISPATCH
+    __builtin_cpu_init();
+    cpu_avx2 = __builtin_cpu_supports("avx2") != 0;
+#endif
     return PyModule_Create(&module);
 }
