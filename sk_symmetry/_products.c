@@ -419,7 +419,8 @@ static PyMethodDef methods[] = {
      "products(x, partners, out, n_rows, n_cols, n_out, itemsize, avx2=True)"
      " -> bool\n\n"
      "out[r, j] = x[r, j % n_cols] * x[r, partners[j]] for C-ordered float32\n"
-     "or float64 buffers and int64 partners. Returns False if a product is\n"
+     "or float64 buffers and int64 partners; out must not overlap x.\n"
+     "Returns False if a product is\n"
      "not finite; it may also return False for finite products when a\n"
      "product outside the map overflows, so re-check exactly on False.\n"
      "avx2=False keeps gathers to SSE2 even on a CPU with AVX2."},
