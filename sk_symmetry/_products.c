@@ -420,9 +420,9 @@ static PyMethodDef methods[] = {
      " -> bool\n\n"
      "out[r, j] = x[r, j % n_cols] * x[r, partners[j]] for C-ordered float32\n"
      "or float64 buffers and int64 partners; out must not overlap x.\n"
-     "Returns False if a product is\n"
-     "not finite; it may also return False for finite products when a\n"
-     "product outside the map overflows, so re-check exactly on False.\n"
+     "Returns False if a product is not finite; it may also return False\n"
+     "for finite products when a product outside the map overflows, so\n"
+     "re-check exactly on False.\n"
      "avx2=False keeps gathers to SSE2 even on a CPU with AVX2."},
     {"has_avx2", has_avx2, METH_NOARGS,
      "has_avx2() -> bool: whether products can use AVX2 gathers here."},
