@@ -9,8 +9,8 @@ from setuptools import Extension, setup
 setup(
     ext_modules=[
         Extension(
-            "sk_symmetry._products",
-            ["sk_symmetry/_products.c"],
+            "sk_symmetry.features._products",
+            ["sk_symmetry/features/_products.c"],
             optional=True,
         )
     ]

@@ -37,7 +37,7 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from sk_symmetry import BiaslessMLPClassifier, load_shifted_digits
-from sk_symmetry._mlp_math import (
+from sk_symmetry.neural_network._mlp_math import (
     loss_and_gradient,
     make_layout,
     make_workspace,

@@ -23,7 +23,8 @@ import time
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from sk_symmetry import InversionInvariantTransformer, _feature_maps
+from sk_symmetry import InversionInvariantTransformer
+from sk_symmetry.features import _feature_maps
 
 
 def best_time(func, repeat):

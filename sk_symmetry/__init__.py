@@ -1,12 +1,26 @@
-"""sk_symmetry: symmetry-constrained machine learning for scikit-learn."""
+"""sk_symmetry: symmetry-constrained machine learning for scikit-learn.
 
-from ._augment import OrbitAugmentedClassifier
-from ._bound import inversion_accuracy_bound
-from ._datasets import load_shifted_digits
-from ._mlp import BiaslessMLPClassifier
-from ._scoring import make_symmetric_scorer, symmetric_scoring
-from ._symmetry import invert
-from ._transformer import InversionInvariantTransformer
+The library is arranged as scikit-learn is, one subpackage per concern, each
+importing only from those listed before it:
+
+- ``symmetry``: the symmetries themselves (`invert`);
+- ``features``: invariant feature maps and their transformers;
+- ``neural_network``: `BiaslessMLPClassifier` and its math;
+- ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
+- ``metrics``: symmetric scorers and diagnostics such as the bound
+  ``accuracy(X) + accuracy(-X) <= 1`` of odd networks;
+- ``datasets``: the paper's shifted digits.
+
+``experiments`` and the command line (``sk-symmetry``) sit on top and are not
+part of the public API. Every public name is importable from here.
+"""
+
+from .augmentation import OrbitAugmentedClassifier
+from .datasets import load_shifted_digits
+from .features import InversionInvariantTransformer
+from .metrics import inversion_accuracy_bound, make_symmetric_scorer, symmetric_scoring
+from .neural_network import BiaslessMLPClassifier
+from .symmetry import invert
 
 __version__ = "0.1.0"
 

@@ -91,7 +91,7 @@ def _parser():
 def _tune(args):
     import json
 
-    from ._tune import tune_invariant_network
+    from .experiments.tune import tune_invariant_network
 
     print("Tuning (this takes a few minutes without --quick)...", file=sys.stderr)
     result = tune_invariant_network(quick=args.quick, n_jobs=args.n_jobs)
@@ -115,7 +115,7 @@ def _check_out(parser, out):
 
 def _write_out(out, rows, records, description):
     """Write every output into a private folder, then move them into ``out``."""
-    from ._report import write_outputs
+    from .experiments.report import write_outputs
 
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
@@ -130,8 +130,8 @@ def _write_out(out, rows, records, description):
 
 
 def _reproduce(parser, args):
-    from ._report import format_tables
-    from ._reproduce import make_protocol, run_experiment, summarize
+    from .experiments.report import format_tables
+    from .experiments.reproduce import make_protocol, run_experiment, summarize
 
     protocol = make_protocol(args.protocol, quick=args.quick, max_iter=args.max_iter)
     if args.out is not None:

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.metrics import log_loss
 
-from sk_symmetry._mlp_math import (
+from sk_symmetry.neural_network._mlp_math import (
     forward,
     loss_and_gradient,
     make_layout,

@@ -125,7 +125,7 @@ def test_paper_split_is_train_test_split_and_leak_free_splits_keep_groups():
     from sklearn.model_selection import train_test_split
 
     from sk_symmetry import load_shifted_digits
-    from sk_symmetry._reproduce import make_protocol, protocol_splits
+    from sk_symmetry.experiments.reproduce import make_protocol, protocol_splits
 
     data = load_shifted_digits()
     [(train, test)] = protocol_splits(make_protocol("paper"), data)

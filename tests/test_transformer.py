@@ -12,8 +12,9 @@ from hypothesis.extra import numpy as hnp
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sk_symmetry import InversionInvariantTransformer, _feature_maps, invert
-from sk_symmetry._feature_maps import (
+from sk_symmetry import InversionInvariantTransformer, invert
+from sk_symmetry.features import _feature_maps
+from sk_symmetry.features._feature_maps import (
     compiled_products,
     draw_derangement,
     products_blockwise,
@@ -327,7 +328,7 @@ def test_compiled_kernel_matches_the_definition_and_numpy(data, n_rows, n_thread
 def test_compiled_kernel_finds_every_non_finite_value(dtype, bad, params):
     # 15 columns: the vector loops (2, 4 or 8 wide) and their scalar tails all
     # see a non-finite value somewhere; gathers run with and without AVX2.
-    from sk_symmetry._products import products
+    from sk_symmetry.features._products import products
 
     X = np.ones((3, 15), dtype=dtype)
     t = InversionInvariantTransformer(**params).fit(X)
@@ -349,7 +350,7 @@ def test_compiled_kernel_finds_every_non_finite_value(dtype, bad, params):
     seed=st.integers(0, 2**31 - 1),
 )
 def test_sse2_and_avx2_gathers_both_match_the_definition(n_rows, n_cols, dtype, seed):
-    from sk_symmetry._products import products
+    from sk_symmetry.features._products import products
 
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n_rows, n_cols)).astype(dtype)
@@ -391,7 +392,7 @@ def test_compiled_kernel_uses_scikit_learns_thread_count():
 def test_compiled_kernel_is_built_and_checks_its_arguments():
     # CI builds the extension (setup.py); the numpy fallback is for users
     # without a compiler, so here its absence is a failure.
-    from sk_symmetry._products import products
+    from sk_symmetry.features._products import products
 
     X = np.ones((2, 3))
     out = np.empty((2, 3))

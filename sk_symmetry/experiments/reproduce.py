@@ -25,11 +25,11 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 
-from ._augment import OrbitAugmentedClassifier
-from ._datasets import load_shifted_digits
-from ._mlp import BiaslessMLPClassifier
-from ._scoring import symmetric_scoring
-from ._transformer import InversionInvariantTransformer
+from ..augmentation import OrbitAugmentedClassifier
+from ..datasets import load_shifted_digits
+from ..features import InversionInvariantTransformer
+from ..metrics import symmetric_scoring
+from ..neural_network import BiaslessMLPClassifier
 
 __all__ = [
     "PAPER_TABLES",

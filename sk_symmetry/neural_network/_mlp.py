@@ -17,7 +17,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from threadpoolctl import ThreadpoolController
 
-from ._compat import (
+from .._compat import (
     Interval,
     Options,
     StrOptions,

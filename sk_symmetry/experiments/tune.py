@@ -12,12 +12,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
-from ._datasets import load_shifted_digits
-from ._mlp import BiaslessMLPClassifier
-from ._reproduce import make_protocol, protocol_splits
-from ._scoring import symmetric_scoring
-from ._symmetry import invert
-from ._transformer import InversionInvariantTransformer
+from ..datasets import load_shifted_digits
+from ..features import InversionInvariantTransformer
+from ..metrics import symmetric_scoring
+from ..neural_network import BiaslessMLPClassifier
+from ..symmetry import invert
+from .reproduce import make_protocol, protocol_splits
 
 __all__ = ["tune_invariant_network"]
 

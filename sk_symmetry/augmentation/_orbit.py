@@ -7,14 +7,14 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import has_fit_parameter
 
-from ._compat import (
+from .._compat import (
     HasMethods,
     _check_sample_weight,
     _fit_context,
     check_is_fitted,
     validate_data,
 )
-from ._symmetry import invert
+from ..symmetry import invert
 
 __all__ = ["OrbitAugmentedClassifier"]
 

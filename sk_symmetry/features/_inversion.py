@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import assert_all_finite, check_random_state
 
-from ._compat import (
+from .._compat import (
     StrOptions,
     _check_feature_names_in,
     _fit_context,

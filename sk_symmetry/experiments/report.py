@@ -118,8 +118,8 @@ def _figure_1(path):
     """The paper's Figure 1: a 6, its inversion, its neighbour-feature image."""
     import matplotlib.pyplot as plt
 
-    from ._datasets import load_shifted_digits
-    from ._transformer import InversionInvariantTransformer
+    from ..datasets import load_shifted_digits
+    from ..features import InversionInvariantTransformer
 
     data = load_shifted_digits()
     index = int(np.flatnonzero(data.target == 6)[0])

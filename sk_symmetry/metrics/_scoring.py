@@ -5,7 +5,7 @@ from inspect import signature
 from sklearn.metrics import check_scoring
 from sklearn.utils.metadata_routing import get_routing_for_object
 
-from ._symmetry import invert
+from ..symmetry import invert
 
 __all__ = ["make_symmetric_scorer", "symmetric_scoring"]
 

@@ -1,0 +1,5 @@
+"""The network: its math on one flat parameter vector, optimisers, the estimator."""
+
+from ._mlp import BiaslessMLPClassifier
+
+__all__ = ["BiaslessMLPClassifier"]
