@@ -3,7 +3,7 @@
 The library is arranged as scikit-learn is, one subpackage per concern, each
 importing only from those listed before it:
 
-- ``symmetry``: the symmetries themselves (`invert`);
+- ``symmetry``: the symmetries themselves (`invert`, `SymmetryGroup`);
 - ``features``: invariant feature maps and their transformers;
 - ``neural_network``: `BiaslessMLPClassifier` and its math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
@@ -20,7 +20,7 @@ from .datasets import load_shifted_digits
 from .features import InversionInvariantTransformer
 from .metrics import inversion_accuracy_bound, make_symmetric_scorer, symmetric_scoring
 from .neural_network import BiaslessMLPClassifier
-from .symmetry import invert
+from .symmetry import SymmetryGroup, invert
 
 __version__ = "0.1.0"
 
@@ -28,6 +28,7 @@ __all__ = [
     "BiaslessMLPClassifier",
     "InversionInvariantTransformer",
     "OrbitAugmentedClassifier",
+    "SymmetryGroup",
     "__version__",
     "invert",
     "inversion_accuracy_bound",
