@@ -436,7 +436,8 @@ def test_sample_weights_whose_sum_overflows_are_named(solver, dtype):
 
 
 @pytest.mark.parametrize(
-    "params", [{"hidden_layer_sizes": (5, 0)}, {"solver": "newton"},
+    "params", [{"hidden_layer_sizes": (5, 0)}, {"hidden_layer_sizes": [4, 2.5]},
+               {"solver": "newton"},
                {"activation": "softmax"}, {"alpha": -1.0}, {"fit_bias": "yes"}],
 )
 def test_bad_parameters_are_rejected(params):

@@ -582,10 +582,9 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
-        if not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s > 0
-            for s in sizes
-        ):
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be integers, got {sizes}.")
+        if not all(s > 0 for s in sizes):  # MLPClassifier's words
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
 
