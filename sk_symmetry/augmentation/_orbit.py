@@ -49,7 +49,8 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     Parameters
     ----------
     estimator : classifier object
-        The classifier to train on the orbit. It is cloned in `fit`.
+        The classifier to train on the orbit. It is cloned in `fit`, which
+        refuses a non-classifier (a regressor, a clusterer) with a ValueError.
 
     symmetry : callable, default=invert
         A function ``X -> X'`` returning new data of the same shape.
