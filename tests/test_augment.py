@@ -5,11 +5,13 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.linear_model import LogisticRegression
+from sklearn.cluster import KMeans
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils import get_tags
 
 from sk_symmetry import OrbitAugmentedClassifier, symmetric_scoring
 
@@ -85,6 +87,18 @@ def test_symmetry_of_wrong_shape(data):
     clf = OrbitAugmentedClassifier(LogisticRegression(), symmetry=lambda X: X[:, :2])
     with pytest.raises(ValueError, match="shape of X"):
         clf.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "estimator, kind", [(LinearRegression(), "regressor"), (KMeans(2), "clusterer")]
+)
+def test_inner_estimator_must_be_a_classifier(data, estimator, kind):
+    X, y = data
+    clf = OrbitAugmentedClassifier(estimator)
+    assert get_tags(clf).estimator_type == "classifier"  # tags do not crash
+    with pytest.raises(ValueError, match=f"must be a classifier.*{kind}"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "estimator_")
 
 
 def test_bad_parameters(data):

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -110,7 +112,8 @@ def test_accuracies_match_hand_computation():
     result = inversion_accuracy_bound(net, X, y)
     assert result.accuracy == accuracy_score(y, net.predict(X))
     assert result.inverted_accuracy == accuracy_score(y, net.predict(-X))
-    assert result.total == result.accuracy + result.inverted_accuracy
+    n_correct = (net.predict(X) == y).sum() + (net.predict(-X) == y).sum()
+    assert result.total == n_correct / len(y)
     np.testing.assert_array_equal(X, X_before)
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.holds = False
@@ -188,6 +191,35 @@ def test_pipeline_and_orbit_nested_either_way_are_seen_through(orbit_outside):
         model = OrbitAugmentedClassifier(Pipeline([("f", "passthrough"), ("c", net)]))
     else:
         model = Pipeline([("f", "passthrough"), ("c", OrbitAugmentedClassifier(net))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    result = inversion_accuracy_bound(model, X, y)
+    assert result.provably_bound, result.reason
+    assert result.holds
+
+
+def test_total_is_the_fraction_of_correct_counts_and_prints_clean():
+    # A sign classifier: x > 0 -> 1, x < 0 -> 0; label 2 is never predicted.
+    sign = KNeighborsClassifier(n_neighbors=1).fit([[-1.0], [1.0]], [0, 1])
+    X = np.array([[1.0]] * 6 + [[-1.0]] * 60 + [[1.0]] * 34)
+    y = np.array([1] * 6 + [1] * 60 + [2] * 34)  # 6 right on X, 60 on -X
+    result = inversion_accuracy_bound(sign, X, y)
+    assert (result.accuracy, result.inverted_accuracy) == (0.06, 0.6)
+    assert 0.06 + 0.6 != 0.66  # the sum of the two rounds the wrong way
+    assert result.total == 0.66
+    assert "total=0.66," in repr(result)
+
+
+@pytest.mark.parametrize("search", [GridSearchCV, RandomizedSearchCV])
+def test_a_fitted_search_is_seen_through_to_its_best_estimator(search):
+    from sk_symmetry import BiaslessMLPClassifier
+
+    X, y = random_data(4, 3, 0, 40)
+    net = BiaslessMLPClassifier((5,), max_iter=20, random_state=0)
+    grid = {"alpha": [1e-4, 1e-2]}
+    kwargs = {"n_iter": 2} if search is RandomizedSearchCV else {}
+    model = search(net, grid, cv=2, **kwargs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)

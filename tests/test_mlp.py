@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.neural_network import MLPClassifier
 from sklearn.utils.validation import has_fit_parameter
@@ -293,7 +293,7 @@ def test_warm_start_and_partial_fit_keep_the_architecture():
     with pytest.raises(ValueError, match="architecture"):
         clf.set_params(fit_bias=False, hidden_layer_sizes=(3,)).fit(X, y)
     sgd = BiaslessMLPClassifier(solver="sgd").partial_fit(X, y, classes=[0, 1, 2])
-    with pytest.raises(ValueError, match="not in classes_"):
+    with pytest.raises(ValueError, match="not in `self.classes_`"):
         sgd.partial_fit(X, y + 1)
 
 
@@ -326,10 +326,19 @@ def test_non_finite_x_is_rejected(bad):
         BiaslessMLPClassifier().fit(X, y)
 
 
-def test_one_class_is_rejected():
+@pytest.mark.parametrize("fit_bias", [False, True])
+def test_one_class_is_predicted_with_probability_one(fit_bias):
+    # As MLPClassifier, which fits a single class and predicts it; its
+    # probabilities here are one column, matching classes_ (MLPClassifier's
+    # have two columns for its one class).
     X, y = _blobs()
-    with pytest.raises(ValueError, match="at least 2 classes"):
-        BiaslessMLPClassifier().fit(X, np.zeros_like(y))
+    clf = _fit_quietly(BiaslessMLPClassifier(fit_bias=fit_bias, max_iter=20),
+                       X, np.full(len(y), "only"))
+    assert clf.classes_.tolist() == ["only"]
+    assert (clf.predict(-X) == "only").all()
+    np.testing.assert_array_equal(clf.predict_proba(X), np.ones((len(y), 1)))
+    np.testing.assert_array_equal(clf.predict_log_proba(X), np.zeros((len(y), 1)))
+    assert clf.score(X, np.full(len(y), "only")) == 1.0
 
 
 @pytest.mark.parametrize(
@@ -358,7 +367,7 @@ def test_partial_fit_errors():
     assert not hasattr(BiaslessMLPClassifier(solver="lbfgs"), "partial_fit")
     with pytest.raises(AttributeError, match="partial_fit") as excinfo:
         BiaslessMLPClassifier(solver="lbfgs").partial_fit(X, y)
-    assert "only available for the stochastic solvers" in str(excinfo.value.__cause__)
+    assert "only available for stochastic optimizers" in str(excinfo.value.__cause__)
     with pytest.raises(ValueError, match="classes must be passed"):
         BiaslessMLPClassifier(solver="sgd").partial_fit(X, y)
     with pytest.raises(ValueError, match="early_stopping"):
@@ -369,15 +378,66 @@ def test_partial_fit_errors():
 def test_failed_first_partial_fit_leaves_no_fitted_state():
     X, y = _blobs()
     clf = BiaslessMLPClassifier(solver="adam")
-    with pytest.raises(ValueError, match="not in classes_"):
+    with pytest.raises(ValueError, match="not in `self.classes_`"):
         clf.partial_fit(X, y, classes=[0, 1])  # y also holds class 2
     assert not hasattr(clf, "classes_")
     with pytest.raises(ValueError, match="classes must be passed"):
         clf.partial_fit(X[y < 2], y[y < 2])
 
 
+# A first partial_fit that diverges within its one epoch.
+_DIVERGING = dict(activation="identity", solver="sgd", batch_size=10, random_state=0)
+
+
+def test_failed_first_partial_fit_leaves_the_estimator_as_it_was():
+    X, y = _blobs(n=200)
+    clf = BiaslessMLPClassifier(**_DIVERGING)
+    before = dict(clf.__dict__)
+    with pytest.raises(ValueError, match="diverged"):
+        clf.partial_fit(X * 1e3, y, classes=[0, 1, 2])
+    assert clf.__dict__ == before
+    with pytest.raises(NotFittedError):
+        clf.predict(X)
+    # and a later call on good data starts afresh, not from NaN weights
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    fresh = BiaslessMLPClassifier(**_DIVERGING).partial_fit(X, y, classes=[0, 1, 2])
+    for ours, expected in zip(clf.coefs_, fresh.coefs_, strict=True):
+        np.testing.assert_array_equal(ours, expected)
+
+
+def test_failed_later_partial_fit_keeps_the_previous_model():
+    X, y = _blobs(n=200)
+    clf = BiaslessMLPClassifier(**_DIVERGING).partial_fit(X, y, classes=[0, 1, 2])
+    coefs, t = [c.copy() for c in clf.coefs_], clf.t_
+    with pytest.raises(ValueError, match="diverged"):
+        clf.partial_fit(X * 1e3, y)
+    assert clf.t_ == t and len(clf.loss_curve_) == 1
+    for ours, expected in zip(clf.coefs_, coefs, strict=True):
+        np.testing.assert_array_equal(ours, expected)
+    # the optimiser's state too: the next call continues as if none failed
+    clf.partial_fit(X, y)
+    twice = BiaslessMLPClassifier(**_DIVERGING).partial_fit(X, y, classes=[0, 1, 2])
+    twice.partial_fit(X, y)
+    for ours, expected in zip(clf.coefs_, twice.coefs_, strict=True):
+        np.testing.assert_array_equal(ours, expected)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sample_weights_whose_sum_overflows_are_named(solver, dtype):
+    # The data is fine: the message must not send the user to scale it.
+    X, y = _blobs(dtype=dtype)
+    sample_weight = np.full(len(y), np.finfo(dtype).max / 10)
+    clf = BiaslessMLPClassifier(solver=solver, random_state=0)
+    with pytest.raises(ValueError, match="sum of sample_weight overflows") as excinfo:
+        clf.fit(X, y, sample_weight=sample_weight)
+    assert "input data" not in str(excinfo.value)
+    assert not hasattr(clf, "coefs_")
+
+
 @pytest.mark.parametrize(
-    "params", [{"hidden_layer_sizes": (5, 0)}, {"solver": "newton"},
+    "params", [{"hidden_layer_sizes": (5, 0)}, {"hidden_layer_sizes": [4, 2.5]},
+               {"solver": "newton"},
                {"activation": "softmax"}, {"alpha": -1.0}, {"fit_bias": "yes"}],
 )
 def test_bad_parameters_are_rejected(params):
@@ -387,10 +447,36 @@ def test_bad_parameters_are_rejected(params):
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
-def test_hitting_max_iter_warns(solver):
+def test_hitting_max_iter_warns_at_the_users_call(solver):
     X, y = _blobs()
-    with pytest.warns(ConvergenceWarning):
+    with pytest.warns(ConvergenceWarning) as record:
         BiaslessMLPClassifier(solver=solver, max_iter=2, random_state=0).fit(X, y)
+    assert [w.filename for w in record] == [__file__]
+
+
+@pytest.mark.parametrize("wrapper", ["orbit", "grid search"])
+def test_warnings_from_inside_wrappers_point_at_the_users_call(wrapper):
+    from sk_symmetry import OrbitAugmentedClassifier
+
+    X, y = _blobs()
+    net = BiaslessMLPClassifier(max_iter=2, random_state=0)
+    if wrapper == "orbit":
+        model = OrbitAugmentedClassifier(net)
+    else:
+        model = GridSearchCV(net, {"alpha": [1e-4]}, cv=2)
+    with pytest.warns(ConvergenceWarning) as record:
+        model.fit(X, y)
+    assert {w.filename for w in record} == {__file__}
+
+
+def test_batch_size_warning_points_at_the_users_call():
+    X, y = _blobs()
+    clf = BiaslessMLPClassifier(solver="sgd", batch_size=1000, max_iter=1)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    clipped = [w for w in record if "clipped" in str(w.message)]
+    assert [w.filename for w in clipped] == [__file__]
 
 
 @pytest.mark.parametrize("fit_bias", [False, True])

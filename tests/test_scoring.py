@@ -201,6 +201,37 @@ def test_bad_arguments(kwargs, error, match):
         make_symmetric_scorer(**kwargs)
 
 
+@pytest.mark.parametrize("aggregate", ["min", "mean"])
+@pytest.mark.parametrize("nan_on", ["X", "symmetry(X)"])
+def test_a_nan_score_on_either_side_gives_nan(aggregate, nan_on):
+    # min(0.9, nan) is 0.9 in Python: a NaN on the transformed set was hidden.
+    def scorer(estimator, X, y):
+        on_transformed = X[0, 0] < 0
+        return np.nan if on_transformed == (nan_on == "symmetry(X)") else 0.9
+
+    X, y = np.ones((3, 2)), np.zeros(3)
+    score = make_symmetric_scorer(scorer, aggregate=aggregate)(None, X, y)
+    assert np.isnan(score)
+
+
+@pytest.mark.parametrize(
+    "scoring, suggestions",
+    [("accurcy", ["'accuracy'"]), ("f1macro", ["'f1_macro'", "'f1_micro'"]),
+     ("logloss", ["'neg_log_loss'"])],
+)
+def test_misspelt_scoring_names_the_argument_and_suggests(scoring, suggestions):
+    with pytest.raises(ValueError) as excinfo:
+        make_symmetric_scorer(scoring)
+    message = str(excinfo.value)
+    assert f"scoring={scoring!r}" in message
+    assert "check_scoring" not in message
+    for suggestion in suggestions:
+        assert suggestion in message
+    assert len(message) < 300  # suggestions, not the list of every scorer
+    with pytest.raises(ValueError, match="get_scorer_names"):
+        symmetric_scoring("zzzzzz")
+
+
 def test_metadata_routing_of_sample_weight(digits):
     X, y = digits
     w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))

@@ -46,3 +46,27 @@ def test_invert_refuses_non_numeric_dataframe_columns():
     for column in (pd.Categorical([1, 2]), ["a", "b"]):
         with pytest.raises(TypeError, match="signed numeric"):
             invert(pd.DataFrame({"x": [1.0, 2.0], "c": column}))
+
+
+def test_invert_dataframe_with_duplicate_column_names():
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame([[1.0, -2.0, 3], [0.5, 4.0, -6]], columns=["a", "a", "b"])
+    out = invert(df)
+    assert list(out.columns) == ["a", "a", "b"]
+    np.testing.assert_array_equal(out.to_numpy(), -df.to_numpy())
+    with pytest.raises(TypeError, match="signed numeric"):
+        invert(pd.concat([df, pd.DataFrame({"a": ["x", "y"]})], axis=1))
+
+
+@pytest.mark.parametrize("with_missing", [False, True])
+def test_invert_refuses_the_nullable_integer_minimum(with_missing):
+    # A missing value turns the column into floats for numpy; the check must
+    # still see the Int8 minimum.
+    pd = pytest.importorskip("pandas")
+    values = [-128, None] if with_missing else [-128, 1]
+    df = pd.DataFrame({"x": pd.array(values, dtype="Int8")})
+    with pytest.raises(ValueError, match="cannot negate -128"):
+        invert(df)
+    out = invert(pd.DataFrame({"x": pd.array([-127, None], dtype="Int8")}))
+    assert out["x"].dtype == "Int8"
+    assert out["x"][0] == 127 and out["x"].isna()[1]

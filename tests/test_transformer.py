@@ -31,10 +31,16 @@ def images_and_params(draw):
     n_samples = draw(st.integers(1, 8))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
     kind = draw(st.sampled_from(KINDS))
-    if kind == "permutation" and height * width < 2:
-        width = 2
     direction = draw(st.sampled_from(["horizontal", "vertical", "both"]))
     as_images = draw(st.booleans())
+    # Only what the transformer accepts: a direction for kind="neighbor"
+    # alone, and no pixel its own neighbour (nor its own permutation partner).
+    if kind != "neighbor" or not as_images:
+        direction = "horizontal"
+    if direction != "vertical" and width < 2:
+        width = 2
+    if direction != "horizontal" and height < 2:
+        height = 2
     elements = st.floats(-1e3, 1e3, allow_nan=False, width=32)
     X = draw(hnp.arrays(dtype, (n_samples, height * width), elements=elements))
     params = {"kind": kind, "random_state": draw(st.integers(0, 2**31 - 1))}
@@ -241,6 +247,33 @@ def test_bad_image_shape(shape):
 def test_direction_needs_image_shape():
     with pytest.raises(ValueError, match="needs image_shape"):
         InversionInvariantTransformer(direction="vertical").fit(np.ones((2, 8)))
+
+
+@pytest.mark.parametrize("kind", ["square", "permutation"])
+@pytest.mark.parametrize("direction", ["vertical", "both"])
+def test_direction_applies_only_to_neighbor(kind, direction):
+    t = InversionInvariantTransformer(
+        kind, image_shape=(2, 4), direction=direction, random_state=0
+    )
+    with pytest.raises(ValueError, match=f"direction={direction!r}.*kind='neighbor'"):
+        t.fit(np.ones((2, 8)))
+
+
+@pytest.mark.parametrize(
+    "params, n_features, match",
+    [({}, 1, "n_features = 1"),
+     ({"image_shape": (3, 1)}, 3, "1 column"),
+     ({"image_shape": (1, 3), "direction": "vertical"}, 3, "1 row"),
+     ({"image_shape": (1, 3), "direction": "both"}, 3, "1 row"),
+     ({"image_shape": (3, 1), "direction": "both"}, 3, "1 column")],
+)
+def test_neighbor_refuses_features_that_are_their_own_neighbour(
+    params, n_features, match
+):
+    # Their product would silently be x_i ** 2, i.e. kind="square".
+    t = InversionInvariantTransformer("neighbor", **params)
+    with pytest.raises(ValueError, match=f"{match}.*its own"):
+        t.fit(np.ones((2, n_features)))
 
 
 def test_non_numeric_data():

@@ -2,7 +2,13 @@
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    clone,
+    is_classifier,
+)
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import has_fit_parameter
@@ -43,7 +49,8 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     Parameters
     ----------
     estimator : classifier object
-        The classifier to train on the orbit. It is cloned in `fit`.
+        The classifier to train on the orbit. It is cloned in `fit`, which
+        refuses a non-classifier (a regressor, a clusterer) with a ValueError.
 
     symmetry : callable, default=invert
         A function ``X -> X'`` returning new data of the same shape.
@@ -140,6 +147,14 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         self : object
             The fitted classifier.
         """
+        if not is_classifier(self.estimator):
+            # Checked before anything else: a regressor would otherwise fail
+            # late and obscurely (it has no ``classes_``, no classifier tags).
+            kind = get_tags(self.estimator).estimator_type
+            raise ValueError(
+                f"estimator must be a classifier; got {self.estimator!r}, "
+                + (f"a {kind}." if kind else "which is not tagged as one.")
+            )
         X, y = self._validate_X(X, y, reset=True)
         X_sym = self.symmetry(X)
         if getattr(X_sym, "shape", None) != X.shape:
@@ -241,6 +256,7 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         # point under both labels (the paper's Table I, "trained on +-X"). So
         # no training-accuracy floor is promised, whatever the inner model.
         tags.classifier_tags.poor_score = True
-        tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
+        if inner.classifier_tags is not None:  # None for a non-classifier
+            tags.classifier_tags.multi_class = inner.classifier_tags.multi_class
         tags.non_deterministic = inner.non_deterministic
         return tags

@@ -57,7 +57,9 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         Which neighbour ``kind="neighbor"`` uses on images: the one to the
         right (the paper's choice), the one below (last row wrapping to the
         first), or both, which doubles the number of output features.
-        ``"vertical"`` and ``"both"`` need ``image_shape``.
+        ``"vertical"`` and ``"both"`` need ``image_shape`` and apply to
+        ``kind="neighbor"`` only; every direction used needs 2 or more pixels
+        along it, so that no pixel is its own neighbour.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the permutation of ``kind="permutation"``.
@@ -139,6 +141,12 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         self.random_state = random_state
 
     def _checked_image_shape(self, n_features):
+        if self.kind != "neighbor" and self.direction != "horizontal":
+            raise ValueError(
+                f"direction={self.direction!r} applies only to kind='neighbor'; "
+                f"kind={self.kind!r} pairs features without a direction. Leave "
+                "direction at its default 'horizontal'."
+            )
         if self.image_shape is None:
             if self.kind == "neighbor" and self.direction != "horizontal":
                 raise ValueError(
@@ -188,6 +196,9 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         if self.kind == "square":
             self.partners_ = np.arange(n_features)
         elif self.kind == "neighbor":
+            _check_distinct_neighbours(
+                image_shape, self.direction, ring=self.image_shape is None
+            )
             self.partners_ = neighbor_partners(n_features, image_shape, self.direction)
         else:
             rng = check_random_state(self.random_state)
@@ -293,3 +304,26 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _check_distinct_neighbours(image_shape, direction, *, ring):
+    """Refuse an image too thin for ``direction``: with a single column (or
+    row) a pixel is its own right (or lower) neighbour, and its "product"
+    would silently be ``x_i ** 2``, i.e. ``kind="square"``."""
+    height, width = image_shape
+    if ring and width == 1:
+        raise ValueError(
+            "kind='neighbor' needs at least 2 features: with n_features = 1 the "
+            "feature is its own neighbour and its product would be x0 ** 2. "
+            "Use kind='square' for squares."
+        )
+    for along, size, name in (
+        ("horizontal", width, "column"), ("vertical", height, "row"),
+    ):
+        if size == 1 and direction in (along, "both"):
+            raise ValueError(
+                f"kind='neighbor' with direction={direction!r} needs 2 or more "
+                f"{name}s: image_shape={image_shape} has 1 {name}, so each "
+                f"pixel is its own {along} neighbour and its product would be "
+                "x_i ** 2. Use kind='square' for squares, or another direction."
+            )

@@ -30,8 +30,10 @@ def _network_of(estimator):
     """The network that makes the predictions, or a reason why there is none
     acting on the raw features.
 
-    Looks through Pipelines (whose earlier steps must be no-ops) and fitted
-    `OrbitAugmentedClassifier`s, nested in any order.
+    Looks through Pipelines (whose earlier steps must be no-ops), fitted
+    `OrbitAugmentedClassifier`s and fitted searches (`GridSearchCV`,
+    `RandomizedSearchCV`, ... refitted: their ``best_estimator_``), nested in
+    any order.
     """
     model = estimator
     while True:
@@ -52,6 +54,9 @@ def _network_of(estimator):
         ):
             # Its predictions are exactly those of the model it trained.
             model = model.estimator_
+        elif hasattr(model, "best_estimator_"):
+            # A refitted search predicts with its best estimator, exactly.
+            model = model.best_estimator_
         else:
             break
     if not all(hasattr(model, a) for a in ("coefs_", "intercepts_", "activation")):
@@ -108,15 +113,17 @@ def inversion_accuracy_bound(estimator, X, y):
 
         - ``accuracy``: R, the accuracy on ``X``;
         - ``inverted_accuracy``: R_bar, the accuracy on ``-X``;
-        - ``total``: ``R + R_bar``;
+        - ``total``: ``R + R_bar``, computed from the counts of correct
+          predictions (so 66 of 100 is 0.66, not 0.6599999999999999);
         - ``holds``: whether ``R + R_bar <= 1`` (decided on the counts of
           correct predictions, so free of rounding);
         - ``provably_bound``: whether the model is a network (attributes
           ``coefs_``, ``intercepts_``, ``activation``) with all intercepts
           exactly zero and activation ``"tanh"`` or ``"identity"``, used
           alone, as the last step of a `Pipeline` whose earlier steps are
-          all ``"passthrough"`` or None, or inside an
-          `OrbitAugmentedClassifier`;
+          all ``"passthrough"`` or None, inside an
+          `OrbitAugmentedClassifier`, or as the ``best_estimator_`` of a
+          fitted `GridSearchCV` or `RandomizedSearchCV`;
         - ``reason``: why it is or is not provably bound.
 
     Notes
@@ -139,19 +146,19 @@ def inversion_accuracy_bound(estimator, X, y):
     >>> result = inversion_accuracy_bound(net, X, y)
     >>> result.provably_bound, result.holds
     (True, True)
-    >>> bool(result.accuracy + result.inverted_accuracy == result.total)
-    True
+    >>> result.accuracy, result.inverted_accuracy, result.total
+    (1.0, 0.0, 1.0)
     """
     n_correct = accuracy_score(y, estimator.predict(X), normalize=False)
     n_correct_inv = accuracy_score(y, estimator.predict(invert(X)), normalize=False)
     n_samples = len(y)
-    accuracy = float(n_correct) / n_samples
-    inverted_accuracy = float(n_correct_inv) / n_samples
     provably_bound, reason = _provably_bound(estimator)
     return InversionAccuracyBound(
-        accuracy=accuracy,
-        inverted_accuracy=inverted_accuracy,
-        total=accuracy + inverted_accuracy,
+        accuracy=float(n_correct) / n_samples,
+        inverted_accuracy=float(n_correct_inv) / n_samples,
+        # From the counts, not as the sum of the two rounded fractions:
+        # 6/100 + 60/100 is 0.6599999999999999, (6 + 60)/100 is 0.66.
+        total=float(n_correct + n_correct_inv) / n_samples,
         holds=bool(n_correct + n_correct_inv <= n_samples),
         provably_bound=provably_bound,
         reason=reason,

@@ -1,8 +1,10 @@
 """Scorers that score a model on the symmetric image of the test set."""
 
+from difflib import get_close_matches
 from inspect import signature
 
-from sklearn.metrics import check_scoring
+import numpy as np
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils.metadata_routing import get_routing_for_object
 
 from ..symmetry import invert
@@ -38,7 +40,9 @@ class _SymmetricScorer:
             return score_sym
         score = self._scorer(estimator, X, y_true, **kwargs)
         if self._aggregate == "min":
-            return min(score, score_sym)
+            # Not min(): min(0.9, nan) is 0.9, which would hide a failed score
+            # on one side; np.minimum gives NaN if either side is NaN.
+            return float(np.minimum(score, score_sym))
         return (score + score_sym) / 2
 
     def __repr__(self):
@@ -75,6 +79,17 @@ class _SymmetricScorer:
 
 def _name_of(obj):
     return getattr(obj, "__name__", None) or repr(obj)
+
+
+def _unknown_scorer_message(scoring):
+    """Name the user's argument and the closest scorer names, rather than
+    scikit-learn's error, which names `check_scoring` and lists every one."""
+    close = get_close_matches(scoring, get_scorer_names(), n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+    return (
+        f"scoring={scoring!r} is not a scorer name.{hint} "
+        "sklearn.metrics.get_scorer_names() lists them all."
+    )
 
 
 def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None):
@@ -147,8 +162,10 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None
             "scoring must be a scorer name or a callable scorer(estimator, X, y); "
             f"got {scoring!r} of type {type(scoring).__name__}."
         )
-    # check_scoring gives scikit-learn's own error for unknown names and for
-    # metric functions passed where a scorer is expected.
+    if isinstance(scoring, str) and scoring not in get_scorer_names():
+        raise ValueError(_unknown_scorer_message(scoring))
+    # check_scoring gives scikit-learn's own error for metric functions
+    # passed where a scorer is expected.
     scorer = check_scoring(scoring=scoring)
     return _SymmetricScorer(scoring, scorer, symmetry, aggregate)
 

@@ -1,11 +1,16 @@
 """`BiaslessMLPClassifier`: an MLP classifier whose biases can be switched off."""
 
 import contextlib
+import copy
 import functools
+import os
+import sys
 import warnings
 from numbers import Integral, Real
 
+import joblib
 import numpy as np
+import sklearn
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -14,7 +19,11 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 from threadpoolctl import ThreadpoolController
 
 from .._compat import (
@@ -45,6 +54,34 @@ _STOCHASTIC_SOLVERS = ("sgd", "adam")
 # paper's model) that threads cost more than they save, several times more on
 # a busy machine (measured in benchmarks/bench_mlp.py).
 _SINGLE_THREAD_MAX_WEIGHTS = 10_000
+
+
+# Warnings are attributed to the first frame outside these packages: the
+# user's own call, also when it reaches us through a Pipeline, an
+# OrbitAugmentedClassifier or a GridSearchCV (issue 14, item 13).
+_INTERNAL_PREFIXES = tuple(
+    os.path.dirname(os.path.abspath(init)) + os.sep
+    for init in (
+        os.path.join(os.path.dirname(__file__), os.pardir, "__init__.py"),
+        sklearn.__file__,
+        joblib.__file__,
+    )
+)
+
+
+def _warn_at_user_call(message, category=UserWarning):
+    """`warnings.warn` with the stacklevel of the first frame outside
+    sk_symmetry, scikit-learn and joblib.
+
+    The same walk as ``skip_file_prefixes`` of Python >= 3.12, done by hand so
+    that every supported Python takes one (tested) path.
+    """
+    frame, stacklevel = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(
+        _INTERNAL_PREFIXES
+    ):
+        frame, stacklevel = frame.f_back, stacklevel + 1
+    warnings.warn(message, category, stacklevel=stacklevel)
 
 
 @functools.cache
@@ -220,6 +257,11 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
     whose probabilities are all equal (e.g. ``x = 0``), which predicts
     ``classes_[0]`` for both ``x`` and ``-x``.
 
+    As with `MLPClassifier`, ``y`` may hold a single class: that class is then
+    always predicted, with a `predict_proba` of one column of ones. A `fit`
+    or `partial_fit` that raises leaves the estimator as it was before the
+    call (unfitted, or with its previous model).
+
     Float32 input is trained in float32 (L-BFGS still keeps its own state in
     float64). Sparse input (CSR or CSC) is accepted for fitting and prediction.
 
@@ -334,13 +376,38 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         self : object
             Fitted classifier.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        with self._restored_on_error():
+            return self._fit(X, y, sample_weight, incremental=False)
+
+    @contextlib.contextmanager
+    def _restored_on_error(self):
+        """Leave the estimator as it was before a `fit` or `partial_fit` that
+        raises: an unfitted one stays unfitted (no ``coefs_`` behind, so
+        `predict` raises NotFittedError), and a fitted one keeps its model
+        rather than NaN weights that a later `partial_fit` would resume from.
+
+        A shallow copy of the attributes suffices except for the objects a
+        call updates in place: the optimiser's state and the loss curves.
+        Weights are never updated in place across calls (each call packs
+        them into a new vector).
+        """
+        saved = dict(self.__dict__)
+        for name in ("_optimizer", "loss_curve_", "validation_scores_"):
+            if name in saved:
+                saved[name] = copy.deepcopy(saved[name])
+        try:
+            yield
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
+            # MLPClassifier's words
             raise AttributeError(
-                "partial_fit is only available for the stochastic solvers "
-                f"'sgd' and 'adam'; solver={self.solver!r} is not one."
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
             )
         return True
 
@@ -365,33 +432,26 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         self : object
             Updated classifier.
         """
+        # The checks and words of MLPClassifier (_check_partial_fit_first_call)
         first_call = not hasattr(self, "classes_")
-        if first_call:
-            if classes is None:
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit."
-                )
-            self._label_binarizer = LabelBinarizer()
-            y_arr = np.asarray(y) if not hasattr(y, "iloc") else y
-            if getattr(y_arr, "ndim", 1) == 2 and y_arr.shape[1] > 1:
-                self._label_binarizer.fit(y)
-            else:
-                self._label_binarizer.fit(np.asarray(classes))
-            self._check_two_classes()
-            self.classes_ = self._label_binarizer.classes_
-        elif classes is not None and not np.array_equal(
-            np.unique(classes), self.classes_
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if not first_call and classes is not None and not np.array_equal(
+            self.classes_, unique_labels(classes)
         ):
             raise ValueError(
-                f"classes={classes!r} is not the same as classes_={self.classes_} "
-                "of the previous call to partial_fit."
+                f"`classes={classes!r}` is not the same as on last call to "
+                f"partial_fit, was: {self.classes_!r}"
             )
-        try:
+        with self._restored_on_error():
+            if first_call:
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+                self.classes_ = self._label_binarizer.classes_
             return self._fit(X, y, sample_weight, incremental=True)
-        except Exception:
-            if first_call:  # a failed first call must not look like a fit
-                del self.classes_, self._label_binarizer
-            raise
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -453,6 +513,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------- helpers
     def _proba_unchecked(self, X):
+        if len(self.classes_) == 1:
+            # One class is certain. (MLPClassifier returns two columns here,
+            # which do not match its classes_.)
+            return np.ones((X.shape[0], 1), dtype=X.dtype)
         logits = self._logits(X)
         if self.n_outputs_ == 1:
             z = logits[:, 0]
@@ -468,14 +532,6 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         intercepts = self.intercepts_ if self._layout.fit_bias else None
         return forward(X, self.coefs_, intercepts, self.activation)
 
-    def _check_two_classes(self):
-        lb = self._label_binarizer
-        if not lb.y_type_.startswith("multilabel") and len(lb.classes_) < 2:
-            raise ValueError(
-                "BiaslessMLPClassifier needs samples of at least 2 classes; "
-                f"got only one class: {lb.classes_[0]!r}."
-            )
-
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
             self, X, y, multi_output=True, accept_sparse="csr",
@@ -486,20 +542,22 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
-            self._check_two_classes()
             self.classes_ = self._label_binarizer.classes_
         else:
+            # MLPClassifier's words. (Unlike it, partial_fit with warm_start
+            # still accepts a y holding only some of the classes.)
             classes = unique_labels(y)
             if self.warm_start and not incremental:
                 if set(classes) != set(self.classes_):
                     raise ValueError(
-                        "warm_start needs y with the same classes as the previous "
-                        f"fit: got {classes}, previously {self.classes_}."
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
                     )
-            elif len(np.setdiff1d(classes, self.classes_)):
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
                 raise ValueError(
-                    f"y has classes {np.setdiff1d(classes, self.classes_)} that "
-                    f"are not in classes_={self.classes_}."
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
                 )
         return X, self._indicator(y)
 
@@ -513,7 +571,9 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
         if lb.y_type_.startswith("multilabel"):
             return lb.transform(y).astype(bool)
         index = np.searchsorted(self.classes_, y)
-        if len(self.classes_) == 2:
+        if len(self.classes_) <= 2:
+            # One output; for a single class it is 0 for every sample, the
+            # target LabelBinarizer (and so MLPClassifier) trains on.
             return (index == 1)[:, None]
         Y = np.zeros((len(y), len(self.classes_)), dtype=bool)
         Y[np.arange(len(y)), index] = True
@@ -522,13 +582,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
-        if not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s > 0
-            for s in sizes
-        ):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {sizes}."
-            )
+        if not all(isinstance(s, Integral) and not isinstance(s, bool) for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be integers, got {sizes}.")
+        if not all(s > 0 for s in sizes):  # MLPClassifier's words
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
 
     def _initialize(self, layout, dtype, rng):
@@ -591,6 +648,18 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(
                     "Sample weights must contain at least one non-zero number."
                 )
+            # The loss divides by this sum: inf would end the fit as NaN,
+            # blamed on the data, when the weights are the problem.
+            with np.errstate(over="ignore"):
+                sample_weight_sum = sample_weight.sum()
+            if not np.isfinite(sample_weight_sum):
+                raise ValueError(
+                    f"The sum of sample_weight overflows {sample_weight.dtype}: "
+                    "the weights are too large (the data is not the problem). "
+                    "Divide them by a common factor c, and alpha by c too to "
+                    "keep the same objective (the penalty is alpha / "
+                    "sum(sample_weight))."
+                )
         layout = make_layout([X.shape[1], *hidden, Y.shape[1]], self.fit_bias)
         rng = check_random_state(self.random_state)
         self._random_state = rng
@@ -641,17 +710,16 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                 "Scale the input data."
             )
         if result.status != 0:
-            warnings.warn(
+            _warn_at_user_call(
                 f"lbfgs failed to converge after {self.n_iter_} iteration(s) "
                 f"(status={result.status}): {result.message}. Increase max_iter "
                 "or scale the data.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
 
     def _fit_stochastic(self, params, X, Y, sample_weight, layout, incremental):
         if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True.")
+            raise ValueError("partial_fit does not support early_stopping=True")
         if not incremental or not hasattr(self, "_optimizer"):
             if self.solver == "sgd":
                 self._optimizer = SGDOptimizer(
@@ -679,7 +747,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
                 None, None)
             if X_val.shape[0] < 2:
                 raise ValueError(
-                    "The validation set is too small. Increase validation_fraction "
+                    "The validation set is too small. Increase 'validation_fraction' "
                     "or the size of your dataset."
                 )
             y_val = self._label_binarizer.inverse_transform(Y_val)
@@ -692,9 +760,9 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             batch_size = min(200, n_samples)
         else:
             if self.batch_size > n_samples:
-                warnings.warn(
+                _warn_at_user_call(
                     f"batch_size={self.batch_size} is larger than the "
-                    f"{n_samples} samples; it is clipped.", stacklevel=3,
+                    f"{n_samples} samples; it is clipped."
                 )
             batch_size = min(self.batch_size, n_samples)
         epoch = MinibatchEpoch(
@@ -736,11 +804,10 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseEstimator):
             if incremental:
                 break
             if self.n_iter_ == self.max_iter:
-                warnings.warn(
+                _warn_at_user_call(
                     f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
                     "reached and the optimization hasn't converged yet.",
                     ConvergenceWarning,
-                    stacklevel=3,
                 )
         if self.early_stopping:
             params[...] = self._best_params

@@ -43,9 +43,15 @@ def invert(X):
         _check_negatable(X.dtype, X.data)
         return -X
     if hasattr(X, "dtypes") and hasattr(X, "columns"):  # a pandas DataFrame
-        for column in X.columns:
+        # By position: column names may repeat, and X[name] is then a frame.
+        for _, column in X.items():
             # A column's own dtype: a categorical of ints is no signed number.
-            _check_negatable(X[column].dtype, X[column].to_numpy())
+            # Its values without the missing ones, in its own integer type: a
+            # nullable Int8 with a missing value is float64 to numpy, which
+            # would hide its minimum from the check below.
+            numpy_dtype = getattr(column.dtype, "numpy_dtype", None)
+            values = column.dropna().to_numpy(dtype=numpy_dtype)
+            _check_negatable(column.dtype, values)
         return -X
     X = np.asarray(X)
     _check_negatable(X.dtype, X)
