@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -41,6 +42,56 @@ def test_quick_run_writes_every_output(quick_run):
     assert "Table I" in report and "Table II" in report
     pytest.importorskip("matplotlib")
     assert {"figure1.png", "accuracy.png"} <= names
+
+
+def test_report_has_a_heading_and_the_budget_note(quick_run):
+    from sk_symmetry.experiments.report import BUDGET_NOTE, REPORT_TITLE
+
+    out, _ = quick_run
+    report = (out / "report.md").read_text()
+    assert report.startswith(f"# {REPORT_TITLE}\n")
+    assert " ".join(BUDGET_NOTE.split()) in " ".join(report.split())
+
+
+def test_figures_name_the_protocol_and_the_tables_features(quick_run):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from sk_symmetry.experiments.report import accuracy_figure, figure_1
+    from sk_symmetry.experiments.reproduce import summarize
+
+    _, result = quick_run
+    rows = summarize(result["runs"])
+    fig = accuracy_figure(rows, result["protocol"])
+    [ax] = [a for a in fig.axes if a.get_xticklabels()]
+    title = ax.get_title()
+    assert title.startswith("Accuracy on X_test and -X_test, protocol leak-free")
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    plt.close(fig)
+    # The tables' names, typeset: x_i, x_i^2, x_i x_{i+e1}, x_i x_{P(i)}.
+    typeset = {"x_i": "$x_i$", "x_i^2": "$x_i^2$"}
+    typeset["x_i x_{i+e1}"] = r"$x_i\,x_{i+e_1}$"
+    typeset["x_i x_{P(i)}"] = r"$x_i\,x_{P(i)}$"
+    table = _table_features(result)
+    assert [label.split("\n")[1] for label in labels] == [typeset[f] for f in table]
+    fig = figure_1()
+    titles = [a.get_title() for a in fig.axes]
+    plt.close(fig)
+    # Subscripts and braces only inside $...$, where matplotlib typesets them.
+    assert not any(re.search(r"[_{}^]", re.sub(r"\$[^$]*\$", "", t)) for t in titles)
+
+
+def _table_features(result):
+    """The features column of the text tables, in order."""
+    from sk_symmetry.experiments.report import format_tables
+    from sk_symmetry.experiments.reproduce import summarize
+
+    text = format_tables(summarize(result["runs"]), result["protocol"])
+    return [
+        re.split(r"\s{2,}", line)[1]
+        for line in text.splitlines()
+        if line.startswith(("no ", "yes "))
+    ]
 
 
 def test_biasless_raw_models_obey_the_bound(quick_run):
