@@ -187,7 +187,7 @@ def accuracy_figure(rows, description):
     # The protocol's name first: the paper's and the leak-free figures look alike.
     name, _, details = description.partition(": ")
     n_runs = rows[0]["n_runs"]
-    spread = "" if n_runs == 1 else f", mean and sd (bars) of {n_runs} runs per cell"
+    spread = "" if n_runs == 1 else f", mean of {n_runs} runs per cell ± 1 sd"
     position = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(11, 3.8))
     for offset, key, label in (
@@ -202,7 +202,10 @@ def accuracy_figure(rows, description):
             label=label,
         )
     ax.set_xticks(position, labels, fontsize=8)
-    ax.axvline(3.5, color="0.6", linewidth=0.8)  # Table I | Table II
+    split = sum(r["table"] == "I" for r in rows) - 0.5
+    ax.axvline(split, color="0.6", linewidth=0.8)
+    for x, text in ((-0.4, "Table I"), (split + 0.1, "Table II")):
+        ax.text(x, 0.96, text, fontsize=8, va="top")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
