@@ -139,7 +139,7 @@ def _check_out(parser, out):
             missing.append(folder)
             folder = folder.parent
         out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out, prefix=".probe-"):
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".probe-"):
             pass
     except OSError as exc:
         parser.error(f"--out {out}: cannot write there ({exc.strerror or exc}).")
