@@ -13,6 +13,38 @@ importing only from those listed before it:
 
 ``experiments`` and the command line (``sk-symmetry``) sit on top and are not
 part of the public API. Every public name is importable from here.
+
+Why: a tanh network without biases is an odd function of its input, so on
+inverted images (``x -> -x``) it provably scores
+``accuracy(X) + accuracy(-X) <= 1``, and training on inverted copies does not
+rescue it. Features that are invariant under the symmetry do: the model then
+scores the same on ``X`` and ``-X``. The pieces are ordinary scikit-learn
+estimators, so they go into a `~sklearn.pipeline.Pipeline` and a
+`~sklearn.model_selection.GridSearchCV` as any other.
+
+Command line: ``sk-symmetry reproduce`` reproduces the paper's Tables I and
+II (``--protocol paper`` for its own protocol, ``--out FOLDER`` to keep
+tables, CSV, JSON and figures), ``sk-symmetry tune`` tunes the invariant
+network beyond the paper; ``sk-symmetry --help`` has the details. The README
+sets out the results and the paper's protocol (``docs/PAPER-PROTOCOL.md``).
+
+References
+----------
+D. L. Bergman, "Symmetry constrained machine learning", Intelligent Systems
+and Applications (IntelliSys 2019), arXiv:1811.07051.
+
+Examples
+--------
+Products of neighbouring pixels are the same for an image and its inversion:
+
+>>> import numpy as np
+>>> from sk_symmetry import InversionInvariantTransformer
+>>> X = np.array([[0.5, -1.0, 2.0, 0.25]])  # one 2 x 2 image
+>>> features = InversionInvariantTransformer("neighbor", image_shape=(2, 2))
+>>> features.fit_transform(X)
+array([[-0.5, -0.5,  0.5,  0.5]])
+>>> bool((features.transform(-X) == features.transform(X)).all())
+True
 """
 
 from .augmentation import OrbitAugmentedClassifier

@@ -2,6 +2,8 @@
 
 import csv
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -42,6 +44,56 @@ def test_quick_run_writes_every_output(quick_run):
     assert {"figure1.png", "accuracy.png"} <= names
 
 
+def test_report_has_a_heading_and_the_budget_note(quick_run):
+    from sk_symmetry.experiments.report import BUDGET_NOTE, REPORT_TITLE
+
+    out, _ = quick_run
+    report = (out / "report.md").read_text()
+    assert report.startswith(f"# {REPORT_TITLE}\n")
+    assert " ".join(BUDGET_NOTE.split()) in " ".join(report.split())
+
+
+def test_figures_name_the_protocol_and_the_tables_features(quick_run):
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from sk_symmetry.experiments.report import accuracy_figure, figure_1
+    from sk_symmetry.experiments.reproduce import summarize
+
+    _, result = quick_run
+    rows = summarize(result["runs"])
+    fig = accuracy_figure(rows, result["protocol"])
+    [ax] = [a for a in fig.axes if a.get_xticklabels()]
+    title = ax.get_title()
+    assert title.startswith("Accuracy on X_test and -X_test, protocol leak-free")
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    plt.close(fig)
+    # The tables' names, typeset: x_i, x_i^2, x_i x_{i+e1}, x_i x_{P(i)}.
+    typeset = {"x_i": "$x_i$", "x_i^2": "$x_i^2$"}
+    typeset["x_i x_{i+e1}"] = r"$x_i\,x_{i+e_1}$"
+    typeset["x_i x_{P(i)}"] = r"$x_i\,x_{P(i)}$"
+    table = _table_features(result)
+    assert [label.split("\n")[1] for label in labels] == [typeset[f] for f in table]
+    fig = figure_1()
+    titles = [a.get_title() for a in fig.axes]
+    plt.close(fig)
+    # Subscripts and braces only inside $...$, where matplotlib typesets them.
+    assert not any(re.search(r"[_{}^]", re.sub(r"\$[^$]*\$", "", t)) for t in titles)
+
+
+def _table_features(result):
+    """The features column of the text tables, in order."""
+    from sk_symmetry.experiments.report import format_tables
+    from sk_symmetry.experiments.reproduce import summarize
+
+    text = format_tables(summarize(result["runs"]), result["protocol"])
+    return [
+        re.split(r"\s{2,}", line)[1]
+        for line in text.splitlines()
+        if line.startswith(("no ", "yes "))
+    ]
+
+
 def test_biasless_raw_models_obey_the_bound(quick_run):
     """R + R_bar <= 1 for every biasless network on raw pixels (Sec. II.B)."""
     _, result = quick_run
@@ -75,29 +127,132 @@ def test_sign_keeping_features_beat_squares(quick_run):
     "argv, message",
     [
         (["reproduce", "--protocol", "nature"], "invalid choice: 'nature'"),
-        (["reproduce", "--n-jobs", "0"], "must be a positive number"),
+        (["reproduce", "--n-jobs", "0"], "must not be 0"),
         (["reproduce", "--n-jobs", "two"], "not an integer"),
         (["reproduce", "--max-iter", "0"], "must be at least 1"),
-        ([], "required"),
+        (["reproduce", "--bogus"], "unrecognized arguments: --bogus"),
+        (["tune", "--n-jobs", "0"], "must not be 0"),
+        (["tune", "--bogus"], "unrecognized arguments: --bogus"),
     ],
 )
-def test_bad_arguments_exit_with_a_message(argv, message, capsys):
+def test_bad_arguments_exit_with_the_command_s_usage(argv, message, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
     assert exc.value.code == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err
+    assert err.startswith(f"usage: sk-symmetry {argv[0]} ")
 
 
-def test_unwritable_out_fails_before_any_fit(tmp_path, capsys):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
+def test_no_command_names_the_commands(capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["reproduce", "--quick", "--out", str(blocker / "results")])
+        main([])
     assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "choose a command" in err
+    assert "'reproduce'" in err and "'tune'" in err
+
+
+def test_version(capsys):
+    from sk_symmetry import __version__
+
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out.strip() == f"sk-symmetry {__version__}"
+
+
+@pytest.mark.parametrize("command", ["reproduce", "tune"])
+def test_help_gives_every_option_and_its_default(command, capsys):
+    from sk_symmetry.__main__ import _parser
+
+    _, commands = _parser()
+    for action in commands[command]._actions:
+        if "--help" not in action.option_strings:
+            assert action.help and "default:" in action.help, action.option_strings
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "(default: 1)" in out  # --n-jobs
+    assert "(default: none, nothing is written)" in out  # --out
+
+
+@pytest.mark.parametrize("command", ["reproduce", "tune"])
+@pytest.mark.parametrize("n_jobs", [-1, -2, 3])
+def test_n_jobs_accepts_what_joblib_accepts(command, n_jobs):
+    from sk_symmetry.__main__ import _parser
+
+    parser, _ = _parser()
+    assert parser.parse_args([command, "--n-jobs", str(n_jobs)]).n_jobs == n_jobs
+
+
+@pytest.fixture
+def no_fit(monkeypatch):
+    """Make any fit fail the test: checks must come before the work."""
+
+    def fit(*args, **kwargs):
+        raise AssertionError("a fit started")
+
+    from sk_symmetry.experiments import reproduce, tune
+
+    monkeypatch.setattr(reproduce, "run_experiment", fit)
+    monkeypatch.setattr(tune, "tune_invariant_network", fit)
+
+
+def _blocked_out(tmp_path, how):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    if how == "file in the way":
+        return blocker / "results"
+    if how == "out is a file":
+        return blocker
+    if how == "name too long":  # the parent is a writable folder: only a probe tells
+        return tmp_path / ("x" * 300) / "results"
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders; the other cases cover it")
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    return locked / "results"
+
+
+@pytest.mark.parametrize("command", ["reproduce", "tune"])
+@pytest.mark.parametrize(
+    "how", ["file in the way", "out is a file", "name too long", "read-only"]
+)
+def test_unwritable_out_fails_before_any_fit(command, how, tmp_path, no_fit, capsys):
+    out = _blocked_out(tmp_path, how)
+    before = sorted(tmp_path.rglob("*"))
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--quick", "--out", str(out)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: sk-symmetry {command} ")
+    assert f"--out {out}: cannot write there" in err
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_probe_leaves_nothing_behind_when_the_run_stops(tmp_path, monkeypatch):
+    from sk_symmetry.experiments import reproduce
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(reproduce, "run_experiment", interrupted)
+    out = tmp_path / "new" / "results"
+    with pytest.raises(KeyboardInterrupt):
+        main(["reproduce", "--quick", "--out", str(out)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_out_says_nothing_was_written(quick_run, monkeypatch, capsys):
+    from sk_symmetry.experiments import reproduce
+
+    _, result = quick_run
+    monkeypatch.setattr(reproduce, "run_experiment", lambda *a, **k: result["runs"])
+    assert main(["reproduce", "--quick"]) == 0
     captured = capsys.readouterr()
-    assert "cannot write there" in captured.err
-    assert "[  1/" not in captured.err  # nothing was fitted
-    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]
+    assert "Table II" in captured.out
+    assert "Nothing was written" in captured.err
 
 
 def test_module_entry_point_runs():
@@ -111,13 +266,26 @@ def test_module_entry_point_runs():
     assert "--protocol" in result.stdout
 
 
-def test_quick_tune_scores_the_held_out_split_the_same_on_both(capsys):
-    assert main(["tune", "--quick"]) == 0
-    result = json.loads(capsys.readouterr().out)
+def test_quick_tune_scores_the_held_out_split_the_same_on_both(tmp_path, capsys):
+    out = tmp_path / "tune"
+    assert main(["tune", "--quick", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)
+    assert json.loads((out / "tune.json").read_text()) == result
     assert result["n_candidates"] == 1
     assert result["test_accuracy"] == result["test_inverted_accuracy"]
     assert result["test_accuracy"] > 0.5
     assert result["best_params"]["features"] == "neighbor (horizontal)"
+
+
+def test_tune_without_out_says_nothing_was_written(monkeypatch, capsys):
+    from sk_symmetry.experiments import tune
+
+    monkeypatch.setattr(tune, "tune_invariant_network", lambda **kw: {"n": 1})
+    assert main(["tune"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"n": 1}
+    assert "Nothing was written" in captured.err
 
 
 def test_paper_split_is_train_test_split_and_leak_free_splits_keep_groups():

@@ -2,10 +2,11 @@
 
 import csv
 import json
+import textwrap
 
 import numpy as np
 
-__all__ = ["format_tables", "write_outputs"]
+__all__ = ["accuracy_figure", "figure_1", "format_tables", "write_outputs"]
 
 _FEATURE_LABELS = {
     "raw": "x_i",
@@ -13,6 +14,22 @@ _FEATURE_LABELS = {
     "neighbor": "x_i x_{i+e1}",
     "permutation": "x_i x_{P(i)}",
 }
+# The same names typeset by matplotlib's mathtext, for the figures.
+_FEATURE_MATH = {
+    "raw": r"$x_i$",
+    "square": r"$x_i^2$",
+    "neighbor": r"$x_i\,x_{i+e_1}$",
+    "permutation": r"$x_i\,x_{P(i)}$",
+}
+
+REPORT_TITLE = "Bergman (2019), Tables I and II, reproduced by sk-symmetry"
+
+# Said next to every reproduced table: the budget, not convergence, ends training.
+BUDGET_NOTE = (
+    "L-BFGS stops at its iteration budget before it converges, and small "
+    "floating-point differences (CPU, BLAS build, library versions) grow along "
+    "its path: on another machine the third decimal can differ."
+)
 
 
 def _mean_std(mean, std, n_runs):
@@ -101,20 +118,38 @@ def write_outputs(directory, rows, records, description):
         json.dump(
             {"protocol": description, "cells": rows, "runs": records}, f, indent=2
         )
-    report = format_tables(rows, description, markdown=True)
+    report = "\n".join(
+        [
+            f"# {REPORT_TITLE}",
+            "",
+            format_tables(rows, description, markdown=True),
+            textwrap.fill(BUDGET_NOTE, 79, break_on_hyphens=False),
+            "",
+        ]
+    )
     try:
         import matplotlib
     except ImportError:
         report += "\n(matplotlib is not installed: no figures.)\n"
     else:
         matplotlib.use("Agg")
-        _figure_1(directory / "figure1.png")
-        _accuracy_bars(directory / "accuracy.png", rows)
-        report += "\n![Figure 1](figure1.png)\n\n![Accuracy](accuracy.png)\n"
+        import matplotlib.pyplot as plt
+
+        for name, fig in [
+            ("figure1.png", figure_1()),
+            ("accuracy.png", accuracy_figure(rows, description)),
+        ]:
+            fig.savefig(directory / name, dpi=120)
+            plt.close(fig)
+        report += (
+            "\n![Figure 1: a digit, its inversion and its neighbour features]"
+            "(figure1.png)\n\n![Accuracy on X_test and -X_test per model]"
+            "(accuracy.png)\n"
+        )
     (directory / "report.md").write_text(report)
 
 
-def _figure_1(path):
+def figure_1():
     """The paper's Figure 1: a 6, its inversion, its neighbour-feature image."""
     import matplotlib.pyplot as plt
 
@@ -126,28 +161,33 @@ def _figure_1(path):
     x = data.data[index : index + 1]
     features = InversionInvariantTransformer("neighbor", image_shape=(8, 8))
     panels = [
-        (x, "x"),
-        (-x, "-x (inverted)"),
-        (features.fit_transform(x), "x_i x_{i+e1} (same for both)"),
+        (x, "a digit $x$"),
+        (-x, "its inversion $-x$"),
+        (features.fit_transform(x), f"{_FEATURE_MATH['neighbor']}: the same for both"),
     ]
     fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8))
     for ax, (image, title) in zip(axes, panels, strict=True):
         ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=-1, vmax=1)
-        ax.set_title(title, fontsize=9)
-        ax.set_axis_off()
+        ax.set_title(title, fontsize=10)
+        ax.set_xticks([])  # a frame, without ticks, shows the 8 x 8 extent
+        ax.set_yticks([])
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
 
 
-def _accuracy_bars(path, rows):
+def accuracy_figure(rows, description):
+    """Bars of accuracy on X_test and -X_test, one pair per cell of the tables."""
     import matplotlib.pyplot as plt
 
     labels = [
-        f"{'bias' if r['fit_bias'] else 'no bias'}\n{r['features']}"
-        + ("\n±X" if r["trained_on"] == "+-X" else "")
+        f"{'bias' if r['fit_bias'] else 'no bias'}\n{_FEATURE_MATH[r['features']]}"
+        + f"\non {'±X' if r['trained_on'] == '+-X' else 'X'}"
         for r in rows
     ]
+    # The protocol's name first: the paper's and the leak-free figures look alike.
+    name, _, details = description.partition(": ")
+    n_runs = rows[0]["n_runs"]
+    spread = "" if n_runs == 1 else f", mean of {n_runs} runs per cell ± 1 sd"
     position = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(11, 3.8))
     for offset, key, label in (
@@ -161,10 +201,18 @@ def _accuracy_bars(path, rows):
             yerr=[r[f"{key}_std"] for r in rows],
             label=label,
         )
-    ax.set_xticks(position, labels, fontsize=7)
+    ax.set_xticks(position, labels, fontsize=8)
+    split = sum(r["table"] == "I" for r in rows) - 0.5
+    ax.axvline(split, color="0.6", linewidth=0.8)
+    for x, text in ((-0.4, "Table I"), (split + 0.1, "Table II")):
+        ax.text(x, 0.96, text, fontsize=8, va="top")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    ax.set_title(
+        f"Accuracy on X_test and -X_test, {name}{spread}\n"
+        + textwrap.fill(details, 150),
+        fontsize=9,
+    )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return fig
