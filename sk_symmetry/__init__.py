@@ -49,7 +49,7 @@ True
 
 from .augmentation import OrbitAugmentedClassifier
 from .datasets import load_shifted_digits
-from .features import InversionInvariantTransformer
+from .features import GroupInvariantTransformer, InversionInvariantTransformer
 from .metrics import inversion_accuracy_bound, make_symmetric_scorer, symmetric_scoring
 from .neural_network import BiaslessMLPClassifier
 from .symmetry import SymmetryGroup, invert
@@ -58,6 +58,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BiaslessMLPClassifier",
+    "GroupInvariantTransformer",
     "InversionInvariantTransformer",
     "OrbitAugmentedClassifier",
     "SymmetryGroup",

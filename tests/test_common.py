@@ -25,6 +25,12 @@ EXTRA_PARAMS = {
         {"solver": "adam"},
         {"solver": "adam", "fit_bias": True},
     ],
+    "GroupInvariantTransformer": [
+        {"projection": "random", "random_state": 0},
+        {"kind": "averaged"},
+        {"kind": "averaged", "pairs": "all"},
+        {"kind": "averaged", "pairs": "square"},
+    ],
     "InversionInvariantTransformer": [
         {"kind": "square"},
         {"kind": "permutation", "random_state": 0},

@@ -1,0 +1,162 @@
+"""GroupInvariantTransformer: exact invariance, completeness, agreement with the
+inversion products, bad input."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sk_symmetry import (
+    GroupInvariantTransformer,
+    InversionInvariantTransformer,
+    SymmetryGroup,
+)
+
+S = SymmetryGroup
+
+
+@st.composite
+def groups_and_data(draw, max_features=6, max_size=64):
+    n = draw(st.integers(2, max_features))
+    gens = []
+    for _ in range(draw(st.integers(1, 3))):
+        perm = np.array(draw(st.permutations(range(n))))
+        signs = st.lists(st.sampled_from([-1, 1]), min_size=n, max_size=n)
+        sign = np.array(draw(signs))
+        gens.append((perm, sign))
+    try:
+        group = S(gens, max_size=max_size)
+    except ValueError:
+        assume(False)
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    # Small integers make exact ties between images common; normals do not.
+    elements = st.one_of(
+        st.integers(-3, 3).map(float),
+        st.floats(-10, 10, allow_nan=False, width=32),
+    )
+    X = draw(arrays(dtype, (draw(st.integers(1, 8)), n), elements=elements))
+    return group, X
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    groups_and_data(),
+    st.sampled_from(["canonical", "averaged"]),
+    st.sampled_from(["neighbor", "square", "permutation", "all"]),
+    st.integers(0, 5),
+)
+def test_every_kind_is_exactly_invariant(group_and_data, kind, pairs, seed):
+    group, X = group_and_data
+    t = GroupInvariantTransformer(group, kind=kind, pairs=pairs, random_state=seed)
+    try:
+        t.fit(X)
+    except ValueError as error:  # every average vanishes: refused, clearly
+        assert "vanishes" in str(error)
+        return
+    Z = t.transform(X)
+    assert Z.dtype == X.dtype
+    for g in group:  # the same bits, signed zeros included
+        assert t.transform(g(X)).tobytes() == Z.tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(groups_and_data(), st.sampled_from(["moments", "random"]), st.integers(0, 5))
+def test_canonical_form_is_complete(group_and_data, projection, seed):
+    """Rows share a canonical form exactly when one is an image of the other."""
+    group, X = group_and_data
+    t = GroupInvariantTransformer(group, projection=projection, random_state=seed)
+    Z = t.fit(X).transform(X)
+    # Orbits of rows as numbers: -0.0 and 0.0 are one value.
+    orbit_keys = [
+        frozenset((g(X[i : i + 1]) + 0.0).tobytes() for g in group)
+        for i in range(len(X))
+    ]
+    for i in range(len(X)):
+        # The canonical form is an image of the row.
+        assert Z[i : i + 1].tobytes() in orbit_keys[i]
+        for j in range(len(X)):
+            same_orbit = orbit_keys[i] == orbit_keys[j]
+            assert np.array_equal(Z[i], Z[j]) == same_orbit
+
+
+def test_canonical_images_of_digits_on_the_dihedral_group_times_inversion():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 64))
+    G = S.dihedral((8, 8)) * S.inversion()
+    t = GroupInvariantTransformer(G, random_state=0).fit(X)
+    Z = t.transform(X)
+    assert Z.shape == X.shape
+    for g in G:
+        np.testing.assert_array_equal(t.transform(g(X)), Z)
+    # Rows of different orbits stay apart: the map loses only the orientation.
+    assert len({row.tobytes() for row in Z}) == len(X)
+
+
+@pytest.mark.parametrize(
+    ("pairs", "kind", "image_shape"),
+    [
+        ("neighbor", "neighbor", None),
+        ("neighbor", "neighbor", (4, 5)),
+        ("square", "square", None),
+    ],
+)
+def test_averaged_inversion_invariants_are_the_papers_products(
+    pairs, kind, image_shape
+):
+    X = np.random.default_rng(1).normal(size=(30, 20))
+    group = S([(np.arange(20), -1, "invert")], image_shape=image_shape)
+    ours = GroupInvariantTransformer(group, kind="averaged", pairs=pairs).fit(X)
+    theirs = InversionInvariantTransformer(kind, image_shape=image_shape).fit(X)
+    np.testing.assert_array_equal(ours.transform(X), theirs.transform(X))
+
+
+def test_averaged_permutation_products_are_the_papers_without_repeats():
+    X = np.random.default_rng(2).normal(size=(10, 9))
+    ours = GroupInvariantTransformer(
+        kind="averaged", pairs="permutation", random_state=3
+    )
+    theirs = InversionInvariantTransformer("permutation", random_state=3).fit(X)
+    Z = ours.fit(X).transform(X)
+    expected = theirs.transform(X)
+    # Same products; a 2-cycle of P gives the same pair twice, kept once here.
+    seen, keep = set(), []
+    for i, j in enumerate(theirs.permutation_):
+        if frozenset((i, j)) not in seen:
+            seen.add(frozenset((i, j)))
+            keep.append(i)
+    np.testing.assert_array_equal(Z, expected[:, keep])
+
+
+def test_averaged_features_are_group_means_and_have_no_duplicate_columns():
+    X = np.random.default_rng(3).normal(size=(40, 16))
+    G = S.dihedral((4, 4)) * S.inversion()
+    t = GroupInvariantTransformer(G, kind="averaged", pairs="all").fit(X)
+    Z = t.transform(X)
+    # Reynolds operator by brute force: mean over the group of g(x)_i g(x)_j.
+    images = np.stack([g(X) for g in G])
+    for k, (left, right, sign) in enumerate(t.orbits_):
+        i, j = left[0], right[0]
+        reynolds = (images[:, :, i] * images[:, :, j]).mean(axis=0)
+        np.testing.assert_allclose(Z[:, k] * sign[0], reynolds, rtol=1e-12, atol=1e-12)
+    assert len({column.tobytes() for column in Z.T}) == Z.shape[1]
+    assert t.get_feature_names_out()[0] == "avg(x0^2)"
+
+
+def test_bad_input_gets_clear_errors():
+    X = np.ones((3, 5))
+    with pytest.raises(ValueError, match="acts on 4 features but X has 5"):
+        GroupInvariantTransformer(S.mirror((2, 2))).fit(X)
+    with pytest.raises(ValueError, match="needs at least 2 features"):
+        GroupInvariantTransformer(kind="averaged").fit(np.ones((3, 1)))
+    with pytest.raises(ValueError, match="5 finite numbers"):
+        GroupInvariantTransformer(projection=np.ones(4)).fit(X)
+    # A group under which every neighbour product meets its own negative.
+    flip_one = S([(np.arange(5), [-1, 1, 1, 1, 1], "flip0")]) * S.translations(5)
+    with pytest.raises(ValueError, match="vanishes"):
+        GroupInvariantTransformer(flip_one, kind="averaged", pairs="neighbor").fit(X)
+    with pytest.raises(ValueError, match="overflow"):
+        GroupInvariantTransformer(kind="averaged").fit(X).transform(X * 1e200)
+    t = GroupInvariantTransformer(S.mirror((1, 5))).fit(X)
+    with pytest.raises(ValueError, match="5 features"):
+        t.transform(np.ones((3, 4)))
