@@ -1,0 +1,96 @@
+"""The documentation site: its API page names every public name, and its
+reader check (docs/check_site.py) catches what a reader would trip on."""
+
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+import sk_symmetry
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def _api_names():
+    """Names listed by the API page's autosummary tables and data directives."""
+    text = (DOCS / "api.rst").read_text()
+    names = set(re.findall(r"^\.\. data:: (\S+)$", text, re.M))
+    for block in re.findall(r"^\.\. autosummary::\n((?:   .*\n|\n)+)", text, re.M):
+        for line in block.splitlines():
+            line = line.strip()
+            if line and not line.startswith(":"):
+                names.add(line)
+    return names
+
+
+def test_api_page_lists_every_public_name():
+    names = _api_names()
+    missing = sorted(set(sk_symmetry.__all__) - names)
+    assert not missing, f"docs/api.rst does not list {missing}"
+    unknown = sorted(names - set(sk_symmetry.__all__))
+    assert not unknown, f"docs/api.rst lists names outside __all__: {unknown}"
+
+
+def test_readme_says_how_to_build_the_site_and_links_to_it():
+    readme = (ROOT / "README.md").read_text()
+    assert "docs/_build/html/index.html" in readme
+    assert 'pip install -e ".[docs]"' in readme
+    assert "sphinx-build -W -n docs docs/_build/html" in readme
+
+
+def test_ci_builds_the_site_and_checks_it():
+    ci = (ROOT / ".ci" / "run").read_text()
+    build = ci.index("sphinx-build -W -n docs docs/_build/html")
+    assert ci.index("python -m pytest") < build < ci.index("docs/check_site.py")
+
+
+@pytest.fixture(scope="module")
+def check_site():
+    spec = importlib.util.spec_from_file_location("check_site", DOCS / "check_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.check_site
+
+
+def _make_site(root, *, index=None, gallery=None):
+    version = sk_symmetry.__version__
+    (root / "auto_examples").mkdir(parents=True)
+    (root / "_images").mkdir()
+    (root / "_images" / "sphx_glr_plot_a_001.png").write_bytes(b"png")
+    (root / "index.html").write_text(
+        index
+        or f'<p>sk_symmetry {version}</p><a href="auto_examples/plot_a.html#top">a</a>'
+        '<a href="https://example.org/x">outside</a><a href="#here" id="here">me</a>'
+    )
+    (root / "auto_examples" / "plot_a.html").write_text(
+        gallery
+        or '<h1 id="top">A</h1><img src="../_images/sphx_glr_plot_a_001.png">'
+        '<a href="../index.html">home</a>'
+    )
+    return root
+
+
+def test_check_site_passes_a_sound_site(check_site, tmp_path):
+    assert check_site(_make_site(tmp_path)) == []
+
+
+@pytest.mark.parametrize(
+    "index, gallery, problem",
+    [
+        (None, '<h1 id="top">A</h1><img src="../_images/sphx_glr_plot_a_001.png">'
+         '<a href="../missing.html">x</a>', "missing.html"),
+        (None, '<h1 id="elsewhere">A</h1>'
+         '<img src="../_images/sphx_glr_plot_a_001.png">', "no anchor #top"),
+        (None, '<h1 id="top">A</h1><p>no figure here</p>', "no figure"),
+        (None, '<h1 id="top">A</h1><img src="../_images/sphx_glr_plot_b_001.png">',
+         "sphx_glr_plot_b_001.png"),
+        ('<a href="auto_examples/plot_a.html">a</a>', None, "version"),
+    ],
+)
+def test_check_site_reports_what_a_reader_would_trip_on(
+    check_site, tmp_path, index, gallery, problem
+):
+    problems = check_site(_make_site(tmp_path, index=index, gallery=gallery))
+    assert any(problem in p for p in problems), problems
