@@ -284,3 +284,13 @@ def test_group_of_another_width_than_X(data):
 )
 def test_sklearn_compatible_with_a_group(estimator, check):
     check(estimator)
+
+
+def test_orbit_keeps_the_dtype_of_X():
+    G = SymmetryGroup.rotations((2, 2)) * SymmetryGroup.inversion()
+    X = np.array([[1, -2, 3, 4], [5, 6, -7, 8]], dtype=np.int64)
+    inner = OrbitAugmentedClassifier(RecordingClassifier(), symmetry=G).fit(
+        X, [0, 1]
+    ).estimator_
+    assert inner.X_seen_.dtype == np.int64
+    np.testing.assert_array_equal(inner.X_seen_, _orbit_by_hand(G, X))

@@ -178,11 +178,7 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
                 + (f"a {kind}." if kind else "which is not tagged as one.")
             )
         X, y = self._validate_X(X, y, reset=True)
-        orbit = self._orbit(X)
-        if sp.issparse(X):
-            X_orbit = sp.vstack(orbit, format=X.format)
-        else:
-            X_orbit = np.concatenate([np.asarray(X_g) for X_g in orbit])
+        n_copies, X_orbit = self._stacked_orbit(X)
         fit_params = {}
         if sample_weight is not None:
             if not has_fit_parameter(self.estimator, "sample_weight"):
@@ -191,26 +187,39 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
                     ".fit does not accept sample_weight."
                 )
             sample_weight = _check_sample_weight(sample_weight, X)
-            fit_params["sample_weight"] = np.concatenate([sample_weight] * len(orbit))
+            fit_params["sample_weight"] = np.concatenate([sample_weight] * n_copies)
         self.estimator_ = clone(self.estimator).fit(
-            X_orbit, np.concatenate([y] * len(orbit)), **fit_params
+            X_orbit, np.concatenate([y] * n_copies), **fit_params
         )
         self.classes_ = self.estimator_.classes_
         return self
 
-    def _orbit(self, X):
-        """``[X, symmetry(X)]``, or ``[g(X) for g in G]`` for a group."""
-        if isinstance(self.symmetry, SymmetryGroup):
-            # bind: a width-agnostic group adapts to X, another must match it.
-            identity, *others = self.symmetry.bind(X.shape[1]).elements
-            return [X] + [g(X) for g in others]  # X itself: no copy for the identity
-        X_sym = self.symmetry(X)
-        if getattr(X_sym, "shape", None) != X.shape:
-            raise ValueError(
-                f"symmetry must return data of the shape of X, {X.shape}; got "
-                f"{getattr(X_sym, 'shape', type(X_sym).__name__)}."
-            )
-        return [X, X_sym]
+    def _stacked_orbit(self, X):
+        """The number of copies and ``[X; symmetry(X)]``, or for a group the
+        images ``g(X)`` stacked in the order of its elements."""
+        if not isinstance(self.symmetry, SymmetryGroup):
+            X_sym = self.symmetry(X)
+            if getattr(X_sym, "shape", None) != X.shape:
+                raise ValueError(
+                    f"symmetry must return data of the shape of X, {X.shape}; "
+                    f"got {getattr(X_sym, 'shape', type(X_sym).__name__)}."
+                )
+            if sp.issparse(X):
+                return 2, sp.vstack([X, X_sym], format=X.format)
+            return 2, np.concatenate([X, np.asarray(X_sym)])
+        # bind: a width-agnostic group adapts to X, another must match it.
+        identity, *others = self.symmetry.bind(X.shape[1]).elements
+        n_copies, n_samples = 1 + len(others), X.shape[0]
+        if sp.issparse(X):
+            return n_copies, sp.vstack([X] + [g(X) for g in others], format=X.format)
+        # Filled one image at a time: the orbit is len(G) copies of X, so
+        # holding every image besides the stacked result would double the
+        # memory. Elements keep the dtype (a gather and a negation).
+        X_orbit = np.empty((n_copies * n_samples, X.shape[1]), dtype=X.dtype)
+        X_orbit[:n_samples] = X
+        for k, g in enumerate(others, start=1):
+            X_orbit[k * n_samples : (k + 1) * n_samples] = g(X)
+        return n_copies, X_orbit
 
     def _delegate(self, method, X):
         check_is_fitted(self)
