@@ -83,7 +83,7 @@ print(G)
 print([g.name for g in G][:6], "...")
 
 # %%
-# Three models, scored on the whole orbit of the test set
+# Four models, scored on the whole orbit of the test set
 # -------------------------------------------------------
 # ``symmetry_report`` scores each fitted model on ``g(X_test)`` for every
 # element ``g`` and counts the predictions that ``g`` changes. The networks
