@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import accuracy_score
 
-from ._augment import OrbitAugmentedClassifier
-from ._symmetry import invert
+from ..augmentation import OrbitAugmentedClassifier
+from ..symmetry import invert
 
 __all__ = ["InversionAccuracyBound", "inversion_accuracy_bound"]
 
