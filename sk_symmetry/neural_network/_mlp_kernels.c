@@ -14,22 +14,27 @@
  *   adam:     one Adam update of the flat parameter vector, one pass.
  *
  * numpy's tanh, exp and log are SIMD only where numpy ships a kernel for the
- * CPU (float64 tanh: AVX-512 only); elsewhere they call libm per element,
- * which alone cost more than the matrix products of a small network. So the
- * functions below are branch-free polynomials the compiler vectorises, with
- * errors of a few units in the last place (ulp): tanh, expit and exp within
- * about 3 ulp, log within 2 (tests/test_mlp_kernels.py compares every kernel
- * with the numpy path). float32 data is computed in double and rounded once,
- * so its results are the correctly rounded values nearly always. Inputs are
- * clamped where exp would overflow: exp(x) for x < -708 returns about
- * 1e-308 instead of a subnormal or 0, and x > 709 is treated as 709; both
- * only where the true result rounds to 0 or 1 next to values of order 1.
+ * CPU (float64 tanh: AVX-512 only; on AVX2 it calls libm per element, 4.5 ns
+ * each on the machine this was written on, which alone cost about as much as
+ * the matrix products of the paper's network). So the functions below are
+ * branch-free polynomials that the compiler vectorises: exp by Cody-Waite
+ * reduction and a Taylor polynomial, tanh from expm1, log from atanh. Over
+ * two million inputs tanh was within 2.5 units in the last place (ulp) of the
+ * exact result and expit within 2.4 (numpy's tanh: 1.4, scipy's expit: 2.4);
+ * tests/test_mlp_kernels.py compares every pass with the numpy path. float32
+ * is computed in float, as numpy does, with shorter polynomials. Inputs are
+ * clamped where exp would overflow: exp(x) for x < -708 (float: -87) returns
+ * about the smallest normal number instead of a subnormal or 0, and larger x
+ * than 709 (88) count as 709 (88); this only matters where a result rounds
+ * to 0 or 1 next to values of order 1.
  *
- * On x86-64 Linux with GCC each loop is compiled for AVX-512, AVX2 and the
+ * On x86-64 Linux with GCC each pass is compiled for AVX-512, AVX2 and the
  * SSE2 baseline and the best is chosen at load time (target_clones); other
- * compilers get the portable loops. Buffers come through the buffer protocol
- * (no numpy headers); the caller passes shapes and item size and guarantees
- * C order. The GIL is released while a kernel runs.
+ * compilers get the portable loops. On this AMD EPYC one tanh took 0.8 ns
+ * (AVX-512), 1.4 ns (AVX2) and 4.8 ns (SSE2 only, no faster than libm) per
+ * double. Buffers come through the buffer protocol (no numpy headers); the
+ * caller passes shapes and item size and guarantees C order. The GIL is
+ * released while a kernel runs.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
