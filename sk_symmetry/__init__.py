@@ -50,7 +50,12 @@ True
 from .augmentation import OrbitAugmentedClassifier
 from .datasets import load_shifted_digits
 from .features import GroupInvariantTransformer, InversionInvariantTransformer
-from .metrics import inversion_accuracy_bound, make_symmetric_scorer, symmetric_scoring
+from .metrics import (
+    inversion_accuracy_bound,
+    make_symmetric_scorer,
+    symmetric_scoring,
+    symmetry_degeneracy,
+)
 from .neural_network import BiaslessMLPClassifier
 from .symmetry import SymmetryGroup, invert
 
@@ -68,4 +73,5 @@ __all__ = [
     "load_shifted_digits",
     "make_symmetric_scorer",
     "symmetric_scoring",
+    "symmetry_degeneracy",
 ]
