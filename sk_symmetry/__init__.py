@@ -55,6 +55,7 @@ from .metrics import (
     make_symmetric_scorer,
     symmetric_scoring,
     symmetry_degeneracy,
+    symmetry_report,
 )
 from .neural_network import BiaslessMLPClassifier
 from .symmetry import SymmetryGroup, invert
@@ -74,4 +75,5 @@ __all__ = [
     "make_symmetric_scorer",
     "symmetric_scoring",
     "symmetry_degeneracy",
+    "symmetry_report",
 ]

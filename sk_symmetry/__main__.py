@@ -14,6 +14,7 @@ __all__ = ["main"]
 _COMMANDS = {
     "reproduce": "reproduce Tables I and II of Bergman (2019)",
     "tune": "beyond the paper: tune the invariant (10, 5) network",
+    "groups": "the paper's experiment under mirrors and rotations",
     "claims": "the paper's claims measured: data, time, over-fitting, minima",
 }
 
@@ -121,8 +122,33 @@ def _parser():
         metavar="FOLDER",
         help=_OUT_HELP.format(files="tune.json"),
     )
+    groups = commands.add_parser(
+        "groups",
+        help=_COMMANDS["groups"],
+        description="Train on the digits as they are; score every model on the "
+        "orbit of the test set under inversion, mirror x inversion and the "
+        "dihedral group x inversion (16 elements). Progress goes to stderr.",
+    )
+    groups.add_argument(
+        "--quick",
+        action="store_true",
+        help="one split, two groups, five models, 40 iterations: a check "
+        "(default: off)",
+    )
+    groups.add_argument(
+        "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
+    )
+    groups.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help=_OUT_HELP.format(files="groups.csv, groups.json, report.md and figures"),
+    )
     claims = _claims_parser(commands)
-    return parser, {"reproduce": reproduce, "tune": tune, "claims": claims}
+    return parser, {
+        "reproduce": reproduce, "tune": tune, "groups": groups, "claims": claims
+    }
 
 
 def _claims_parser(commands):
@@ -246,6 +272,28 @@ def _tune(parser, args):
     return 0
 
 
+def _groups(parser, args):
+    from .experiments.groups import make_protocol, run_groups, summarize_groups
+    from .experiments.groups_report import format_groups_table, write_groups_outputs
+
+    protocol = make_protocol(quick=args.quick)
+    if args.out is not None:
+        _check_out(parser, args.out)
+    records = run_groups(protocol, n_jobs=args.n_jobs, progress=sys.stderr)
+    rows = summarize_groups(records)
+    print(format_groups_table(rows, protocol.describe()))
+    if args.out is None:
+        _no_out_note()
+    else:
+        _write_out(
+            args.out,
+            lambda folder: write_groups_outputs(
+                folder, rows, records, protocol.describe()
+            ),
+        )
+    return 0
+
+
 def _claims(parser, args):
     from .experiments.claims import (
         make_claims_protocol,
@@ -298,11 +346,10 @@ def main(argv=None):
     command = commands[args.command]
     if unknown:
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
-    if args.command == "reproduce":
-        return _reproduce(command, args)
-    if args.command == "claims":
-        return _claims(command, args)
-    return _tune(command, args)
+    run = {
+        "reproduce": _reproduce, "tune": _tune, "groups": _groups, "claims": _claims
+    }[args.command]
+    return run(command, args)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,10 @@ import pickle
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+import scipy.sparse as sp
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.cluster import KMeans
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
@@ -12,8 +15,9 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import get_tags
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_symmetry import OrbitAugmentedClassifier, symmetric_scoring
+from sk_symmetry import OrbitAugmentedClassifier, SymmetryGroup, symmetric_scoring
 
 
 def reverse_columns(X):
@@ -180,3 +184,113 @@ def test_training_practice_is_a_grid_option(data):
             assert results[f"split{fold}_test_inverted_accuracy"][
                 index
             ] == pytest.approx(by_hand.score(-X[test], y[test]))
+
+
+# -- training on the orbit of a group --------------------------------------
+
+
+class RecordingClassifier(ClassifierMixin, BaseEstimator):
+    """Keeps what it was fitted on; predicts the first class."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.X_seen_ = X.copy()
+        self.y_seen_ = np.array(y)
+        self.sample_weight_seen_ = sample_weight
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(X.shape[0], self.classes_[0])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _orbit_by_hand(G, X):
+    """The stacked orbit from the definition ``x -> sign * x[perm]``."""
+    return np.vstack([X[:, g.perm] * g.sign for g in G])
+
+
+@st.composite
+def random_groups(draw, max_features=5, max_size=32):
+    n = draw(st.integers(1, max_features))
+    gens = []
+    for _ in range(draw(st.integers(1, 3))):
+        perm = np.array(draw(st.permutations(range(n))))
+        sign = np.array(draw(st.lists(st.sampled_from([-1, 1]), min_size=n,
+                                      max_size=n)))
+        gens.append((perm, sign))
+    try:
+        return SymmetryGroup(gens, max_size=max_size)
+    except ValueError:  # larger than max_size: keep the examples quick
+        assume(False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(random_groups(), st.integers(0, 2**32 - 1))
+def test_inner_estimator_sees_exactly_the_stacked_orbit(G, seed):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(7, G.n_features))
+    y = rng.integers(0, 3, size=7)
+    w = rng.uniform(0.5, 2.0, size=7)
+    clf = OrbitAugmentedClassifier(RecordingClassifier(), symmetry=G)
+    inner = clf.fit(X, y, sample_weight=w).estimator_
+    np.testing.assert_array_equal(inner.X_seen_, _orbit_by_hand(G, X))
+    np.testing.assert_array_equal(inner.y_seen_, np.tile(y, len(G)))
+    np.testing.assert_array_equal(inner.sample_weight_seen_, np.tile(w, len(G)))
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_orbit_of_sparse_data_under_dihedral_times_inversion(fmt):
+    G = SymmetryGroup.dihedral((4, 4)) * SymmetryGroup.inversion()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 16)) * (rng.uniform(size=(5, 16)) < 0.3)
+    y = np.array([0, 1, 0, 1, 1])
+    X_sparse = sp.csr_matrix(X).asformat(fmt)
+    clf = OrbitAugmentedClassifier(RecordingClassifier(), symmetry=G)
+    inner = clf.fit(X_sparse, y).estimator_
+    assert inner.X_seen_.format == fmt
+    assert inner.X_seen_.shape == (16 * 5, 16)
+    np.testing.assert_array_equal(inner.X_seen_.toarray(), _orbit_by_hand(G, X))
+    assert inner.sample_weight_seen_ is None
+    np.testing.assert_array_equal(X_sparse.toarray(), X)  # input unchanged
+
+
+def test_width_agnostic_inversion_group_is_the_default(data):
+    X, y = data
+    default = OrbitAugmentedClassifier(LogisticRegression()).fit(X, y)
+    group = OrbitAugmentedClassifier(
+        LogisticRegression(), symmetry=SymmetryGroup.inversion()
+    ).fit(X, y)
+    np.testing.assert_array_equal(group.estimator_.coef_, default.estimator_.coef_)
+    np.testing.assert_array_equal(group.predict_proba(X), default.predict_proba(X))
+
+
+def test_group_of_another_width_than_X(data):
+    X, y = data
+    clf = OrbitAugmentedClassifier(
+        LogisticRegression(), symmetry=SymmetryGroup.rotations((3, 3))
+    )
+    with pytest.raises(ValueError, match="acts on 9 features but X has 4"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "estimator_")
+
+
+@parametrize_with_checks(
+    [OrbitAugmentedClassifier(LogisticRegression(),
+                              symmetry=SymmetryGroup.inversion())]
+)
+def test_sklearn_compatible_with_a_group(estimator, check):
+    check(estimator)
+
+
+def test_orbit_keeps_the_dtype_of_X():
+    G = SymmetryGroup.rotations((2, 2)) * SymmetryGroup.inversion()
+    X = np.array([[1, -2, 3, 4], [5, 6, -7, 8]], dtype=np.int64)
+    inner = OrbitAugmentedClassifier(RecordingClassifier(), symmetry=G).fit(
+        X, [0, 1]
+    ).estimator_
+    assert inner.X_seen_.dtype == np.int64
+    np.testing.assert_array_equal(inner.X_seen_, _orbit_by_hand(G, X))

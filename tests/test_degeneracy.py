@@ -83,17 +83,22 @@ def test_orbit_trained_loss_is_the_same_at_every_image(spec, n_features):
 
 
 @settings(max_examples=25, deadline=None)
-@given(networks, st.sampled_from([(2, 2), (3, 3), (2, 3)]))
-def test_loss_on_a_group_orbit_is_the_same_at_every_image(spec, image_shape):
-    # A network trained on the orbit of X under a group of 8 or 16 elements.
+@given(networks, st.sampled_from([(2, 2), (3, 3), (2, 3)]), st.booleans())
+def test_loss_on_a_group_orbit_is_the_same_at_every_image(spec, image_shape, wrap):
+    # A network trained on the orbit of X under a group of 8 or 16 elements:
+    # by OrbitAugmentedClassifier, or by hand on the stacked orbit.
     group = SymmetryGroup.mirror(image_shape) * SymmetryGroup.inversion()
     if image_shape[0] == image_shape[1]:
         group = SymmetryGroup.dihedral(image_shape) * SymmetryGroup.inversion()
     X, y, rng = _data(spec, image_shape[0] * image_shape[1])
-    X_orbit, y_orbit = np.concatenate(group.orbit(X)), np.tile(y, len(group))
-    network = _fit(_network(spec), X_orbit, y_orbit)
+    if wrap:
+        model = _fit(OrbitAugmentedClassifier(_network(spec), symmetry=group), X, y)
+        network = model.estimator_
+    else:
+        X, y = np.concatenate(group.orbit(X)), np.tile(y, len(group))
+        model = network = _fit(_network(spec), X, y)
     _randomize(network, rng)
-    result = symmetry_degeneracy(network, X_orbit, y_orbit, symmetry=group)
+    result = symmetry_degeneracy(model, X, y, symmetry=group)
     assert result.elements == tuple(g.name for g in group)
     assert result.max_difference <= 1e-12 * result.losses[0]
     assert result.moved.sum() == len(group) - 1  # random weights: all move
@@ -189,6 +194,8 @@ def test_bad_input_is_refused_clearly():
     X, y = rng.normal(size=(30, 4)), rng.integers(0, 2, 30)
     with pytest.raises(NotFittedError):
         symmetry_degeneracy(BiaslessMLPClassifier(), X, y)
+    with pytest.raises(NotFittedError):
+        symmetry_degeneracy(OrbitAugmentedClassifier(BiaslessMLPClassifier()), X, y)
     with pytest.raises(TypeError, match="not a fitted multilayer perceptron"):
         symmetry_degeneracy(LogisticRegression().fit(X, y), X, y)
     scaled = _fit(make_pipeline(StandardScaler(), BiaslessMLPClassifier((3,))), X, y)

@@ -1,4 +1,5 @@
-"""`OrbitAugmentedClassifier`: the standard practice of training on X and -X."""
+"""`OrbitAugmentedClassifier`: the standard practice of training on X and -X
+(or on the whole orbit of X under a `SymmetryGroup`)."""
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,7 +21,7 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
-from ..symmetry import invert
+from ..symmetry import SymmetryGroup, invert
 
 __all__ = ["OrbitAugmentedClassifier"]
 
@@ -43,8 +44,10 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     The standard practice that Bergman (2019) compares invariant features
     against: fit a clone of ``estimator`` on the rows of ``X`` together with
     the rows of ``symmetry(X)`` (by default ``-X``), labels and sample
-    weights repeated. Predictions are the inner estimator's, on the data as
-    given; in a grid this makes "train on +-X" one more option.
+    weights repeated. With a `SymmetryGroup` ``G`` it trains on the whole
+    orbit, ``g(X)`` for every element ``g`` (``len(G)`` copies, the identity
+    first). Predictions are the inner estimator's, on the data as given; in a
+    grid this makes "train on +-X" one more option.
 
     Parameters
     ----------
@@ -52,13 +55,20 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         The classifier to train on the orbit. It is cloned in `fit`, which
         refuses a non-classifier (a regressor, a clusterer) with a ValueError.
 
-    symmetry : callable, default=invert
-        A function ``X -> X'`` returning new data of the same shape.
+    symmetry : callable or SymmetryGroup, default=invert
+        A function ``X -> X'`` returning new data of the same shape: the
+        model trains on ``X`` and ``symmetry(X)``. Or a `SymmetryGroup`: the
+        model trains on ``[g(X) for g in symmetry]``. A width-agnostic group
+        (``SymmetryGroup.inversion()``) takes the width of ``X``; a group of
+        another width than ``X`` raises a ValueError in `fit`.
 
     Attributes
     ----------
     estimator_ : classifier object
-        The clone of ``estimator`` fitted on ``2 * n_samples`` rows.
+        The clone of ``estimator`` fitted on ``2 * n_samples`` rows, or
+        ``len(symmetry) * n_samples`` for a group: the orbit stacked element
+        by element, ``[g_0(X); g_1(X); ...]``, with ``y`` (and
+        ``sample_weight``) repeated in the same order.
 
     classes_ : ndarray of shape (n_classes,)
         The class labels.
@@ -104,11 +114,23 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     array([0, 1, 1, 0])
     >>> int(clf.estimator_.tree_.n_node_samples[0])  # trained on 2 * 4 rows
     8
+
+    On the orbit of a group: the 8 symmetries of a 2 x 2 image.
+
+    >>> from sk_symmetry import SymmetryGroup
+    >>> G = SymmetryGroup.dihedral((2, 2))
+    >>> X = np.array([[1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]])
+    >>> clf = OrbitAugmentedClassifier(DecisionTreeClassifier(random_state=0),
+    ...                                symmetry=G).fit(X, [0, 1])
+    >>> int(clf.estimator_.tree_.n_node_samples[0])  # trained on 8 * 2 rows
+    16
+    >>> clf.predict([[0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0]])
+    array([0, 1])
     """
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
-        "symmetry": [callable],
+        "symmetry": [callable, SymmetryGroup],
     }
 
     def __init__(self, estimator, *, symmetry=invert):
@@ -128,7 +150,7 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sample_weight=None):
-        """Fit a clone of ``estimator`` on ``X`` and ``symmetry(X)`` stacked.
+        """Fit a clone of ``estimator`` on the orbit of ``X``, stacked.
 
         Parameters
         ----------
@@ -156,16 +178,7 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
                 + (f"a {kind}." if kind else "which is not tagged as one.")
             )
         X, y = self._validate_X(X, y, reset=True)
-        X_sym = self.symmetry(X)
-        if getattr(X_sym, "shape", None) != X.shape:
-            raise ValueError(
-                f"symmetry must return data of the shape of X, {X.shape}; got "
-                f"{getattr(X_sym, 'shape', type(X_sym).__name__)}."
-            )
-        if sp.issparse(X):
-            X_orbit = sp.vstack([X, X_sym], format=X.format)
-        else:
-            X_orbit = np.concatenate([X, np.asarray(X_sym)])
+        n_copies, X_orbit = self._stacked_orbit(X)
         fit_params = {}
         if sample_weight is not None:
             if not has_fit_parameter(self.estimator, "sample_weight"):
@@ -174,12 +187,39 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
                     ".fit does not accept sample_weight."
                 )
             sample_weight = _check_sample_weight(sample_weight, X)
-            fit_params["sample_weight"] = np.concatenate([sample_weight] * 2)
+            fit_params["sample_weight"] = np.concatenate([sample_weight] * n_copies)
         self.estimator_ = clone(self.estimator).fit(
-            X_orbit, np.concatenate([y, y]), **fit_params
+            X_orbit, np.concatenate([y] * n_copies), **fit_params
         )
         self.classes_ = self.estimator_.classes_
         return self
+
+    def _stacked_orbit(self, X):
+        """The number of copies and ``[X; symmetry(X)]``, or for a group the
+        images ``g(X)`` stacked in the order of its elements."""
+        if not isinstance(self.symmetry, SymmetryGroup):
+            X_sym = self.symmetry(X)
+            if getattr(X_sym, "shape", None) != X.shape:
+                raise ValueError(
+                    f"symmetry must return data of the shape of X, {X.shape}; "
+                    f"got {getattr(X_sym, 'shape', type(X_sym).__name__)}."
+                )
+            if sp.issparse(X):
+                return 2, sp.vstack([X, X_sym], format=X.format)
+            return 2, np.concatenate([X, np.asarray(X_sym)])
+        # bind: a width-agnostic group adapts to X, another must match it.
+        identity, *others = self.symmetry.bind(X.shape[1]).elements
+        n_copies, n_samples = 1 + len(others), X.shape[0]
+        if sp.issparse(X):
+            return n_copies, sp.vstack([X] + [g(X) for g in others], format=X.format)
+        # Filled one image at a time: the orbit is len(G) copies of X, so
+        # holding every image besides the stacked result would double the
+        # memory. Elements keep the dtype (a gather and a negation).
+        X_orbit = np.empty((n_copies * n_samples, X.shape[1]), dtype=X.dtype)
+        X_orbit[:n_samples] = X
+        for k, g in enumerate(others, start=1):
+            X_orbit[k * n_samples : (k + 1) * n_samples] = g(X)
+        return n_copies, X_orbit
 
     def _delegate(self, method, X):
         check_is_fitted(self)

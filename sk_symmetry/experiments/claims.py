@@ -26,7 +26,8 @@ from ..datasets import load_shifted_digits
 from ..features import GroupInvariantTransformer, InversionInvariantTransformer
 from ..metrics import symmetric_scoring
 from ..neural_network import BiaslessMLPClassifier
-from .reproduce import make_protocol, protocol_splits, run_in_parallel
+from ._runner import run_tasks
+from .reproduce import make_protocol, protocol_splits
 
 __all__ = [
     "MODELS",
@@ -195,8 +196,7 @@ def run_learning_curves(protocol, *, n_jobs=1, progress=None, data=None):
             for n_images, rows in subsets:
                 tasks.append((key, split_index, n_images, model, rows, test))
     calls = [
-        (_fit_and_score, (model, data.data, data.target, rows, test))
-        for *_, model, rows, test in tasks
+        (model, data.data, data.target, rows, test) for *_, model, rows, test in tasks
     ]
 
     def describe(i, s):
@@ -207,8 +207,8 @@ def run_learning_curves(protocol, *, n_jobs=1, progress=None, data=None):
             f" ({s['cpu_time']:.1f} s CPU, {s['n_iter']} it.)"
         )
 
-    results = run_in_parallel(
-        calls, n_jobs=n_jobs, progress=progress, describe=describe
+    results = run_tasks(
+        _fit_and_score, calls, n_jobs=n_jobs, describe=describe, progress=progress
     )
     return [
         {"model": key, "split": split, "n_images": n_images, "n_train": len(rows),

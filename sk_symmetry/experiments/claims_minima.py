@@ -21,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ..datasets import load_shifted_digits
 from ..metrics import first_layer_action, symmetry_degeneracy
 from ..symmetry import SymmetryGroup
+from ._runner import run_tasks
 from .claims import (
     build_models,
     claims_splits,
@@ -28,7 +29,6 @@ from .claims import (
     nested_subsets,
     with_seed,
 )
-from .reproduce import run_in_parallel
 
 __all__ = ["MINIMA_MODELS", "align_hidden_units", "aligned_distance", "study_minima"]
 
@@ -125,9 +125,7 @@ def study_minima(protocol, *, n_jobs=1, progress=None, data=None):
     tasks = [
         (key, seed) for key in MINIMA_MODELS for seed in range(protocol.minima_seeds)
     ]
-    calls = [
-        (_fit_minimum, (with_seed(models[key], seed), X, y)) for key, seed in tasks
-    ]
+    calls = [(with_seed(models[key], seed), X, y) for key, seed in tasks]
 
     def describe(i, result):
         network = inner_network(result[0])
@@ -136,8 +134,8 @@ def study_minima(protocol, *, n_jobs=1, progress=None, data=None):
             f"{network.loss_:.5f} after {network.n_iter_} it."
         )
 
-    results = run_in_parallel(
-        calls, n_jobs=n_jobs, progress=progress, describe=describe
+    results = run_tasks(
+        _fit_minimum, calls, n_jobs=n_jobs, describe=describe, progress=progress
     )
     group = SymmetryGroup.inversion(X.shape[1])
     compared = []

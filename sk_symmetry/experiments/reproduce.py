@@ -38,7 +38,6 @@ __all__ = [
     "make_protocol",
     "protocol_splits",
     "run_experiment",
-    "run_in_parallel",
     "summarize",
 ]
 
@@ -202,63 +201,38 @@ def run_experiment(protocol, *, n_jobs=1, progress=sys.stderr):
         for params in ParameterGrid(grid)
         for split_index, split in enumerate(splits)
     ]
-    calls = [
-        (_fit_and_score, (pipeline, params, data.data, data.target, split))
-        for params, _, split in tasks
-    ]
-
-    def describe(i, scores):
-        fit_bias, features, trained_on, seed = describe_candidate(tasks[i][0])
-        return (
-            f"bias={'yes' if fit_bias else 'no ':3} {features:11} on {trained_on:3} "
-            f"seed {seed} split {tasks[i][1]}: acc {scores['accuracy']:.3f} / -X "
-            f"{scores['inverted_accuracy']:.3f} ({scores['fit_time']:.1f} s)"
-        )
-
-    records = []
-    results = run_in_parallel(
-        calls, n_jobs=n_jobs, progress=progress, describe=describe
-    )
-    for (params, split_index, _), scores in zip(tasks, results, strict=True):
-        fit_bias, features, trained_on, seed = describe_candidate(params)
-        records.append(
-            {
-                "fit_bias": fit_bias,
-                "features": features,
-                "trained_on": trained_on,
-                "seed": seed,
-                "split": split_index,
-                **scores,
-            }
-        )
-    return records
-
-
-def run_in_parallel(calls, *, n_jobs=1, progress=sys.stderr, describe=None):
-    """Run ``func(*args)`` for each pair of ``calls`` with joblib; return the
-    results in the order of ``calls``.
-
-    As each call ends (in any order), a line ``[done/total] describe(i,
-    result) | elapsed, time left`` goes to ``progress`` (None: silent).
-    """
     start = time.perf_counter()
     results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_tagged)(i, func, *args) for i, (func, args) in enumerate(calls)
+        delayed(_tagged)(
+            i, _fit_and_score, pipeline, params, data.data, data.target, split
+        )
+        for i, (params, _, split) in enumerate(tasks)
     )
-    out = [None] * len(calls)
-    for done, (i, result) in enumerate(results, start=1):
-        out[i] = result
+    records = [None] * len(tasks)
+    for done, (i, scores) in enumerate(results, start=1):
+        params, split_index, _ = tasks[i]
+        fit_bias, features, trained_on, seed = describe_candidate(params)
+        records[i] = {
+            "fit_bias": fit_bias,
+            "features": features,
+            "trained_on": trained_on,
+            "seed": seed,
+            "split": split_index,
+            **scores,
+        }
         if progress is not None:
             elapsed = time.perf_counter() - start
-            left = elapsed / done * (len(calls) - done)
-            text = "" if describe is None else describe(i, result) + " | "
+            left = elapsed / done * (len(tasks) - done)
             print(
-                f"[{done:3d}/{len(calls)}] {text}elapsed {elapsed:.0f} s, "
+                f"[{done:3d}/{len(tasks)}] bias={'yes' if fit_bias else 'no ':3} "
+                f"{features:11} on {trained_on:3} seed {seed} split {split_index}: "
+                f"acc {scores['accuracy']:.3f} / -X {scores['inverted_accuracy']:.3f}"
+                f" ({scores['fit_time']:.1f} s) | elapsed {elapsed:.0f} s, "
                 f"~{left:.0f} s left",
                 file=progress,
                 flush=True,
             )
-    return out
+    return records
 
 
 def _tagged(index, func, *args):

@@ -6,6 +6,7 @@ from ._degeneracy import (
     first_layer_action,
     symmetry_degeneracy,
 )
+from ._report import SymmetryReport, symmetry_report
 from ._scoring import make_symmetric_scorer, symmetric_scoring
 
 __all__ = [
@@ -16,4 +17,6 @@ __all__ = [
     "make_symmetric_scorer",
     "symmetric_scoring",
     "symmetry_degeneracy",
+    "SymmetryReport",
+    "symmetry_report",
 ]

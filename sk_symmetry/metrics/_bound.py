@@ -5,8 +5,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import accuracy_score
 
-from ..augmentation import OrbitAugmentedClassifier
 from ..symmetry import invert
+from ._inspect import _model_chain
 
 __all__ = ["InversionAccuracyBound", "inversion_accuracy_bound"]
 
@@ -35,30 +35,22 @@ def _network_of(estimator):
     `RandomizedSearchCV`, ... refitted: their ``best_estimator_``), nested in
     any order.
     """
-    model = estimator
-    while True:
+    chain = _model_chain(estimator)
+    for model in chain[:-1]:
         steps = getattr(model, "steps", None)
-        if steps is not None:  # a Pipeline: only no-op steps may precede the model
-            for name, step in steps[:-1]:
-                if step is not None and not (
-                    isinstance(step, str) and step == "passthrough"
-                ):
-                    return None, (
-                        f"pipeline step {name!r} ({type(step).__name__}) acts on "
-                        "the features before the model; the bound is proved only "
-                        "for raw features."
-                    )
-            model = steps[-1][1]
-        elif isinstance(model, OrbitAugmentedClassifier) and hasattr(
-            model, "estimator_"
-        ):
-            # Its predictions are exactly those of the model it trained.
-            model = model.estimator_
-        elif hasattr(model, "best_estimator_"):
-            # A refitted search predicts with its best estimator, exactly.
-            model = model.best_estimator_
-        else:
-            break
+        if steps is None:
+            continue
+        # A Pipeline: only no-op steps may precede the model.
+        for name, step in steps[:-1]:
+            if step is not None and not (
+                isinstance(step, str) and step == "passthrough"
+            ):
+                return None, (
+                    f"pipeline step {name!r} ({type(step).__name__}) acts on "
+                    "the features before the model; the bound is proved only "
+                    "for raw features."
+                )
+    model = chain[-1]
     if not all(hasattr(model, a) for a in ("coefs_", "intercepts_", "activation")):
         return None, (
             f"{type(model).__name__} is not a fitted network (no coefs_, "

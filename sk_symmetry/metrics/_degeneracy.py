@@ -18,6 +18,7 @@ from .._compat import check_is_fitted
 from ..augmentation import OrbitAugmentedClassifier
 from ..neural_network._mlp_math import loss_and_gradient, make_layout
 from ..symmetry import SymmetryGroup, invert
+from ._inspect import _model_chain
 
 __all__ = ["SymmetryDegeneracy", "first_layer_action", "symmetry_degeneracy"]
 
@@ -119,50 +120,40 @@ def _orbit_of(model, Z):
 
 
 def _training_problem(estimator, X, y, elements):
-    """Walk down to the network; return it, the rows and labels it was
-    trained on, and whether the symmetry acts on its inputs (``"raw"``) or
-    not at all (``"trivial"``: every earlier step is invariant).
+    """Follow the model chain down to the network; return it, the rows and
+    labels it was trained on, and whether the symmetry acts on its inputs
+    (``"raw"``) or not at all (``"trivial"``: an earlier step is invariant).
     """
-    model, Z, labels, action = estimator, X, np.asarray(y), "raw"
-    while True:
-        steps = getattr(model, "steps", None)
-        if steps is not None:
-            for name, step in steps[:-1]:
-                if _is_passthrough(step):
-                    continue
-                Z_new = step.transform(Z)
-                if action == "raw":
-                    invariant = all(
-                        _same(step.transform(g(Z)), Z_new) for g in elements[1:]
-                    )
-                    if not invariant:
-                        raise ValueError(
-                            f"pipeline step {name!r} ({type(step).__name__}) is "
-                            "neither 'passthrough' nor invariant under the "
-                            "symmetry on this X: how the symmetry acts on the "
-                            "network's inputs is unknown."
-                        )
-                    action = "trivial"
-                Z = Z_new
-            model = steps[-1][1]
-        elif isinstance(model, OrbitAugmentedClassifier):
-            check_is_fitted(model)
+    Z, labels, action = X, np.asarray(y), "raw"
+    *wrappers, network = _model_chain(estimator)
+    for model in wrappers:
+        if isinstance(model, OrbitAugmentedClassifier):
             Z, copies = _orbit_of(model, Z)
             labels = np.concatenate([labels] * copies)
-            model = model.estimator_
-        elif hasattr(model, "best_estimator_"):
-            model = model.best_estimator_
-        else:
-            break
-    if not all(hasattr(model, attr) for attr in _NETWORK_ATTRIBUTES):
-        check_is_fitted(model)
+            continue
+        for name, step in getattr(model, "steps", [])[:-1]:
+            if _is_passthrough(step):
+                continue
+            Z_new = step.transform(Z)
+            if action == "raw":
+                if not all(_same(step.transform(g(Z)), Z_new) for g in elements[1:]):
+                    raise ValueError(
+                        f"pipeline step {name!r} ({type(step).__name__}) is "
+                        "neither 'passthrough' nor invariant under the symmetry "
+                        "on this X: how the symmetry acts on the network's "
+                        "inputs is unknown."
+                    )
+                action = "trivial"  # anything computed from invariants is one
+            Z = Z_new
+    if not all(hasattr(network, attr) for attr in _NETWORK_ATTRIBUTES):
+        check_is_fitted(network)
         raise TypeError(
-            f"{type(model).__name__} is not a fitted multilayer perceptron (no "
+            f"{type(network).__name__} is not a fitted multilayer perceptron (no "
             f"{', '.join(_NETWORK_ATTRIBUTES)}); symmetry_degeneracy needs a "
             "BiaslessMLPClassifier, alone or last in a Pipeline or "
             "OrbitAugmentedClassifier."
         )
-    return model, Z, labels, action
+    return network, Z, labels, action
 
 
 def _same(A, B):

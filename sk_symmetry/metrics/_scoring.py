@@ -1,5 +1,6 @@
 """Scorers that score a model on the symmetric image of the test set."""
 
+import re
 from difflib import get_close_matches
 from inspect import signature
 
@@ -7,7 +8,7 @@ import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils.metadata_routing import get_routing_for_object
 
-from ..symmetry import invert
+from ..symmetry import SymmetryGroup, invert
 
 __all__ = ["make_symmetric_scorer", "symmetric_scoring"]
 
@@ -77,6 +78,45 @@ class _SymmetricScorer:
         return get_routing_for_object(self._scorer)
 
 
+class _GroupScorer(_SymmetricScorer):
+    """Score ``estimator`` on the orbit of ``X`` under a `SymmetryGroup`: the
+    worst case or mean over all elements, or (``aggregate=None``, groups of
+    two elements only) the score on the one element other than the identity.
+
+    Each element costs one call of the base scorer (one ``predict``); the
+    identity is scored on ``X`` itself, not on a copy.
+    """
+
+    def __call__(self, estimator, X, y_true=None, sample_weight=None, **kwargs):
+        if sample_weight is not None:
+            kwargs["sample_weight"] = sample_weight
+        # A width-agnostic group (inversion()) takes the width of X; a group
+        # of fixed width refuses X of another width, naming both.
+        group = self._symmetry.bind(_n_features(X))
+        identity, *others = group.elements
+        if self._aggregate is None:
+            (element,) = others  # make_symmetric_scorer checked there is one
+            return self._scorer(estimator, element(X), y_true, **kwargs)
+        scores = [self._scorer(estimator, X, y_true, **kwargs)]
+        scores += [self._scorer(estimator, g(X), y_true, **kwargs) for g in others]
+        # np.min and np.mean, not min(): a NaN anywhere gives NaN.
+        if self._aggregate == "min":
+            return float(np.min(scores))
+        return float(np.mean(scores))
+
+
+def _n_features(X):
+    shape = getattr(X, "shape", None)
+    if shape is None:
+        shape = np.shape(X)
+    if len(shape) != 2:
+        raise ValueError(
+            "a symmetry group acts on 2-d data (n_samples, n_features); X has "
+            f"shape {tuple(shape)}."
+        )
+    return shape[1]
+
+
 def _name_of(obj):
     return getattr(obj, "__name__", None) or repr(obj)
 
@@ -93,11 +133,13 @@ def _unknown_scorer_message(scoring):
 
 
 def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None):
-    """Make a scorer that scores a model on the symmetric image of the data.
+    """Make a scorer that scores a model on the symmetric images of the data.
 
     With ``symmetry=invert`` the scorer answers "how well does the model do on
     the inverted test images ``-X``?", or, with ``aggregate``, the worst case
-    or mean over ``X`` and ``-X`` (Bergman 2019, Sec. III).
+    or mean over ``X`` and ``-X`` (Bergman 2019, Sec. III). With a
+    `SymmetryGroup` it takes the worst case or mean over the whole orbit
+    ``[g(X) for g in G]``.
 
     Parameters
     ----------
@@ -106,40 +148,61 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None
         knows (``"accuracy"``, ``"f1_macro"``, ``"neg_log_loss"``, ...) or a
         callable ``scorer(estimator, X, y) -> float``.
 
-    symmetry : callable, default=invert
-        The symmetry, a function ``X -> X'`` returning new data of the same
-        shape and leaving ``X`` unchanged.
+    symmetry : callable or SymmetryGroup, default=invert
+        The symmetry: a function ``X -> X'`` returning new data of the same
+        shape and leaving ``X`` unchanged (an element ``G[k]`` of a group is
+        one), or a `SymmetryGroup`. A width-agnostic group
+        (``SymmetryGroup.inversion()``) takes the width of ``X`` at each call;
+        a group of another width than ``X`` raises a ValueError.
 
     aggregate : {None, "min", "mean"}, default=None
-        - None: the score on ``symmetry(X)`` only.
-        - ``"min"``: the worst of the scores on ``X`` and ``symmetry(X)``.
+        For a callable ``symmetry``:
+
+        - None: the score on ``symmetry(X)`` only;
+        - ``"min"``: the worse of the scores on ``X`` and ``symmetry(X)``;
         - ``"mean"``: the mean of the two.
+
+        For a `SymmetryGroup` ``G``:
+
+        - ``"min"``: the worst score over all elements of ``G``, the identity
+          (``X`` itself) included;
+        - ``"mean"``: the mean score over all elements, the identity included
+          (the expected score when each element is equally likely);
+        - None: only for a group of two elements (``{x, g(x)}``, as
+          ``SymmetryGroup.inversion()``), where it is the score on ``g(X)``,
+          the same as ``symmetry=g``. For a larger group "the" transformed
+          data does not exist, and a ValueError asks for ``"min"``,
+          ``"mean"`` or one element ``symmetry=G[k]``, rather than guess.
+
+        Either way a NaN score on any of the images makes the aggregate NaN.
 
     Returns
     -------
     scorer : callable
         ``scorer(estimator, X, y, sample_weight=None) -> float``, usable as
         ``scoring`` in `GridSearchCV`, `cross_validate` and friends. It
-        pickles, so it works with ``n_jobs > 1``.
+        pickles, so it works with ``n_jobs > 1``. With a group and an
+        aggregate it calls the base scorer (one ``predict``) once per element.
 
     Raises
     ------
     ValueError
-        If ``aggregate`` is not None, "min" or "mean", or ``scoring`` is an
-        unknown name.
+        If ``aggregate`` is not None, "min" or "mean", or is None for a group
+        of more than two elements, or ``scoring`` is an unknown name.
     TypeError
-        If ``symmetry`` is not callable.
+        If ``symmetry`` is neither callable nor a `SymmetryGroup`.
 
     See Also
     --------
     symmetric_scoring : The dictionary of the plain, symmetric and worst-case
         scorers, for multi-metric search.
+    symmetry_report : Scores per element and the predictions that change.
 
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.linear_model import LogisticRegression
-    >>> from sk_symmetry import make_symmetric_scorer
+    >>> from sk_symmetry import SymmetryGroup, make_symmetric_scorer
     >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
     >>> y = np.array([0, 0, 1, 1])
     >>> clf = LogisticRegression().fit(X, y)
@@ -147,16 +210,45 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None
     0.0
     >>> make_symmetric_scorer("accuracy", aggregate="mean")(clf, X, y)
     0.5
+
+    Over a group: the left-right mirror of 1 x 2 images, with inversion.
+
+    >>> G = SymmetryGroup.mirror((1, 2)) * SymmetryGroup.inversion()
+    >>> [g.name for g in G]
+    ['identity', 'mirror', 'invert', 'mirror*invert']
+    >>> X = np.array([[2.0, 1.0], [1.0, 2.0], [-2.0, -1.0], [-1.0, -2.0]])
+    >>> y = np.array([1, 1, 0, 0])
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> make_symmetric_scorer("accuracy", symmetry=G, aggregate="min")(clf, X, y)
+    0.0
+    >>> make_symmetric_scorer("accuracy", symmetry=G, aggregate="mean")(clf, X, y)
+    0.5
     """
     if aggregate not in _AGGREGATES:
         raise ValueError(
             f"aggregate must be None, 'min' or 'mean'; got {aggregate!r}."
         )
-    if not callable(symmetry):
+    is_group = isinstance(symmetry, SymmetryGroup)
+    if not (is_group or callable(symmetry)):
         raise TypeError(
-            "symmetry must be a callable X -> X' (e.g. sk_symmetry.invert); "
-            f"got {symmetry!r} of type {type(symmetry).__name__}."
+            "symmetry must be a callable X -> X' (e.g. sk_symmetry.invert) or a "
+            f"SymmetryGroup; got {symmetry!r} of type {type(symmetry).__name__}."
         )
+    if is_group and aggregate is None and len(symmetry) != 2:
+        raise ValueError(
+            "aggregate=None scores the one transformed copy of X, but this "
+            f"group has {len(symmetry) - 1} elements besides the identity. Pass "
+            "aggregate='min' (worst case) or 'mean' over the whole orbit, or one "
+            "element as the symmetry (symmetry=G[k])."
+        )
+    scorer = _base_scorer(scoring)
+    if is_group:
+        return _GroupScorer(scoring, scorer, symmetry, aggregate)
+    return _SymmetricScorer(scoring, scorer, symmetry, aggregate)
+
+
+def _base_scorer(scoring):
+    """The scikit-learn scorer for ``scoring``, with errors that name it."""
     if not (isinstance(scoring, str) or callable(scoring)):
         raise TypeError(
             "scoring must be a scorer name or a callable scorer(estimator, X, y); "
@@ -166,8 +258,7 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None
         raise ValueError(_unknown_scorer_message(scoring))
     # check_scoring gives scikit-learn's own error for metric functions
     # passed where a scorer is expected.
-    scorer = check_scoring(scoring=scoring)
-    return _SymmetricScorer(scoring, scorer, symmetry, aggregate)
+    return check_scoring(scoring=scoring)
 
 
 def symmetric_scoring(scoring="accuracy", *, symmetry=invert):
@@ -175,23 +266,43 @@ def symmetric_scoring(scoring="accuracy", *, symmetry=invert):
 
     Pass the result as ``scoring`` to `GridSearchCV` (with e.g.
     ``refit="worst_case_accuracy"``) or `cross_validate` to see every model's
-    score on ``X``, on ``symmetry(X)`` and the worse of the two side by side.
+    score on ``X``, on its symmetric images and the worst case side by side.
 
     Parameters
     ----------
     scoring : str or callable, default="accuracy"
         The base score, as in `make_symmetric_scorer`.
 
-    symmetry : callable, default=invert
-        The symmetry ``X -> X'``.
+    symmetry : callable or SymmetryGroup, default=invert
+        The symmetry ``X -> X'``, or a group of them.
 
     Returns
     -------
     scorers : dict
-        Three scorers keyed ``name``, ``inverted_name`` and
-        ``worst_case_name``, where ``name`` is ``scoring`` for a scorer name
-        and ``"score"`` for a callable. When ``symmetry`` is not `invert`,
-        the prefix ``transformed_`` replaces ``inverted_``.
+        Keyed by ``name``, which is ``scoring`` for a scorer name and
+        ``"score"`` for a callable. For a callable ``symmetry``, three
+        scorers: ``name`` (on ``X``), ``inverted_name`` (on ``symmetry(X)``;
+        the prefix is ``transformed_`` when ``symmetry`` is not `invert`) and
+        ``worst_case_name`` (the worse of the two).
+
+        For a `SymmetryGroup` ``G``: ``name`` (on ``X``, the identity), then
+        one ``name_<element>`` per other element in the order of ``G``, then
+        ``worst_case_name`` and ``mean_name`` over all elements. The
+        ``<element>`` is the element's name with every run of characters
+        other than letters and digits replaced by ``_`` (``"rot90*invert"``
+        gives ``accuracy_rot90_invert``; a name that would repeat a key gets
+        the element's index appended). So every key is letters, digits and
+        underscores: a valid ``refit`` string for `GridSearchCV` and a
+        suffix of ``cv_results_`` columns (``mean_test_accuracy_rot90``).
+
+    Notes
+    -----
+    The scorers are independent (each pickles on its own), so a search that
+    uses the whole dictionary of a group of ``k`` elements makes about
+    ``3 * k`` predictions per test fold: ``k`` for the per-element keys and
+    ``k`` each for the worst case and the mean. When only the worst case
+    matters, ``make_symmetric_scorer(..., aggregate="min")`` alone makes
+    ``k``.
 
     See Also
     --------
@@ -199,11 +310,17 @@ def symmetric_scoring(scoring="accuracy", *, symmetry=invert):
 
     Examples
     --------
-    >>> from sk_symmetry import symmetric_scoring
+    >>> from sk_symmetry import SymmetryGroup, symmetric_scoring
     >>> sorted(symmetric_scoring("f1_macro"))
     ['f1_macro', 'inverted_f1_macro', 'worst_case_f1_macro']
+    >>> G = SymmetryGroup.rotations((3, 3)) * SymmetryGroup.inversion()
+    >>> list(symmetric_scoring("accuracy", symmetry=G))  # doctest: +ELLIPSIS
+    ['accuracy', 'accuracy_rot90', 'accuracy_invert', ..., 'accuracy_rot270_invert',
+     'worst_case_accuracy', 'mean_accuracy']
     """
     name = scoring if isinstance(scoring, str) else "score"
+    if isinstance(symmetry, SymmetryGroup):
+        return _group_scoring(scoring, name, symmetry)
     prefix = "inverted_" if symmetry is invert else "transformed_"
     symmetric = make_symmetric_scorer(scoring, symmetry=symmetry)
     return {
@@ -213,3 +330,26 @@ def symmetric_scoring(scoring="accuracy", *, symmetry=invert):
             scoring, symmetry=symmetry, aggregate="min"
         ),
     }
+
+
+def _group_scoring(scoring, name, group):
+    scorers = {name: _base_scorer(scoring)}
+    reserved = {f"worst_case_{name}", f"mean_{name}"}
+    for index, element in enumerate(group.elements[1:], start=1):
+        key = f"{name}_{_identifier(element.name)}".rstrip("_")
+        while key in scorers or key in reserved:
+            key = f"{key}_{index}"
+        # An element is a callable symmetry: the score on g(X), one predict.
+        scorers[key] = make_symmetric_scorer(scoring, symmetry=element)
+    scorers[f"worst_case_{name}"] = make_symmetric_scorer(
+        scoring, symmetry=group, aggregate="min"
+    )
+    scorers[f"mean_{name}"] = make_symmetric_scorer(
+        scoring, symmetry=group, aggregate="mean"
+    )
+    return scorers
+
+
+def _identifier(text):
+    """``"rot90*invert"`` -> ``"rot90_invert"``: letters, digits, underscores."""
+    return re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_")

@@ -1,0 +1,160 @@
+"""Table, files and figures of ``sk-symmetry groups``."""
+
+import csv
+import json
+import textwrap
+
+import numpy as np
+
+__all__ = ["format_groups_table", "write_groups_outputs"]
+
+REPORT_TITLE = "The paper's experiment under mirrors and rotations (sk-symmetry groups)"
+
+_FEATURES = {
+    "raw": "raw pixels x_i",
+    "averaged neighbor": "averaged x_i x_{i+e1}",
+    "averaged all": "averaged x_i x_j (all pairs)",
+    "canonical": "canonical form",
+}
+
+_COLUMNS = (
+    "group", "features", "trained on", "network", "acc X_test", "worst case",
+    "orbit mean", "6 as 9", "9 as 6", "fit s",
+)
+
+
+def _cells(row):
+    spread = "" if row["n_splits"] == 1 else f" ± {row['worst_case_std']:.3f}"
+    return [
+        f"{row['group']} ({row['n_elements']})",
+        _FEATURES[row["features"]],
+        "orbit" if row["trained_on"] == "orbit" else "X",
+        row["network"],
+        f"{row['accuracy_X']:.3f}",
+        f"{row['worst_case']:.3f}{spread}",
+        f"{row['orbit_mean']:.3f}",
+        f"{row['six_as_nine']:.2f}",
+        f"{row['nine_as_six']:.2f}",
+        f"{row['fit_time']:.1f}",
+    ]
+
+
+def format_groups_table(rows, description, *, markdown=False):
+    """The table as plain text (terminal) or Markdown (report.md)."""
+    body = [_cells(row) for row in rows]
+    if markdown:
+        lines = [
+            "| " + " | ".join(_COLUMNS) + " |",
+            "|" + "---|" * len(_COLUMNS),
+        ]
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        return "\n".join([textwrap.fill(description, 79), "", *lines, ""])
+    widths = [max(len(c), *(len(r[i]) for r in body)) for i, c in enumerate(_COLUMNS)]
+    lines = [textwrap.fill(description, 100), ""]
+    lines.append("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)))
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
+        for cells in body
+    ]
+    lines.append(
+        "\nacc X_test: on the test images as they are; worst case and orbit mean: "
+        "over every element of the group (mean over splits ± sd); 6 as 9, 9 as 6: "
+        "share of test 6s read as 9 (and 9s as 6) over the whole orbit."
+    )
+    return "\n".join(lines)
+
+
+def write_groups_outputs(directory, rows, records, description):
+    """groups.csv, groups.json, report.md and, with matplotlib, the figures."""
+    flat = [
+        {k: v for k, v in row.items() if k not in ("element_names", "confusion")}
+        | {"element_accuracy": json.dumps(row["element_accuracy"])}
+        for row in rows
+    ]
+    with open(directory / "groups.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(flat[0]))
+        writer.writeheader()
+        writer.writerows(flat)
+    with open(directory / "groups.json", "w") as f:
+        payload = {"protocol": description, "cells": rows, "runs": records}
+        json.dump(payload, f, indent=2)
+    table = format_groups_table(rows, description, markdown=True)
+    report = [f"# {REPORT_TITLE}", "", table]
+    try:
+        import matplotlib
+    except ImportError:
+        report.append("(matplotlib is not installed: no figures.)")
+    else:
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        for name, fig, caption in [
+            ("groups_heatmap.png", element_heatmap(rows), "Accuracy per element"),
+            ("groups_confusion.png", confusion_figure(rows), "Confusion, orbit"),
+        ]:
+            fig.savefig(directory / name, dpi=120)
+            plt.close(fig)
+            report.append(f"![{caption}]({name})\n")
+    (directory / "report.md").write_text("\n".join(report) + "\n")
+
+
+def _largest_group(rows):
+    size = max(row["n_elements"] for row in rows)
+    return [row for row in rows if row["n_elements"] == size]
+
+
+def _label(row):
+    trained = " (trained on orbit)" if row["trained_on"] == "orbit" else ""
+    return f"{_FEATURES[row['features']]}{trained}, {row['network']} net"
+
+
+def element_heatmap(rows):
+    """Accuracy of every model on every element of the largest group."""
+    import matplotlib.pyplot as plt
+
+    rows = _largest_group(rows)
+    scores = np.array([row["element_accuracy"] for row in rows])
+    names = rows[0]["element_names"]
+    fig, ax = plt.subplots(figsize=(12, 0.5 * len(rows) + 2.6))
+    image = ax.imshow(scores, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    for (i, j), value in np.ndenumerate(scores):
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                color="white" if value < 0.6 else "black")
+    ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), [_label(r) for r in rows], fontsize=8)
+    ax.set_xlabel("group element applied to X_test")
+    ax.set_title(
+        f"Accuracy on each image of the test set under {rows[0]['group']} "
+        f"({len(names)} elements)", fontsize=10,
+    )
+    fig.colorbar(image, ax=ax, label="accuracy", fraction=0.03)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_figure(rows):
+    """Row-normalised confusion, over the whole orbit, of the best invariant model
+    of the largest group: where the group makes two digits one (6 and 9)."""
+    import matplotlib.pyplot as plt
+
+    candidates = [r for r in _largest_group(rows) if r["features"] != "raw"]
+    best = max(candidates, key=lambda r: r["worst_case"])
+    confusion = np.array(best["confusion"], dtype=float)
+    confusion /= confusion.sum(axis=1, keepdims=True)
+    fig, ax = plt.subplots(figsize=(5.6, 5))
+    image = ax.imshow(confusion, vmin=0, vmax=1, cmap="Blues")
+    for (i, j), value in np.ndenumerate(confusion):
+        if value >= 0.01:
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if value > 0.6 else "black")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(
+        f"{_label(best)}\nunder {best['group']}: share of each digit's test "
+        "images\n(over the whole orbit) read as each digit", fontsize=9,
+    )
+    fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,197 @@
+"""`symmetry_report`: how a fitted model fares on each image of the test set."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import accuracy_score
+
+from ..symmetry import SymmetryGroup
+from ._inspect import _describe_chain, _model_chain
+from ._scoring import _base_scorer, _n_features, _name_of
+
+__all__ = ["SymmetryReport", "symmetry_report"]
+
+
+@dataclass(frozen=True)
+class SymmetryReport:
+    """Result of `symmetry_report`; see there for the fields.
+
+    ``str(report)`` is a text table; `to_frame` gives a pandas DataFrame.
+    """
+
+    elements: tuple
+    scores: tuple
+    changed: tuple
+    worst_case: float
+    mean: float
+    scoring: str
+    model: str
+    n_samples: int
+
+    def to_frame(self):
+        """The scores and changed fractions as a DataFrame, one row per element.
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            Indexed by element name, with columns ``scoring`` and
+            ``"changed"``. Needs pandas.
+        """
+        try:
+            import pandas as pd
+        except ImportError as error:  # pandas is optional for sk_symmetry
+            raise ImportError("SymmetryReport.to_frame needs pandas.") from error
+        return pd.DataFrame(
+            {self.scoring: self.scores, "changed": self.changed},
+            index=pd.Index(self.elements, name="element"),
+        )
+
+    def __str__(self):
+        width = max(len(name) for name in (*self.elements, "worst case"))
+        column = max(len(self.scoring), 8)
+        lines = [
+            f"{self.model} on {self.n_samples} samples",
+            f"{'element':<{width}}  {self.scoring:>{column}}  {'changed':>8}",
+        ]
+        for name, score, changed in zip(
+            self.elements, self.scores, self.changed, strict=True
+        ):
+            lines.append(f"{name:<{width}}  {score:>{column}.4f}  {changed:>8.4f}")
+        lines.append(f"{'worst case':<{width}}  {self.worst_case:>{column}.4f}")
+        lines.append(f"{'mean':<{width}}  {self.mean:>{column}.4f}")
+        return "\n".join(lines)
+
+
+def symmetry_report(estimator, X, y, symmetry, *, scoring="accuracy"):
+    """Score a fitted model on every image of ``X`` under a symmetry group.
+
+    For each element ``g`` of the group: the score on ``g(X)``, and the
+    fraction of samples whose predicted label on ``g(X)`` differs from the
+    one on ``X``. A model that is invariant under the group changes none
+    (every fraction is exactly 0) and scores the same on every image; a model
+    with a bias on raw pixels typically changes many.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Any fitted model with ``predict``: a classifier, a `Pipeline`, a
+        refitted `GridSearchCV` or `RandomizedSearchCV`, an
+        `OrbitAugmentedClassifier`, nested in any way. Its predictions are
+        taken as they are; the wrappers are looked through only to name the
+        model that makes them (the ``model`` field).
+
+    X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
+        Test data; it is not modified.
+
+    y : array-like of shape (n_samples,)
+        True labels.
+
+    symmetry : SymmetryGroup or callable
+        The group whose images of ``X`` to score on; a width-agnostic group
+        (``SymmetryGroup.inversion()``) takes the width of ``X``. A callable
+        ``X -> X'`` (such as `invert`) stands for the pair ``{X, X'}``.
+
+    scoring : str or callable, default="accuracy"
+        The score per element, as in `make_symmetric_scorer`.
+
+    Returns
+    -------
+    report : SymmetryReport
+        Frozen dataclass with fields
+
+        - ``elements``: the element names, the identity first;
+        - ``scores``: the score on each image, in the same order;
+        - ``changed``: for each element, the fraction of samples whose
+          prediction on ``g(X)`` differs from that on ``X`` (0 for the
+          identity);
+        - ``worst_case`` and ``mean``: the minimum and the mean of
+          ``scores``, the identity included (NaN if any score is NaN), as
+          `make_symmetric_scorer` with ``aggregate="min"`` and ``"mean"``
+          computes them;
+        - ``scoring``: the name of the score;
+        - ``model``: the chain of estimators that makes the predictions,
+          e.g. ``"GridSearchCV > Pipeline[scale, clf] > LogisticRegression"``;
+        - ``n_samples``: the number of samples scored.
+
+        ``str(report)`` is a text table; ``report.to_frame()`` a DataFrame.
+
+    Raises
+    ------
+    ValueError
+        If the group acts on another number of features than ``X`` has, or
+        ``scoring`` is an unknown name.
+    TypeError
+        If ``symmetry`` is neither a `SymmetryGroup` nor callable.
+
+    See Also
+    --------
+    make_symmetric_scorer : The worst case or mean as a scorer, for searches.
+    inversion_accuracy_bound : The bound ``R + R_bar <= 1`` of odd networks.
+
+    Notes
+    -----
+    The estimator predicts once per element (and, for a ``scoring`` other
+    than ``"accuracy"``, is scored once more per element by that scorer).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sk_symmetry import SymmetryGroup, symmetry_report
+    >>> G = SymmetryGroup.mirror((1, 2)) * SymmetryGroup.inversion()
+    >>> X = np.array([[2.0, 1.0], [1.0, 2.0], [-2.0, -1.0], [-1.0, -2.0]])
+    >>> y = np.array([1, 1, 0, 0])
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> report = symmetry_report(clf, X, y, G)
+    >>> report.worst_case, report.mean
+    (0.0, 0.5)
+    >>> print(report)
+    LogisticRegression on 4 samples
+    element        accuracy   changed
+    identity         1.0000    0.0000
+    mirror           1.0000    0.0000
+    invert           0.0000    1.0000
+    mirror*invert    0.0000    1.0000
+    worst case       0.0000
+    mean             0.5000
+    """
+    if isinstance(symmetry, SymmetryGroup):
+        identity, *others = symmetry.bind(_n_features(X)).elements
+        names = [identity.name] + [g.name for g in others]
+    elif callable(symmetry):
+        others = [symmetry]
+        names = ["identity", _name_of(symmetry)]
+    else:
+        raise TypeError(
+            "symmetry must be a SymmetryGroup or a callable X -> X' (e.g. "
+            f"sk_symmetry.invert); got {symmetry!r} of type "
+            f"{type(symmetry).__name__}."
+        )
+    scorer = _base_scorer(scoring)
+
+    def score(X_g, y_pred):
+        # Accuracy from the predictions already made: one predict per element.
+        if isinstance(scoring, str) and scoring == "accuracy":
+            return float(accuracy_score(y, y_pred))
+        return float(scorer(estimator, X_g, y))
+
+    reference = np.asarray(estimator.predict(X))
+    scores, changed = [score(X, reference)], [0.0]
+    for g in others:
+        X_g = g(X)
+        y_pred = np.asarray(estimator.predict(X_g))
+        scores.append(score(X_g, y_pred))
+        differs = y_pred != reference
+        if differs.ndim > 1:  # multi-output: a sample changes if any output does
+            differs = differs.reshape(len(differs), -1).any(axis=1)
+        changed.append(float(np.mean(differs)))
+    return SymmetryReport(
+        elements=tuple(names),
+        scores=tuple(scores),
+        changed=tuple(changed),
+        worst_case=float(np.min(scores)),
+        mean=float(np.mean(scores)),
+        scoring=scoring if isinstance(scoring, str) else _name_of(scoring),
+        model=_describe_chain(_model_chain(estimator)),
+        n_samples=len(reference),
+    )
