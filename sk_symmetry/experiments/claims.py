@@ -70,10 +70,11 @@ class ClaimsProtocol:
     same_tol: float = 0.05  # relative distance below which two minima are one
 
     def describe(self):
+        sizes = ", ".join("all" if n is None else str(n) for n in self.sizes)
         return (
             f"leak-free: {self.n_splits} split(s) by source image (those of "
-            f"'reproduce'), training sizes {list(self.sizes)} source images "
-            f"(x5 shifted rows; the last is the whole training part), "
+            f"'reproduce'), training sizes {sizes} source images (x5 shifted "
+            f"rows; 'all' is the whole training part), "
             f"(10, 5) tanh, L-BFGS, alpha 1e-5, {self.max_iter} iterations; "
             f"tuned: {self.tuned_max_iter} iterations; model seed = split index"
         )

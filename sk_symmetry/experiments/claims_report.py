@@ -283,7 +283,7 @@ def fit_time_figure(records):
     left.set_title("Fit time (CPU of the fitting process; bands: 1 sd over splits)",
                    fontsize=10)
     right.set_ylabel("L-BFGS iterations")
-    right.set_title("L-BFGS iterations (the budget, unless it converges first)",
+    right.set_title("L-BFGS iterations (a fit stops at its budget unless it converges)",
                     fontsize=10)
     for ax in (left, right):
         _size_axis(ax, records)
