@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -187,6 +188,21 @@ def test_binary_targets_and_a_dataframe():
     result = symmetry_degeneracy(model, X, y)
     assert result.losses[0] == pytest.approx(model.estimator_.loss_, rel=1e-12)
     assert result.degenerate
+
+
+def test_sparse_input_and_a_group_of_translations():
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(40, 6))
+    X[X < 0.3] = 0.0
+    X, y = sp.csr_matrix(X), rng.integers(0, 3, 40)
+    group = SymmetryGroup.translations(6) * SymmetryGroup.inversion()
+    model = _fit(
+        OrbitAugmentedClassifier(BiaslessMLPClassifier((4,)), symmetry=group), X, y
+    )
+    result = symmetry_degeneracy(model, X, y, symmetry=group)
+    assert len(result.losses) == 12 and result.degenerate
+    assert result.max_difference <= 1e-12 * result.losses[0]
+    assert result.losses[0] == pytest.approx(model.estimator_.loss_, rel=1e-12)
 
 
 def test_bad_input_is_refused_clearly():

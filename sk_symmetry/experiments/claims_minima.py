@@ -7,7 +7,9 @@ minimum found). Whether two seeds land on one minimum, or on a minimum and its
 image, is asked here: two fits are the same point when their parameters agree
 after the hidden units of one are permuted and sign-flipped to match the other
 (tanh is odd, so flipping a unit's incoming weights, bias and outgoing weights
-leaves the function unchanged).
+leaves the function unchanged). All parameters are compared, not the first
+layer alone: without biases ``W1 -> -W1`` is also the flip of every
+first-layer unit, so first layers alone would make every minimum its own image.
 """
 
 import time

@@ -246,6 +246,18 @@ def symmetry_degeneracy(estimator, X, y, *, symmetry=invert, rtol=1e-9):
         - ``action``: ``"raw"`` if the group acts on the network's inputs,
           ``"trivial"`` if they are invariant features.
 
+    See Also
+    --------
+    first_layer_action : The matrix that moves the first layer.
+    OrbitAugmentedClassifier : Training on the orbit, the practice that makes
+        the loss degenerate.
+    GroupInvariantTransformer : Invariant features, on which nothing moves.
+
+    References
+    ----------
+    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
+    arXiv:1811.07051, Sec. IV.A.
+
     Examples
     --------
     >>> import numpy as np
