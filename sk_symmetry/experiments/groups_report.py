@@ -17,6 +17,14 @@ _FEATURES = {
     "canonical": "canonical form",
 }
 
+# The same names typeset by matplotlib's mathtext, for the figures.
+_FEATURES_MATH = {
+    "raw": r"raw pixels $x_i$",
+    "averaged neighbor": r"averaged $x_i\,x_{i+e_1}$",
+    "averaged all": r"averaged $x_i\,x_j$ (all pairs)",
+    "canonical": "canonical form",
+}
+
 _COLUMNS = (
     "group", "features", "trained on", "network", "acc X_test", "worst case",
     "orbit mean", "6 as 9", "9 as 6", "fit s",
@@ -105,7 +113,7 @@ def _largest_group(rows):
 
 def _label(row):
     trained = " (trained on orbit)" if row["trained_on"] == "orbit" else ""
-    return f"{_FEATURES[row['features']]}{trained}, {row['network']} net"
+    return f"{_FEATURES_MATH[row['features']]}{trained}, {row['network']} net"
 
 
 def element_heatmap(rows):
