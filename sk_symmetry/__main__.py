@@ -164,8 +164,8 @@ def _claims_parser(commands):
     claims.add_argument(
         "--quick",
         action="store_true",
-        help="2 splits, 3 sizes, fewer iterations and seeds: a check, not the "
-        "result (default: off)",
+        help="2 splits, 3 sizes up to 600 images, fewer iterations and seeds: a "
+        "check, not the result (default: off)",
     )
     claims.add_argument(
         "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP

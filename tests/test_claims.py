@@ -45,15 +45,19 @@ def test_quick_run_writes_every_output(quick_run):
     assert {"claims_learning_curve.png", "claims_fit_time.png"} <= names
 
 
-def test_training_sets_are_whole_source_images_up_to_the_whole_part(quick_run):
+def test_training_sets_are_whole_source_images(quick_run):
     _, result = quick_run
     for run in result["runs"]:
         assert run["n_train"] == 5 * run["n_images"]  # five shifted copies each
+
+
+def test_the_default_curves_end_with_the_whole_training_part():
     data = load_shifted_digits()
-    train, _ = claims_splits(make_claims_protocol(quick=True), data)[0]
-    assert max(r["n_images"] for r in result["runs"]) == len(
-        np.unique(data.groups[train])
-    )
+    protocol = make_claims_protocol()
+    train, _ = claims_splits(protocol, data)[0]
+    *_, (n_images, rows) = nested_subsets(train, data.groups, protocol.sizes, 0)
+    assert n_images == len(np.unique(data.groups[train])) == 1437
+    np.testing.assert_array_equal(np.sort(rows), np.sort(train))
 
 
 def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
