@@ -1,4 +1,4 @@
-"""Build step for the one compiled kernel; all metadata lives in setup.cfg.
+"""Build step for the compiled kernels; all metadata lives in setup.cfg.
 
 The extension is optional: without a C compiler the package installs anyway
 and falls back to numpy (see sk_symmetry/_feature_maps.py).
@@ -12,6 +12,11 @@ setup(
             "sk_symmetry.features._products",
             ["sk_symmetry/features/_products.c"],
             optional=True,
-        )
+        ),
+        Extension(
+            "sk_symmetry.neural_network._mlp_kernels",
+            ["sk_symmetry/neural_network/_mlp_kernels.c"],
+            optional=True,
+        ),
     ]
 )

@@ -1,10 +1,17 @@
-"""The network math of `BiaslessMLPClassifier` against independent computations."""
+"""The network math of `BiaslessMLPClassifier` against independent computations.
+
+Every test runs twice: through the compiled passes of ``_mlp_kernels.c`` and
+through the numpy path they replace (tests/test_mlp_kernels.py compares the
+two directly)."""
+
+from unittest import mock
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.metrics import log_loss
 
+from sk_symmetry.neural_network import _mlp_math
 from sk_symmetry.neural_network._mlp_math import (
     forward,
     loss_and_gradient,
@@ -16,6 +23,16 @@ from sk_symmetry.neural_network._mlp_math import (
 )
 
 ALPHA = 0.3
+
+
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def path(request):
+    if request.param == "compiled":
+        assert _mlp_math._mlp_kernels is not None  # CI builds it (setup.py)
+        yield request.param
+    else:
+        with mock.patch.object(_mlp_math, "_mlp_kernels", None):
+            yield request.param
 
 
 def _problem(kind, fit_bias, seed=0, n=13, n_features=4, hidden=(5, 3)):

@@ -8,6 +8,11 @@ so that the L2 penalty (which never touches biases) is one slice.
 
 The objective is scikit-learn's `MLPClassifier` one: the sample-weighted mean
 log-loss plus ``alpha / 2 * sum ||W||^2`` divided by the sum of the weights.
+
+`loss_and_gradient` runs its element-wise work (activations, softmax, loss,
+deltas, bias gradients) through the compiled passes of ``_mlp_kernels.c``
+when that module was built, and through the numpy functions below otherwise;
+the numpy path is also the reference the compiled one is tested against.
 """
 
 from typing import NamedTuple
@@ -15,6 +20,11 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
+
+try:  # the compiled passes of _mlp_kernels.c; absent when built without a compiler
+    from . import _mlp_kernels
+except ImportError:  # pragma: no cover
+    _mlp_kernels = None
 
 __all__ = [
     "ACTIVATIONS",
@@ -88,6 +98,8 @@ DERIVATIVES = {
     "relu": _relu_derivative,
 }
 """``delta <- delta * g'`` given the layer's output ``A = g(Z)``; overwrites A."""
+
+_KERNEL_CODES = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
 
 
 # -------------------------------------------------------------------- packing
@@ -328,7 +340,34 @@ def loss_and_gradient(
     coefs, intercepts = _unpacked(workspace, "params", params, layout)
     coef_grads, intercept_grads = _unpacked(workspace, "grad", grad, layout)
     acts, deltas, row = _buffers(workspace, layout.layer_units, n)
+    if _compiled_applies(X, Y, params, grad, sample_weight):
+        loss, sw_sum = _compiled_passes(
+            X, Y, sample_weight, coefs, intercepts, coef_grads, intercept_grads,
+            acts, deltas, activation, out_activation,
+        )
+    else:
+        loss, sw_sum = _numpy_passes(
+            X, Y, sample_weight, coefs, intercepts, coef_grads, intercept_grads,
+            acts, deltas, row, activation, out_activation,
+        )
+        if sample_weight is None:
+            grad *= 1.0 / n
+    w = params[: layout.n_coef]
+    scale = alpha / sw_sum
+    loss += 0.5 * scale * np.dot(w, w)
+    g = grad[: layout.n_coef]
+    g += scale * w
+    return float(loss), grad
 
+
+def _numpy_passes(
+    X, Y, sample_weight, coefs, intercepts, coef_grads, intercept_grads,
+    acts, deltas, row, activation, out_activation,
+):
+    """Forward and backward passes in numpy; returns the mean loss (without
+    the penalty) and the sum of the weights. Without sample weights the
+    gradient is left ``n`` times too large."""
+    n = X.shape[0]
     # forward, feature-major: Z_i = W_i.T @ A_{i-1}
     hidden = ACTIVATIONS[activation]
     sparse = sp.issparse(X)
@@ -372,12 +411,69 @@ def loss_and_gradient(
             np.matmul(coefs[i], delta, out=prev_delta)
             derivative(acts[i - 1], prev_delta)
             delta = prev_delta
+    return loss, sw_sum
 
-    if sample_weight is None:
-        grad *= 1.0 / n
-    w = params[: layout.n_coef]
-    scale = alpha / sw_sum
-    loss += 0.5 * scale * np.dot(w, w)
-    g = grad[: layout.n_coef]
-    g += scale * w
-    return float(loss), grad
+
+def _compiled_applies(X, Y, params, grad, sample_weight):
+    dtype = X.dtype
+    return (
+        _mlp_kernels is not None
+        and dtype in (np.float32, np.float64)
+        and Y.dtype == params.dtype == grad.dtype == dtype
+        and (sample_weight is None or (
+            sample_weight.dtype == dtype and sample_weight.flags.c_contiguous))
+    )
+
+
+def _compiled_passes(
+    X, Y, sample_weight, coefs, intercepts, coef_grads, intercept_grads,
+    acts, deltas, activation, out_activation,
+):
+    """`_numpy_passes` with the element-wise work in ``_mlp_kernels.c``: one
+    pass per hidden layer forward and backward, one over the output. The
+    deltas carry the factor ``1 / n`` (or ``w_i / sum(w)``), so the gradient
+    comes out scaled."""
+    kernels = _mlp_kernels
+    n, itemsize = X.shape[0], X.dtype.itemsize
+    kind = _KERNEL_CODES[activation]
+    sparse = sp.issparse(X)
+    A = X.T
+    last = len(coefs) - 1
+    for i, W in enumerate(coefs):
+        Z = acts[i]
+        if sparse and i == 0:
+            Z[...] = (X @ W).T
+        else:
+            np.matmul(W.T, A, out=Z)
+        if i != last:
+            bias = None if intercepts is None else intercepts[i]
+            kernels.hidden(Z, bias, Z.shape[0], n, itemsize, kind)
+        A = Z
+
+    # the kernel adds the output bias itself
+    bias = None if intercepts is None else intercepts[last]
+    bias_grad = None if intercept_grads is None else intercept_grads[last]
+    YT = Y.T if Y.T.flags.c_contiguous else np.ascontiguousarray(Y.T)
+    sw_sum = n if sample_weight is None else sample_weight.sum()
+    loss = kernels.output(
+        Z, YT, bias, sample_weight, float(sw_sum), bias_grad, Z.shape[0], n, n,
+        itemsize, out_activation == "softmax",
+    )
+    delta = Z  # (P - Y) * w_i / sum(w)
+
+    for i in range(last, -1, -1):
+        A_prev = X.T if i == 0 else acts[i - 1]
+        if sparse and i == 0:
+            coef_grads[0][...] = A_prev @ delta.T
+        else:
+            np.matmul(A_prev, delta.T, out=coef_grads[i])
+        if i > 0:
+            prev_delta = deltas[i - 1]
+            np.matmul(coefs[i], delta, out=prev_delta)
+            bias_grad = None if intercept_grads is None else intercept_grads[i - 1]
+            kernels.backward(
+                acts[i - 1], prev_delta, bias_grad, prev_delta.shape[0], n,
+                itemsize, kind,
+            )
+            delta = prev_delta
+    return loss, sw_sum

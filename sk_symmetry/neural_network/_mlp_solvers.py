@@ -79,7 +79,10 @@ class MinibatchEpoch:
         self._workspace = make_workspace(loss_args["layout"], batch_size, dtype)
         self._X = None if self._sparse else np.empty((batch_size, X.shape[1]), dtype)
         self._Y = np.empty((batch_size, Y.shape[1]), dtype=Y.dtype)
-        self._Y_float = np.empty((batch_size, Y.shape[1]), dtype=dtype)
+        # flat, so that the first nb rows are a Fortran-ordered (nb, n_outputs)
+        # view: Y.T is then C-ordered, as the compiled output pass reads it
+        self._Y_float = np.empty(batch_size * Y.shape[1], dtype=dtype)
+        self._Y_views = {}
         self._sw = None if sample_weight is None else np.empty(batch_size, dtype)
         self._grad = None
 
@@ -113,7 +116,10 @@ class MinibatchEpoch:
                 X_b, Y_b = X[start:stop], Y[start:stop]
                 if sw is not None:
                     sw_b = sw[start:stop]
-            Y_f = self._Y_float[:nb]
+            Y_f = self._Y_views.get(nb)
+            if Y_f is None:
+                k = Y.shape[1]
+                Y_f = self._Y_views[nb] = self._Y_float[: nb * k].reshape(k, nb).T
             Y_f[...] = Y_b
             loss, _ = loss_and_gradient(
                 params, X_b, Y_f, sample_weight=sw_b, workspace=self._workspace,

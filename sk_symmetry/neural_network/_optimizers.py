@@ -3,10 +3,18 @@
 The update rules and learning-rate schedules are those of scikit-learn's
 `MLPClassifier` (``solver="sgd"`` and ``solver="adam"``), so that the same
 settings mean the same thing; the state is a few flat vectors instead of one
-array per layer, and every step works in preallocated buffers.
+array per layer, and every step works in preallocated buffers. An Adam step
+is one pass of ``_mlp_kernels.c`` when that module was built (numpy's dozen
+calls cost more than the arithmetic on a small network's few hundred
+parameters); the numpy step is its fallback and reference.
 """
 
 import numpy as np
+
+try:  # the compiled passes of _mlp_kernels.c; absent when built without a compiler
+    from ._mlp_kernels import adam as _adam_kernel
+except ImportError:  # pragma: no cover
+    _adam_kernel = None
 
 __all__ = ["AdamOptimizer", "SGDOptimizer"]
 
@@ -101,6 +109,14 @@ class AdamOptimizer:
         """One Adam update of ``params`` from ``grad``, in place."""
         b1, b2, m, v, tmp = self.beta_1, self.beta_2, self.m, self.v, self._tmp
         self.t += 1
+        # a Python float keeps float32 parameters in float32 arithmetic
+        self.learning_rate = float(
+            self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        )
+        if _adam_kernel is not None and _compiled_applies(params, grad, m, v):
+            _adam_kernel(params, grad, m, v, params.size, params.itemsize,
+                         b1, b2, self.learning_rate, self.epsilon)
+            return
         m *= b1
         np.multiply(grad, 1 - b1, out=tmp)
         m += tmp
@@ -108,10 +124,6 @@ class AdamOptimizer:
         np.multiply(grad, grad, out=tmp)
         tmp *= 1 - b2
         v += tmp
-        # a Python float keeps float32 parameters in float32 arithmetic
-        self.learning_rate = float(
-            self.learning_rate_init * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        )
         np.sqrt(v, out=tmp)
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
@@ -126,3 +138,10 @@ class AdamOptimizer:
         if verbose:
             print(msg + " Stopping.")
         return True
+
+
+def _compiled_applies(params, *others):
+    return params.dtype in (np.float32, np.float64) and all(
+        a.dtype == params.dtype and a.shape == params.shape and a.flags.c_contiguous
+        for a in (params, *others)
+    )
