@@ -54,6 +54,7 @@ from .metrics import (
     inversion_accuracy_bound,
     make_symmetric_scorer,
     symmetric_scoring,
+    symmetry_degeneracy,
     symmetry_report,
 )
 from .neural_network import BiaslessMLPClassifier
@@ -73,5 +74,6 @@ __all__ = [
     "load_shifted_digits",
     "make_symmetric_scorer",
     "symmetric_scoring",
+    "symmetry_degeneracy",
     "symmetry_report",
 ]

@@ -1,0 +1,314 @@
+"""The paper's claims, measured: training data, training time, over-fitting
+and the degenerate minima of Sec. IV.A.
+
+Learning curves on the shifted digits, leak-free: the splits of ``sk-symmetry
+reproduce`` (by source image), and within each training part nested subsets
+of whole source images (all five shifted copies of an image together), from
+about 100 images to the whole part, as `~sklearn.model_selection.learning_curve`
+draws them but aware of the groups. Every model is scored on ``X_test``,
+``-X_test`` and the worse of the two (`symmetry_report`), and on its own
+training rows; its fit is timed (wall clock and the worker's CPU time).
+
+The minima of Sec. IV.A are studied in `claims_minima`.
+"""
+
+import time
+import warnings
+from dataclasses import dataclass, replace
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import Pipeline
+
+from ..augmentation import OrbitAugmentedClassifier
+from ..datasets import load_shifted_digits
+from ..features import GroupInvariantTransformer, InversionInvariantTransformer
+from ..metrics import symmetry_report
+from ..neural_network import BiaslessMLPClassifier
+from ..symmetry import invert
+from ._runner import run_tasks
+from .reproduce import make_protocol, protocol_splits
+
+__all__ = [
+    "MODELS",
+    "ClaimsProtocol",
+    "build_models",
+    "claims_splits",
+    "inner_network",
+    "make_claims_protocol",
+    "nested_subsets",
+    "run_learning_curves",
+    "summarize_curves",
+    "threshold_table",
+    "with_seed",
+]
+
+# Model key -> label, in the order of every table and figure.
+MODELS = {
+    "raw": "raw pixels, bias, trained on X",
+    "raw_orbit": "raw pixels, bias, trained on ±X",
+    "neighbor_nobias": "neighbour products, no bias",
+    "neighbor": "neighbour products, bias",
+    "canonical": "canonical form, bias",
+    "tuned": "tuned: neighbours both ways, alpha 30, bias",
+}
+
+
+@dataclass(frozen=True)
+class ClaimsProtocol:
+    """Splits, training sizes, budgets and the minima study of ``claims``."""
+
+    n_splits: int
+    sizes: tuple  # training sizes in source images (x5 rows each)
+    max_iter: int  # the paper's (10, 5) networks
+    tuned_max_iter: int
+    minima_seeds: int
+    minima_images: int  # source images the minima study trains on
+    minima_max_iter: int
+    minima_alpha: float = 30.0
+    threshold: float = 0.80
+    same_tol: float = 0.05  # relative distance below which two minima are one
+
+    def describe(self):
+        sizes = ", ".join("all" if n is None else str(n) for n in self.sizes)
+        return (
+            f"leak-free: {self.n_splits} split(s) by source image (those of "
+            f"'reproduce'), training sizes {sizes} source images (x5 shifted "
+            f"rows; 'all' is the whole training part), "
+            f"(10, 5) tanh, L-BFGS, alpha 1e-5, {self.max_iter} iterations; "
+            f"tuned: {self.tuned_max_iter} iterations; model seed = split index"
+        )
+
+
+def make_claims_protocol(*, quick=False):
+    """The default protocol, or a short check with ``quick``."""
+    if quick:
+        return ClaimsProtocol(2, (100, 250, 600), 100, 300, 3, 100, 2000)
+    sizes = (100, 180, 320, 570, 1000, None)  # about x1.8 apart
+    return ClaimsProtocol(5, sizes, 200, 2000, 10, 300, 5000)
+
+
+def _network(**params):
+    return BiaslessMLPClassifier((10, 5), "tanh", solver="lbfgs", **params)
+
+
+def build_models(image_shape, *, max_iter, tuned_max_iter, alpha=1e-5):
+    """The estimators of the learning curves, keyed as `MODELS`."""
+    paper = dict(alpha=alpha, max_iter=max_iter)
+    neighbor = InversionInvariantTransformer("neighbor", image_shape=image_shape)
+    return {
+        "raw": _network(fit_bias=True, **paper),
+        "raw_orbit": OrbitAugmentedClassifier(_network(fit_bias=True, **paper)),
+        "neighbor_nobias": Pipeline(
+            [("features", neighbor), ("clf", _network(fit_bias=False, **paper))]
+        ),
+        "neighbor": Pipeline(
+            [("features", neighbor), ("clf", _network(fit_bias=True, **paper))]
+        ),
+        "canonical": Pipeline(
+            [
+                ("features", GroupInvariantTransformer(random_state=0)),
+                ("clf", _network(fit_bias=True, **paper)),
+            ]
+        ),
+        # README "Beyond the paper": what `sk-symmetry tune` chose.
+        "tuned": Pipeline(
+            [
+                (
+                    "features",
+                    InversionInvariantTransformer(
+                        "neighbor", image_shape=image_shape, direction="both"
+                    ),
+                ),
+                (
+                    "clf",
+                    _network(
+                        fit_bias=True, alpha=30.0, max_iter=tuned_max_iter,
+                        max_fun=10**6,
+                    ),
+                ),
+            ]
+        ),
+    }
+
+
+def with_seed(model, seed):
+    """A clone of ``model`` whose network starts from ``seed`` (feature maps
+    keep theirs, so every run sees the same features)."""
+    model = clone(model)
+    return model.set_params(**{
+        name: seed for name in model.get_params()
+        if name.endswith("random_state") and not name.startswith("features")
+    })
+
+
+def inner_network(model):
+    """The BiaslessMLPClassifier at the end of a pipeline or orbit classifier."""
+    while True:
+        if hasattr(model, "steps"):
+            model = model.steps[-1][1]
+        elif hasattr(model, "estimator_"):
+            model = model.estimator_
+        else:
+            return model
+
+
+def nested_subsets(train, groups, sizes, seed):
+    """Training rows for each size: the first ``n`` of the training part's
+    source images in a shuffled order, all their rows (nested, as
+    `learning_curve` takes the first ``n`` samples). None is the whole part."""
+    images = np.random.default_rng(seed).permutation(np.unique(groups[train]))
+    subsets = []
+    for size in sizes:
+        chosen = images if size is None else images[:size]
+        subsets.append((len(chosen), train[np.isin(groups[train], chosen)]))
+    return subsets
+
+
+def _fit_and_score(model, X, y, train, test):
+    model = clone(model)
+    start, cpu = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        # The iteration budget is part of the protocol: hitting it is expected.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X[train], y[train])
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    scores = {"fit_time": wall, "cpu_time": cpu}
+    for part, rows in (("test", test), ("train", train)):
+        # One prediction on X and one on -X (the scorers would repeat them).
+        report = symmetry_report(model, X[rows], y[rows], invert)
+        scores[f"{part}_accuracy"], scores[f"{part}_inverted_accuracy"] = map(
+            float, report.scores
+        )
+        scores[f"{part}_worst_case_accuracy"] = float(report.worst_case)
+    scores["n_iter"] = int(inner_network(model).n_iter_)
+    return scores
+
+
+def run_learning_curves(protocol, *, n_jobs=1, progress=None, data=None):
+    """One record per (model, split, size): accuracies, fit time, iterations."""
+    data = load_shifted_digits() if data is None else data
+    models = build_models(
+        data.image_shape, max_iter=protocol.max_iter,
+        tuned_max_iter=protocol.tuned_max_iter,
+    )
+    splits = claims_splits(protocol, data)
+    tasks = []
+    for split_index, (train, test) in enumerate(splits):
+        subsets = nested_subsets(train, data.groups, protocol.sizes, split_index)
+        for key, model in models.items():
+            model = with_seed(model, split_index)
+            for n_images, rows in subsets:
+                tasks.append((key, split_index, n_images, model, rows, test))
+    calls = [
+        (model, data.data, data.target, rows, test) for *_, model, rows, test in tasks
+    ]
+
+    def describe(i, s):
+        key, split_index, n_images = tasks[i][:3]
+        return (
+            f"{key:15} split {split_index} {n_images:4d} images: worst case "
+            f"{s['test_worst_case_accuracy']:.3f}, train {s['train_accuracy']:.3f}"
+            f" ({s['cpu_time']:.1f} s CPU, {s['n_iter']} it.)"
+        )
+
+    results = run_tasks(
+        _fit_and_score, calls, n_jobs=n_jobs, describe=describe, progress=progress
+    )
+    return [
+        {"model": key, "split": split, "n_images": n_images, "n_train": len(rows),
+         **scores}
+        for (key, split, n_images, _, rows, _), scores in zip(
+            tasks, results, strict=True
+        )
+    ]
+
+
+def claims_splits(protocol, data):
+    """The leak-free splits of ``reproduce`` (the first ``n_splits``)."""
+    leak_free = replace(make_protocol("leak-free"), n_splits=protocol.n_splits)
+    return protocol_splits(leak_free, data)
+
+
+_CURVE_FIELDS = (
+    "test_accuracy", "test_inverted_accuracy", "test_worst_case_accuracy",
+    "train_accuracy", "train_worst_case_accuracy", "gap", "fit_time",
+    "cpu_time", "n_iter",
+)
+
+
+def summarize_curves(records):
+    """Mean and standard deviation over splits per (model, size)."""
+    cells = {}
+    for r in records:
+        r = {**r, "gap": r["train_accuracy"] - r["test_accuracy"]}
+        cells.setdefault((r["model"], r["n_images"]), []).append(r)
+    rows = []
+    for (key, n_images), runs in sorted(
+        cells.items(), key=lambda item: (list(MODELS).index(item[0][0]), item[0][1])
+    ):
+        row = {"model": key, "n_images": n_images, "n_splits": len(runs),
+               "n_train": int(np.mean([r["n_train"] for r in runs]))}
+        for field in _CURVE_FIELDS:
+            values = np.array([r[field] for r in runs], dtype=float)
+            row[f"{field}_mean"] = float(values.mean())
+            row[f"{field}_std"] = float(values.std())
+        rows.append(row)
+    return rows
+
+
+def _size_to_reach(rows, field, threshold):
+    """Training size (source images) where the mean of ``field`` first reaches
+    ``threshold``, interpolated in log size: a number, ``"<= n"`` if the
+    smallest size already does, None if no size does."""
+    sizes = np.array([r["n_images"] for r in rows], dtype=float)
+    values = np.array([r[f"{field}_mean"] for r in rows])
+    reached = np.flatnonzero(values >= threshold)
+    if reached.size == 0:
+        return None, None
+    k = int(reached[0])
+    if k == 0:
+        return f"<= {int(sizes[0])}", 0.0
+    t = (threshold - values[k - 1]) / (values[k] - values[k - 1])
+    return float(sizes[k - 1] * (sizes[k] / sizes[k - 1]) ** t), k - 1 + t
+
+
+def threshold_table(summary, threshold):
+    """Per model: training size to reach ``threshold`` (worst case, and on X
+    alone), the CPU time of a fit there, and the state at full size."""
+    table = []
+    baseline = None
+    for key in MODELS:
+        rows = [r for r in summary if r["model"] == key]
+        if not rows:
+            continue
+        size, position = _size_to_reach(rows, "test_worst_case_accuracy", threshold)
+        size_x, _ = _size_to_reach(rows, "test_accuracy", threshold)
+        cpu_there = None
+        if position is not None:  # the CPU time at the same place on the curve
+            cpu = np.log([r["cpu_time_mean"] for r in rows])
+            k = min(int(position), len(rows) - 2)
+            step = (position - k) * (cpu[k + 1] - cpu[k])
+            cpu_there = float(np.exp(cpu[k] + step))
+        full = rows[-1]
+        if key == "raw":
+            baseline = full["cpu_time_mean"]
+        table.append({
+            "model": key,
+            "images_to_threshold": size,
+            "cpu_time_at_threshold": cpu_there,
+            "images_to_threshold_on_x": size_x,
+            "full_images": full["n_images"],
+            "full_worst_case": full["test_worst_case_accuracy_mean"],
+            "full_test_accuracy": full["test_accuracy_mean"],
+            "full_train_accuracy": full["train_accuracy_mean"],
+            "full_gap": full["gap_mean"],
+            "full_gap_std": full["gap_std"],
+            "full_n_iter": full["n_iter_mean"],
+            "full_cpu_time": full["cpu_time_mean"],
+            "full_cpu_ratio": (
+                None if baseline is None else full["cpu_time_mean"] / baseline
+            ),
+        })
+    return table
