@@ -5,6 +5,7 @@ ORDER = [
     "plot_paper_tables.py",
     "plot_tune.py",
     "plot_groups_experiment.py",
+    "plot_claims.py",
     "plot_custom_symmetry.py",
 ]
 
