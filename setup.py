@@ -12,6 +12,11 @@ setup(
             "sk_symmetry.features._products",
             ["sk_symmetry/features/_products.c"],
             optional=True,
-        )
+        ),
+        Extension(
+            "sk_symmetry.features._group_kernels",
+            ["sk_symmetry/features/_group_kernels.c"],
+            optional=True,
+        ),
     ]
 )
