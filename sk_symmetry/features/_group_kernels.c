@@ -107,8 +107,9 @@ GREATER_FN(float, greater_f32)
  * _lexicographic_best does. */
 #define CANONICAL(T, NAME, PAIRWISE, GREATER, UINT, SIGN_SHIFT)                \
     static Py_ssize_t NAME(const T *x, const T *scores, const uint32_t *codes, \
-                           T *out, int32_t *best, Py_ssize_t n_rows,           \
-                           Py_ssize_t n_cols, Py_ssize_t n_elements, T slack)  \
+                           const int8_t *uniform, T *out, int32_t *best,       \
+                           Py_ssize_t n_rows, Py_ssize_t n_cols,               \
+                           Py_ssize_t n_elements, T slack)                     \
     {                                                                          \
         Py_ssize_t n_flagged = 0;                                              \
         for (Py_ssize_t r = 0; r < n_rows; r++) {                              \
@@ -149,7 +150,19 @@ GREATER_FN(float, greater_f32)
             }                                                                  \
             best[r] = (int32_t)b;                                              \
             const uint32_t *c = codes + b * n_cols;                            \
-            T *d = out + r * n_cols;                                           \
+            T *restrict d = out + r * n_cols;                                  \
+            if (uniform[b] >= 0) {                                             \
+                /* one sign for the whole image (rotations, inversion): a */   \
+                /* plain gather, then sign and zeros in one vector pass   */   \
+                for (Py_ssize_t j = 0; j < n_cols; j++) {                      \
+                    d[j] = row[c[j] & INDEX_MASK];                             \
+                }                                                              \
+                const T sign = uniform[b] ? (T)-1 : (T)1;                      \
+                for (Py_ssize_t j = 0; j < n_cols; j++) {                      \
+                    d[j] = d[j] * sign + (T)0; /* -0.0 becomes 0.0 */          \
+                }                                                              \
+                continue;                                                      \
+            }                                                                  \
             for (Py_ssize_t j = 0; j < n_cols; j++) {                          \
                 /* sign * x[perm] as a flip of the sign bit: the same bits */  \
                 T v = row[c[j] & INDEX_MASK];                                  \
@@ -202,19 +215,35 @@ canonical(PyObject *self, PyObject *args)
         }
     }
     Py_ssize_t n_flagged = 0;
-    if (problem == NULL) {
+    /* uniform[g]: 0 if every sign of element g is +1, 1 if every one is -1,
+     * -1 if they differ. Multiplying by +-1 is the same bits as flipping the
+     * sign bit, and vectorises. */
+    int8_t *uniform = problem == NULL ? PyMem_RawMalloc(n_elements) : NULL;
+    for (Py_ssize_t g = 0; uniform != NULL && g < n_elements; g++) {
+        const uint32_t *c = (const uint32_t *)codes.buf + g * n_cols;
+        uniform[g] = (int8_t)(c[0] >> 31);
+        for (Py_ssize_t j = 1; j < n_cols; j++) {
+            if ((c[j] >> 31) != (c[0] >> 31)) {
+                uniform[g] = -1;
+            }
+        }
+    }
+    if (uniform != NULL) {
         Py_BEGIN_ALLOW_THREADS
         if (itemsize == 8) {
-            n_flagged = canonical_f64(x.buf, scores.buf, codes.buf, out.buf,
-                                      best.buf, n_rows, n_cols, n_elements, slack);
+            n_flagged = canonical_f64(x.buf, scores.buf, codes.buf, uniform,
+                                      out.buf, best.buf, n_rows, n_cols,
+                                      n_elements, slack);
         }
         else {
-            n_flagged = canonical_f32(x.buf, scores.buf, codes.buf, out.buf,
-                                      best.buf, n_rows, n_cols, n_elements,
-                                      (float)slack);
+            n_flagged = canonical_f32(x.buf, scores.buf, codes.buf, uniform,
+                                      out.buf, best.buf, n_rows, n_cols,
+                                      n_elements, (float)slack);
         }
         Py_END_ALLOW_THREADS
     }
+    const int no_memory = problem == NULL && uniform == NULL;
+    PyMem_RawFree(uniform);
     PyBuffer_Release(&x);
     PyBuffer_Release(&scores);
     PyBuffer_Release(&codes);
@@ -223,6 +252,9 @@ canonical(PyObject *self, PyObject *args)
     if (problem != NULL) {
         PyErr_SetString(PyExc_ValueError, problem);
         return NULL;
+    }
+    if (no_memory) {
+        return PyErr_NoMemory();
     }
     return PyLong_FromSsize_t(n_flagged);
 }
