@@ -388,6 +388,34 @@ SORT_SUMS(float, f32_avx2, AVX2, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps,
 /* Whether this CPU runs AVX2; set once when the module is imported. */
 static int cpu_avx2 = 0;
 
+/* The product table of a row: x[i] * x[i + d] for every step d, one after
+ * the other. Contiguous multiplies, which the compiler vectorises (with AVX2
+ * vectors where the CPU has them: a tenth of the kernel's time). */
+#define PRODUCTS(T, NAME, TARGET)                                              \
+    TARGET static void NAME(const T *row, const int64_t *steps,                \
+                            Py_ssize_t n_steps, Py_ssize_t n_cols,             \
+                            T *restrict table)                                 \
+    {                                                                          \
+        for (Py_ssize_t s = 0; s < n_steps; s++) {                             \
+            const Py_ssize_t d = steps[s];                                     \
+            for (Py_ssize_t i = 0; i < n_cols - d; i++) {                      \
+                table[i] = row[i] * row[i + d];                                \
+            }                                                                  \
+            table += n_cols - d;                                               \
+        }                                                                      \
+    }
+
+typedef void (*products_f64_fn)(const double *, const int64_t *, Py_ssize_t,
+                                Py_ssize_t, double *);
+typedef void (*products_f32_fn)(const float *, const int64_t *, Py_ssize_t,
+                                Py_ssize_t, float *);
+PRODUCTS(double, products_f64, )
+PRODUCTS(float, products_f32, )
+#ifdef HAVE_AVX2_DISPATCH
+PRODUCTS(double, products_f64_avx2, AVX2)
+PRODUCTS(float, products_f32_avx2, AVX2)
+#endif
+
 /* Any other size: the group's comparators (a sorting network for its size)
  * over the buffer, then the same sum and division. Plain C with the same
  * compare-exchange, which the compiler vectorises across orbits. */
@@ -427,27 +455,20 @@ GENERIC_SORT_SUM(float, generic_sort_sum_f32)
  * and sum them (fns[size] when there is one), scatter the sums to their
  * columns. Returns whether every output is finite (not all exponent bits
  * set). */
-#define AVERAGES(T, NAME, UINT, SIGN_SHIFT, EXPONENT, GENERIC, FN)             \
+#define AVERAGES(T, NAME, UINT, SIGN_SHIFT, EXPONENT, GENERIC, FN, PRODUCTS_FN) \
     static int NAME(const T *x, T *out, T *buf, T *sums, T *table,             \
                     const int64_t *steps, Py_ssize_t n_steps,                  \
                     Py_ssize_t n_rows, Py_ssize_t n_cols, Py_ssize_t n_out,    \
                     const orbit_group *groups, Py_ssize_t n_groups,            \
-                    const FN *fns)                                             \
+                    const FN *fns, PRODUCTS_FN products)                       \
     {                                                                          \
         int bad = 0;                                                           \
         const Py_ssize_t right_step = table == NULL;                           \
         for (Py_ssize_t r = 0; r < n_rows; r++) {                              \
             const T *row = x + r * n_cols;                                     \
             T *dst = out + r * n_out;                                          \
-            /* the products x[i] * x[i + d] of every step d, one after the  */ \
-            /* other: contiguous multiplies, which the compiler vectorises  */ \
-            T *restrict p = table;                                             \
-            for (Py_ssize_t s = 0; table != NULL && s < n_steps; s++) {        \
-                const Py_ssize_t d = steps[s];                                 \
-                for (Py_ssize_t i = 0; i < n_cols - d; i++) {                  \
-                    p[i] = row[i] * row[i + d];                                \
-                }                                                              \
-                p += n_cols - d;                                               \
+            if (table != NULL) {                                               \
+                products(row, steps, n_steps, n_cols, table);                  \
             }                                                                  \
             for (Py_ssize_t k = 0; k < n_groups; k++) {                        \
                 const orbit_group *grp = groups + k;                           \
@@ -493,9 +514,9 @@ GENERIC_SORT_SUM(float, generic_sort_sum_f32)
     }
 
 AVERAGES(double, averages_f64, uint64_t, 63, 0x7ff0000000000000u,
-         generic_sort_sum_f64, sort_sum_f64)
+         generic_sort_sum_f64, sort_sum_f64, products_f64_fn)
 AVERAGES(float, averages_f32, uint32_t, 31, 0x7f800000u, generic_sort_sum_f32,
-         sort_sum_f32)
+         sort_sum_f32, products_f32_fn)
 
 static const char *
 read_groups(const Py_buffer *plan, const Py_buffer *left, const Py_buffer *right,
@@ -642,9 +663,15 @@ averages(PyObject *self, PyObject *args)
 #endif
             double *sums = (double *)buf + max_terms;
             double *table = n_steps ? sums + n_out + MAX_LANES : NULL;
+            products_f64_fn products = products_f64;
+#ifdef HAVE_AVX2_DISPATCH
+            if (avx2 && cpu_avx2) {
+                products = products_f64_avx2;
+            }
+#endif
             finite = averages_f64(x.buf, out.buf, buf, sums, table, step_values,
                                   n_steps, n_rows, n_cols, n_out, groups, n_groups,
-                                  fns);
+                                  fns, products);
         }
         else {
             sort_sum_f32 fns[9] = {NULL};
@@ -662,9 +689,15 @@ averages(PyObject *self, PyObject *args)
 #endif
             float *sums = (float *)buf + max_terms;
             float *table = n_steps ? sums + n_out + MAX_LANES : NULL;
+            products_f32_fn products = products_f32;
+#ifdef HAVE_AVX2_DISPATCH
+            if (avx2 && cpu_avx2) {
+                products = products_f32_avx2;
+            }
+#endif
             finite = averages_f32(x.buf, out.buf, buf, sums, table, step_values,
                                   n_steps, n_rows, n_cols, n_out, groups, n_groups,
-                                  fns);
+                                  fns, products);
         }
         Py_END_ALLOW_THREADS
     }
