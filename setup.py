@@ -1,22 +1,24 @@
 """Build step for the compiled kernels; all metadata lives in setup.cfg.
 
-The extension is optional: without a C compiler the package installs anyway
-and falls back to numpy (see sk_symmetry/_feature_maps.py).
+Every extension is optional: without a C compiler the package installs anyway
+and each kernel's Python wrapper falls back to numpy (or, for the Monte Carlo,
+to plain Python).
 """
 
 from setuptools import Extension, setup
 
+# (module, C source) of every compiled kernel.
+KERNELS = [
+    ("sk_symmetry.features._products", "sk_symmetry/features/_products.c"),
+    ("sk_symmetry.features._group_kernels", "sk_symmetry/features/_group_kernels.c"),
+    (
+        "sk_symmetry.neural_network._mlp_kernels",
+        "sk_symmetry/neural_network/_mlp_kernels.c",
+    ),
+]
+
 setup(
     ext_modules=[
-        Extension(
-            "sk_symmetry.features._products",
-            ["sk_symmetry/features/_products.c"],
-            optional=True,
-        ),
-        Extension(
-            "sk_symmetry.neural_network._mlp_kernels",
-            ["sk_symmetry/neural_network/_mlp_kernels.c"],
-            optional=True,
-        ),
+        Extension(name, [source], optional=True) for name, source in KERNELS
     ]
 )

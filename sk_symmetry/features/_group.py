@@ -2,12 +2,13 @@
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 
 from .._compat import (
     StrOptions,
     _check_feature_names_in,
     _fit_context,
+    _openmp_effective_n_threads,
     check_is_fitted,
     validate_data,
 )
@@ -16,6 +17,8 @@ from ._feature_maps import draw_derangement, neighbor_partners
 from ._group_maps import (
     canonical_form,
     canonical_projection,
+    compiled_canonical_form,
+    compiled_orbit_averages,
     orbit_averages,
     pair_orbits,
     projection_images,
@@ -174,6 +177,10 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
                     "group (each product meets its own negative); choose "
                     "other pairs."
                 )
+            paired = np.zeros(n_features, dtype=bool)
+            for left, right, _ in self.orbits_:
+                paired[left] = paired[right] = True
+            self._unpaired = np.flatnonzero(~paired)
         return self
 
     def _pairs(self, n_features, rng):
@@ -209,21 +216,46 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
             (float32 or float64).
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        # Non-finite input is found by the compiled kernels as they go (it
+        # makes a canonical row's margin, or an average, non-finite), not by
+        # a pass over X, which would cost about as much as the kernel.
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            dtype=(np.float64, np.float32),
+            ensure_all_finite=False,
+        )
         X = np.ascontiguousarray(X)
+        # The compiled kernels (_group_kernels.c) give the numpy functions'
+        # results to the bit; numpy runs when they were not built.
+        n_threads = _openmp_effective_n_threads()
         if self.kind == "canonical":
             out = np.empty_like(X)
-            return canonical_form(
-                X, self._perms, self._signs.astype(X.dtype), self._V, out
-            )
+            signs = self._signs.astype(X.dtype)
+            args = (X, self._perms, signs, self._V, out)
+            n_unsettled = compiled_canonical_form(*args, n_threads)
+            if n_unsettled is None:
+                assert_all_finite(X, input_name="X")
+                canonical_form(*args)
+            elif n_unsettled:  # non-finite values, or scores that overflow
+                with np.errstate(over="ignore", invalid="ignore"):
+                    assert_all_finite(X, input_name="X")
+            return out
         out = np.empty((X.shape[0], len(self.orbits_)), dtype=X.dtype)
-        with np.errstate(over="ignore"):
-            orbit_averages(X, self.orbits_, out)
-        if not np.isfinite(out).all():
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = compiled_orbit_averages(X, self.orbits_, out, n_threads)
+            if finite is None:
+                assert_all_finite(X, input_name="X")
+                orbit_averages(X, self.orbits_, out)
+        if not (finite or np.isfinite(out).all()):
+            assert_all_finite(X, input_name="X")
             raise ValueError(
                 f"The products of the features of X overflow {X.dtype.name}: "
                 "scale X down (e.g. into [-1, 1]) before this transformer."
             )
+        # A feature in no orbit leaves no trace in the output: check it here.
+        assert_all_finite(X[:, self._unpaired], input_name="X")
         return out
 
     def get_feature_names_out(self, input_features=None):

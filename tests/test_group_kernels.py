@@ -1,0 +1,240 @@
+"""The compiled kernels of GroupInvariantTransformer (_group_kernels.c) give
+the numpy functions' results to the bit, on any group, shape, dtype and number
+of threads; and they find non-finite input."""
+
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sk_symmetry import GroupInvariantTransformer, SymmetryGroup
+from sk_symmetry.features import _group_maps
+from sk_symmetry.features._group_maps import (
+    canonical_form,
+    compiled_canonical_form,
+    compiled_orbit_averages,
+    orbit_averages,
+    sorting_network,
+)
+
+S = SymmetryGroup
+
+
+@st.composite
+def groups_and_data(draw, max_features=12, max_size=64):
+    """Random groups from random signed permutations, and rows for them."""
+    n = draw(st.integers(2, max_features))
+    gens = []
+    for _ in range(draw(st.integers(1, 3))):
+        perm = np.array(draw(st.permutations(range(n))))
+        signs = st.lists(st.sampled_from([-1, 1]), min_size=n, max_size=n)
+        gens.append((perm, np.array(draw(signs))))
+    try:
+        group = S(gens, max_size=max_size)
+    except ValueError:
+        assume(False)
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    # Small integers make exact ties (between images, between terms) common.
+    elements = st.one_of(
+        st.integers(-3, 3).map(float),
+        st.floats(-10, 10, allow_nan=False, width=32),
+    )
+    X = draw(arrays(dtype, (draw(st.integers(1, 30)), n), elements=elements))
+    return group, X
+
+
+def _both(compiled, numpy, n_threads):
+    """Run the compiled and numpy versions, every thread given some rows."""
+    with mock.patch.object(_group_maps, "_MIN_BYTES_PER_THREAD", 1):
+        ours = compiled(n_threads)
+    assert ours is not None, "the compiled kernel did not run"
+    return ours, numpy()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    groups_and_data(),
+    st.sampled_from(["moments", "random"]),
+    st.integers(0, 5),
+    st.integers(1, 3),
+    st.sampled_from([1 << 21, 64]),
+)
+def test_compiled_canonical_form_is_numpys_to_the_bit(
+    group_and_data, projection, seed, n_threads, block_bytes
+):
+    group, X = group_and_data
+    t = GroupInvariantTransformer(group, projection=projection, random_state=seed)
+    t.fit(X)
+    perms = np.stack([g.perm for g in t.group_])
+    signs = np.stack([g.sign for g in t.group_]).astype(X.dtype)
+    ours, theirs = np.empty_like(X), np.empty_like(X)
+    # Small blocks: several blocks per thread, and a short last one.
+    with mock.patch.object(_group_maps, "_BLOCK_BYTES", block_bytes):
+        n_unsettled, _ = _both(
+            lambda k: compiled_canonical_form(X, perms, signs, t._V, ours, k),
+            lambda: canonical_form(X, perms, signs, t._V, theirs),
+            n_threads,
+        )
+    assert n_unsettled == 0
+    assert ours.tobytes() == theirs.tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    groups_and_data(),
+    st.sampled_from(["neighbor", "square", "permutation", "all"]),
+    st.integers(0, 5),
+    st.integers(1, 3),
+)
+def test_compiled_orbit_averages_are_numpys_to_the_bit(
+    group_and_data, pairs, seed, n_threads
+):
+    group, X = group_and_data
+    t = GroupInvariantTransformer(
+        group, kind="averaged", pairs=pairs, random_state=seed
+    )
+    try:
+        t.fit(X)
+    except ValueError as error:  # every average vanishes
+        assert "vanishes" in str(error)
+        return
+    shape = (X.shape[0], len(t.orbits_))
+    ours, theirs = np.empty(shape, X.dtype), np.empty(shape, X.dtype)
+    finite, _ = _both(
+        lambda k: compiled_orbit_averages(X, t.orbits_, ours, k),
+        lambda: orbit_averages(X, t.orbits_, theirs),
+        n_threads,
+    )
+    assert finite is True
+    assert ours.tobytes() == theirs.tobytes()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "group",
+    [
+        S.dihedral((6, 6)) * S.inversion(),  # orbits of 4 and 8 terms
+        S.translations((3, 4)),  # 12 terms: the kernel's general sort
+        # a shift that flips one sign: order 12, signed terms
+        S([(np.roll(np.arange(6), 1), [-1, 1, 1, 1, 1, 1], "twist")]),
+    ],
+    ids=["dihedral", "translations", "signed"],
+)
+@pytest.mark.parametrize("pairs", ["neighbor", "permutation", "all"])
+def test_compiled_kernels_match_numpy_on_larger_groups(dtype, group, pairs):
+    n = group.n_features
+    X = np.random.default_rng(0).normal(size=(300, n)).astype(dtype)
+    X[::7] = np.round(X[::7])  # ties between terms and between images
+    X[::11, : n // 2] = 0.0
+    t = GroupInvariantTransformer(group, kind="averaged", pairs=pairs, random_state=0)
+    try:
+        t.fit(X)
+    except ValueError as error:
+        assert "vanishes" in str(error)
+    else:
+        ours = np.empty((300, len(t.orbits_)), dtype)
+        theirs = np.empty_like(ours)
+        for avx2 in (True, False):  # both vector widths give the same bits
+            with mock.patch.object(_group_maps, "_avx2", avx2):
+                assert compiled_orbit_averages(X, t.orbits_, ours, 2) is True
+            orbit_averages(X, t.orbits_, theirs)
+            assert ours.tobytes() == theirs.tobytes()
+    c = GroupInvariantTransformer(group, random_state=0).fit(X)
+    perms = np.stack([g.perm for g in c.group_])
+    signs = np.stack([g.sign for g in c.group_]).astype(dtype)
+    ours, theirs = np.empty_like(X), np.empty_like(X)
+    assert compiled_canonical_form(X, perms, signs, c._V, ours, 2) == 0
+    canonical_form(X, perms, signs, c._V, theirs)
+    assert ours.tobytes() == theirs.tobytes()
+
+
+@pytest.mark.parametrize("n", range(17))
+def test_sorting_network_sorts_every_zero_one_input(n):
+    """A comparator network sorts everything if it sorts all 0-1 inputs."""
+    network = sorting_network(n)
+    rows = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
+    for i, j in network:
+        lo, hi = np.minimum(rows[:, i], rows[:, j]), np.maximum(rows[:, i], rows[:, j])
+        rows[:, i], rows[:, j] = lo, hi
+    assert (np.diff(rows, axis=1) >= 0).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["canonical", "averaged"])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_input_is_refused_by_name(dtype, kind, bad):
+    # The kernels find non-finite values as they go; each position is tried.
+    G = S.dihedral((3, 3)) * S.inversion()
+    X = np.random.default_rng(0).uniform(-1, 1, size=(4, 9)).astype(dtype)
+    t = GroupInvariantTransformer(G, kind=kind, random_state=0).fit(X)
+    for row, col in np.ndindex(X.shape):
+        X_bad = X.copy()
+        X_bad[row, col] = bad
+        with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+            t.transform(X_bad)
+
+
+def test_a_feature_in_no_orbit_is_still_checked():
+    # Under x0 -> -x0, x0 * x1 and x2 * x0 average to zero: x0 is in no
+    # orbit, so the kernel never reads it; transform checks it anyway.
+    flip0 = S([(np.arange(3), [-1, 1, 1], "flip0")])
+    X = np.ones((2, 3))
+    t = GroupInvariantTransformer(flip0, kind="averaged").fit(X)
+    assert all(0 not in np.concatenate(o[:2]) for o in t.orbits_)
+    X[1, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        t.transform(X)
+
+
+def test_scores_that_overflow_are_settled_by_numpy():
+    # Finite input whose scores overflow float32: the kernel leaves the rows
+    # to the numpy code, and the result is still numpy's.
+    X = np.full((3, 4), 1e38, dtype=np.float32)
+    X[1] *= -1
+    G = S.mirror((2, 2)) * S.inversion()
+    with np.errstate(over="ignore", invalid="ignore"):  # fit's finite check
+        t = GroupInvariantTransformer(G, projection=np.arange(1.0, 5.0)).fit(X)
+    perms = np.stack([g.perm for g in t.group_])
+    signs = np.stack([g.sign for g in t.group_]).astype(X.dtype)
+    ours, theirs = np.empty_like(X), np.empty_like(X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert compiled_canonical_form(X, perms, signs, t._V, ours, 1) == 3
+        canonical_form(X, perms, signs, t._V, theirs)
+    assert ours.tobytes() == theirs.tobytes()
+    np.testing.assert_array_equal(t.transform(X), ours)
+
+
+def test_kernels_are_built_and_check_their_arguments():
+    # CI builds the extension (setup.py); without it numpy runs, slowly.
+    from sk_symmetry.features import _group_kernels as k
+
+    X = np.ones((2, 3))
+    codes = np.array([[0, 1, 2]], dtype=np.uint32)
+    scores, best, out = np.zeros((2, 1)), np.empty(2, np.int32), np.empty((2, 3))
+    assert k.canonical(X, scores, codes, out, best, 2, 3, 1, 8, 1e-12) == 0
+    with pytest.raises(ValueError, match="index out of range"):
+        k.canonical(X, scores, codes + 3, out, best, 2, 3, 1, 8, 1e-12)
+    with pytest.raises(ValueError, match="buffer sizes"):
+        k.canonical(X, scores, codes, out, best, 3, 3, 1, 8, 1e-12)
+    with pytest.raises(ValueError, match="itemsize"):
+        k.canonical(X, scores, codes, out, best, 2, 3, 1, 2, 1e-12)
+    plan = np.array([[2, 1, 1]], dtype=np.int64)
+    left, right = np.array([0, 1], np.uint32), np.array([1, 2], np.uint32)
+    column, network = np.array([0], np.uint32), np.array([0, 1], np.uint32)
+    no_steps = np.empty(0, np.int64)
+    args = (plan, no_steps, left, right, column, network)
+    out = np.empty((2, 1))
+    assert k.averages(X, out, *args, 2, 3, 1, 8) is True
+    np.testing.assert_array_equal(out, 1.0)
+    shape = (2, 3, 1, 8)
+    with pytest.raises(ValueError, match="index out of range"):
+        k.averages(X, out, plan, no_steps, left, right + 1, column, network, *shape)
+    with pytest.raises(ValueError, match="comparator out of range"):
+        k.averages(X, out, plan, no_steps, left, right, column, network + 1, *shape)
+    with pytest.raises(ValueError, match="step out of range"):
+        k.averages(X, out, plan, np.array([3]), left, left[:0], column, network, *shape)
+    with pytest.raises(ValueError, match="plan"):
+        k.averages(X, out, plan * 2, no_steps, left, right, column, network, *shape)
