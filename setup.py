@@ -1,7 +1,8 @@
-"""Build step for the one compiled kernel; all metadata lives in setup.cfg.
+"""Build step for the compiled kernels; all metadata lives in setup.cfg.
 
-The extension is optional: without a C compiler the package installs anyway
-and falls back to numpy (see sk_symmetry/_feature_maps.py).
+The extensions are optional: without a C compiler the package installs anyway
+and falls back to numpy (see sk_symmetry/features/_feature_maps.py) or, for
+the Wolff updates of make_ising, to plain Python (sk_symmetry/datasets/_ising_mc.py).
 """
 
 from setuptools import Extension, setup
@@ -12,6 +13,11 @@ setup(
             "sk_symmetry.features._products",
             ["sk_symmetry/features/_products.c"],
             optional=True,
-        )
+        ),
+        Extension(
+            "sk_symmetry.datasets._wolff",
+            ["sk_symmetry/datasets/_wolff.c"],
+            optional=True,
+        ),
     ]
 )
