@@ -5,8 +5,9 @@ a pure-Python version of the same algorithm otherwise (correct, about a
 hundred times slower; `make_ising` warns once when it falls back). `run_chain`
 is one Markov chain at one temperature: a random start, equilibration, a pilot
 run that measures the integrated autocorrelation time, then samples spaced by
-at least twice that time. Energies and magnetisations are totals here (ints);
-`make_ising` divides them by the number of spins.
+at least twice that time, each after a global flip with probability 1/2.
+Energies and magnetisations are totals here (ints); `make_ising` divides them
+by the number of spins.
 """
 
 import math
@@ -86,7 +87,7 @@ def _wolff_python(spins, L, p_add, n_clusters, state, energy, magnetization):
     return flipped
 
 
-def wolff_updates(spins, temperature, n_clusters, state):
+def wolff_updates(spins, temperature, n_clusters, state, *, record=True):
     """Run ``n_clusters`` Wolff updates on ``spins`` in place.
 
     Parameters
@@ -100,24 +101,31 @@ def wolff_updates(spins, temperature, n_clusters, state):
     state : ndarray of 4 uint64 or numpy.random.Generator
         The xoshiro256** state of the compiled kernel (advanced in place), or
         a Generator for the Python fallback.
+    record : bool, default=True
+        Whether to return the energy and magnetisation after each update;
+        the compiled kernel runs 10-15% faster without (at T_c).
 
     Returns
     -------
-    energy, magnetization : ndarray of shape (n_clusters,), int64
-        Total energy and magnetisation after each update.
+    energy, magnetization : ndarray of shape (n_clusters,), int64, or None
+        Total energy and magnetisation after each update (None unless
+        ``record``).
     flipped : int
         Number of spins flipped over all updates.
     """
     L = spins.shape[0]
     p_add = -math.expm1(-2.0 / temperature)
-    energy = np.empty(n_clusters, dtype=np.int64)
-    magnetization = np.empty(n_clusters, dtype=np.int64)
+    energy = np.empty(n_clusters if record else 0, dtype=np.int64)
+    magnetization = np.empty_like(energy)
     if isinstance(state, np.random.Generator):
+        energy, magnetization = np.empty((2, n_clusters), dtype=np.int64)
         flipped = _wolff_python(
             spins, L, p_add, n_clusters, state, energy, magnetization
         )
     else:
         flipped = _kernel(spins, L, p_add, n_clusters, state, energy, magnetization)
+    if not record:
+        return None, None, flipped
     return energy, magnetization, flipped
 
 
@@ -202,7 +210,7 @@ def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=No
     flipped, clusters = 0, 0
     batch = 16
     while flipped < n_equilibration * N:
-        _, _, f = wolff_updates(spins, temperature, batch, state)
+        _, _, f = wolff_updates(spins, temperature, batch, state, record=False)
         flipped += f
         clusters += batch
         batch = min(2 * batch, 1 << 16)
@@ -220,21 +228,25 @@ def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=No
         n_pilot *= 4
     spacing = max(1, math.ceil(2.0 * tau))
     samples = np.empty((n_samples, L, L), dtype=np.int8)
-    energies = np.empty(n_samples, dtype=np.int64)
-    magnetizations = np.empty(n_samples, dtype=np.int64)
-    total_flipped, total_clusters = 0, 0
+    # Deep in the ordered phase a cluster is nearly the whole majority domain,
+    # so m changes sign at almost every update and its sign stays strongly
+    # (anti)correlated over many updates, more than tau of E and |m| shows.
+    # A global flip s -> -s with probability 1/2 before each sample leaves
+    # the energy, hence the Boltzmann weight, unchanged (an exact Monte Carlo
+    # move), and makes the signs of successive samples independent.
+    flips = start.random(n_samples) < 0.5
+    total_flipped = 0
     for k in range(n_samples):
-        energy, magnetization, f = wolff_updates(spins, temperature, spacing, state)
-        samples[k] = spins
-        energies[k] = energy[-1]
-        magnetizations[k] = magnetization[-1]
+        _, _, f = wolff_updates(spins, temperature, spacing, state, record=False)
         total_flipped += f
-        total_clusters += spacing
+        if flips[k]:
+            np.negative(spins, out=spins)
+        samples[k] = spins
     return {
         "spins": samples,
-        "energy": energies,
-        "magnetization": magnetizations,
+        "energy": lattice_energy(samples),
+        "magnetization": samples.sum(axis=(1, 2), dtype=np.int64),
         "tau": tau,
         "spacing": spacing,
-        "mean_cluster_size": total_flipped / max(total_clusters, 1),
+        "mean_cluster_size": total_flipped / (n_samples * spacing),
     }

@@ -10,7 +10,8 @@
  * flipped while it grows, so "not yet in the cluster" is simply "spin equal
  * to the seed's old value"; a mark per site is needed only afterwards, to sum
  * the spins just outside the cluster, from which the change of energy
- * follows (each boundary bond i-n changes by 2 s s_n).
+ * follows (each boundary bond i-n changes by 2 s s_n). The growth loop has
+ * no data-dependent branch (see run).
  *
  * The running total energy E = -sum_<ij> s_i s_j and magnetisation
  * M = sum_i s_i are written after every update, so a caller can measure
@@ -45,59 +46,94 @@ next_random(uint64_t *s)
     return result;
 }
 
-/* The four neighbours of site i = r * L + c, with wraparound. */
-#define NEIGHBOURS(i, L, N, out)                                               \
-    do {                                                                       \
-        const Py_ssize_t c_ = (i) % (L);                                       \
-        (out)[0] = c_ + 1 == (L) ? (i) + 1 - (L) : (i) + 1;                    \
-        (out)[1] = c_ == 0 ? (i) + (L) - 1 : (i) - 1;                          \
-        (out)[2] = (i) + (L) >= (N) ? (i) + (L) - (N) : (i) + (L);             \
-        (out)[3] = (i) < (L) ? (i) + (N) - (L) : (i) - (L);                    \
-    } while (0)
+/* Grows and flips one cluster from a random seed; returns its size and the
+ * seed's old spin. With record, it also marks the members in in_cluster
+ * (which the caller clears) so that the energy change can be summed. */
+static inline Py_ssize_t
+grow(int8_t *spin, Py_ssize_t N, uint32_t threshold, uint64_t *state,
+     int32_t *stack, int8_t *in_cluster, const int32_t *neighbour,
+     const int record, int8_t *old_spin)
+{
+    /* Lemire's multiply-shift maps 32 random bits onto 0..N-1. */
+    const int32_t seed = (int32_t)(((next_random(state) >> 32) * (uint64_t)N) >> 32);
+    const int8_t s = spin[seed];
+    spin[seed] = (int8_t)-s;
+    if (record) {
+        in_cluster[seed] = 1;
+    }
+    stack[0] = seed;
+    Py_ssize_t top = 1;
+    for (Py_ssize_t pos = 0; pos < top; pos++) {
+        const int32_t *nb = neighbour + 4 * (Py_ssize_t)stack[pos];
+        /* Branch-free: whether a neighbour joins is a coin flip, which a
+         * branch predictor cannot learn, so every neighbour gets a random
+         * number: 32 bits each, two neighbours per 64-bit draw. */
+        for (int j = 0; j < 4; j += 2) {
+            const uint64_t r = next_random(state);
+            const int32_t a = nb[j], b = nb[j + 1];
+            const int join_a = (spin[a] == s) & ((uint32_t)r < threshold);
+            spin[a] = join_a ? (int8_t)-s : spin[a];
+            stack[top] = a;
+            top += join_a;
+            const int join_b = (spin[b] == s) & ((uint32_t)(r >> 32) < threshold);
+            spin[b] = join_b ? (int8_t)-s : spin[b];
+            stack[top] = b;
+            top += join_b;
+            if (record) {
+                in_cluster[a] |= (int8_t)join_a;
+                in_cluster[b] |= (int8_t)join_b;
+            }
+        }
+    }
+    *old_spin = s;
+    return top;
+}
 
-/* Runs n_clusters updates; returns the number of spins flipped in all. */
+/* Runs n_clusters updates; returns the number of spins flipped in all. With
+ * record, writes the total energy and magnetisation after each update.
+ * stack holds N + 1 sites, neighbour 4 N, in_cluster N zeros. */
 static int64_t
 run(int8_t *spin, Py_ssize_t L, double p_add, Py_ssize_t n_clusters,
-    uint64_t *state, int64_t *energy, int64_t *magnetization, int32_t *stack,
-    uint8_t *in_cluster)
+    uint64_t *state, int64_t *energy, int64_t *magnetization, int record,
+    int32_t *stack, int8_t *in_cluster, int32_t *neighbour)
 {
     const Py_ssize_t N = L * L;
-    /* An added neighbour is one whose top 53 random bits fall below this. */
-    const uint64_t threshold = (uint64_t)(p_add * 9007199254740992.0);
+    /* A neighbour joins when 32 random bits fall below this: p_add rounded
+     * to a multiple of 2^-32 (an error below 1.2e-10), capped below 1. */
+    const double scaled = p_add * 4294967296.0 + 0.5;
+    const uint32_t threshold =
+        scaled >= 4294967295.0 ? UINT32_MAX : (uint32_t)scaled;
     int64_t E = 0, M = 0, flipped = 0;
+    /* Right, left, down, up, with wraparound: a table lookup in the loops
+     * instead of a division per site. */
     for (Py_ssize_t i = 0; i < N; i++) {
-        Py_ssize_t nb[4];
-        NEIGHBOURS(i, L, N, nb);
+        const Py_ssize_t c = i % L;
+        int32_t *nb = neighbour + 4 * i;
+        nb[0] = (int32_t)(c + 1 == L ? i + 1 - L : i + 1);
+        nb[1] = (int32_t)(c == 0 ? i + L - 1 : i - 1);
+        nb[2] = (int32_t)(i + L >= N ? i + L - N : i + L);
+        nb[3] = (int32_t)(i < L ? i + N - L : i - L);
         E -= spin[i] * (spin[nb[0]] + spin[nb[2]]);
         M += spin[i];
     }
+    int8_t s;
+    if (!record) {
+        for (Py_ssize_t k = 0; k < n_clusters; k++) {
+            flipped += grow(spin, N, threshold, state, stack, in_cluster,
+                            neighbour, 0, &s);
+        }
+        return flipped;
+    }
     for (Py_ssize_t k = 0; k < n_clusters; k++) {
-        /* Lemire's multiply-shift maps 32 random bits onto 0..N-1. */
-        const Py_ssize_t seed =
-            (Py_ssize_t)(((next_random(state) >> 32) * (uint64_t)N) >> 32);
-        const int8_t s = spin[seed];
-        spin[seed] = (int8_t)-s;
-        stack[0] = (int32_t)seed;
-        Py_ssize_t top = 1;
-        for (Py_ssize_t pos = 0; pos < top; pos++) {
-            Py_ssize_t nb[4];
-            NEIGHBOURS((Py_ssize_t)stack[pos], L, N, nb);
-            for (int j = 0; j < 4; j++) {
-                if (spin[nb[j]] == s && (next_random(state) >> 11) < threshold) {
-                    spin[nb[j]] = (int8_t)-s;
-                    stack[top++] = (int32_t)nb[j];
-                }
-            }
-        }
-        for (Py_ssize_t pos = 0; pos < top; pos++) {
-            in_cluster[stack[pos]] = 1;
-        }
+        const Py_ssize_t top =
+            grow(spin, N, threshold, state, stack, in_cluster, neighbour, 1, &s);
+        /* Each bond from the cluster to a spin s_n outside it changes the
+         * energy by 2 s s_n when the cluster flips. */
         int64_t outside = 0;
         for (Py_ssize_t pos = 0; pos < top; pos++) {
-            Py_ssize_t nb[4];
-            NEIGHBOURS((Py_ssize_t)stack[pos], L, N, nb);
+            const int32_t *nb = neighbour + 4 * (Py_ssize_t)stack[pos];
             for (int j = 0; j < 4; j++) {
-                outside += in_cluster[nb[j]] ? 0 : spin[nb[j]];
+                outside += spin[nb[j]] & (int8_t)(in_cluster[nb[j]] - 1);
             }
         }
         for (Py_ssize_t pos = 0; pos < top; pos++) {
@@ -133,8 +169,9 @@ clusters(PyObject *self, PyObject *args)
         problem = "n_clusters must be non-negative";
     }
     else if (spin.len != L * L || state.len != 4 * (Py_ssize_t)sizeof(uint64_t) ||
-             energy.len != n_clusters * (Py_ssize_t)sizeof(int64_t) ||
-             magnetization.len != n_clusters * (Py_ssize_t)sizeof(int64_t)) {
+             energy.len != magnetization.len ||
+             (energy.len != 0 &&
+              energy.len != n_clusters * (Py_ssize_t)sizeof(int64_t))) {
         problem = "buffer sizes do not match L and n_clusters";
     }
     for (Py_ssize_t i = 0; problem == NULL && i < spin.len; i++) {
@@ -147,22 +184,23 @@ clusters(PyObject *self, PyObject *args)
     if (problem == NULL && (s[0] | s[1] | s[2] | s[3]) == 0) {
         problem = "the random state must not be all zero";
     }
-    int32_t *stack = NULL;
-    uint8_t *in_cluster = NULL;
+    /* One block for the stack (N + 1 sites: a rejected neighbour is written
+     * one past the top), the neighbour table (4 N) and the marks (N). */
+    int32_t *work = NULL;
     int64_t flipped = 0;
     if (problem == NULL) {
-        stack = PyMem_RawMalloc(L * L * sizeof(int32_t));
-        in_cluster = PyMem_RawCalloc(L * L, 1);
+        work = PyMem_RawCalloc(6 * L * L + 1, sizeof(int32_t));
     }
-    if (stack != NULL && in_cluster != NULL) {
+    if (work != NULL) {
         Py_BEGIN_ALLOW_THREADS
         flipped = run(spin.buf, L, p_add, n_clusters, state.buf, energy.buf,
-                      magnetization.buf, stack, in_cluster);
+                      magnetization.buf, energy.len != 0, work,
+                      (int8_t *)(work + 5 * L * L + 1),
+                      work + L * L + 1);
         Py_END_ALLOW_THREADS
     }
-    int no_memory = problem == NULL && (stack == NULL || in_cluster == NULL);
-    PyMem_RawFree(stack);
-    PyMem_RawFree(in_cluster);
+    int no_memory = problem == NULL && work == NULL;
+    PyMem_RawFree(work);
     PyBuffer_Release(&spin);
     PyBuffer_Release(&state);
     PyBuffer_Release(&energy);
@@ -185,7 +223,8 @@ static PyMethodDef methods[] = {
      "periodic lattice in place, drawing from the uint64[4] xoshiro256**\n"
      "state (advanced in place). After update k, the total energy and\n"
      "magnetisation are written to the int64 buffers energy[k] and\n"
-     "magnetization[k]. Returns the number of spins flipped."},
+     "magnetization[k]; pass two empty buffers to skip that (faster).\n"
+     "Returns the number of spins flipped."},
     {NULL, NULL, 0, NULL},
 };
 
