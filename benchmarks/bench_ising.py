@@ -16,6 +16,8 @@ the energy and of ``|m|``, measured on independent chains.
    ``--repeats``), then decorrelated configurations per second and the ratio
    Wolff / Metropolis (target: at least 100). Wolff runs as `make_ising`
    runs it between samples, without recording the energy after every update.
+3. The time `make_ising` takes for the default data of ``sk-symmetry ising``
+   (target: under 30 s), on one and on two workers.
 
 Usage::
 
@@ -177,6 +179,18 @@ def main(argv=None):
         f"{tau_w:.2f} ± {tau_w_err:.2f} | {decorrelated_w:,.0f} |"
     )
     print(f"Ratio Wolff / Metropolis: {decorrelated_w / decorrelated_m:,.0f}x")
+
+    from sk_symmetry.experiments.ising import make_data, make_ising_protocol
+
+    protocol = make_ising_protocol()
+    for n_jobs in (1, 2):
+        start = time.perf_counter()
+        make_data(protocol, n_jobs=n_jobs)
+        print(
+            f"Default data of sk-symmetry ising ({len(protocol.sizes)} sizes x "
+            f"{protocol.n_temperatures} temperatures x {protocol.n_binder_samples}"
+            f" samples), n_jobs={n_jobs}: {time.perf_counter() - start:.1f} s"
+        )
 
 if __name__ == "__main__":
     main()
