@@ -117,6 +117,8 @@ def test_confusion_peak_finds_the_vertex_of_the_middle_peak():
     majority = np.maximum(np.linspace(1, 0, 21), np.linspace(0, 1, 21))
     accuracy = np.maximum(majority, 1.0 - 2.0 * (t - 2.03) ** 2)
     assert confusion_peak(t, accuracy, majority) == pytest.approx(2.03)
+    # A network that never beats the majority class has no peak.
+    assert math.isnan(confusion_peak(t, np.full(21, 0.5), majority))
 
 
 def test_extrapolation_recovers_tc_and_nu():

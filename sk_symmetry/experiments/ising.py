@@ -286,9 +286,14 @@ def confusion_peak(t_star, accuracy, majority):
     The peak is located where the accuracy most exceeds the majority-class
     baseline (which rises to 1 at both ends of the grid, where the trivial
     labellings sit), then refined to the vertex of the parabola through it
-    and its two neighbours on the accuracy curve.
+    and its two neighbours on the accuracy curve. NaN when the accuracy
+    never beats that baseline (a network that learned nothing has no peak).
     """
-    i = int(np.argmax(accuracy - majority))
+    excess = accuracy - majority
+    i = int(np.argmax(excess))
+    if excess[i] <= 0:
+        # Nowhere better than always answering the larger class: no peak.
+        return float("nan")
     if 0 < i < len(t_star) - 1:
         curvature, slope, _ = np.polyfit(
             t_star[i - 1 : i + 2], accuracy[i - 1 : i + 2], 2

@@ -168,7 +168,8 @@ def _curves(path, result, kind):
                 (line,) = ax.plot(
                     size["confusion_t_star"], size["confusion_accuracy"], ".-", lw=1
                 )
-                ax.axvline(size["tc_B"], color=line.get_color(), lw=0.8, ls=":")
+                if np.isfinite(size["tc_B"]):
+                    ax.axvline(size["tc_B"], color=line.get_color(), lw=0.8, ls=":")
             line.set_label(f"L = {L}")
         ax.axvline(result["onsager_tc"], color="black", lw=0.8, ls="--")
         if kind == "A":
@@ -181,7 +182,7 @@ def _curves(path, result, kind):
     axes[0].set_ylabel(
         'P("ordered"), out of fold' if kind == "A" else "CV accuracy", fontsize=8
     )
-    axes[0].legend(fontsize=7, loc="lower left" if kind == "A" else "lower center")
+    axes[0].legend(fontsize=7, loc="lower left" if kind == "A" else "upper center")
     title = (
         'Protocol A: probability of "ordered" against T (dots: crossings of 1/2; '
         "dashed: Onsager's T_c)"
