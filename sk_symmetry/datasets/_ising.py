@@ -61,7 +61,7 @@ def make_ising(
     spins, equilibrated, and sampled every ``ceil(2 tau)`` updates, where
     ``tau`` is the chain's measured integrated autocorrelation time. The
     updates run in a compiled kernel; without it a pure-Python version runs,
-    correct but about a hundred times slower (with a warning).
+    correct but over a hundred times slower (with a warning).
 
     Parameters
     ----------
@@ -129,7 +129,7 @@ def make_ising(
     if _ising_mc._kernel is None:
         warnings.warn(
             "sk_symmetry.datasets._wolff is not built (no C compiler at install "
-            "time): make_ising runs pure-Python Wolff updates, about 100x slower.",
+            "time): make_ising runs pure-Python Wolff updates, over 100x slower.",
             RuntimeWarning,
             stacklevel=2,
         )
