@@ -9,7 +9,7 @@ importing only from those listed before it:
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
 - ``metrics``: symmetric scorers and diagnostics such as the bound
   ``accuracy(X) + accuracy(-X) <= 1`` of odd networks;
-- ``datasets``: the paper's shifted digits.
+- ``datasets``: the paper's shifted digits and 2D Ising configurations.
 
 ``experiments`` and the command line (``sk-symmetry``) sit on top and are not
 part of the public API. Every public name is importable from here.
@@ -48,7 +48,7 @@ True
 """
 
 from .augmentation import OrbitAugmentedClassifier
-from .datasets import load_shifted_digits
+from .datasets import load_shifted_digits, make_ising
 from .features import GroupInvariantTransformer, InversionInvariantTransformer
 from .metrics import (
     inversion_accuracy_bound,
@@ -72,6 +72,7 @@ __all__ = [
     "invert",
     "inversion_accuracy_bound",
     "load_shifted_digits",
+    "make_ising",
     "make_symmetric_scorer",
     "symmetric_scoring",
     "symmetry_degeneracy",

@@ -16,6 +16,7 @@ _COMMANDS = {
     "tune": "beyond the paper: tune the invariant (10, 5) network",
     "groups": "the paper's experiment under mirrors and rotations",
     "claims": "the paper's claims measured: data, time, over-fitting, minima",
+    "ising": "physics: the 2D Ising critical temperature from networks",
 }
 
 
@@ -146,8 +147,13 @@ def _parser():
         help=_OUT_HELP.format(files="groups.csv, groups.json, report.md and figures"),
     )
     claims = _claims_parser(commands)
+    ising = _ising_parser(commands)
     return parser, {
-        "reproduce": reproduce, "tune": tune, "groups": groups, "claims": claims
+        "reproduce": reproduce,
+        "tune": tune,
+        "groups": groups,
+        "claims": claims,
+        "ising": ising,
     }
 
 
@@ -181,6 +187,33 @@ def _claims_parser(commands):
         ),
     )
     return claims
+
+
+def _ising_parser(commands):
+    ising = commands.add_parser(
+        "ising",
+        help=_COMMANDS["ising"],
+        description="Generate 2D Ising data with Wolff cluster Monte Carlo, find "
+        "T_c with networks (protocol A: labels from Onsager's T_c; protocol B: "
+        "learning by confusion, no T_c given) and with the Binder cumulant, "
+        "and compare with Onsager's value. Progress goes to stderr.",
+    )
+    ising.add_argument(
+        "--quick",
+        action="store_true",
+        help="small sizes and fewer models: a check (default: off)",
+    )
+    ising.add_argument(
+        "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
+    )
+    ising.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="FOLDER",
+        help=_OUT_HELP.format(files="ising.csv, ising.json, report.md and figures"),
+    )
+    return ising
 
 
 def _check_out(parser, out):
@@ -332,6 +365,22 @@ def _claims(parser, args):
     return 0
 
 
+def _ising(parser, args):
+    from .experiments.ising import make_ising_protocol, run_ising_experiment
+    from .experiments.ising_report import format_ising_table, write_ising_outputs
+
+    if args.out is not None:
+        _check_out(parser, args.out)
+    protocol = make_ising_protocol(quick=args.quick)
+    result = run_ising_experiment(protocol, n_jobs=args.n_jobs)
+    print(format_ising_table(result))
+    if args.out is None:
+        _no_out_note()
+    else:
+        _write_out(args.out, lambda folder: write_ising_outputs(folder, result))
+    return 0
+
+
 def main(argv=None):
     """Entry point of the ``sk-symmetry`` console script."""
     parser, commands = _parser()
@@ -347,7 +396,11 @@ def main(argv=None):
     if unknown:
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
     run = {
-        "reproduce": _reproduce, "tune": _tune, "groups": _groups, "claims": _claims
+        "reproduce": _reproduce,
+        "tune": _tune,
+        "groups": _groups,
+        "claims": _claims,
+        "ising": _ising,
     }[args.command]
     return run(command, args)
 

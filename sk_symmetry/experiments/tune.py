@@ -80,7 +80,8 @@ def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
     results = search.cv_results_
     by_features = {}
     for features, score in zip(
-        results["param_features"], results["mean_test_worst_case_accuracy"],
+        results["param_features"],
+        results["mean_test_worst_case_accuracy"],
         strict=True,
     ):
         label = _describe_features(features)

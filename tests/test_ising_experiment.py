@@ -1,0 +1,139 @@
+"""``sk-symmetry ising``: a quick run, its outputs, the theorem, and its helpers."""
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from sk_symmetry.__main__ import main
+from sk_symmetry.experiments.ising import (
+    canonical_spins,
+    confusion_peak,
+    extrapolate,
+    probability_crossing,
+)
+
+TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("ising") / "out"
+    assert main(["ising", "--quick", "--n-jobs", "2", "--out", str(out)]) == 0
+    with open(out / "ising.json") as f:
+        return out, json.load(f)
+
+
+def _model(result, name):
+    [model] = [m for m in result["models"] if m["model"] == name]
+    return model
+
+
+def test_quick_run_writes_every_output(quick_run, capsys):
+    out, result = quick_run
+    names = {path.name for path in out.iterdir()}
+    assert {"ising.csv", "ising.json", "report.md"} <= names
+    assert not any(name.startswith(".partial") for name in names)
+    with open(out / "ising.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(result["models"]) * len(result["sizes"])
+    assert "Binder cumulant crossings" in (out / "report.md").read_text()
+    for model in result["models"]:
+        for kind in ("A", "B"):
+            keys = [k for k in model[f"protocol_{kind}"] if "extrapolated" in k]
+            assert "extrapolated_tc" in keys
+    pytest.importorskip("matplotlib")
+    assert {
+        "ising_probability.png",
+        "ising_confusion.png",
+        "ising_binder.png",
+        "ising_configurations.png",
+    } <= names
+
+
+def test_biasless_raw_network_is_bound_by_the_theorem(quick_run):
+    """accuracy(X) + accuracy(-X) <= 1 for an odd network, in every phase."""
+    _, result = quick_run
+    model = _model(result, "raw, no bias")
+    for size in model["sizes"].values():
+        assert size["accuracy"] + size["inverted_accuracy"] <= 1.0
+        assert size["ordered_accuracy"] + size["ordered_inverted_accuracy"] <= 1.0
+
+
+def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
+    _, result = quick_run
+    for name in ("canonical spins", "neighbour products", "permutation products"):
+        for size in _model(result, name)["sizes"].values():
+            assert size["accuracy"] == size["inverted_accuracy"]
+            assert size["accuracy"] > 0.6
+
+
+def test_canonical_spins_find_tc_and_binder_crossing_is_close(quick_run):
+    """Even the quick run's small lattices put T_c(L) within 5% of Onsager's."""
+    _, result = quick_run
+    for size in _model(result, "canonical spins")["sizes"].values():
+        assert abs(size["tc_A"] - TC) / TC < 0.05
+    assert abs(result["binder"]["relative_error"]) < 0.02
+
+
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 5), st.integers(1, 6)),
+        elements=st.sampled_from([-1.0, 1.0]) | st.floats(-3, 3),
+    )
+)
+def test_canonical_spins_is_exactly_invariant(X):
+    original = X.copy()
+    canonical = canonical_spins(X)
+    np.testing.assert_array_equal(canonical_spins(-X), canonical)
+    np.testing.assert_array_equal(X, original)
+    # Each row is x or -x.
+    same = np.all(canonical == X, axis=1) | np.all(canonical == -X, axis=1)
+    assert same.all()
+
+
+def test_canonical_spins_of_tied_rows_follow_the_first_spin():
+    X = np.array([[-1.0, 1.0, 1.0, -1.0], [1.0, 1.0, 1.0, -1.0]])
+    np.testing.assert_array_equal(
+        canonical_spins(X), [[1.0, -1.0, -1.0, 1.0], [1.0, 1.0, 1.0, -1.0]]
+    )
+
+
+def test_probability_crossing_interpolates_the_steepest_drop():
+    t = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    p = np.array([1.0, 0.9, 0.3, 0.55, 0.45])
+    assert probability_crossing(t, p) == pytest.approx(2.0 + 0.4 / 0.6)
+    assert math.isnan(probability_crossing(t, np.ones(5)))
+
+
+def test_confusion_peak_finds_the_vertex_of_the_middle_peak():
+    t = np.linspace(1.0, 3.0, 21)
+    majority = np.maximum(np.linspace(1, 0, 21), np.linspace(0, 1, 21))
+    accuracy = np.maximum(majority, 1.0 - 2.0 * (t - 2.03) ** 2)
+    assert confusion_peak(t, accuracy, majority) == pytest.approx(2.03)
+    # A network that never beats the majority class has no peak.
+    assert math.isnan(confusion_peak(t, np.full(21, 0.5), majority))
+
+
+def test_extrapolation_recovers_tc_and_nu():
+    sizes = np.array([8, 16, 32, 64])
+    estimates = 2.27 + 0.5 / sizes
+    fit = extrapolate(sizes, estimates)
+    assert fit["extrapolated_tc"] == pytest.approx(2.27)
+    assert fit["extrapolated_tc_fitted_nu"] == pytest.approx(2.27, abs=1e-6)
+    assert fit["fitted_nu"] == pytest.approx(1.0, abs=1e-4)
+    assert math.isnan(extrapolate([8], [2.3])["extrapolated_tc"])
+
+
+def test_bad_arguments_exit_with_a_message(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["ising", "--n-jobs", "0"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "sk-symmetry ising" in err and "--n-jobs: must not be 0" in err
