@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
+from .experiments._backend import add_backend_arguments, parallel_backend
 
 __all__ = ["main"]
 
@@ -92,6 +93,7 @@ def _parser():
     reproduce.add_argument(
         "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
     )
+    add_backend_arguments(reproduce)
     reproduce.add_argument(
         "--out",
         type=Path,
@@ -113,6 +115,7 @@ def _parser():
     tune.add_argument(
         "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
     )
+    add_backend_arguments(tune)
     tune.add_argument(
         "--out",
         type=Path,
@@ -183,7 +186,8 @@ def _reproduce(parser, args):
     protocol = make_protocol(args.protocol, quick=args.quick, max_iter=args.max_iter)
     if args.out is not None:
         _check_out(parser, args.out)
-    records = run_experiment(protocol, n_jobs=args.n_jobs)
+    with parallel_backend(parser, args):
+        records = run_experiment(protocol, n_jobs=args.n_jobs)
     rows = summarize(records)
     print(format_tables(rows, protocol.describe()))
     if args.out is None:
@@ -201,8 +205,9 @@ def _tune(parser, args):
 
     if args.out is not None:
         _check_out(parser, args.out)
-    print("Tuning (this takes a few minutes without --quick)...", file=sys.stderr)
-    result = tune_invariant_network(quick=args.quick, n_jobs=args.n_jobs)
+    with parallel_backend(parser, args):
+        print("Tuning (this takes a few minutes without --quick)...", file=sys.stderr)
+        result = tune_invariant_network(quick=args.quick, n_jobs=args.n_jobs)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out is None:
