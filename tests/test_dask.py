@@ -41,8 +41,9 @@ def _children():
     return {
         child
         for child in psutil.Process().children(recursive=True)
-        if not any("loky" in part or "resource_tracker" in part for part in
-                   _cmdline(child))
+        if not any(
+            "loky" in part or "resource_tracker" in part for part in _cmdline(child)
+        )
     }
 
 
@@ -55,7 +56,14 @@ def _cmdline(process):
 
 def _assert_all_gone(processes):
     _, alive = psutil.wait_procs(processes, timeout=PATIENCE)
-    assert [p for p in alive if p.status() != psutil.STATUS_ZOMBIE] == []
+    assert [p for p in alive if _running(p)] == []
+
+
+def _running(process):
+    try:
+        return process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 @pytest.fixture(scope="module")
