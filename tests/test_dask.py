@@ -289,3 +289,20 @@ def test_without_dask_installed_the_backend_says_how_to_get_it(monkeypatch, caps
     with pytest.raises(SystemExit):
         main(["reproduce", "--backend", "dask"])
     assert 'pip install "sk_symmetry[dask]"' in capsys.readouterr().err
+
+
+def test_a_cluster_with_another_sk_symmetry_is_refused_before_any_fit(
+    client, monkeypatch, capsys
+):
+    import sk_symmetry
+
+    # The workers are other processes: they keep the real version.
+    monkeypatch.setattr(sk_symmetry, "__version__", "0.0.0+another")
+    address = client.scheduler.address
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", "--quick", "--backend", "dask", "--scheduler", address])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"--scheduler {address}: the cluster runs another sk_symmetry" in err
+    for worker in _worker_pids(client):
+        assert worker in err

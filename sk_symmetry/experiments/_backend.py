@@ -18,13 +18,22 @@ from contextlib import ExitStack, contextmanager
 
 from joblib import cpu_count, parallel_config
 
-__all__ = ["add_backend_arguments", "backend_context", "parallel_backend"]
+__all__ = [
+    "ClusterError",
+    "add_backend_arguments",
+    "backend_context",
+    "parallel_backend",
+]
 
 BACKENDS = ("loky", "dask")
 # Dask's own variable, read by `dask.distributed.Client()` too.
 SCHEDULER_ENV = "DASK_SCHEDULER_ADDRESS"
 # How long to wait for a scheduler to answer before giving up.
 CONNECT_TIMEOUT = "30s"
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot run this sk_symmetry's fits."""
 
 
 def add_backend_arguments(parser):
@@ -71,6 +80,8 @@ def parallel_backend(parser, args):
         return backend_context("dask", scheduler, n_jobs=args.n_jobs)
     except OSError as exc:  # includes the TimeoutError of a scheduler that is not there
         parser.error(f"--scheduler {scheduler}: cannot connect ({exc}).")
+    except ClusterError as exc:
+        parser.error(f"--scheduler {scheduler}: {exc}.")
 
 
 def backend_context(backend="loky", scheduler=None, *, n_jobs=1):
@@ -89,6 +100,13 @@ def backend_context(backend="loky", scheduler=None, *, n_jobs=1):
         Size of the local cluster, counted as joblib counts (``-1``: all
         cores). On a running cluster every worker thread is used, whatever
         ``n_jobs`` says (that is how joblib's Dask backend works).
+
+    Raises
+    ------
+    ClusterError
+        If the scheduler or a worker cannot import sk_symmetry, or has
+        another version of it: the scheduler unpickles the tasks and the
+        workers run them, so either would make the run hang or differ.
 
     Returns
     -------
@@ -131,6 +149,7 @@ def _connect(scheduler, n_jobs):
         client = stack.enter_context(
             Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
         )
+        _check_cluster(client)
     except BaseException:
         stack.close()
         raise
@@ -141,3 +160,28 @@ def _connect(scheduler, n_jobs):
 def _dask_context(client, stack):
     with stack, parallel_config(backend="dask", client=client):
         yield client
+
+
+def _check_cluster(client):
+    """Raise `ClusterError` unless the whole cluster runs this sk_symmetry."""
+    here = _version()
+    try:
+        there = {"the scheduler": client.run_on_scheduler(_version)}
+        there.update(client.run(_version))
+    except ImportError as exc:
+        raise ClusterError(
+            f"the cluster cannot import sk_symmetry ({exc}): install the project "
+            "where the scheduler and every worker run"
+        ) from exc
+    other = {name: version for name, version in there.items() if version != here}
+    if other:
+        raise ClusterError(
+            f"the cluster runs another sk_symmetry than this one ({here}): {other}"
+        )
+
+
+def _version():
+    # Pickled by reference, so it runs only where sk_symmetry can be imported.
+    from .. import __version__
+
+    return __version__
