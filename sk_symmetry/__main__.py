@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from . import __version__
+from .experiments._backend import add_backend_arguments, parallel_backend
 
 __all__ = ["main"]
 
@@ -95,6 +96,7 @@ def _parser():
     reproduce.add_argument(
         "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
     )
+    add_backend_arguments(reproduce)
     reproduce.add_argument(
         "--out",
         type=Path,
@@ -116,6 +118,7 @@ def _parser():
     tune.add_argument(
         "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
     )
+    add_backend_arguments(tune)
     tune.add_argument(
         "--out",
         type=Path,
@@ -146,8 +149,11 @@ def _parser():
         metavar="FOLDER",
         help=_OUT_HELP.format(files="groups.csv, groups.json, report.md and figures"),
     )
+    add_backend_arguments(groups)
     claims = _claims_parser(commands)
+    add_backend_arguments(claims)
     ising = _ising_parser(commands)
+    add_backend_arguments(ising)
     return parser, {
         "reproduce": reproduce,
         "tune": tune,
@@ -276,7 +282,8 @@ def _reproduce(parser, args):
     protocol = make_protocol(args.protocol, quick=args.quick, max_iter=args.max_iter)
     if args.out is not None:
         _check_out(parser, args.out)
-    records = run_experiment(protocol, n_jobs=args.n_jobs)
+    with parallel_backend(parser, args):
+        records = run_experiment(protocol, n_jobs=args.n_jobs)
     rows = summarize(records)
     print(format_tables(rows, protocol.describe()))
     if args.out is None:
@@ -294,8 +301,9 @@ def _tune(parser, args):
 
     if args.out is not None:
         _check_out(parser, args.out)
-    print("Tuning (this takes a few minutes without --quick)...", file=sys.stderr)
-    result = tune_invariant_network(quick=args.quick, n_jobs=args.n_jobs)
+    with parallel_backend(parser, args):
+        print("Tuning (this takes a few minutes without --quick)...", file=sys.stderr)
+        result = tune_invariant_network(quick=args.quick, n_jobs=args.n_jobs)
     text = json.dumps(result, indent=2)
     print(text)
     if args.out is None:
@@ -312,7 +320,8 @@ def _groups(parser, args):
     protocol = make_protocol(quick=args.quick)
     if args.out is not None:
         _check_out(parser, args.out)
-    records = run_groups(protocol, n_jobs=args.n_jobs, progress=sys.stderr)
+    with parallel_backend(parser, args):
+        records = run_groups(protocol, n_jobs=args.n_jobs, progress=sys.stderr)
     rows = summarize_groups(records)
     print(format_groups_table(rows, protocol.describe()))
     if args.out is None:
@@ -340,8 +349,11 @@ def _claims(parser, args):
     protocol = make_claims_protocol(quick=args.quick)
     if args.out is not None:
         _check_out(parser, args.out)
-    records = run_learning_curves(protocol, n_jobs=args.n_jobs, progress=sys.stderr)
-    minima = study_minima(protocol, n_jobs=args.n_jobs, progress=sys.stderr)
+    with parallel_backend(parser, args):
+        records = run_learning_curves(
+            protocol, n_jobs=args.n_jobs, progress=sys.stderr
+        )
+        minima = study_minima(protocol, n_jobs=args.n_jobs, progress=sys.stderr)
     summary = summarize_curves(records)
     table = threshold_table(summary, protocol.threshold)
     description = protocol.describe()
@@ -372,7 +384,8 @@ def _ising(parser, args):
     if args.out is not None:
         _check_out(parser, args.out)
     protocol = make_ising_protocol(quick=args.quick)
-    result = run_ising_experiment(protocol, n_jobs=args.n_jobs)
+    with parallel_backend(parser, args):
+        result = run_ising_experiment(protocol, n_jobs=args.n_jobs)
     print(format_ising_table(result))
     if args.out is None:
         _no_out_note()

@@ -6,12 +6,19 @@ over the feature set, ``fit_bias`` and the training practice (X, or the orbit
 `cross_validate` with the symmetric scorers on each split. The grid is the one
 a `GridSearchCV(..., refit=False)` would search; the fits are dispatched here
 one by one so that progress, with an estimate of the time left, can be shown.
+
+A task carries only the protocol and the candidate, never the data: each
+process loads the data and draws the splits itself (both deterministic, and
+cached per process). On a Dask cluster joblib then has no data to scatter,
+whose only copy a dying worker could take with it: a worker that dies loses
+only its running fits, which the scheduler runs again elsewhere.
 """
 
 import sys
 import time
 import warnings
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -166,7 +173,16 @@ def describe_candidate(params):
     return params["clf__fit_bias"], kind, "X", params["clf__random_state"]
 
 
-def _fit_and_score(pipeline, params, X, y, split):
+@lru_cache(maxsize=2)
+def _protocol_data(protocol):
+    """The data and the splits of ``protocol``, made once per process."""
+    data = load_shifted_digits(scaling=protocol.scaling)
+    return data, protocol_splits(protocol, data)
+
+
+def _fit_and_score(pipeline, params, protocol, split_index):
+    data, splits = _protocol_data(protocol)
+    X, y, split = data.data, data.target, splits[split_index]
     estimator = clone(pipeline).set_params(**clone(params, safe=False))
     with warnings.catch_warnings():
         # The iteration budget is part of the protocol: hitting it is expected.
@@ -193,24 +209,21 @@ def run_experiment(protocol, *, n_jobs=1, progress=sys.stderr):
     the model ``seed``, the ``split`` index and the accuracies on ``X_test``
     and ``-X_test``.
     """
-    data = load_shifted_digits(scaling=protocol.scaling)
+    data, splits = _protocol_data(protocol)
     pipeline, grid = build_search_space(protocol, data.image_shape)
-    splits = protocol_splits(protocol, data)
     tasks = [
-        (params, split_index, split)
+        (params, split_index)
         for params in ParameterGrid(grid)
-        for split_index, split in enumerate(splits)
+        for split_index in range(len(splits))
     ]
     start = time.perf_counter()
     results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_tagged)(
-            i, _fit_and_score, pipeline, params, data.data, data.target, split
-        )
-        for i, (params, _, split) in enumerate(tasks)
+        delayed(_tagged)(i, _fit_and_score, pipeline, params, protocol, split_index)
+        for i, (params, split_index) in enumerate(tasks)
     )
     records = [None] * len(tasks)
     for done, (i, scores) in enumerate(results, start=1):
-        params, split_index, _ = tasks[i]
+        params, split_index = tasks[i]
         fit_bias, features, trained_on, seed = describe_candidate(params)
         records[i] = {
             "fit_bias": fit_bias,
