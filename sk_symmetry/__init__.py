@@ -4,11 +4,13 @@ The library is arranged as scikit-learn is, one subpackage per concern, each
 importing only from those listed before it:
 
 - ``symmetry``: the symmetries themselves (`invert`, `SymmetryGroup`);
-- ``features``: invariant feature maps and their transformers;
+- ``features``: invariant feature maps and their transformers
+  (`InversionInvariantTransformer`, `GroupInvariantTransformer`);
 - ``neural_network``: `BiaslessMLPClassifier` and its math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
 - ``metrics``: symmetric scorers and diagnostics such as the bound
-  ``accuracy(X) + accuracy(-X) <= 1`` of odd networks;
+  ``accuracy(X) + accuracy(-X) <= 1`` of odd networks (`symmetry_report`,
+  `symmetry_degeneracy`);
 - ``datasets``: the paper's shifted digits and 2D Ising configurations.
 
 ``experiments`` and the command line (``sk-symmetry``) sit on top and are not
@@ -24,9 +26,12 @@ estimators, so they go into a `~sklearn.pipeline.Pipeline` and a
 
 Command line: ``sk-symmetry reproduce`` reproduces the paper's Tables I and
 II (``--protocol paper`` for its own protocol, ``--out FOLDER`` to keep
-tables, CSV, JSON and figures), ``sk-symmetry tune`` tunes the invariant
-network beyond the paper; ``sk-symmetry --help`` has the details. The README
-sets out the results and the paper's protocol (``docs/PAPER-PROTOCOL.md``).
+tables, CSV, JSON and figures); ``groups`` runs the experiment under mirrors
+and rotations, ``tune`` tunes the invariant network, ``claims`` measures the
+paper's claims and ``ising`` finds the 2D Ising critical temperature with
+symmetry-constrained networks. ``sk-symmetry --help`` has the details; the
+README sets out the results and the paper's protocol
+(``docs/PAPER-PROTOCOL.md``).
 
 References
 ----------
