@@ -5,10 +5,14 @@ import time
 
 from joblib import Parallel, delayed
 
-__all__ = ["run_tasks"]
+__all__ = ["STDERR", "run_tasks"]
+
+# The default ``progress``: standard error as it is at call time (a default of
+# ``sys.stderr`` would be fixed at import, before pytest or a caller swaps it).
+STDERR = "stderr"
 
 
-def run_tasks(func, tasks, *, n_jobs=1, describe=None, progress=sys.stderr):
+def run_tasks(func, tasks, *, n_jobs=1, describe=None, progress=STDERR, every=1):
     """``[func(*task) for task in tasks]``, computed in parallel, in task order.
 
     Parameters
@@ -21,9 +25,14 @@ def run_tasks(func, tasks, *, n_jobs=1, describe=None, progress=sys.stderr):
         sets around the call.
     describe : callable, default=None
         ``describe(index, result) -> str`` for the progress line of ``tasks[index]``.
-    progress : file or None
-        Where progress lines go (one per finished task, with the time left).
+    progress : file, "stderr" or None
+        Where progress lines go (one per finished task, with the time left):
+        a file, standard error as it is when the call starts, or nowhere.
+    every : int, default=1
+        Print a line for every ``every``-th finished task (and the last).
     """
+    if progress == STDERR:
+        progress = sys.stderr
     start = time.perf_counter()
     results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(_tagged)(i, func, *task) for i, task in enumerate(tasks)
@@ -31,7 +40,7 @@ def run_tasks(func, tasks, *, n_jobs=1, describe=None, progress=sys.stderr):
     out = [None] * len(tasks)
     for done, (i, result) in enumerate(results, start=1):
         out[i] = result
-        if progress is not None:
+        if progress is not None and (done % every == 0 or done == len(tasks)):
             elapsed = time.perf_counter() - start
             left = elapsed / done * (len(tasks) - done)
             text = describe(i, result) if describe is not None else ""

@@ -27,7 +27,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from joblib import Parallel, delayed
 from scipy.optimize import OptimizeWarning, curve_fit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
@@ -43,6 +42,7 @@ from ..datasets._ising_exact import CRITICAL_TEMPERATURE, binder_cumulant
 from ..features import InversionInvariantTransformer
 from ..metrics import make_symmetric_scorer
 from ..neural_network import BiaslessMLPClassifier
+from ._runner import STDERR, run_tasks
 
 __all__ = [
     "MODELS",
@@ -437,43 +437,35 @@ def _run_task(protocol, model, data, threshold, train, test):
     return output
 
 
-def _dispatch(protocol, views, tasks, n_jobs, progress, clock):
+def _dispatch(protocol, views, tasks, n_jobs, progress):
     """Run ``tasks`` in parallel; return {(model, L, kind, T): [(test, out)]}."""
     # Larger lattices first, so that the longest fits do not come last.
-    order = sorted(range(len(tasks)), key=lambda i: -tasks[i][1])
-    results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_tagged)(
-            i,
-            _run_task,
-            protocol,
-            tasks[i][0],
-            views[(tasks[i][2], tasks[i][1])],
-            tasks[i][3],
-            tasks[i][5],
-            tasks[i][6],
-        )
-        for i in order
+    tasks = sorted(tasks, key=lambda task: -task[1])
+    calls = [
+        (protocol, model, views[(kind, L)], threshold, train, test)
+        for model, L, kind, threshold, _, train, test in tasks
+    ]
+
+    def describe(index, _):
+        model, L, kind, threshold, *_ = tasks[index]
+        return f"fits (last: L={L} {model.name}, {kind} at T={threshold:.3f})"
+
+    outputs = run_tasks(
+        _run_task, calls, n_jobs=n_jobs, describe=describe, progress=progress,
+        every=25,
     )
     per = {}
-    start = time.perf_counter()
-    for done, (i, output) in enumerate(results, start=1):
-        model, L, kind, threshold, _, _, test = tasks[i]
+    for (model, L, kind, threshold, _, _, test), output in zip(
+        tasks, outputs, strict=True
+    ):
         per.setdefault((model.name, L, kind, threshold), []).append((test, output))
-        if progress is not None and (done % 25 == 0 or done == len(tasks)):
-            now = time.perf_counter()
-            left = (now - start) / done * (len(tasks) - done)
-            print(
-                f"[{done:4d}/{len(tasks)}] fits (last: L={L} {model.name}, "
-                f"{kind} at T={threshold:.3f}) | elapsed {now - clock:.0f} s, "
-                f"~{left:.0f} s left in this round",
-                file=progress,
-                flush=True,
-            )
     return per
 
 
-def run_ising_experiment(protocol, *, n_jobs=1, progress=sys.stderr):
+def run_ising_experiment(protocol, *, n_jobs=1, progress=STDERR):
     """Generate the data, fit every model, and return the results as a dict."""
+    if progress == STDERR:
+        progress = sys.stderr
     clock = time.perf_counter()
     data_by_size = make_data(protocol, n_jobs=n_jobs)
     data_time = time.perf_counter() - clock
@@ -491,7 +483,7 @@ def run_ising_experiment(protocol, *, n_jobs=1, progress=sys.stderr):
             else make_round(protocol, views, per)
         )
         tasks = _tasks(protocol, views, labellings)
-        per.update(_dispatch(protocol, views, tasks, n_jobs, progress, clock))
+        per.update(_dispatch(protocol, views, tasks, n_jobs, progress))
     result = _summarize(protocol, views, per)
     result["binder"] = _binder_summary(data_by_size)
     result["autocorrelation_time"] = {
@@ -518,10 +510,6 @@ def _confusion_curve(per, name, data, L):
         accuracy.append(float(np.mean(scores)))
         majority.append(max(labels.mean(), 1 - labels.mean()))
     return t_star, np.array(accuracy), np.array(majority)
-
-
-def _tagged(index, func, *args):
-    return index, func(*args)
 
 
 def _summarize(protocol, views, per):

@@ -14,14 +14,11 @@ whose only copy a dying worker could take with it: a worker that dies loses
 only its running fits, which the scheduler runs again elsewhere.
 """
 
-import sys
-import time
 import warnings
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import (
@@ -37,6 +34,7 @@ from ..datasets import load_shifted_digits
 from ..features import InversionInvariantTransformer
 from ..metrics import symmetric_scoring
 from ..neural_network import BiaslessMLPClassifier
+from ._runner import STDERR, run_tasks
 
 __all__ = [
     "PAPER_TABLES",
@@ -202,54 +200,49 @@ def _fit_and_score(pipeline, params, protocol, split_index):
     }
 
 
-def run_experiment(protocol, *, n_jobs=1, progress=sys.stderr):
+def run_experiment(protocol, *, n_jobs=1, progress=STDERR):
     """Fit every candidate on every split; return one record per fit.
 
     Each record holds the cell (``fit_bias``, ``features``, ``trained_on``),
     the model ``seed``, the ``split`` index and the accuracies on ``X_test``
-    and ``-X_test``.
+    and ``-X_test``. ``progress`` is a file for one line per finished fit
+    (standard error by default) or None.
     """
     data, splits = _protocol_data(protocol)
     pipeline, grid = build_search_space(protocol, data.image_shape)
     tasks = [
-        (params, split_index)
+        (pipeline, params, protocol, split_index)
         for params in ParameterGrid(grid)
         for split_index in range(len(splits))
     ]
-    start = time.perf_counter()
-    results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_tagged)(i, _fit_and_score, pipeline, params, protocol, split_index)
-        for i, (params, split_index) in enumerate(tasks)
-    )
-    records = [None] * len(tasks)
-    for done, (i, scores) in enumerate(results, start=1):
-        params, split_index = tasks[i]
+
+    def describe(index, scores):
+        _, params, _, split_index = tasks[index]
         fit_bias, features, trained_on, seed = describe_candidate(params)
-        records[i] = {
-            "fit_bias": fit_bias,
-            "features": features,
-            "trained_on": trained_on,
-            "seed": seed,
-            "split": split_index,
-            **scores,
-        }
-        if progress is not None:
-            elapsed = time.perf_counter() - start
-            left = elapsed / done * (len(tasks) - done)
-            print(
-                f"[{done:3d}/{len(tasks)}] bias={'yes' if fit_bias else 'no ':3} "
-                f"{features:11} on {trained_on:3} seed {seed} split {split_index}: "
-                f"acc {scores['accuracy']:.3f} / -X {scores['inverted_accuracy']:.3f}"
-                f" ({scores['fit_time']:.1f} s) | elapsed {elapsed:.0f} s, "
-                f"~{left:.0f} s left",
-                file=progress,
-                flush=True,
-            )
+        return (
+            f"bias={'yes' if fit_bias else 'no ':3} {features:11} on "
+            f"{trained_on:3} seed {seed} split {split_index}: acc "
+            f"{scores['accuracy']:.3f} / -X {scores['inverted_accuracy']:.3f} "
+            f"({scores['fit_time']:.1f} s)"
+        )
+
+    results = run_tasks(
+        _fit_and_score, tasks, n_jobs=n_jobs, describe=describe, progress=progress
+    )
+    records = []
+    for (_, params, _, split_index), scores in zip(tasks, results, strict=True):
+        fit_bias, features, trained_on, seed = describe_candidate(params)
+        records.append(
+            {
+                "fit_bias": fit_bias,
+                "features": features,
+                "trained_on": trained_on,
+                "seed": seed,
+                "split": split_index,
+                **scores,
+            }
+        )
     return records
-
-
-def _tagged(index, func, *args):
-    return index, func(*args)
 
 
 def summarize(records):
