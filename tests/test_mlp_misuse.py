@@ -5,8 +5,10 @@ import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
+from sklearn.utils.fixes import parse_version
 
 from sk_symmetry import BiaslessMLPClassifier
 
@@ -84,8 +86,18 @@ def _outcome(cls, case):
         return type(error).__name__, words
 
 
+# scikit-learn 1.6.1's MLPClassifier has neither (no sample_weight, no check
+# that early stopping leaves a validation set); 1.9.1's has both, and we
+# follow it on every version.
+_SINCE_1_7 = {"validation set too small", "all sample weights zero"}
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_same_outcome_and_words_as_mlpclassifier(case):
+    if case in _SINCE_1_7 and parse_version(sklearn.__version__) < parse_version(
+        "1.7"
+    ):
+        pytest.skip(f"MLPClassifier of scikit-learn 1.6 has no {case!r} check")
     ours = _outcome(BiaslessMLPClassifier, case)
     theirs = _outcome(MLPClassifier, case)
     if case == "regression target":  # both refuse; the wording differs by path
