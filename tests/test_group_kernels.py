@@ -238,3 +238,29 @@ def test_kernels_are_built_and_check_their_arguments():
         k.averages(X, out, plan, np.array([3]), left, left[:0], column, network, *shape)
     with pytest.raises(ValueError, match="plan"):
         k.averages(X, out, plan * 2, no_steps, left, right, column, network, *shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "group",
+    [
+        S.dihedral((28, 28)) * S.inversion(),  # the benchmark's group
+        S.dihedral((5, 5)),  # 25 features: transposed tiles and a remainder
+        S.mirror((3, 7)) * S.inversion(),  # fewer features than a tile
+        S.translations(9),  # a ring: 9 terms, the general sort
+    ],
+    ids=["dihedral28", "dihedral5", "mirror", "ring"],
+)
+@pytest.mark.parametrize("n_samples", [1, 7, 8, 9, 21])
+def test_averages_with_rows_as_lanes_match_numpy(dtype, group, n_samples):
+    """Blocks of rows as vector lanes (AVX2): whole and partial blocks."""
+    n = group.n_features
+    X = np.random.default_rng(n_samples).normal(size=(n_samples, n)).astype(dtype)
+    X[::3] = np.round(X[::3])  # ties between terms, and signed zeros
+    X[::4, ::5] = -0.0
+    t = GroupInvariantTransformer(group, kind="averaged", random_state=0).fit(X)
+    ours = np.empty((n_samples, len(t.orbits_)), dtype)
+    theirs = np.empty_like(ours)
+    assert compiled_orbit_averages(X, t.orbits_, ours) is True
+    orbit_averages(X, t.orbits_, theirs)
+    assert ours.tobytes() == theirs.tobytes()

@@ -20,7 +20,10 @@
  *   compiler), then summed in sorted order and divided by s. Sorting makes
  *   the sum independent of the order of the terms, hence the same for every
  *   image of a row; the sum and division are the numpy path's operations in
- *   its order, so the result has the same bits.
+ *   its order, so the result has the same bits. Where the CPU has AVX2, the
+ *   vector lanes are rows instead of orbits: a block of rows is transposed,
+ *   so that every term is two vector loads and a multiply with no gather;
+ *   the same operations lane by lane, so the same bits.
  *
  * Threads are the caller's: both kernels release the GIL and work on any
  * block of rows. Buffers come through the buffer protocol, so the module needs
@@ -518,6 +521,200 @@ AVERAGES(double, averages_f64, uint64_t, 63, 0x7ff0000000000000u,
 AVERAGES(float, averages_f32, uint32_t, 31, 0x7f800000u, generic_sort_sum_f32,
          sort_sum_f32, products_f32_fn)
 
+/* ---- the same averages with rows as vector lanes (AVX2) ------------------
+ * A block of LANES rows is transposed, feature-major, so that feature i of
+ * every row of the block is one vector; each term x[l] * x[r] is then two
+ * vector loads and a multiply, with no gather at all, whatever the pairs.
+ * Each orbit's terms are sorted and summed in registers, lane by lane the
+ * same IEEE operations as above, hence the same bits. */
+#ifdef HAVE_AVX2_DISPATCH
+/* Transposes of a full block of rows into xt (feature-major, row within
+ * a feature), by 8 x 8 (float32) or 4 x 4 (float64) tiles of shuffles; the
+ * features past the last whole tile one by one. */
+AVX2 static void
+transpose_f32_avx2(const float *x, Py_ssize_t n_cols, float *restrict xt)
+{
+    Py_ssize_t f = 0;
+    for (; f + 8 <= n_cols; f += 8) {
+        __m256 r[8], t[8];
+        for (int i = 0; i < 8; i++) {
+            r[i] = _mm256_loadu_ps(x + i * n_cols + f);
+        }
+        for (int i = 0; i < 8; i += 2) {
+            t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 8; i += 4) {
+            r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+            r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+            r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+            r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+        }
+        for (int i = 0; i < 4; i++) {
+            _mm256_storeu_ps(xt + (f + i) * 8,
+                             _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+            _mm256_storeu_ps(xt + (f + i + 4) * 8,
+                             _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+        }
+    }
+    for (; f < n_cols; f++) {
+        for (int i = 0; i < 8; i++) {
+            xt[f * 8 + i] = x[i * n_cols + f];
+        }
+    }
+}
+
+AVX2 static void
+transpose_f64_avx2(const double *x, Py_ssize_t n_cols, double *restrict xt)
+{
+    Py_ssize_t f = 0;
+    for (; f + 4 <= n_cols; f += 4) {
+        const __m256d r0 = _mm256_loadu_pd(x + f);
+        const __m256d r1 = _mm256_loadu_pd(x + n_cols + f);
+        const __m256d r2 = _mm256_loadu_pd(x + 2 * n_cols + f);
+        const __m256d r3 = _mm256_loadu_pd(x + 3 * n_cols + f);
+        const __m256d t0 = _mm256_unpacklo_pd(r0, r1);
+        const __m256d t1 = _mm256_unpackhi_pd(r0, r1);
+        const __m256d t2 = _mm256_unpacklo_pd(r2, r3);
+        const __m256d t3 = _mm256_unpackhi_pd(r2, r3);
+        _mm256_storeu_pd(xt + f * 4, _mm256_permute2f128_pd(t0, t2, 0x20));
+        _mm256_storeu_pd(xt + (f + 1) * 4, _mm256_permute2f128_pd(t1, t3, 0x20));
+        _mm256_storeu_pd(xt + (f + 2) * 4, _mm256_permute2f128_pd(t0, t2, 0x31));
+        _mm256_storeu_pd(xt + (f + 3) * 4, _mm256_permute2f128_pd(t1, t3, 0x31));
+    }
+    for (; f < n_cols; f++) {
+        for (int i = 0; i < 4; i++) {
+            xt[f * 4 + i] = x[i * n_cols + f];
+        }
+    }
+}
+
+#define ROWS_KERNEL(T, NAME, UINT, EXPONENT, VEC, LANES, LOAD, STORE, MUL, XOR, \
+                    MIN, MAX, ADD, DIV, SET1, ZERO, SIGNBIT, TRANSPOSE)        \
+    AVX2 static int NAME(const T *x, T *out, T *xt, T *spill,                  \
+                         Py_ssize_t n_rows, Py_ssize_t n_cols,                 \
+                         Py_ssize_t n_out, const orbit_group *groups,          \
+                         Py_ssize_t n_groups)                                  \
+    {                                                                          \
+        int bad = 0;                                                           \
+        const VEC sign = SIGNBIT, zero = ZERO();                               \
+        T sums[LANES];                                                         \
+        for (Py_ssize_t r0 = 0; r0 < n_rows; r0 += LANES) {                    \
+            const Py_ssize_t nr = n_rows - r0 < LANES ? n_rows - r0 : LANES;   \
+            if (nr == LANES) {                                                 \
+                TRANSPOSE(x + r0 * n_cols, n_cols, xt);                        \
+            }                                                                  \
+            for (Py_ssize_t lane = 0; nr < LANES && lane < nr; lane++) {       \
+                const T *row = x + (r0 + lane) * n_cols;                       \
+                for (Py_ssize_t f = 0; f < n_cols; f++) {                      \
+                    xt[f * LANES + lane] = row[f];                             \
+                }                                                              \
+            }                                                                  \
+            for (Py_ssize_t lane = nr; lane < LANES; lane++) {                 \
+                for (Py_ssize_t f = 0; f < n_cols; f++) {                      \
+                    xt[f * LANES + lane] = 0;                                  \
+                }                                                              \
+            }                                                                  \
+            for (Py_ssize_t k = 0; k < n_groups; k++) {                        \
+                const orbit_group *grp = groups + k;                           \
+                const Py_ssize_t m = grp->count, size = grp->size;             \
+                const VEC divisor = SET1((T)size);                             \
+                for (Py_ssize_t o = 0; o < m; o++) {                           \
+                    const uint32_t *left = grp->left + o;                      \
+                    const uint32_t *right = grp->right + o;                    \
+                    VEC total;                                                 \
+                    /* term t of this orbit: left[t * m], right[t * m] */      \
+                    _Pragma("GCC diagnostic push")                             \
+                    _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")\
+                    VEC v0, v1, v2, v3, v4, v5, v6, v7;                        \
+                    _Pragma("GCC diagnostic pop")                              \
+                    if (size == 8 || size == 4 || size == 2) {                 \
+                        VEC *vs[8] = {&v0, &v1, &v2, &v3, &v4, &v5, &v6, &v7}; \
+                        for (Py_ssize_t t = 0; t < size; t++) {                \
+                            const uint32_t l = left[t * m];                    \
+                            VEC v = MUL(LOAD(xt + (l & INDEX_MASK) * LANES),   \
+                                        LOAD(xt + right[t * m] * LANES));      \
+                            *vs[t] = (l >> 31) ? XOR(v, sign) : v;             \
+                        }                                                      \
+                    }                                                          \
+                    if (size == 8) {                                           \
+                        CE(v0, v1); CE(v2, v3); CE(v4, v5); CE(v6, v7);        \
+                        CE(v0, v2); CE(v1, v3); CE(v4, v6); CE(v5, v7);        \
+                        CE(v1, v2); CE(v5, v6);                                \
+                        CE(v0, v4); CE(v1, v5); CE(v2, v6); CE(v3, v7);        \
+                        CE(v2, v4); CE(v3, v5);                                \
+                        CE(v1, v2); CE(v3, v4); CE(v5, v6);                    \
+                        total = ADD(ADD(ADD(v0, v1), v2), v3);                 \
+                        total = ADD(ADD(ADD(ADD(total, v4), v5), v6), v7);     \
+                    }                                                          \
+                    else if (size == 4) {                                      \
+                        CE(v0, v1); CE(v2, v3); CE(v0, v2); CE(v1, v3);        \
+                        CE(v1, v2);                                            \
+                        total = ADD(ADD(ADD(v0, v1), v2), v3);                 \
+                    }                                                          \
+                    else if (size == 2) {                                      \
+                        CE(v0, v1);                                            \
+                        total = ADD(v0, v1);                                   \
+                    }                                                          \
+                    else {                                                     \
+                        for (Py_ssize_t t = 0; t < size; t++) {                \
+                            const uint32_t l = left[t * m];                    \
+                            VEC v = MUL(LOAD(xt + (l & INDEX_MASK) * LANES),   \
+                                        LOAD(xt + right[t * m] * LANES));      \
+                            STORE(spill + t * LANES, (l >> 31) ? XOR(v, sign)  \
+                                                               : v);           \
+                        }                                                      \
+                        for (Py_ssize_t c = 0; c < grp->n_comparators; c++) {  \
+                            T *a = spill + grp->comparators[2 * c] * LANES;    \
+                            T *b = spill + grp->comparators[2 * c + 1] * LANES;\
+                            VEC va = LOAD(a), vb = LOAD(b);                    \
+                            CE(va, vb);                                        \
+                            STORE(a, va);                                      \
+                            STORE(b, vb);                                      \
+                        }                                                      \
+                        total = LOAD(spill);                                   \
+                        for (Py_ssize_t t = 1; t < size; t++) {                \
+                            total = ADD(total, LOAD(spill + t * LANES));       \
+                        }                                                      \
+                    }                                                          \
+                    STORE(sums, ADD(DIV(total, divisor), zero));               \
+                    T *dst = out + r0 * n_out + grp->columns[o];               \
+                    for (Py_ssize_t lane = 0; lane < nr; lane++) {             \
+                        UINT bits;                                             \
+                        memcpy(&bits, sums + lane, sizeof bits);               \
+                        bad |= (bits & EXPONENT) == EXPONENT;                  \
+                        dst[lane * n_out] = sums[lane];                        \
+                    }                                                          \
+                }                                                              \
+            }                                                                  \
+        }                                                                      \
+        return !bad;                                                           \
+    }
+
+#define VEC __m256d
+#define MIN _mm256_min_pd
+#define MAX _mm256_max_pd
+ROWS_KERNEL(double, rows_f64_avx2, uint64_t, 0x7ff0000000000000u, __m256d, 4,
+            _mm256_loadu_pd, _mm256_storeu_pd, _mm256_mul_pd, _mm256_xor_pd,
+            _mm256_min_pd, _mm256_max_pd, _mm256_add_pd, _mm256_div_pd,
+            _mm256_set1_pd, _mm256_setzero_pd, _mm256_set1_pd(-0.0),
+            transpose_f64_avx2)
+#undef VEC
+#undef MIN
+#undef MAX
+#define VEC __m256
+#define MIN _mm256_min_ps
+#define MAX _mm256_max_ps
+ROWS_KERNEL(float, rows_f32_avx2, uint32_t, 0x7f800000u, __m256, 8,
+            _mm256_loadu_ps, _mm256_storeu_ps, _mm256_mul_ps, _mm256_xor_ps,
+            _mm256_min_ps, _mm256_max_ps, _mm256_add_ps, _mm256_div_ps,
+            _mm256_set1_ps, _mm256_setzero_ps, _mm256_set1_ps(-0.0f),
+            transpose_f32_avx2)
+#undef VEC
+#undef MIN
+#undef MAX
+#endif
+
 static const char *
 read_groups(const Py_buffer *plan, const Py_buffer *left, const Py_buffer *right,
             const Py_buffer *columns, const Py_buffer *comparators,
@@ -644,6 +841,36 @@ averages(PyObject *self, PyObject *args)
         buf = PyMem_RawCalloc(max_terms + n_out + MAX_LANES + table_size, itemsize);
         status = buf == NULL ? -1 : 0;
     }
+    Py_ssize_t max_size = 0;
+    for (Py_ssize_t k = 0; buf != NULL && k < n_groups; k++) {
+        max_size = groups[k].size > max_size ? groups[k].size : max_size;
+    }
+#ifdef HAVE_AVX2_DISPATCH
+    if (buf != NULL && n_steps == 0 && avx2 && cpu_avx2) {
+        /* rows as lanes: the buffer holds a transposed block of 8 rows */
+        void *block = PyMem_RawMalloc((8 * n_cols + 8 * max_size) * itemsize);
+        if (block == NULL) {
+            status = -1;
+        }
+        else {
+            Py_BEGIN_ALLOW_THREADS
+            if (itemsize == 8) {
+                finite = rows_f64_avx2(x.buf, out.buf, block,
+                                       (double *)block + 4 * n_cols, n_rows,
+                                       n_cols, n_out, groups, n_groups);
+            }
+            else {
+                finite = rows_f32_avx2(x.buf, out.buf, block,
+                                       (float *)block + 8 * n_cols, n_rows,
+                                       n_cols, n_out, groups, n_groups);
+            }
+            Py_END_ALLOW_THREADS
+            PyMem_RawFree(block);
+        }
+        PyMem_RawFree(buf);
+        buf = NULL;
+    }
+#endif
     if (buf != NULL) {
         Py_BEGIN_ALLOW_THREADS
         /* fns[size]: the register sorts of sizes 2, 4 and 8 */
