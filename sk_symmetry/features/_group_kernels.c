@@ -528,93 +528,123 @@ AVERAGES(float, averages_f32, uint32_t, 31, 0x7f800000u, generic_sort_sum_f32,
  * Each orbit's terms are sorted and summed in registers, lane by lane the
  * same IEEE operations as above, hence the same bits. */
 #ifdef HAVE_AVX2_DISPATCH
-/* Transposes of a full block of rows into xt (feature-major, row within
- * a feature), by 8 x 8 (float32) or 4 x 4 (float64) tiles of shuffles; the
- * features past the last whole tile one by one. */
+/* Transposes of whole tiles: 8 x 8 float32 or 4 x 4 float64 values, row i
+ * of the tile at src + i * src_stride, written as column i at dst (row j at
+ * dst + j * dst_stride), by vector shuffles. */
 AVX2 static void
-transpose_f32_avx2(const float *x, Py_ssize_t n_cols, float *restrict xt)
+tile_f32_avx2(const float *src, Py_ssize_t src_stride, float *dst,
+              Py_ssize_t dst_stride)
 {
-    Py_ssize_t f = 0;
-    for (; f + 8 <= n_cols; f += 8) {
-        __m256 r[8], t[8];
-        for (int i = 0; i < 8; i++) {
-            r[i] = _mm256_loadu_ps(x + i * n_cols + f);
-        }
-        for (int i = 0; i < 8; i += 2) {
-            t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
-            t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
-        }
-        for (int i = 0; i < 8; i += 4) {
-            r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-            r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-            r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-            r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-        }
-        for (int i = 0; i < 4; i++) {
-            _mm256_storeu_ps(xt + (f + i) * 8,
-                             _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
-            _mm256_storeu_ps(xt + (f + i + 4) * 8,
-                             _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
-        }
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm256_loadu_ps(src + i * src_stride);
     }
-    for (; f < n_cols; f++) {
-        for (int i = 0; i < 8; i++) {
-            xt[f * 8 + i] = x[i * n_cols + f];
-        }
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    for (int i = 0; i < 4; i++) {
+        _mm256_storeu_ps(dst + i * dst_stride,
+                         _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+        _mm256_storeu_ps(dst + (i + 4) * dst_stride,
+                         _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
     }
 }
 
 AVX2 static void
-transpose_f64_avx2(const double *x, Py_ssize_t n_cols, double *restrict xt)
+tile_f64_avx2(const double *src, Py_ssize_t src_stride, double *dst,
+              Py_ssize_t dst_stride)
 {
-    Py_ssize_t f = 0;
-    for (; f + 4 <= n_cols; f += 4) {
-        const __m256d r0 = _mm256_loadu_pd(x + f);
-        const __m256d r1 = _mm256_loadu_pd(x + n_cols + f);
-        const __m256d r2 = _mm256_loadu_pd(x + 2 * n_cols + f);
-        const __m256d r3 = _mm256_loadu_pd(x + 3 * n_cols + f);
-        const __m256d t0 = _mm256_unpacklo_pd(r0, r1);
-        const __m256d t1 = _mm256_unpackhi_pd(r0, r1);
-        const __m256d t2 = _mm256_unpacklo_pd(r2, r3);
-        const __m256d t3 = _mm256_unpackhi_pd(r2, r3);
-        _mm256_storeu_pd(xt + f * 4, _mm256_permute2f128_pd(t0, t2, 0x20));
-        _mm256_storeu_pd(xt + (f + 1) * 4, _mm256_permute2f128_pd(t1, t3, 0x20));
-        _mm256_storeu_pd(xt + (f + 2) * 4, _mm256_permute2f128_pd(t0, t2, 0x31));
-        _mm256_storeu_pd(xt + (f + 3) * 4, _mm256_permute2f128_pd(t1, t3, 0x31));
-    }
-    for (; f < n_cols; f++) {
-        for (int i = 0; i < 4; i++) {
-            xt[f * 4 + i] = x[i * n_cols + f];
-        }
-    }
+    const __m256d r0 = _mm256_loadu_pd(src);
+    const __m256d r1 = _mm256_loadu_pd(src + src_stride);
+    const __m256d r2 = _mm256_loadu_pd(src + 2 * src_stride);
+    const __m256d r3 = _mm256_loadu_pd(src + 3 * src_stride);
+    const __m256d t0 = _mm256_unpacklo_pd(r0, r1);
+    const __m256d t1 = _mm256_unpackhi_pd(r0, r1);
+    const __m256d t2 = _mm256_unpacklo_pd(r2, r3);
+    const __m256d t3 = _mm256_unpackhi_pd(r2, r3);
+    _mm256_storeu_pd(dst, _mm256_permute2f128_pd(t0, t2, 0x20));
+    _mm256_storeu_pd(dst + dst_stride, _mm256_permute2f128_pd(t1, t3, 0x20));
+    _mm256_storeu_pd(dst + 2 * dst_stride, _mm256_permute2f128_pd(t0, t2, 0x31));
+    _mm256_storeu_pd(dst + 3 * dst_stride, _mm256_permute2f128_pd(t1, t3, 0x31));
 }
 
-#define ROWS_KERNEL(T, NAME, UINT, EXPONENT, VEC, LANES, LOAD, STORE, MUL, XOR, \
-                    MIN, MAX, ADD, DIV, SET1, ZERO, SIGNBIT, TRANSPOSE)        \
-    AVX2 static int NAME(const T *x, T *out, T *xt, T *spill,                  \
+/* A block of `lanes` rows of n values (row stride `stride`) to and from the
+ * feature-major layout: value f of row i at f * LANES + i. Whole blocks go
+ * by tiles, the rest value by value. */
+#define BLOCK_TRANSPOSES(T, SUFFIX, LANES, TILE)                               \
+    AVX2 static void to_lanes_##SUFFIX(const T *x, Py_ssize_t stride,          \
+                                       Py_ssize_t n, Py_ssize_t lanes, T *xt)  \
+    {                                                                          \
+        Py_ssize_t f = 0;                                                      \
+        for (; lanes == LANES && f + LANES <= n; f += LANES) {                 \
+            TILE(x + f, stride, xt + f * LANES, LANES);                        \
+        }                                                                      \
+        for (; f < n; f++) {                                                   \
+            for (Py_ssize_t i = 0; i < LANES; i++) {                           \
+                xt[f * LANES + i] = i < lanes ? x[i * stride + f] : 0;         \
+            }                                                                  \
+        }                                                                      \
+    }                                                                          \
+    AVX2 static void from_lanes_##SUFFIX(const T *xt, Py_ssize_t n,            \
+                                         Py_ssize_t lanes, T *x,               \
+                                         Py_ssize_t stride)                    \
+    {                                                                          \
+        Py_ssize_t f = 0;                                                      \
+        for (; lanes == LANES && f + LANES <= n; f += LANES) {                 \
+            TILE(xt + f * LANES, LANES, x + f, stride);                        \
+        }                                                                      \
+        for (; f < n; f++) {                                                   \
+            for (Py_ssize_t i = 0; i < lanes; i++) {                           \
+                x[i * stride + f] = xt[f * LANES + i];                         \
+            }                                                                  \
+        }                                                                      \
+    }
+
+BLOCK_TRANSPOSES(float, f32_avx2, 8, tile_f32_avx2)
+BLOCK_TRANSPOSES(double, f64_avx2, 4, tile_f64_avx2)
+
+/* One signed term x[left] * x[right] of every row of a block, by two
+ * vector loads and a multiply; a set top bit of left flips the sign. */
+AVX2 static inline __m256
+term_f32_avx2(const float *xt, const uint32_t *left, const uint32_t *right,
+              Py_ssize_t at, __m256 sign)
+{
+    const uint32_t l = left[at];
+    const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(xt + (l & INDEX_MASK) * 8),
+                                   _mm256_loadu_ps(xt + right[at] * 8));
+    return (l >> 31) ? _mm256_xor_ps(v, sign) : v;
+}
+
+AVX2 static inline __m256d
+term_f64_avx2(const double *xt, const uint32_t *left, const uint32_t *right,
+              Py_ssize_t at, __m256d sign)
+{
+    const uint32_t l = left[at];
+    const __m256d v = _mm256_mul_pd(_mm256_loadu_pd(xt + (l & INDEX_MASK) * 4),
+                                    _mm256_loadu_pd(xt + right[at] * 4));
+    return (l >> 31) ? _mm256_xor_pd(v, sign) : v;
+}
+
+#define ROWS_KERNEL(T, NAME, VEC, LANES, LOAD, STORE, MUL, XOR, MIN, MAX, ADD, \
+                    DIV, SET1, ZERO, SIGNBIT, OR, NOT_FINITE, MOVEMASK,         \
+                    TO_LANES, FROM_LANES, TERM)                                \
+    AVX2 static int NAME(const T *x, T *out, T *xt, T *ot, T *spill,           \
                          Py_ssize_t n_rows, Py_ssize_t n_cols,                 \
                          Py_ssize_t n_out, const orbit_group *groups,          \
                          Py_ssize_t n_groups)                                  \
     {                                                                          \
-        int bad = 0;                                                           \
         const VEC sign = SIGNBIT, zero = ZERO();                               \
-        T sums[LANES];                                                         \
+        VEC bad_lanes = zero;                                                  \
         for (Py_ssize_t r0 = 0; r0 < n_rows; r0 += LANES) {                    \
             const Py_ssize_t nr = n_rows - r0 < LANES ? n_rows - r0 : LANES;   \
-            if (nr == LANES) {                                                 \
-                TRANSPOSE(x + r0 * n_cols, n_cols, xt);                        \
-            }                                                                  \
-            for (Py_ssize_t lane = 0; nr < LANES && lane < nr; lane++) {       \
-                const T *row = x + (r0 + lane) * n_cols;                       \
-                for (Py_ssize_t f = 0; f < n_cols; f++) {                      \
-                    xt[f * LANES + lane] = row[f];                             \
-                }                                                              \
-            }                                                                  \
-            for (Py_ssize_t lane = nr; lane < LANES; lane++) {                 \
-                for (Py_ssize_t f = 0; f < n_cols; f++) {                      \
-                    xt[f * LANES + lane] = 0;                                  \
-                }                                                              \
-            }                                                                  \
+            TO_LANES(x + r0 * n_cols, n_cols, n_cols, nr, xt);                 \
             for (Py_ssize_t k = 0; k < n_groups; k++) {                        \
                 const orbit_group *grp = groups + k;                           \
                 const Py_ssize_t m = grp->count, size = grp->size;             \
@@ -622,19 +652,13 @@ transpose_f64_avx2(const double *x, Py_ssize_t n_cols, double *restrict xt)
                 for (Py_ssize_t o = 0; o < m; o++) {                           \
                     const uint32_t *left = grp->left + o;                      \
                     const uint32_t *right = grp->right + o;                    \
-                    VEC total;                                                 \
+                    VEC total, v0 = zero, v1 = zero, v2 = zero, v3 = zero;     \
+                    VEC v4 = zero, v5 = zero, v6 = zero, v7 = zero;            \
                     /* term t of this orbit: left[t * m], right[t * m] */      \
-                    _Pragma("GCC diagnostic push")                             \
-                    _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")\
-                    VEC v0, v1, v2, v3, v4, v5, v6, v7;                        \
-                    _Pragma("GCC diagnostic pop")                              \
                     if (size == 8 || size == 4 || size == 2) {                 \
                         VEC *vs[8] = {&v0, &v1, &v2, &v3, &v4, &v5, &v6, &v7}; \
                         for (Py_ssize_t t = 0; t < size; t++) {                \
-                            const uint32_t l = left[t * m];                    \
-                            VEC v = MUL(LOAD(xt + (l & INDEX_MASK) * LANES),   \
-                                        LOAD(xt + right[t * m] * LANES));      \
-                            *vs[t] = (l >> 31) ? XOR(v, sign) : v;             \
+                            *vs[t] = TERM(xt, left, right, t * m, sign);       \
                         }                                                      \
                     }                                                          \
                     if (size == 8) {                                           \
@@ -658,11 +682,8 @@ transpose_f64_avx2(const double *x, Py_ssize_t n_cols, double *restrict xt)
                     }                                                          \
                     else {                                                     \
                         for (Py_ssize_t t = 0; t < size; t++) {                \
-                            const uint32_t l = left[t * m];                    \
-                            VEC v = MUL(LOAD(xt + (l & INDEX_MASK) * LANES),   \
-                                        LOAD(xt + right[t * m] * LANES));      \
-                            STORE(spill + t * LANES, (l >> 31) ? XOR(v, sign)  \
-                                                               : v);           \
+                            STORE(spill + t * LANES,                           \
+                                  TERM(xt, left, right, t * m, sign));         \
                         }                                                      \
                         for (Py_ssize_t c = 0; c < grp->n_comparators; c++) {  \
                             T *a = spill + grp->comparators[2 * c] * LANES;    \
@@ -677,39 +698,42 @@ transpose_f64_avx2(const double *x, Py_ssize_t n_cols, double *restrict xt)
                             total = ADD(total, LOAD(spill + t * LANES));       \
                         }                                                      \
                     }                                                          \
-                    STORE(sums, ADD(DIV(total, divisor), zero));               \
-                    T *dst = out + r0 * n_out + grp->columns[o];               \
-                    for (Py_ssize_t lane = 0; lane < nr; lane++) {             \
-                        UINT bits;                                             \
-                        memcpy(&bits, sums + lane, sizeof bits);               \
-                        bad |= (bits & EXPONENT) == EXPONENT;                  \
-                        dst[lane * n_out] = sums[lane];                        \
-                    }                                                          \
+                    total = ADD(DIV(total, divisor), zero);                    \
+                    /* infinite or NaN: |total| not less than infinity */      \
+                    bad_lanes = OR(bad_lanes, NOT_FINITE(total, sign));        \
+                    STORE(ot + grp->columns[o] * LANES, total);                \
                 }                                                              \
             }                                                                  \
+            FROM_LANES(ot, n_out, nr, out + r0 * n_out, n_out);                \
         }                                                                      \
-        return !bad;                                                           \
+        return MOVEMASK(bad_lanes) == 0;                                       \
     }
 
 #define VEC __m256d
 #define MIN _mm256_min_pd
 #define MAX _mm256_max_pd
-ROWS_KERNEL(double, rows_f64_avx2, uint64_t, 0x7ff0000000000000u, __m256d, 4,
-            _mm256_loadu_pd, _mm256_storeu_pd, _mm256_mul_pd, _mm256_xor_pd,
-            _mm256_min_pd, _mm256_max_pd, _mm256_add_pd, _mm256_div_pd,
-            _mm256_set1_pd, _mm256_setzero_pd, _mm256_set1_pd(-0.0),
-            transpose_f64_avx2)
+#define NOT_FINITE(v, sign)                                                    \
+    _mm256_cmp_pd(_mm256_andnot_pd(sign, v), _mm256_set1_pd(INFINITY), _CMP_NLT_UQ)
+ROWS_KERNEL(double, rows_f64_avx2, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd,
+            _mm256_mul_pd, _mm256_xor_pd, _mm256_min_pd, _mm256_max_pd,
+            _mm256_add_pd, _mm256_div_pd, _mm256_set1_pd, _mm256_setzero_pd,
+            _mm256_set1_pd(-0.0), _mm256_or_pd, NOT_FINITE, _mm256_movemask_pd,
+            to_lanes_f64_avx2, from_lanes_f64_avx2, term_f64_avx2)
+#undef NOT_FINITE
 #undef VEC
 #undef MIN
 #undef MAX
 #define VEC __m256
 #define MIN _mm256_min_ps
 #define MAX _mm256_max_ps
-ROWS_KERNEL(float, rows_f32_avx2, uint32_t, 0x7f800000u, __m256, 8,
-            _mm256_loadu_ps, _mm256_storeu_ps, _mm256_mul_ps, _mm256_xor_ps,
-            _mm256_min_ps, _mm256_max_ps, _mm256_add_ps, _mm256_div_ps,
-            _mm256_set1_ps, _mm256_setzero_ps, _mm256_set1_ps(-0.0f),
-            transpose_f32_avx2)
+#define NOT_FINITE(v, sign)                                                    \
+    _mm256_cmp_ps(_mm256_andnot_ps(sign, v), _mm256_set1_ps(INFINITY), _CMP_NLT_UQ)
+ROWS_KERNEL(float, rows_f32_avx2, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps,
+            _mm256_mul_ps, _mm256_xor_ps, _mm256_min_ps, _mm256_max_ps,
+            _mm256_add_ps, _mm256_div_ps, _mm256_set1_ps, _mm256_setzero_ps,
+            _mm256_set1_ps(-0.0f), _mm256_or_ps, NOT_FINITE, _mm256_movemask_ps,
+            to_lanes_f32_avx2, from_lanes_f32_avx2, term_f32_avx2)
+#undef NOT_FINITE
 #undef VEC
 #undef MIN
 #undef MAX
@@ -848,21 +872,22 @@ averages(PyObject *self, PyObject *args)
 #ifdef HAVE_AVX2_DISPATCH
     if (buf != NULL && n_steps == 0 && avx2 && cpu_avx2) {
         /* rows as lanes: the buffer holds a transposed block of 8 rows */
-        void *block = PyMem_RawMalloc((8 * n_cols + 8 * max_size) * itemsize);
+        /* a block of rows, its outputs and one orbit's terms, as lanes */
+        void *block = PyMem_RawMalloc(8 * (n_cols + n_out + max_size) * itemsize);
         if (block == NULL) {
             status = -1;
         }
         else {
             Py_BEGIN_ALLOW_THREADS
             if (itemsize == 8) {
-                finite = rows_f64_avx2(x.buf, out.buf, block,
-                                       (double *)block + 4 * n_cols, n_rows,
-                                       n_cols, n_out, groups, n_groups);
+                double *xt = block, *ot = xt + 4 * n_cols;
+                finite = rows_f64_avx2(x.buf, out.buf, xt, ot, ot + 4 * n_out,
+                                       n_rows, n_cols, n_out, groups, n_groups);
             }
             else {
-                finite = rows_f32_avx2(x.buf, out.buf, block,
-                                       (float *)block + 8 * n_cols, n_rows,
-                                       n_cols, n_out, groups, n_groups);
+                float *xt = block, *ot = xt + 8 * n_cols;
+                finite = rows_f32_avx2(x.buf, out.buf, xt, ot, ot + 8 * n_out,
+                                       n_rows, n_cols, n_out, groups, n_groups);
             }
             Py_END_ALLOW_THREADS
             PyMem_RawFree(block);
