@@ -252,8 +252,10 @@ def test_kernels_are_built_and_check_their_arguments():
     ids=["dihedral28", "dihedral5", "mirror", "ring"],
 )
 @pytest.mark.parametrize("n_samples", [1, 7, 8, 9, 21])
-def test_averages_with_rows_as_lanes_match_numpy(dtype, group, n_samples):
-    """Blocks of rows as vector lanes (AVX2): whole and partial blocks."""
+def test_kernels_match_numpy_on_images(dtype, group, n_samples):
+    """Averages with blocks of rows as vector lanes (AVX2), whole and partial
+    blocks; canonical forms copied by runs of consecutive sources (mirrors,
+    half turns) or value by value (transposes)."""
     n = group.n_features
     X = np.random.default_rng(n_samples).normal(size=(n_samples, n)).astype(dtype)
     X[::3] = np.round(X[::3])  # ties between terms, and signed zeros
@@ -263,4 +265,13 @@ def test_averages_with_rows_as_lanes_match_numpy(dtype, group, n_samples):
     theirs = np.empty_like(ours)
     assert compiled_orbit_averages(X, t.orbits_, ours) is True
     orbit_averages(X, t.orbits_, theirs)
+    assert ours.tobytes() == theirs.tobytes()
+    # every element chosen by some row: the orbit of the rows
+    X = np.ascontiguousarray(np.concatenate([g(X) for g in group]), dtype)
+    c = GroupInvariantTransformer(group, projection="random", random_state=0).fit(X)
+    perms = np.stack([g.perm for g in c.group_])
+    signs = np.stack([g.sign for g in c.group_]).astype(dtype)
+    ours, theirs = np.empty_like(X), np.empty_like(X)
+    assert compiled_canonical_form(X, perms, signs, c._V, ours) == 0
+    canonical_form(X, perms, signs, c._V, theirs)
     assert ours.tobytes() == theirs.tobytes()

@@ -10,8 +10,10 @@
  *   decide whether any other image scores within the rounding margin of it
  *   (the margin sums |x| in numpy's pairwise order, so it is numpy's value to
  *   the bit), settle near-ties by the same exact lexicographic comparison,
- *   and write the signed gather sign * x[perm] + 0.0. Rows whose scores
- *   overflow are flagged for the caller, which runs the numpy code on them.
+ *   and write the signed gather sign * x[perm] + 0.0 (as vector copies
+ *   where the image is made of long runs of consecutive sources, as
+ *   mirrors and half turns of an image are). Rows whose scores overflow are
+ *   flagged for the caller, which runs the numpy code on them.
  *
  * averages: the group averages of signed products over orbits of pairs.
  *   Orbits of the same size s are done together: the s terms of every orbit
@@ -102,6 +104,50 @@ PAIRWISE_ABS(float, pairwise_abs_f32, fabsf)
 GREATER_FN(double, greater_f64)
 GREATER_FN(float, greater_f32)
 
+/* A stretch of an image whose sources are consecutive, forwards or
+ * backwards, with one sign: out[dst + j] = sign * x[src +- j], j < length.
+ * The dihedral group's images of a square image are rows of such runs, or
+ * (transposes) runs of one. */
+typedef struct {
+    int32_t dst, src, length;
+    int8_t reversed, negative;
+} run;
+
+/* The runs of each element's codes, in order; run_start[g] is element g's
+ * first, run_start[n_elements] their number. The codes are checked. */
+static void
+find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
+          run *runs, Py_ssize_t *run_start)
+{
+    Py_ssize_t n = 0;
+    for (Py_ssize_t g = 0; g < n_elements; g++) {
+        const uint32_t *c = codes + g * n_cols;
+        run_start[g] = n;
+        for (Py_ssize_t j = 0; j < n_cols;) {
+            const int64_t src = c[j] & INDEX_MASK;
+            const uint32_t negative = c[j] >> 31;
+            int64_t step = 1;
+            Py_ssize_t end = j + 1;
+            if (end < n_cols && (c[end] >> 31) == negative &&
+                (int64_t)(c[end] & INDEX_MASK) - src == -1) {
+                step = -1;
+            }
+            while (end < n_cols && (c[end] >> 31) == negative &&
+                   (int64_t)(c[end] & INDEX_MASK) == src + step * (end - j)) {
+                end++;
+            }
+            runs[n].dst = (int32_t)j;
+            runs[n].src = (int32_t)src;
+            runs[n].length = (int32_t)(end - j);
+            runs[n].reversed = step < 0;
+            runs[n].negative = (int8_t)negative;
+            n++;
+            j = end;
+        }
+    }
+    run_start[n_elements] = n;
+}
+
 /* For each row: best[r] is the chosen element, or -1 when a score or the
  * threshold is not finite (an overflow numpy settles its own way), in which
  * case out's row is left for the caller. Returns the number of flagged rows.
@@ -110,7 +156,8 @@ GREATER_FN(float, greater_f32)
  * _lexicographic_best does. */
 #define CANONICAL(T, NAME, PAIRWISE, GREATER, UINT, SIGN_SHIFT)                \
     static Py_ssize_t NAME(const T *x, const T *scores, const uint32_t *codes, \
-                           const int8_t *uniform, T *out, int32_t *best,       \
+                           const int8_t *uniform, const run *runs,             \
+                           const Py_ssize_t *run_start, T *out, int32_t *best, \
                            Py_ssize_t n_rows, Py_ssize_t n_cols,               \
                            Py_ssize_t n_elements, T slack)                     \
     {                                                                          \
@@ -154,6 +201,26 @@ GREATER_FN(float, greater_f32)
             best[r] = (int32_t)b;                                              \
             const uint32_t *c = codes + b * n_cols;                            \
             T *restrict d = out + r * n_cols;                                  \
+            if (run_start[b + 1] - run_start[b] <= n_cols / 8) {               \
+                /* long runs of consecutive sources: vector copies */          \
+                for (const run *u = runs + run_start[b];                       \
+                     u < runs + run_start[b + 1]; u++) {                       \
+                    const T *restrict src = row + u->src;                      \
+                    T *restrict dst = d + u->dst;                              \
+                    const T sign = u->negative ? (T)-1 : (T)1;                 \
+                    if (u->reversed) {                                         \
+                        for (Py_ssize_t j = 0; j < u->length; j++) {           \
+                            dst[j] = src[-j] * sign + (T)0;                    \
+                        }                                                      \
+                    }                                                          \
+                    else {                                                     \
+                        for (Py_ssize_t j = 0; j < u->length; j++) {           \
+                            dst[j] = src[j] * sign + (T)0;                     \
+                        }                                                      \
+                    }                                                          \
+                }                                                              \
+                continue;                                                      \
+            }                                                                  \
             if (uniform[b] >= 0) {                                             \
                 /* one sign for the whole image (rotations, inversion): a */   \
                 /* plain gather, then sign and zeros in one vector pass   */   \
@@ -231,22 +298,29 @@ canonical(PyObject *self, PyObject *args)
             }
         }
     }
-    if (uniform != NULL) {
+    run *runs = uniform != NULL ? PyMem_RawMalloc(n_elements * n_cols * sizeof(run))
+                                : NULL;
+    Py_ssize_t *run_start =
+        runs != NULL ? PyMem_RawMalloc((n_elements + 1) * sizeof(Py_ssize_t)) : NULL;
+    if (run_start != NULL) {
         Py_BEGIN_ALLOW_THREADS
+        find_runs(codes.buf, n_cols, n_elements, runs, run_start);
         if (itemsize == 8) {
-            n_flagged = canonical_f64(x.buf, scores.buf, codes.buf, uniform,
-                                      out.buf, best.buf, n_rows, n_cols,
-                                      n_elements, slack);
+            n_flagged = canonical_f64(x.buf, scores.buf, codes.buf, uniform, runs,
+                                      run_start, out.buf, best.buf, n_rows,
+                                      n_cols, n_elements, slack);
         }
         else {
-            n_flagged = canonical_f32(x.buf, scores.buf, codes.buf, uniform,
-                                      out.buf, best.buf, n_rows, n_cols,
-                                      n_elements, (float)slack);
+            n_flagged = canonical_f32(x.buf, scores.buf, codes.buf, uniform, runs,
+                                      run_start, out.buf, best.buf, n_rows,
+                                      n_cols, n_elements, (float)slack);
         }
         Py_END_ALLOW_THREADS
     }
-    const int no_memory = problem == NULL && uniform == NULL;
+    const int no_memory = problem == NULL && run_start == NULL;
     PyMem_RawFree(uniform);
+    PyMem_RawFree(runs);
+    PyMem_RawFree(run_start);
     PyBuffer_Release(&x);
     PyBuffer_Release(&scores);
     PyBuffer_Release(&codes);
