@@ -10,10 +10,10 @@
  *   decide whether any other image scores within the rounding margin of it
  *   (the margin sums |x| in numpy's pairwise order, so it is numpy's value to
  *   the bit), settle near-ties by the same exact lexicographic comparison,
- *   and write the signed gather sign * x[perm] + 0.0 (as vector copies
- *   where the image is made of long runs of consecutive sources, as
- *   mirrors and half turns of an image are). Rows whose scores overflow are
- *   flagged for the caller, which runs the numpy code on them.
+ *   and write the signed gather sign * x[perm] + 0.0 (by runs where the
+ *   image is made of long runs of evenly spaced sources, as mirrors and
+ *   turns of an image are: vector copies for steps +-1). Rows whose scores
+ *   overflow are flagged for the caller, which runs the numpy code on them.
  *
  * averages: the group averages of signed products over orbits of pairs.
  *   Orbits of the same size s are done together: the s terms of every orbit
@@ -104,13 +104,13 @@ PAIRWISE_ABS(float, pairwise_abs_f32, fabsf)
 GREATER_FN(double, greater_f64)
 GREATER_FN(float, greater_f32)
 
-/* A stretch of an image whose sources are consecutive, forwards or
- * backwards, with one sign: out[dst + j] = sign * x[src +- j], j < length.
- * The dihedral group's images of a square image are rows of such runs, or
- * (transposes) runs of one. */
+/* A stretch of an image whose sources are evenly spaced, with one sign:
+ * out[dst + j] = sign * x[src + j * step], j < length. The dihedral group's
+ * images of a square image are rows of such runs, of step +-1 (mirrors, half
+ * turns: vector copies) or +-width (quarter turns, transposes). */
 typedef struct {
-    int32_t dst, src, length;
-    int8_t reversed, negative;
+    int32_t dst, src, length, step;
+    int8_t negative;
 } run;
 
 /* The runs of each element's codes, in order; run_start[g] is element g's
@@ -129,8 +129,8 @@ find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
             int64_t step = 1;
             Py_ssize_t end = j + 1;
             if (end < n_cols && (c[end] >> 31) == negative &&
-                (int64_t)(c[end] & INDEX_MASK) - src == -1) {
-                step = -1;
+                (int64_t)(c[end] & INDEX_MASK) != src) {
+                step = (int64_t)(c[end] & INDEX_MASK) - src;
             }
             while (end < n_cols && (c[end] >> 31) == negative &&
                    (int64_t)(c[end] & INDEX_MASK) == src + step * (end - j)) {
@@ -139,7 +139,7 @@ find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
             runs[n].dst = (int32_t)j;
             runs[n].src = (int32_t)src;
             runs[n].length = (int32_t)(end - j);
-            runs[n].reversed = step < 0;
+            runs[n].step = (int32_t)step;
             runs[n].negative = (int8_t)negative;
             n++;
             j = end;
@@ -202,20 +202,26 @@ find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
             const uint32_t *c = codes + b * n_cols;                            \
             T *restrict d = out + r * n_cols;                                  \
             if (run_start[b + 1] - run_start[b] <= n_cols / 8) {               \
-                /* long runs of consecutive sources: vector copies */          \
+                /* long runs of evenly spaced sources, no codes to load */     \
                 for (const run *u = runs + run_start[b];                       \
                      u < runs + run_start[b + 1]; u++) {                       \
                     const T *restrict src = row + u->src;                      \
                     T *restrict dst = d + u->dst;                              \
                     const T sign = u->negative ? (T)-1 : (T)1;                 \
-                    if (u->reversed) {                                         \
+                    const Py_ssize_t step = u->step;                           \
+                    if (step == 1) {                                           \
+                        for (Py_ssize_t j = 0; j < u->length; j++) {           \
+                            dst[j] = src[j] * sign + (T)0;                     \
+                        }                                                      \
+                    }                                                          \
+                    else if (step == -1) {                                     \
                         for (Py_ssize_t j = 0; j < u->length; j++) {           \
                             dst[j] = src[-j] * sign + (T)0;                    \
                         }                                                      \
                     }                                                          \
                     else {                                                     \
                         for (Py_ssize_t j = 0; j < u->length; j++) {           \
-                            dst[j] = src[j] * sign + (T)0;                     \
+                            dst[j] = src[j * step] * sign + (T)0;              \
                         }                                                      \
                     }                                                          \
                 }                                                              \
