@@ -246,20 +246,22 @@ def test_kernels_are_built_and_check_their_arguments():
     [
         S.dihedral((28, 28)) * S.inversion(),  # the benchmark's group
         S.dihedral((5, 5)),  # 25 features: transposed tiles and a remainder
+        S.rotations((10, 10)) * S.inversion(),  # runs of 10: tiles and a rest
         S.mirror((3, 7)) * S.inversion(),  # fewer features than a tile
         S.translations(9),  # a ring: 9 terms, the general sort
     ],
-    ids=["dihedral28", "dihedral5", "mirror", "ring"],
+    ids=["dihedral28", "dihedral5", "rotations10", "mirror", "ring"],
 )
 @pytest.mark.parametrize("n_samples", [1, 7, 8, 9, 21])
 def test_kernels_match_numpy_on_images(dtype, group, n_samples):
     """Averages with blocks of rows as vector lanes (AVX2), whole and partial
-    blocks; canonical forms copied by runs of consecutive sources (mirrors,
-    half turns) or value by value (transposes)."""
+    blocks; canonical forms copied by runs of evenly spaced sources (mirrors
+    and turns of an image: vector copies, 4 x 4 tiles and their rest) or
+    value by value (small images)."""
     n = group.n_features
     X = np.random.default_rng(n_samples).normal(size=(n_samples, n)).astype(dtype)
     X[::3] = np.round(X[::3])  # ties between terms, and signed zeros
-    X[::4, ::5] = -0.0
+    X[::2, ::2] = -0.0
     t = GroupInvariantTransformer(group, kind="averaged", random_state=0).fit(X)
     ours = np.empty((n_samples, len(t.orbits_)), dtype)
     theirs = np.empty_like(ours)

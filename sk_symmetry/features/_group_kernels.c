@@ -37,6 +37,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define INDEX_MASK 0x7fffffffu
 
@@ -148,13 +151,64 @@ find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
     run_start[n_elements] = n;
 }
 
+/* Four runs of one step and length whose sources are consecutive (+-1)
+ * and destinations adjacent: a transposed image's 4 x 4 tiles, each loaded
+ * as four vectors and transposed in registers, the same value * sign + 0.0
+ * per element. Returns whether the four runs at u fit this pattern (and were
+ * copied). float32 only: the float64 canonical form is fast enough. */
+#ifdef __SSE2__
+#define HAVE_TILES 1
+static int
+tile_runs_f32(const float *row, const run *u, const run *last, float *d)
+{
+    if (last - u < 4 || u->length < 4 || u->step == 1 || u->step == -1) {
+        return 0;
+    }
+    const int32_t delta = u[1].src - u[0].src;
+    if (delta != 1 && delta != -1) {
+        return 0;
+    }
+    for (int i = 1; i < 4; i++) {
+        if (u[i].length != u->length || u[i].step != u->step ||
+            u[i].negative != u->negative || u[i].src != u->src + i * delta ||
+            u[i].dst != u->dst + i * u->length) {
+            return 0;
+        }
+    }
+    const Py_ssize_t step = u->step, length = u->length;
+    const float sign = u->negative ? -1.0f : 1.0f;
+    const __m128 vsign = _mm_set1_ps(sign), zero = _mm_setzero_ps();
+    Py_ssize_t j = 0;
+    for (; j + 4 <= length; j += 4) {
+        __m128 v[4];
+        for (int k = 0; k < 4; k++) {
+            const float *at = row + u->src + step * (j + k);
+            v[k] = delta == 1 ? _mm_loadu_ps(at)
+                              : _mm_shuffle_ps(_mm_loadu_ps(at - 3),
+                                               _mm_loadu_ps(at - 3), 0x1b);
+        }
+        _MM_TRANSPOSE4_PS(v[0], v[1], v[2], v[3]);
+        for (int i = 0; i < 4; i++) {
+            _mm_storeu_ps(d + u[i].dst + j,
+                          _mm_add_ps(_mm_mul_ps(v[i], vsign), zero));
+        }
+    }
+    for (; j < length; j++) {
+        for (int i = 0; i < 4; i++) {
+            d[u[i].dst + j] = row[u[i].src + step * j] * sign + 0.0f;
+        }
+    }
+    return 1;
+}
+#endif
+
 /* For each row: best[r] is the chosen element, or -1 when a score or the
  * threshold is not finite (an overflow numpy settles its own way), in which
  * case out's row is left for the caller. Returns the number of flagged rows.
  * The comparisons are numpy's: argmax keeps the first maximum, a near-tie is
  * a second score >= top - slack * sum|x| (all in T), settled as
  * _lexicographic_best does. */
-#define CANONICAL(T, NAME, PAIRWISE, GREATER, UINT, SIGN_SHIFT)                \
+#define CANONICAL(T, NAME, PAIRWISE, GREATER, UINT, SIGN_SHIFT, TILES)         \
     static Py_ssize_t NAME(const T *x, const T *scores, const uint32_t *codes, \
                            const int8_t *uniform, const run *runs,             \
                            const Py_ssize_t *run_start, T *out, int32_t *best, \
@@ -203,8 +257,12 @@ find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
             T *restrict d = out + r * n_cols;                                  \
             if (run_start[b + 1] - run_start[b] <= n_cols / 8) {               \
                 /* long runs of evenly spaced sources, no codes to load */     \
-                for (const run *u = runs + run_start[b];                       \
-                     u < runs + run_start[b + 1]; u++) {                       \
+                const run *last = runs + run_start[b + 1];                     \
+                for (const run *u = runs + run_start[b]; u < last; u++) {      \
+                    if (TILES(row, u, last, d)) {                              \
+                        u += 3;                                                \
+                        continue;                                              \
+                    }                                                          \
                     const T *restrict src = row + u->src;                      \
                     T *restrict dst = d + u->dst;                              \
                     const T sign = u->negative ? (T)-1 : (T)1;                 \
@@ -252,8 +310,16 @@ find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
         return n_flagged;                                                      \
     }
 
-CANONICAL(double, canonical_f64, pairwise_abs_f64, greater_f64, uint64_t, 63)
-CANONICAL(float, canonical_f32, pairwise_abs_f32, greater_f32, uint32_t, 31)
+#define NO_TILES(row, u, last, d) 0
+CANONICAL(double, canonical_f64, pairwise_abs_f64, greater_f64, uint64_t, 63,
+          NO_TILES)
+#ifdef HAVE_TILES
+CANONICAL(float, canonical_f32, pairwise_abs_f32, greater_f32, uint32_t, 31,
+          tile_runs_f32)
+#else
+CANONICAL(float, canonical_f32, pairwise_abs_f32, greater_f32, uint32_t, 31,
+          NO_TILES)
+#endif
 
 static PyObject *
 canonical(PyObject *self, PyObject *args)
