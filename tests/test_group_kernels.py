@@ -137,7 +137,7 @@ def test_compiled_kernels_match_numpy_on_larger_groups(dtype, group, pairs):
     else:
         ours = np.empty((300, len(t.orbits_)), dtype)
         theirs = np.empty_like(ours)
-        for avx2 in (True, False):  # both vector widths give the same bits
+        for avx2 in (True, False):  # rows or orbits as lanes: the same bits
             with mock.patch.object(_group_maps, "_avx2", avx2):
                 assert compiled_orbit_averages(X, t.orbits_, ours, 2) is True
             orbit_averages(X, t.orbits_, theirs)

@@ -514,32 +514,13 @@ SORT_SUMS(float, f32_sse2, , __m128, 4, _mm_loadu_ps, _mm_storeu_ps, _mm_min_ps,
 #include <immintrin.h>
 #define HAVE_AVX2_DISPATCH 1 /* AVX2 vectors, chosen at run time */
 #define AVX2 __attribute__((target("avx2")))
-#define VEC __m256d
-#define MIN _mm256_min_pd
-#define MAX _mm256_max_pd
-SORT_SUMS(double, f64_avx2, AVX2, __m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd,
-          _mm256_min_pd, _mm256_max_pd, _mm256_add_pd, _mm256_div_pd,
-          _mm256_set1_pd, _mm256_setzero_pd)
-#undef VEC
-#undef MIN
-#undef MAX
-#define VEC __m256
-#define MIN _mm256_min_ps
-#define MAX _mm256_max_ps
-SORT_SUMS(float, f32_avx2, AVX2, __m256, 8, _mm256_loadu_ps, _mm256_storeu_ps,
-          _mm256_min_ps, _mm256_max_ps, _mm256_add_ps, _mm256_div_ps,
-          _mm256_set1_ps, _mm256_setzero_ps)
-#undef VEC
-#undef MIN
-#undef MAX
 #endif
 
 /* Whether this CPU runs AVX2; set once when the module is imported. */
 static int cpu_avx2 = 0;
 
 /* The product table of a row: x[i] * x[i + d] for every step d, one after
- * the other. Contiguous multiplies, which the compiler vectorises (with AVX2
- * vectors where the CPU has them: a tenth of the kernel's time). */
+ * the other. Contiguous multiplies, which the compiler vectorises. */
 #define PRODUCTS(T, NAME, TARGET)                                              \
     TARGET static void NAME(const T *row, const int64_t *steps,                \
                             Py_ssize_t n_steps, Py_ssize_t n_cols,             \
@@ -560,10 +541,6 @@ typedef void (*products_f32_fn)(const float *, const int64_t *, Py_ssize_t,
                                 Py_ssize_t, float *);
 PRODUCTS(double, products_f64, )
 PRODUCTS(float, products_f32, )
-#ifdef HAVE_AVX2_DISPATCH
-PRODUCTS(double, products_f64_avx2, AVX2)
-PRODUCTS(float, products_f32_avx2, AVX2)
-#endif
 
 /* Any other size: the group's comparators (a sorting network for its size)
  * over the buffer, then the same sum and division. Plain C with the same
@@ -1052,21 +1029,9 @@ averages(PyObject *self, PyObject *args)
             fns[4] = sort_sum4_f64_sse2;
             fns[8] = sort_sum8_f64_sse2;
 #endif
-#ifdef HAVE_AVX2_DISPATCH
-            if (avx2 && cpu_avx2) {
-                fns[2] = sort_sum2_f64_avx2;
-                fns[4] = sort_sum4_f64_avx2;
-                fns[8] = sort_sum8_f64_avx2;
-            }
-#endif
             double *sums = (double *)buf + max_terms;
             double *table = n_steps ? sums + n_out + MAX_LANES : NULL;
             products_f64_fn products = products_f64;
-#ifdef HAVE_AVX2_DISPATCH
-            if (avx2 && cpu_avx2) {
-                products = products_f64_avx2;
-            }
-#endif
             finite = averages_f64(x.buf, out.buf, buf, sums, table, step_values,
                                   n_steps, n_rows, n_cols, n_out, groups, n_groups,
                                   fns, products);
@@ -1078,21 +1043,9 @@ averages(PyObject *self, PyObject *args)
             fns[4] = sort_sum4_f32_sse2;
             fns[8] = sort_sum8_f32_sse2;
 #endif
-#ifdef HAVE_AVX2_DISPATCH
-            if (avx2 && cpu_avx2) {
-                fns[2] = sort_sum2_f32_avx2;
-                fns[4] = sort_sum4_f32_avx2;
-                fns[8] = sort_sum8_f32_avx2;
-            }
-#endif
             float *sums = (float *)buf + max_terms;
             float *table = n_steps ? sums + n_out + MAX_LANES : NULL;
             products_f32_fn products = products_f32;
-#ifdef HAVE_AVX2_DISPATCH
-            if (avx2 && cpu_avx2) {
-                products = products_f32_avx2;
-            }
-#endif
             finite = averages_f32(x.buf, out.buf, buf, sums, table, step_values,
                                   n_steps, n_rows, n_cols, n_out, groups, n_groups,
                                   fns, products);
@@ -1144,8 +1097,9 @@ static PyMethodDef methods[] = {
      "Without steps (int64), term = x[left] * x[right]; with steps, right\n"
      "is empty and term = table[left], the table holding x[i] * x[i + d]\n"
      "for i < n_cols - d, for each step d in turn.\n"
-     "Returns whether every output is finite. avx2=False keeps the sorts\n"
-     "to SSE2 even on a CPU with AVX2."},
+     "Returns whether every output is finite. On a CPU with AVX2 and without\n"
+     "steps, rows are the vector lanes; else orbits are, with SSE2 (always\n"
+     "with avx2=False)."},
     {"has_avx2", has_avx2, METH_NOARGS,
      "has_avx2() -> bool: whether averages can use AVX2 here."},
     {NULL, NULL, 0, NULL},
