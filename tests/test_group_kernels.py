@@ -137,7 +137,7 @@ def test_compiled_kernels_match_numpy_on_larger_groups(dtype, group, pairs):
     else:
         ours = np.empty((300, len(t.orbits_)), dtype)
         theirs = np.empty_like(ours)
-        for avx2 in (True, False):  # both vector widths give the same bits
+        for avx2 in (True, False):  # rows or orbits as lanes: the same bits
             with mock.patch.object(_group_maps, "_avx2", avx2):
                 assert compiled_orbit_averages(X, t.orbits_, ours, 2) is True
             orbit_averages(X, t.orbits_, theirs)
@@ -238,3 +238,42 @@ def test_kernels_are_built_and_check_their_arguments():
         k.averages(X, out, plan, np.array([3]), left, left[:0], column, network, *shape)
     with pytest.raises(ValueError, match="plan"):
         k.averages(X, out, plan * 2, no_steps, left, right, column, network, *shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "group",
+    [
+        S.dihedral((28, 28)) * S.inversion(),  # the benchmark's group
+        S.dihedral((5, 5)),  # 25 features: transposed tiles and a remainder
+        S.rotations((10, 10)) * S.inversion(),  # runs of 10: tiles and a rest
+        S.mirror((3, 7)) * S.inversion(),  # fewer features than a tile
+        S.translations(9),  # a ring: 9 terms, the general sort
+    ],
+    ids=["dihedral28", "dihedral5", "rotations10", "mirror", "ring"],
+)
+@pytest.mark.parametrize("n_samples", [1, 7, 8, 9, 21])
+def test_kernels_match_numpy_on_images(dtype, group, n_samples):
+    """Averages with blocks of rows as vector lanes (AVX2), whole and partial
+    blocks; canonical forms copied by runs of evenly spaced sources (mirrors
+    and turns of an image: vector copies, 4 x 4 tiles and their rest) or
+    value by value (small images)."""
+    n = group.n_features
+    X = np.random.default_rng(n_samples).normal(size=(n_samples, n)).astype(dtype)
+    X[::3] = np.round(X[::3])  # ties between terms, and signed zeros
+    X[::2, ::2] = -0.0
+    t = GroupInvariantTransformer(group, kind="averaged", random_state=0).fit(X)
+    ours = np.empty((n_samples, len(t.orbits_)), dtype)
+    theirs = np.empty_like(ours)
+    assert compiled_orbit_averages(X, t.orbits_, ours) is True
+    orbit_averages(X, t.orbits_, theirs)
+    assert ours.tobytes() == theirs.tobytes()
+    # every element chosen by some row: the orbit of the rows
+    X = np.ascontiguousarray(np.concatenate([g(X) for g in group]), dtype)
+    c = GroupInvariantTransformer(group, projection="random", random_state=0).fit(X)
+    perms = np.stack([g.perm for g in c.group_])
+    signs = np.stack([g.sign for g in c.group_]).astype(dtype)
+    ours, theirs = np.empty_like(X), np.empty_like(X)
+    assert compiled_canonical_form(X, perms, signs, c._V, ours) == 0
+    canonical_form(X, perms, signs, c._V, theirs)
+    assert ours.tobytes() == theirs.tobytes()

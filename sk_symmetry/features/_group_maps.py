@@ -403,13 +403,16 @@ def compiled_orbit_averages(X, orbits, out, n_threads=1):
         comparators.append(network.ravel())
     left, right = np.concatenate(lefts), np.concatenate(rights)
     n_samples, n_features = X.shape
-    # Few distinct steps right - left (neighbours, squares): the kernel forms
-    # each row's products x[i] * x[i + step] with contiguous multiplies and
-    # then only gathers them, which is about twice as fast as a gather of two
-    # values per term.
+    # Without AVX2, and with few distinct steps right - left (neighbours,
+    # squares), the kernel forms each row's products x[i] * x[i + step] with
+    # contiguous multiplies and then only gathers them, about twice as fast
+    # as a gather of two values per term. With AVX2 it takes blocks of rows
+    # as vector lanes, where a term is two vector loads and needs no table:
+    # 1.4-1.8x as fast again on 784 features under the dihedral group.
     steps, step_of = np.unique(right - left, return_inverse=True)
     segment = n_features - steps
-    if segment.sum() <= 2 * left.size:
+    rows_as_lanes = _avx2 and _group_kernels.has_avx2()
+    if segment.sum() <= 2 * left.size and not rows_as_lanes:
         start = np.concatenate([[0], np.cumsum(segment)[:-1]])
         left, right = start[step_of] + left, right[:0]
     else:
