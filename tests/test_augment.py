@@ -5,7 +5,8 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import assume, given, settings
+from group_strategies import random_groups
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.cluster import KMeans
@@ -211,21 +212,6 @@ class RecordingClassifier(ClassifierMixin, BaseEstimator):
 def _orbit_by_hand(G, X):
     """The stacked orbit from the definition ``x -> sign * x[perm]``."""
     return np.vstack([X[:, g.perm] * g.sign for g in G])
-
-
-@st.composite
-def random_groups(draw, max_features=5, max_size=32):
-    n = draw(st.integers(1, max_features))
-    gens = []
-    for _ in range(draw(st.integers(1, 3))):
-        perm = np.array(draw(st.permutations(range(n))))
-        sign = np.array(draw(st.lists(st.sampled_from([-1, 1]), min_size=n,
-                                      max_size=n)))
-        gens.append((perm, sign))
-    try:
-        return SymmetryGroup(gens, max_size=max_size)
-    except ValueError:  # larger than max_size: keep the examples quick
-        assume(False)
 
 
 @settings(max_examples=40, deadline=None)

@@ -6,7 +6,8 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from group_strategies import random_groups
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -26,16 +27,8 @@ S = SymmetryGroup
 @st.composite
 def groups_and_data(draw, max_features=12, max_size=64):
     """Random groups from random signed permutations, and rows for them."""
-    n = draw(st.integers(2, max_features))
-    gens = []
-    for _ in range(draw(st.integers(1, 3))):
-        perm = np.array(draw(st.permutations(range(n))))
-        signs = st.lists(st.sampled_from([-1, 1]), min_size=n, max_size=n)
-        gens.append((perm, np.array(draw(signs))))
-    try:
-        group = S(gens, max_size=max_size)
-    except ValueError:
-        assume(False)
+    group = draw(random_groups(2, max_features, max_size))
+    n = group.n_features
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     # Small integers make exact ties (between images, between terms) common.
     elements = st.one_of(

@@ -3,7 +3,8 @@ inversion products, bad input."""
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from group_strategies import random_groups
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -18,17 +19,8 @@ S = SymmetryGroup
 
 @st.composite
 def groups_and_data(draw, max_features=6, max_size=64):
-    n = draw(st.integers(2, max_features))
-    gens = []
-    for _ in range(draw(st.integers(1, 3))):
-        perm = np.array(draw(st.permutations(range(n))))
-        signs = st.lists(st.sampled_from([-1, 1]), min_size=n, max_size=n)
-        sign = np.array(draw(signs))
-        gens.append((perm, sign))
-    try:
-        group = S(gens, max_size=max_size)
-    except ValueError:
-        assume(False)
+    group = draw(random_groups(2, max_features, max_size))
+    n = group.n_features
     dtype = draw(st.sampled_from([np.float64, np.float32]))
     # Small integers make exact ties between images common; normals do not.
     elements = st.one_of(

@@ -4,7 +4,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from group_strategies import random_groups
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
@@ -90,21 +91,6 @@ def test_invariant_model_changes_no_prediction(digits, invariant_model):
     assert report.model == (
         "Pipeline[functiontransformer, logisticregression] > LogisticRegression"
     )
-
-
-@st.composite
-def random_groups(draw, max_features=5, max_size=32):
-    n = draw(st.integers(1, max_features))
-    gens = []
-    for _ in range(draw(st.integers(1, 3))):
-        perm = np.array(draw(st.permutations(range(n))))
-        sign = np.array(draw(st.lists(st.sampled_from([-1, 1]), min_size=n,
-                                      max_size=n)))
-        gens.append((perm, sign))
-    try:
-        return SymmetryGroup(gens, max_size=max_size)
-    except ValueError:  # larger than max_size: keep the examples quick
-        assume(False)
 
 
 @settings(max_examples=30, deadline=None)
