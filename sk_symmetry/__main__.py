@@ -67,11 +67,13 @@ def _parser():
         "--version", action="version", version=f"%(prog)s {__version__}"
     )
     commands = parser.add_subparsers(dest="command", title="commands")
-    reproduce = commands.add_parser(
+    reproduce = _add_command(
+        commands,
         "reproduce",
-        help=_COMMANDS["reproduce"],
         description="Run the paper's experiment and print Tables I and II with "
         "the paper's numbers beside ours. Progress goes to stderr.",
+        quick="fewer splits, seeds and iterations (100): a check, not the result",
+        files="cells.csv, cells.json, report.md and the figures",
     )
     reproduce.add_argument(
         "--protocol",
@@ -82,78 +84,53 @@ def _parser():
         "over splits and seeds (default: %(default)s)",
     )
     reproduce.add_argument(
-        "--quick",
-        action="store_true",
-        help="fewer splits, seeds and iterations (100): a check, not the result "
-        "(default: off)",
-    )
-    reproduce.add_argument(
         "--max-iter",
         type=_positive_int,
         default=None,
         help="L-BFGS iteration budget (default: 200, the paper's; 100 with --quick)",
     )
-    reproduce.add_argument(
-        "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
-    )
-    add_backend_arguments(reproduce)
-    reproduce.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="FOLDER",
-        help=_OUT_HELP.format(files="cells.csv, cells.json, report.md and the figures"),
-    )
-    tune = commands.add_parser(
+    tune = _add_command(
+        commands,
         "tune",
-        help=_COMMANDS["tune"],
         description="Choose feature set, alpha, budget and restart by GridSearchCV "
         "with the worst-case scorer on the training part (folds by source image), "
         "then score the held-out split once on X and -X. The outcome is printed "
         "as JSON.",
+        quick="one candidate: a check",
+        files="tune.json",
     )
-    tune.add_argument(
-        "--quick", action="store_true", help="one candidate: a check (default: off)"
-    )
-    tune.add_argument(
-        "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
-    )
-    add_backend_arguments(tune)
-    tune.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="FOLDER",
-        help=_OUT_HELP.format(files="tune.json"),
-    )
-    groups = commands.add_parser(
+    groups = _add_command(
+        commands,
         "groups",
-        help=_COMMANDS["groups"],
         description="Train on the digits as they are; score every model on the "
         "orbit of the test set under inversion, mirror x inversion and the "
         "dihedral group x inversion (16 elements). Progress goes to stderr.",
+        quick="one split, two groups, five models, 40 iterations: a check",
+        files="groups.csv, groups.json, report.md and figures",
     )
-    groups.add_argument(
-        "--quick",
-        action="store_true",
-        help="one split, two groups, five models, 40 iterations: a check "
-        "(default: off)",
+    claims = _add_command(
+        commands,
+        "claims",
+        description="Learning curves by training size (leak-free, by source "
+        "image) for raw pixels on X and on +-X, invariant features and the tuned "
+        "network: worst-case accuracy, over-fitting gap, fit time, iterations; "
+        "the training size each needs for a worst case of 0.80; and the minima "
+        "of Sec. IV.A from several seeds. Progress goes to stderr.",
+        quick="2 splits, 3 sizes up to 600 images, fewer iterations and seeds: a "
+        "check, not the result",
+        files="claims.csv, claims_curves.csv, claims.json, claims.md and the "
+        "figures",
     )
-    groups.add_argument(
-        "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
+    ising = _add_command(
+        commands,
+        "ising",
+        description="Generate 2D Ising data with Wolff cluster Monte Carlo, find "
+        "T_c with networks (protocol A: labels from Onsager's T_c; protocol B: "
+        "learning by confusion, no T_c given) and with the Binder cumulant, "
+        "and compare with Onsager's value. Progress goes to stderr.",
+        quick="small sizes and fewer models: a check",
+        files="ising.csv, ising.json, report.md and figures",
     )
-    groups.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="FOLDER",
-        help=_OUT_HELP.format(files="groups.csv, groups.json, report.md and figures"),
-    )
-    add_backend_arguments(groups)
-    claims = _claims_parser(commands)
-    add_backend_arguments(claims)
-    ising = _ising_parser(commands)
-    add_backend_arguments(ising)
     return parser, {
         "reproduce": reproduce,
         "tune": tune,
@@ -163,63 +140,25 @@ def _parser():
     }
 
 
-def _claims_parser(commands):
-    claims = commands.add_parser(
-        "claims",
-        help=_COMMANDS["claims"],
-        description="Learning curves by training size (leak-free, by source "
-        "image) for raw pixels on X and on +-X, invariant features and the tuned "
-        "network: worst-case accuracy, over-fitting gap, fit time, iterations; "
-        "the training size each needs for a worst case of 0.80; and the minima "
-        "of Sec. IV.A from several seeds. Progress goes to stderr.",
+def _add_command(commands, name, *, description, quick, files):
+    """A command with the options every experiment takes: --quick, --n-jobs,
+    --backend and --scheduler, --out."""
+    command = commands.add_parser(name, help=_COMMANDS[name], description=description)
+    command.add_argument(
+        "--quick", action="store_true", help=f"{quick} (default: off)"
     )
-    claims.add_argument(
-        "--quick",
-        action="store_true",
-        help="2 splits, 3 sizes up to 600 images, fewer iterations and seeds: a "
-        "check, not the result (default: off)",
-    )
-    claims.add_argument(
+    command.add_argument(
         "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
     )
-    claims.add_argument(
+    add_backend_arguments(command)
+    command.add_argument(
         "--out",
         type=Path,
         default=None,
         metavar="FOLDER",
-        help=_OUT_HELP.format(
-            files="claims.csv, claims_curves.csv, claims.json, claims.md and the "
-            "figures"
-        ),
+        help=_OUT_HELP.format(files=files),
     )
-    return claims
-
-
-def _ising_parser(commands):
-    ising = commands.add_parser(
-        "ising",
-        help=_COMMANDS["ising"],
-        description="Generate 2D Ising data with Wolff cluster Monte Carlo, find "
-        "T_c with networks (protocol A: labels from Onsager's T_c; protocol B: "
-        "learning by confusion, no T_c given) and with the Binder cumulant, "
-        "and compare with Onsager's value. Progress goes to stderr.",
-    )
-    ising.add_argument(
-        "--quick",
-        action="store_true",
-        help="small sizes and fewer models: a check (default: off)",
-    )
-    ising.add_argument(
-        "--n-jobs", type=_n_jobs, default=1, metavar="N", help=_N_JOBS_HELP
-    )
-    ising.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        metavar="FOLDER",
-        help=_OUT_HELP.format(files="ising.csv, ising.json, report.md and figures"),
-    )
-    return ising
+    return command
 
 
 def _check_out(parser, out):
