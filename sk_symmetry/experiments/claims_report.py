@@ -1,11 +1,11 @@
 """Tables, files and figures of ``sk-symmetry claims``."""
 
-import csv
 import json
 import textwrap
 
 import numpy as np
 
+from ._tables import save_figures, table_lines, write_csv
 from .claims import MODELS
 
 __all__ = [
@@ -102,18 +102,6 @@ def _minima_rows(minima):
     return header, body
 
 
-def _render(header, body, markdown):
-    if markdown:
-        return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)] + [
-            "| " + " | ".join(cells) + " |" for cells in body
-        ]
-    widths = [max(len(c) for c in col) for col in zip(header, *body, strict=True)]
-    return [
-        "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
-        for cells in [header, *body]
-    ]
-
-
 def format_claims(summary, table, minima, description, threshold, *, markdown=False):
     """The three tables of ``claims`` as text or Markdown."""
     sections = [
@@ -139,7 +127,7 @@ def format_claims(summary, table, minima, description, threshold, *, markdown=Fa
         lines.append(f"### {title}" if markdown else title)
         if markdown:
             lines.append("")
-        lines.extend(_render(header, body, markdown))
+        lines.extend(table_lines(header, body, markdown=markdown))
         if note:
             lines.extend(["", *textwrap.wrap(note, 79, break_on_hyphens=False)])
         lines.append("")
@@ -150,11 +138,8 @@ def write_claims_outputs(directory, records, summary, table, minima, description
                          threshold):
     """Write claims.csv (one row per fit), claims_curves.csv, claims.json,
     claims.md and, with matplotlib, the two figures."""
-    for name, rows in (("claims.csv", records), ("claims_curves.csv", summary)):
-        with open(directory / name, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
+    write_csv(directory / "claims.csv", records)
+    write_csv(directory / "claims_curves.csv", summary)
     with open(directory / "claims.json", "w") as f:
         json.dump({"protocol": description, "threshold": threshold, "table": table,
                    "curves": summary, "minima": minima, "runs": records}, f, indent=2)
@@ -162,24 +147,21 @@ def write_claims_outputs(directory, records, summary, table, minima, description
         f"# {REPORT_TITLE}", "",
         format_claims(summary, table, minima, description, threshold, markdown=True),
     ])
-    try:
-        import matplotlib
-    except ImportError:
-        report += "\n(matplotlib is not installed: no figures.)\n"
-    else:
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        for name, fig in [
-            ("claims_learning_curve.png", learning_curve_figure(records, threshold)),
-            ("claims_fit_time.png", fit_time_figure(records)),
-        ]:
-            fig.savefig(directory / name, dpi=120)
-            plt.close(fig)
-        report += (
-            "\n![Learning curves](claims_learning_curve.png)\n\n"
-            "![Fit time and iterations](claims_fit_time.png)\n"
-        )
+    report += save_figures(
+        directory,
+        [
+            (
+                "claims_learning_curve.png",
+                "Learning curves",
+                lambda: learning_curve_figure(records, threshold),
+            ),
+            (
+                "claims_fit_time.png",
+                "Fit time and iterations",
+                lambda: fit_time_figure(records),
+            ),
+        ],
+    )
     (directory / "claims.md").write_text(report)
 
 

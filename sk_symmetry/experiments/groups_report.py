@@ -1,10 +1,11 @@
 """Table, files and figures of ``sk-symmetry groups``."""
 
-import csv
 import json
 import textwrap
 
 import numpy as np
+
+from ._tables import save_figures, table_lines, write_csv
 
 __all__ = ["format_groups_table", "write_groups_outputs"]
 
@@ -51,19 +52,10 @@ def format_groups_table(rows, description, *, markdown=False):
     """The table as plain text (terminal) or Markdown (report.md)."""
     body = [_cells(row) for row in rows]
     if markdown:
-        lines = [
-            "| " + " | ".join(_COLUMNS) + " |",
-            "|" + "---|" * len(_COLUMNS),
-        ]
-        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        lines = table_lines(_COLUMNS, body, markdown=True)
         return "\n".join([textwrap.fill(description, 79), "", *lines, ""])
-    widths = [max(len(c), *(len(r[i]) for r in body)) for i, c in enumerate(_COLUMNS)]
     lines = [textwrap.fill(description, 100), ""]
-    lines.append("  ".join(c.ljust(w) for c, w in zip(_COLUMNS, widths, strict=True)))
-    lines += [
-        "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))
-        for cells in body
-    ]
+    lines += table_lines(_COLUMNS, body, markdown=False)
     lines.append(
         "\nacc X_test: on the test images as they are; worst case and orbit mean: "
         "over every element of the group (mean over splits ± sd); 6 as 9, 9 as 6: "
@@ -79,30 +71,23 @@ def write_groups_outputs(directory, rows, records, description):
         | {"element_accuracy": json.dumps(row["element_accuracy"])}
         for row in rows
     ]
-    with open(directory / "groups.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(flat[0]))
-        writer.writeheader()
-        writer.writerows(flat)
+    write_csv(directory / "groups.csv", flat)
     with open(directory / "groups.json", "w") as f:
         payload = {"protocol": description, "cells": rows, "runs": records}
         json.dump(payload, f, indent=2)
     table = format_groups_table(rows, description, markdown=True)
     report = [f"# {REPORT_TITLE}", "", table]
-    try:
-        import matplotlib
-    except ImportError:
-        report.append("(matplotlib is not installed: no figures.)")
-    else:
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        for name, fig, caption in [
-            ("groups_heatmap.png", element_heatmap(rows), "Accuracy per element"),
-            ("groups_confusion.png", confusion_figure(rows), "Confusion, orbit"),
-        ]:
-            fig.savefig(directory / name, dpi=120)
-            plt.close(fig)
-            report.append(f"![{caption}]({name})\n")
+    report.append(
+        save_figures(
+            directory,
+            [
+                ("groups_heatmap.png", "Accuracy per element",
+                 lambda: element_heatmap(rows)),
+                ("groups_confusion.png", "Confusion over the orbit",
+                 lambda: confusion_figure(rows)),
+            ],
+        )
+    )
     (directory / "report.md").write_text("\n".join(report) + "\n")
 
 

@@ -5,6 +5,8 @@ import json
 
 import numpy as np
 
+from ._tables import save_figures, table_lines
+
 __all__ = ["format_ising_table", "write_ising_outputs"]
 
 _HEADER = [
@@ -64,21 +66,7 @@ def format_ising_table(result, *, markdown=False):
         "",
     ]
     body = _rows(result)
-    if markdown:
-        lines.append("| " + " | ".join(_HEADER) + " |")
-        lines.append("|" + "---|" * len(_HEADER))
-        lines.extend("| " + " | ".join(cells) + " |" for cells in body)
-    else:
-        widths = [
-            max(len(str(c)) for c in column)
-            for column in zip(_HEADER, *body, strict=True)
-        ]
-        for cells in [_HEADER, *body]:
-            lines.append(
-                "  ".join(
-                    str(c).ljust(w) for c, w in zip(cells, widths, strict=True)
-                ).rstrip()
-            )
+    lines.extend(table_lines(_HEADER, body, markdown=markdown))
     crossings = ", ".join(
         f"{pair}: {_tc(value)}" for pair, value in binder["crossings"].items()
     )
@@ -122,20 +110,16 @@ def write_ising_outputs(directory, result):
     with open(directory / "ising.json", "w") as f:
         json.dump(result, f, indent=2)
     report = format_ising_table(result, markdown=True)
-    try:
-        import matplotlib
-    except ImportError:
-        report += "\n(matplotlib is not installed: no figures.)\n"
-    else:
-        matplotlib.use("Agg")
-        _curves(directory / "ising_probability.png", result, "A")
-        _curves(directory / "ising_confusion.png", result, "B")
-        _binder(directory / "ising_binder.png", result)
-        _configurations(directory / "ising_configurations.png")
-        report += "".join(
-            f"\n![{name}](ising_{name}.png)\n"
-            for name in ("probability", "confusion", "binder", "configurations")
-        )
+    report += save_figures(
+        directory,
+        [
+            ("ising_probability.png", "probability", lambda: _curves(result, "A")),
+            ("ising_confusion.png", "confusion", lambda: _curves(result, "B")),
+            ("ising_binder.png", "binder", lambda: _binder(result)),
+            ("ising_configurations.png", "configurations", _configurations),
+        ],
+        dpi=110,
+    )
     (directory / "report.md").write_text(report)
 
 
@@ -150,9 +134,8 @@ def _grid(n):
     return fig, np.atleast_1d(axes).ravel()
 
 
-def _curves(path, result, kind):
+def _curves(result, kind):
     """Probability of "ordered" (A) or confusion accuracy (B) per model."""
-    import matplotlib.pyplot as plt
 
     models = result["models"]
     fig, axes = _grid(len(models))
@@ -192,11 +175,10 @@ def _curves(path, result, kind):
     )
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
-def _binder(path, result):
+def _binder(result):
     import matplotlib.pyplot as plt
 
     temperatures = np.array(result["temperatures"])
@@ -217,11 +199,10 @@ def _binder(path, result):
     ax.set_title("Binder cumulant (dashed: Onsager's T_c)", fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig
 
 
-def _configurations(path):
+def _configurations():
     """Configurations of L = 64 below, at and above T_c."""
     import matplotlib.pyplot as plt
 
@@ -241,5 +222,4 @@ def _configurations(path):
         "2D Ising, L = 64: below, at and above T_c (black +1, white -1)", fontsize=10
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    return fig

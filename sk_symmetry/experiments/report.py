@@ -1,10 +1,11 @@
 """Tables, files and figures of the reproduced experiment."""
 
-import csv
 import json
 import textwrap
 
 import numpy as np
+
+from ._tables import save_figures, table_lines, write_csv
 
 __all__ = ["accuracy_figure", "figure_1", "format_tables", "write_outputs"]
 
@@ -89,31 +90,14 @@ def format_tables(rows, description, *, markdown=False):
         lines.append(f"### {_TITLES[table]}" if markdown else _TITLES[table])
         if markdown:
             lines.append("")
-            lines.append("| " + " | ".join(_HEADER) + " |")
-            lines.append("|" + "---|" * len(_HEADER))
-            lines.extend("| " + " | ".join(cells) + " |" for cells in body)
-        else:
-            widths = [
-                max(len(str(c)) for c in column)
-                for column in zip(_HEADER, *body, strict=True)
-            ]
-            for cells in [_HEADER, *body]:
-                lines.append(
-                    "  ".join(
-                        str(c).ljust(w) for c, w in zip(cells, widths, strict=True)
-                    ).rstrip()
-                )
+        lines.extend(table_lines(_HEADER, body, markdown=markdown))
         lines.append("")
     return "\n".join(lines)
 
 
 def write_outputs(directory, rows, records, description):
     """Write cells.csv, cells.json, report.md and, with matplotlib, figures."""
-    fields = list(rows[0])
-    with open(directory / "cells.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(directory / "cells.csv", rows)
     with open(directory / "cells.json", "w") as f:
         json.dump(
             {"protocol": description, "cells": rows, "runs": records}, f, indent=2
@@ -127,25 +111,21 @@ def write_outputs(directory, rows, records, description):
             "",
         ]
     )
-    try:
-        import matplotlib
-    except ImportError:
-        report += "\n(matplotlib is not installed: no figures.)\n"
-    else:
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        for name, fig in [
-            ("figure1.png", figure_1()),
-            ("accuracy.png", accuracy_figure(rows, description)),
-        ]:
-            fig.savefig(directory / name, dpi=120)
-            plt.close(fig)
-        report += (
-            "\n![Figure 1: a digit, its inversion and its neighbour features]"
-            "(figure1.png)\n\n![Accuracy on X_test and -X_test per model]"
-            "(accuracy.png)\n"
-        )
+    report += save_figures(
+        directory,
+        [
+            (
+                "figure1.png",
+                "Figure 1: a digit, its inversion and its neighbour features",
+                figure_1,
+            ),
+            (
+                "accuracy.png",
+                "Accuracy on X_test and -X_test per model",
+                lambda: accuracy_figure(rows, description),
+            ),
+        ],
+    )
     (directory / "report.md").write_text(report)
 
 
