@@ -6,6 +6,7 @@ ORDER = [
     "plot_tune.py",
     "plot_groups_experiment.py",
     "plot_claims.py",
+    "plot_ising.py",
     "plot_custom_symmetry.py",
 ]
 

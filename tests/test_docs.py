@@ -1,6 +1,7 @@
 """The documentation site: its API page names every public name, and its
 reader check (docs/check_site.py) catches what a reader would trip on."""
 
+import doctest
 import importlib.util
 import re
 from pathlib import Path
@@ -31,6 +32,21 @@ def test_api_page_lists_every_public_name():
     assert not missing, f"docs/api.rst does not list {missing}"
     unknown = sorted(names - set(sk_symmetry.__all__))
     assert not unknown, f"docs/api.rst lists names outside __all__: {unknown}"
+
+
+def test_doctests_of_the_user_guide_pass():
+    """The ``>>>`` examples on the pages run as written (the suite's own
+    doctest options do not reach docs/, so this runs them)."""
+    attempted = 0
+    for page in sorted((DOCS / "user_guide").glob("*.rst")):
+        result = doctest.testfile(
+            str(page),
+            module_relative=False,
+            optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
+        )
+        assert result.failed == 0, f"{page.name}: {result.failed} doctest(s) failed"
+        attempted += result.attempted
+    assert attempted > 0, "no doctests found in docs/user_guide"
 
 
 def test_readme_says_how_to_build_the_site_and_links_to_it():
