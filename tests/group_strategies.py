@@ -3,6 +3,7 @@
 import numpy as np
 from hypothesis import assume
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from sk_symmetry import SymmetryGroup
 
@@ -23,3 +24,18 @@ def random_groups(draw, min_features=1, max_features=5, max_size=32):
         return SymmetryGroup(gens, max_size=max_size)
     except ValueError:  # larger than max_size
         assume(False)
+
+
+@st.composite
+def groups_and_data(draw, max_features=6, max_size=64, max_rows=8):
+    """A random group (on 2 or more features) and rows of data for it."""
+    group = draw(random_groups(2, max_features, max_size))
+    dtype = draw(st.sampled_from([np.float64, np.float32]))
+    # Small integers make exact ties (between images, between terms) common;
+    # normals do not.
+    elements = st.one_of(
+        st.integers(-3, 3).map(float),
+        st.floats(-10, 10, allow_nan=False, width=32),
+    )
+    shape = (draw(st.integers(1, max_rows)), group.n_features)
+    return group, draw(arrays(dtype, shape, elements=elements))

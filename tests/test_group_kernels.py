@@ -6,10 +6,9 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from group_strategies import random_groups
+from group_strategies import groups_and_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from sk_symmetry import GroupInvariantTransformer, SymmetryGroup
 from sk_symmetry.features import _group_maps
@@ -24,21 +23,6 @@ from sk_symmetry.features._group_maps import (
 S = SymmetryGroup
 
 
-@st.composite
-def groups_and_data(draw, max_features=12, max_size=64):
-    """Random groups from random signed permutations, and rows for them."""
-    group = draw(random_groups(2, max_features, max_size))
-    n = group.n_features
-    dtype = draw(st.sampled_from([np.float64, np.float32]))
-    # Small integers make exact ties (between images, between terms) common.
-    elements = st.one_of(
-        st.integers(-3, 3).map(float),
-        st.floats(-10, 10, allow_nan=False, width=32),
-    )
-    X = draw(arrays(dtype, (draw(st.integers(1, 30)), n), elements=elements))
-    return group, X
-
-
 def _both(compiled, numpy, n_threads):
     """Run the compiled and numpy versions, every thread given some rows."""
     with mock.patch.object(_group_maps, "_MIN_BYTES_PER_THREAD", 1):
@@ -49,7 +33,7 @@ def _both(compiled, numpy, n_threads):
 
 @settings(max_examples=100, deadline=None)
 @given(
-    groups_and_data(),
+    groups_and_data(max_features=12, max_rows=30),
     st.sampled_from(["moments", "random"]),
     st.integers(0, 5),
     st.integers(1, 3),
@@ -77,7 +61,7 @@ def test_compiled_canonical_form_is_numpys_to_the_bit(
 
 @settings(max_examples=100, deadline=None)
 @given(
-    groups_and_data(),
+    groups_and_data(max_features=12, max_rows=30),
     st.sampled_from(["neighbor", "square", "permutation", "all"]),
     st.integers(0, 5),
     st.integers(1, 3),

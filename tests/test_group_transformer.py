@@ -3,10 +3,9 @@ inversion products, bad input."""
 
 import numpy as np
 import pytest
-from group_strategies import random_groups
+from group_strategies import groups_and_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 
 from sk_symmetry import (
     GroupInvariantTransformer,
@@ -15,20 +14,6 @@ from sk_symmetry import (
 )
 
 S = SymmetryGroup
-
-
-@st.composite
-def groups_and_data(draw, max_features=6, max_size=64):
-    group = draw(random_groups(2, max_features, max_size))
-    n = group.n_features
-    dtype = draw(st.sampled_from([np.float64, np.float32]))
-    # Small integers make exact ties between images common; normals do not.
-    elements = st.one_of(
-        st.integers(-3, 3).map(float),
-        st.floats(-10, 10, allow_nan=False, width=32),
-    )
-    X = draw(arrays(dtype, (draw(st.integers(1, 8)), n), elements=elements))
-    return group, X
 
 
 @settings(max_examples=80, deadline=None)
