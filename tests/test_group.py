@@ -152,5 +152,7 @@ def test_size_limit_and_bad_shapes():
         S.mirror((3, 0))
     with pytest.raises(ValueError, match="acts on 4 features; X has shape"):
         S.mirror((2, 2))[1](np.ones((2, 5)))
+    with pytest.raises(ValueError, match="holds 9 pixels but the generators act"):
+        S([(np.arange(10), -1, "invert")], image_shape=(3, 3))
     with pytest.raises(ValueError, match="cannot combine groups on images"):
         S.mirror((2, 2)) * S.mirror((1, 4))

@@ -230,7 +230,16 @@ class SymmetryGroup:
             gens = [_bind(g, self.n_features) for g in gens]
         self.generators = gens
         self.max_size = int(max_size)
-        self.image_shape = None if image_shape is None else tuple(image_shape)
+        self.image_shape = None if image_shape is None else _image_shape(image_shape)
+        if self.image_shape is not None and self.n_features not in (
+            None,
+            self.image_shape[0] * self.image_shape[1],
+        ):
+            raise ValueError(
+                f"image_shape={self.image_shape} holds "
+                f"{self.image_shape[0] * self.image_shape[1]} pixels but the "
+                f"generators act on {self.n_features} features."
+            )
         self.elements = _closure(gens, self.n_features, self.max_size)
 
     # -- the named groups -------------------------------------------------
