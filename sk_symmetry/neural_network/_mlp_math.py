@@ -360,6 +360,25 @@ def loss_and_gradient(
     return float(loss), grad
 
 
+def _forward_product(X, A, W, Z, *, first):
+    """``Z = W.T @ A`` (feature-major), where ``A`` is ``X.T`` in the first
+    layer; shared by the numpy and the compiled passes, which differ only in
+    the element-wise work."""
+    if first and sp.issparse(X):
+        Z[...] = (X @ W).T
+    else:
+        np.matmul(W.T, A, out=Z)
+
+
+def _weight_gradient(inputs, delta, out):
+    """``out = inputs.T @ delta.T``: a layer's weight gradient from its
+    sample-major inputs (``X`` or an activation's transpose)."""
+    if sp.issparse(inputs):
+        out[...] = inputs.T @ delta.T
+    else:
+        np.matmul(inputs.T, delta.T, out=out)
+
+
 def _numpy_passes(
     X, Y, sample_weight, coefs, intercepts, coef_grads, intercept_grads,
     acts, deltas, row, activation, out_activation,
@@ -370,15 +389,11 @@ def _numpy_passes(
     n = X.shape[0]
     # forward, feature-major: Z_i = W_i.T @ A_{i-1}
     hidden = ACTIVATIONS[activation]
-    sparse = sp.issparse(X)
     A = X.T
     last = len(coefs) - 1
     for i, W in enumerate(coefs):
         Z = acts[i]
-        if sparse and i == 0:
-            Z[...] = (X @ W).T
-        else:
-            np.matmul(W.T, A, out=Z)
+        _forward_product(X, A, W, Z, first=i == 0)
         if intercepts is not None:
             Z += intercepts[i][:, None]
         if i != last:
@@ -399,11 +414,7 @@ def _numpy_passes(
 
     derivative = DERIVATIVES[activation]
     for i in range(last, -1, -1):
-        A_prev = X.T if i == 0 else acts[i - 1]
-        if sparse and i == 0:
-            coef_grads[0][...] = A_prev @ delta.T
-        else:
-            np.matmul(A_prev, delta.T, out=coef_grads[i])
+        _weight_gradient(X if i == 0 else acts[i - 1].T, delta, coef_grads[i])
         if intercept_grads is not None:
             np.add.reduce(delta, axis=1, out=intercept_grads[i])
         if i > 0:
@@ -436,15 +447,11 @@ def _compiled_passes(
     kernels = _mlp_kernels
     n, itemsize = X.shape[0], X.dtype.itemsize
     kind = _KERNEL_CODES[activation]
-    sparse = sp.issparse(X)
     A = X.T
     last = len(coefs) - 1
     for i, W in enumerate(coefs):
         Z = acts[i]
-        if sparse and i == 0:
-            Z[...] = (X @ W).T
-        else:
-            np.matmul(W.T, A, out=Z)
+        _forward_product(X, A, W, Z, first=i == 0)
         if i != last:
             bias = None if intercepts is None else intercepts[i]
             kernels.hidden(Z, bias, Z.shape[0], n, itemsize, kind)
@@ -462,11 +469,7 @@ def _compiled_passes(
     delta = Z  # (P - Y) * w_i / sum(w)
 
     for i in range(last, -1, -1):
-        A_prev = X.T if i == 0 else acts[i - 1]
-        if sparse and i == 0:
-            coef_grads[0][...] = A_prev @ delta.T
-        else:
-            np.matmul(A_prev, delta.T, out=coef_grads[i])
+        _weight_gradient(X if i == 0 else acts[i - 1].T, delta, coef_grads[i])
         if i > 0:
             prev_delta = deltas[i - 1]
             np.matmul(coefs[i], delta, out=prev_delta)
