@@ -3,7 +3,8 @@
 The library is arranged as scikit-learn is, one subpackage per concern, each
 importing only from those listed before it:
 
-- ``symmetry``: the symmetries themselves (`invert`, `SymmetryGroup`);
+- ``symmetry``: the symmetries themselves (`invert`, `SymmetryGroup`) and
+  `check_symmetry`, which every ``symmetry`` parameter goes through;
 - ``features``: invariant feature maps and their transformers
   (`InversionInvariantTransformer`, `GroupInvariantTransformer`);
 - ``neural_network``: `BiaslessMLPClassifier` and its math;
@@ -63,7 +64,7 @@ from .metrics import (
     symmetry_report,
 )
 from .neural_network import BiaslessMLPClassifier
-from .symmetry import SymmetryGroup, invert
+from .symmetry import SymmetryGroup, check_symmetry, invert
 
 __version__ = "0.1.0"
 
@@ -74,6 +75,7 @@ __all__ = [
     "OrbitAugmentedClassifier",
     "SymmetryGroup",
     "__version__",
+    "check_symmetry",
     "invert",
     "inversion_accuracy_bound",
     "load_shifted_digits",

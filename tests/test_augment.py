@@ -18,7 +18,12 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils import get_tags
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_symmetry import OrbitAugmentedClassifier, SymmetryGroup, symmetric_scoring
+from sk_symmetry import (
+    OrbitAugmentedClassifier,
+    SymmetryGroup,
+    invert,
+    symmetric_scoring,
+)
 
 
 def reverse_columns(X):
@@ -112,6 +117,11 @@ def test_bad_parameters(data):
         OrbitAugmentedClassifier(LogisticRegression(), symmetry="invert").fit(X, y)
     with pytest.raises(ValueError, match="estimator"):
         OrbitAugmentedClassifier(object()).fit(X, y)
+    # Issue 18, item 9: the class is callable, so the parameter check lets
+    # it through; it must not fail with "generator 0 must be a pair".
+    clf = OrbitAugmentedClassifier(LogisticRegression(), symmetry=SymmetryGroup)
+    with pytest.raises(TypeError, match="class SymmetryGroup. Pass an instance"):
+        clf.fit(X, y)
 
 
 def test_inputs_not_modified(data):
@@ -247,11 +257,16 @@ def test_orbit_of_sparse_data_under_dihedral_times_inversion(fmt):
 def test_width_agnostic_inversion_group_is_the_default(data):
     X, y = data
     default = OrbitAugmentedClassifier(LogisticRegression()).fit(X, y)
-    group = OrbitAugmentedClassifier(
-        LogisticRegression(), symmetry=SymmetryGroup.inversion()
-    ).fit(X, y)
-    np.testing.assert_array_equal(group.estimator_.coef_, default.estimator_.coef_)
-    np.testing.assert_array_equal(group.predict_proba(X), default.predict_proba(X))
+    assert default.symmetry is None
+    for symmetry in (SymmetryGroup.inversion(), invert):
+        other = OrbitAugmentedClassifier(LogisticRegression(), symmetry=symmetry)
+        other.fit(X, y)
+        np.testing.assert_array_equal(
+            other.estimator_.coef_, default.estimator_.coef_
+        )
+        np.testing.assert_array_equal(
+            other.predict_proba(X), default.predict_proba(X)
+        )
 
 
 def test_group_of_another_width_than_X(data):

@@ -222,6 +222,9 @@ def test_bad_input_is_refused_clearly():
         symmetry_degeneracy(network, X, y, symmetry=lambda X: 2 * X)
     with pytest.raises(TypeError, match="callable"):
         symmetry_degeneracy(network, X, y, symmetry="invert")
+    # Issue 18, item 9: the class, not an instance.
+    with pytest.raises(TypeError, match="class SymmetryGroup. Pass an instance"):
+        symmetry_degeneracy(network, X, y, symmetry=SymmetryGroup)
     with pytest.raises(ValueError, match="rtol"):
         symmetry_degeneracy(network, X, y, rtol=-1.0)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
@@ -229,3 +232,14 @@ def test_bad_input_is_refused_clearly():
     with pytest.raises(ValueError, match="acts on 5 features"):
         symmetry_degeneracy(network, X, y, symmetry=SymmetryGroup.inversion(5))
     assert symmetry_degeneracy(network, X, y, symmetry=invert).elements[1] == "invert"
+
+
+def test_default_symmetry_is_inversion():
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(30, 4)), rng.integers(0, 2, 30)
+    model = _fit(OrbitAugmentedClassifier(BiaslessMLPClassifier((3,))), X, y)
+    default = symmetry_degeneracy(model, X, y)
+    by_invert = symmetry_degeneracy(model, X, y, symmetry=invert)
+    assert default.elements == by_invert.elements == ("identity", "invert")
+    np.testing.assert_array_equal(default.losses, by_invert.losses)
+    assert default.degenerate

@@ -179,7 +179,7 @@ def test_pickle_and_repr(digits, fitted):
     X, y = digits[0][200:], digits[1][200:]
     scorer = make_symmetric_scorer("f1_macro", aggregate="min")
     assert repr(scorer) == (
-        "make_symmetric_scorer('f1_macro', symmetry=invert, aggregate='min')"
+        "make_symmetric_scorer('f1_macro', symmetry=None, aggregate='min')"
     )
     restored = pickle.loads(pickle.dumps(scorer))
     assert restored(fitted, X, y) == scorer(fitted, X, y)
@@ -188,15 +188,23 @@ def test_pickle_and_repr(digits, fitted):
     )
 
 
-def test_default_symmetry_is_invert():
-    assert symmetric_scoring()["inverted_accuracy"]._symmetry is invert
+def test_default_symmetry_is_invert(digits, fitted):
+    # None (the default), invert and SymmetryGroup.inversion() score the same.
+    X, y = digits[0][200:], digits[1][200:]
+    for aggregate in (None, "min", "mean"):
+        default = make_symmetric_scorer(aggregate=aggregate)(fitted, X, y)
+        for symmetry in (invert, SymmetryGroup.inversion()):
+            scorer = make_symmetric_scorer(symmetry=symmetry, aggregate=aggregate)
+            assert scorer(fitted, X, y) == default
+    assert list(symmetric_scoring()) == list(symmetric_scoring(symmetry=invert))
 
 
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
         ({"aggregate": "max"}, ValueError, "aggregate"),
-        ({"symmetry": "invert"}, TypeError, "symmetry must be a callable"),
+        ({"symmetry": "invert"}, TypeError, "symmetry must be None, a SymmetryGroup"),
+        ({"symmetry": SymmetryGroup}, TypeError, "Pass an instance"),
         ({"scoring": "no_such_metric"}, ValueError, "no_such_metric"),
         ({"scoring": 3}, TypeError, "scoring must be"),
         ({"scoring": accuracy_score}, ValueError, "metric function"),

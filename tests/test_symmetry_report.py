@@ -151,6 +151,27 @@ def test_a_callable_symmetry_is_the_pair(digits, raw_model):
     assert report == symmetry_report(raw_model, X, y, SymmetryGroup.inversion())
 
 
+def test_default_symmetry_is_inversion(digits, raw_model):
+    X, y = digits[0][300:], digits[1][300:]
+    assert symmetry_report(raw_model, X, y) == symmetry_report(raw_model, X, y, invert)
+
+
+@pytest.mark.parametrize(
+    "symmetry, match",
+    [
+        (lambda X: X[:, :-1], r"shape of X, \(100, 64\); got \(100, 63\)"),
+        (lambda X: None, "shape of X, .*got NoneType"),
+    ],
+)
+def test_a_callable_must_return_data_of_the_shape_of_x(digits, raw_model, symmetry,
+                                                      match):
+    # Issue 18, item 11: checked as OrbitAugmentedClassifier checks it, not
+    # reported as the estimator's error on the bad image.
+    X, y = digits[0][300:], digits[1][300:]
+    with pytest.raises(ValueError, match=match):
+        symmetry_report(raw_model, X, y, symmetry)
+
+
 def test_other_scoring(digits, raw_model):
     X, y = digits[0][300:], digits[1][300:]
     G = SymmetryGroup.mirror((8, 8))
@@ -188,8 +209,11 @@ def test_bad_input(digits, raw_model):
     X, y = digits[0][300:], digits[1][300:]
     with pytest.raises(ValueError, match="acts on 16 features but X has 64"):
         symmetry_report(raw_model, X, y, SymmetryGroup.dihedral((4, 4)))
-    with pytest.raises(TypeError, match="symmetry must be a SymmetryGroup"):
+    with pytest.raises(TypeError, match="symmetry must be None, a SymmetryGroup"):
         symmetry_report(raw_model, X, y, "dihedral")
+    # Issue 18, item 9: the class, not an instance.
+    with pytest.raises(TypeError, match="class SymmetryGroup. Pass an instance"):
+        symmetry_report(raw_model, X, y, SymmetryGroup)
     with pytest.raises(ValueError, match="scoring='acuracy'.*'accuracy'"):
         symmetry_report(raw_model, X, y, G16, scoring="acuracy")
     with pytest.raises(ValueError, match="2-d"):

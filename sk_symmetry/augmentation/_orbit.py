@@ -21,7 +21,7 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
-from ..symmetry import SymmetryGroup, invert
+from ..symmetry import SymmetryGroup, check_symmetry
 
 __all__ = ["OrbitAugmentedClassifier"]
 
@@ -55,12 +55,14 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         The classifier to train on the orbit. It is cloned in `fit`, which
         refuses a non-classifier (a regressor, a clusterer) with a ValueError.
 
-    symmetry : callable or SymmetryGroup, default=invert
-        A function ``X -> X'`` returning new data of the same shape: the
-        model trains on ``X`` and ``symmetry(X)``. Or a `SymmetryGroup`: the
-        model trains on ``[g(X) for g in symmetry]``. A width-agnostic group
-        (``SymmetryGroup.inversion()``) takes the width of ``X``; a group of
-        another width than ``X`` raises a ValueError in `fit`.
+    symmetry : None, SymmetryGroup or callable, default=None
+        As `check_symmetry` takes it. None means grayscale inversion: the
+        model trains on ``X`` and ``-X``. A `SymmetryGroup`: the model trains
+        on ``[g(X) for g in symmetry]``; a width-agnostic group
+        (``SymmetryGroup.inversion()``) takes the width of ``X``, a group of
+        another width than ``X`` raises a ValueError in `fit`. A function
+        ``X -> X'`` returning new data of the same shape: the model trains
+        on ``X`` and ``symmetry(X)``.
 
     Attributes
     ----------
@@ -130,10 +132,10 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
-        "symmetry": [callable, SymmetryGroup],
+        "symmetry": [None, callable, SymmetryGroup],
     }
 
-    def __init__(self, estimator, *, symmetry=invert):
+    def __init__(self, estimator, *, symmetry=None):
         self.estimator = estimator
         self.symmetry = symmetry
 
@@ -195,30 +197,28 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         return self
 
     def _stacked_orbit(self, X):
-        """The number of copies and ``[X; symmetry(X)]``, or for a group the
-        images ``g(X)`` stacked in the order of its elements."""
-        if not isinstance(self.symmetry, SymmetryGroup):
-            X_sym = self.symmetry(X)
-            if getattr(X_sym, "shape", None) != X.shape:
-                raise ValueError(
-                    f"symmetry must return data of the shape of X, {X.shape}; "
-                    f"got {getattr(X_sym, 'shape', type(X_sym).__name__)}."
-                )
-            if sp.issparse(X):
-                return 2, sp.vstack([X, X_sym], format=X.format)
-            return 2, np.concatenate([X, np.asarray(X_sym)])
-        # bind: a width-agnostic group adapts to X, another must match it.
-        identity, *others = self.symmetry.bind(X.shape[1]).elements
+        """The number of copies and the images ``g(X)`` stacked in the order
+        of the elements, the identity (``X``) first."""
+        # A width-agnostic group adapts to X, another must match it; a
+        # callable's images are checked to have the shape of X.
+        identity, *others = check_symmetry(self.symmetry, X.shape[1])
         n_copies, n_samples = 1 + len(others), X.shape[0]
         if sp.issparse(X):
             return n_copies, sp.vstack([X] + [g(X) for g in others], format=X.format)
         # Filled one image at a time: the orbit is len(G) copies of X, so
         # holding every image besides the stacked result would double the
-        # memory. Elements keep the dtype (a gather and a negation).
-        X_orbit = np.empty((n_copies * n_samples, X.shape[1]), dtype=X.dtype)
-        X_orbit[:n_samples] = X
+        # memory. Group elements keep the dtype (a gather and a negation); a
+        # function's image may not, and the orbit then takes the common type.
+        X_orbit = np.array(X)  # the trivial group: X alone
         for k, g in enumerate(others, start=1):
-            X_orbit[k * n_samples : (k + 1) * n_samples] = g(X)
+            image = np.asarray(g(X))
+            if k == 1:
+                X_orbit = np.empty(
+                    (n_copies * n_samples, X.shape[1]),
+                    dtype=np.result_type(X.dtype, image.dtype),
+                )
+                X_orbit[:n_samples] = X
+            X_orbit[k * n_samples : (k + 1) * n_samples] = image
         return n_copies, X_orbit
 
     def _delegate(self, method, X):

@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 from .._compat import check_is_fitted
 from ..augmentation import OrbitAugmentedClassifier
 from ..neural_network._mlp_math import loss_and_gradient, make_layout
-from ..symmetry import SymmetryGroup, invert
+from ..symmetry import check_symmetry
 from ._inspect import _model_chain
 
 __all__ = ["SymmetryDegeneracy", "first_layer_action", "symmetry_degeneracy"]
@@ -89,18 +89,6 @@ def _name(element):
     return getattr(element, "name", None) or getattr(element, "__name__", "symmetry")
 
 
-def _elements(symmetry, n_features):
-    if isinstance(symmetry, SymmetryGroup):
-        return list(symmetry.bind(n_features))
-    if not callable(symmetry):
-        raise TypeError(
-            "symmetry must be a callable (such as invert) or a SymmetryGroup; "
-            f"got {type(symmetry).__name__}."
-        )
-    # A single symmetry is taken with the identity: the pair {x, s(x)}.
-    return [lambda X: np.array(X, dtype=np.float64, copy=True), symmetry]
-
-
 def _is_passthrough(step):
     return step is None or (isinstance(step, str) and step == "passthrough")
 
@@ -109,11 +97,7 @@ def _orbit_of(model, Z):
     """The rows a fitted `OrbitAugmentedClassifier` trained its model on, and
     how many copies of ``Z`` they are."""
     Z = check_array(Z, accept_sparse=["csr", "csc"], dtype="numeric")
-    symmetry = model.symmetry
-    if isinstance(symmetry, SymmetryGroup):
-        images = symmetry.bind(Z.shape[1]).orbit(Z)
-    else:
-        images = [Z, symmetry(Z)]
+    images = check_symmetry(model.symmetry, Z.shape[1]).orbit(Z)
     if sp.issparse(Z):
         return sp.vstack(images, format="csr"), len(images)
     return np.concatenate([np.asarray(image) for image in images]), len(images)
@@ -189,7 +173,7 @@ def _objective(network, coefs, Z, Y):
     return loss
 
 
-def symmetry_degeneracy(estimator, X, y, *, symmetry=invert, rtol=1e-9):
+def symmetry_degeneracy(estimator, X, y, *, symmetry=None, rtol=1e-9):
     """The training loss at the weights moved by each element of a symmetry.
 
     Sec. IV.A of Bergman (2019): a network's first layer computes ``X @ W``.
@@ -219,9 +203,10 @@ def symmetry_degeneracy(estimator, X, y, *, symmetry=invert, rtol=1e-9):
     y : array-like of shape (n_samples,)
         Its labels.
 
-    symmetry : callable or SymmetryGroup, default=invert
-        A group, or one symmetry taken with the identity as ``{e, s}``. Each
-        element must permute features and flip signs.
+    symmetry : None, SymmetryGroup or callable, default=None
+        A group, or one symmetry taken with the identity as ``{e, s}``, as
+        `check_symmetry` takes it; None means grayscale inversion
+        ``x -> -x``. Each element must permute features and flip signs.
 
     rtol : float, default=1e-9
         Losses within ``rtol`` of the identity's (relatively) count as equal;
@@ -283,8 +268,8 @@ def symmetry_degeneracy(estimator, X, y, *, symmetry=invert, rtol=1e-9):
     if not (is_frame or sp.issparse(X)):
         X = check_array(X, accept_sparse=False, dtype=None)
     n_features = X.shape[1]
-    elements = _elements(symmetry, n_features)
-    names = ("identity", *(_name(g) for g in elements[1:]))
+    elements = list(check_symmetry(symmetry, n_features))
+    names = tuple(g.name for g in elements)
     network, Z, labels, action = _training_problem(estimator, X, y, elements)
     Z = check_array(Z, accept_sparse="csr", dtype=np.float64)
     Y = _targets(network, labels)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import accuracy_score
 
-from ..symmetry import SymmetryGroup
+from ..symmetry import check_symmetry
 from ._inspect import _describe_chain, _model_chain
 from ._scoring import _base_scorer, _n_features, _name_of
 
@@ -62,7 +62,7 @@ class SymmetryReport:
         return "\n".join(lines)
 
 
-def symmetry_report(estimator, X, y, symmetry, *, scoring="accuracy"):
+def symmetry_report(estimator, X, y, symmetry=None, *, scoring="accuracy"):
     """Score a fitted model on every image of ``X`` under a symmetry group.
 
     For each element ``g`` of the group: the score on ``g(X)``, and the
@@ -86,10 +86,12 @@ def symmetry_report(estimator, X, y, symmetry, *, scoring="accuracy"):
     y : array-like of shape (n_samples,)
         True labels.
 
-    symmetry : SymmetryGroup or callable
-        The group whose images of ``X`` to score on; a width-agnostic group
-        (``SymmetryGroup.inversion()``) takes the width of ``X``. A callable
-        ``X -> X'`` (such as `invert`) stands for the pair ``{X, X'}``.
+    symmetry : None, SymmetryGroup or callable, default=None
+        The group whose images of ``X`` to score on, as `check_symmetry`
+        takes it: None means grayscale inversion ``x -> -x``; a
+        width-agnostic group (``SymmetryGroup.inversion()``) takes the width
+        of ``X``. A callable ``X -> X'`` (such as `invert`) stands for the
+        pair ``{X, X'}``; it must return data of the shape of ``X``.
 
     scoring : str or callable, default="accuracy"
         The score per element, as in `make_symmetric_scorer`.
@@ -118,10 +120,11 @@ def symmetry_report(estimator, X, y, symmetry, *, scoring="accuracy"):
     Raises
     ------
     ValueError
-        If the group acts on another number of features than ``X`` has, or
+        If the group acts on another number of features than ``X`` has, a
+        callable ``symmetry`` returns data of another shape (or None), or
         ``scoring`` is an unknown name.
     TypeError
-        If ``symmetry`` is neither a `SymmetryGroup` nor callable.
+        If ``symmetry`` is not None, a `SymmetryGroup` instance or callable.
 
     See Also
     --------
@@ -155,18 +158,14 @@ def symmetry_report(estimator, X, y, symmetry, *, scoring="accuracy"):
     worst case       0.0000
     mean             0.5000
     """
-    if isinstance(symmetry, SymmetryGroup):
-        identity, *others = symmetry.bind(_n_features(X)).elements
-        names = [identity.name] + [g.name for g in others]
-    elif callable(symmetry):
-        others = [symmetry]
-        names = ["identity", _name_of(symmetry)]
-    else:
-        raise TypeError(
-            "symmetry must be a SymmetryGroup or a callable X -> X' (e.g. "
-            f"sk_symmetry.invert); got {symmetry!r} of type "
-            f"{type(symmetry).__name__}."
+    n_features = _n_features(X)
+    if n_features is None:
+        raise ValueError(
+            "symmetry_report needs 2-d data X (n_samples, n_features); X has "
+            f"shape {np.shape(X)}."
         )
+    identity, *others = check_symmetry(symmetry, n_features)
+    names = [identity.name] + [g.name for g in others]
     scorer = _base_scorer(scoring)
 
     def score(X_g, y_pred):

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils.metadata_routing import get_routing_for_object
 
-from ..symmetry import SymmetryGroup, invert
+from ..symmetry import check_symmetry, invert
 
 __all__ = ["make_symmetric_scorer", "symmetric_scoring"]
 
@@ -16,14 +16,18 @@ _AGGREGATES = (None, "min", "mean")
 
 
 class _SymmetricScorer:
-    """Score ``estimator`` on ``symmetry(X)`` (or the worst case / mean with X).
+    """Score ``estimator`` on the images of ``X`` under a symmetry: the score
+    on the one image other than ``X`` (``aggregate=None``, pairs only), or
+    the worst case or mean over all of them, ``X`` itself included.
 
     A module-level class rather than a closure so that it pickles and can be
     sent to joblib workers by `GridSearchCV(n_jobs=...)`. It deliberately does
     not subclass scikit-learn's ``_BaseScorer``: `_MultimetricScorer` caches
     predictions per response method without looking at ``X``, and would hand
-    this scorer the predictions on ``X`` where it needs those on
-    ``symmetry(X)``.
+    this scorer the predictions on ``X`` where it needs those on ``g(X)``.
+
+    Each element costs one call of the base scorer (one ``predict``); the
+    identity is scored on ``X`` itself, not on a copy.
     """
 
     def __init__(self, scoring, scorer, symmetry, aggregate):
@@ -35,24 +39,38 @@ class _SymmetricScorer:
     def __call__(self, estimator, X, y_true=None, sample_weight=None, **kwargs):
         if sample_weight is not None:
             kwargs["sample_weight"] = sample_weight
-        X_sym = self._symmetry(X)
-        score_sym = self._scorer(estimator, X_sym, y_true, **kwargs)
+        # A width-agnostic group (inversion()) takes the width of X; a group
+        # of fixed width refuses X of another width, naming both.
+        n_features = _n_features(X)
+        group = check_symmetry(self._symmetry, n_features)
+        if n_features is None and group.n_features is not None:
+            raise ValueError(
+                f"the symmetry acts on 2-d data with {group.n_features} "
+                f"features; X has shape {np.shape(X)}."
+            )
+        identity, *others = group
         if self._aggregate is None:
-            return score_sym
-        score = self._scorer(estimator, X, y_true, **kwargs)
+            (element,) = others  # make_symmetric_scorer checked there is one
+            return self._scorer(estimator, element(X), y_true, **kwargs)
+        scores = [self._scorer(estimator, X, y_true, **kwargs)]
+        scores += [self._scorer(estimator, g(X), y_true, **kwargs) for g in others]
+        # np.min and np.mean, not min(): min(0.9, nan) is 0.9, which would
+        # hide a failed score; a NaN anywhere gives NaN.
         if self._aggregate == "min":
-            # Not min(): min(0.9, nan) is 0.9, which would hide a failed score
-            # on one side; np.minimum gives NaN if either side is NaN.
-            return float(np.minimum(score, score_sym))
-        return (score + score_sym) / 2
+            return float(np.min(scores))
+        return float(np.mean(scores))
 
     def __repr__(self):
         scoring = (
             repr(self._scoring) if isinstance(self._scoring, str)
             else _name_of(self._scoring)
         )
+        symmetry = (
+            repr(self._symmetry) if self._symmetry is None
+            else _name_of(self._symmetry)
+        )
         return (
-            f"make_symmetric_scorer({scoring}, symmetry={_name_of(self._symmetry)}, "
+            f"make_symmetric_scorer({scoring}, symmetry={symmetry}, "
             f"aggregate={self._aggregate!r})"
         )
 
@@ -78,43 +96,16 @@ class _SymmetricScorer:
         return get_routing_for_object(self._scorer)
 
 
-class _GroupScorer(_SymmetricScorer):
-    """Score ``estimator`` on the orbit of ``X`` under a `SymmetryGroup`: the
-    worst case or mean over all elements, or (``aggregate=None``, groups of
-    two elements only) the score on the one element other than the identity.
-
-    Each element costs one call of the base scorer (one ``predict``); the
-    identity is scored on ``X`` itself, not on a copy.
-    """
-
-    def __call__(self, estimator, X, y_true=None, sample_weight=None, **kwargs):
-        if sample_weight is not None:
-            kwargs["sample_weight"] = sample_weight
-        # A width-agnostic group (inversion()) takes the width of X; a group
-        # of fixed width refuses X of another width, naming both.
-        group = self._symmetry.bind(_n_features(X))
-        identity, *others = group.elements
-        if self._aggregate is None:
-            (element,) = others  # make_symmetric_scorer checked there is one
-            return self._scorer(estimator, element(X), y_true, **kwargs)
-        scores = [self._scorer(estimator, X, y_true, **kwargs)]
-        scores += [self._scorer(estimator, g(X), y_true, **kwargs) for g in others]
-        # np.min and np.mean, not min(): a NaN anywhere gives NaN.
-        if self._aggregate == "min":
-            return float(np.min(scores))
-        return float(np.mean(scores))
-
-
 def _n_features(X):
+    """The width of 2-d data, else None: a callable symmetry may act on any
+    data (a list of texts), and a group's elements name the shape they need."""
     shape = getattr(X, "shape", None)
     if shape is None:
-        shape = np.shape(X)
-    if len(shape) != 2:
-        raise ValueError(
-            "a symmetry group acts on 2-d data (n_samples, n_features); X has "
-            f"shape {tuple(shape)}."
-        )
-    return shape[1]
+        try:
+            shape = np.shape(X)
+        except ValueError:  # ragged lists
+            return None
+    return shape[1] if len(shape) == 2 and shape[1] > 0 else None
 
 
 def _name_of(obj):
@@ -132,14 +123,13 @@ def _unknown_scorer_message(scoring):
     )
 
 
-def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None):
+def make_symmetric_scorer(scoring="accuracy", *, symmetry=None, aggregate=None):
     """Make a scorer that scores a model on the symmetric images of the data.
 
-    With ``symmetry=invert`` the scorer answers "how well does the model do on
-    the inverted test images ``-X``?", or, with ``aggregate``, the worst case
-    or mean over ``X`` and ``-X`` (Bergman 2019, Sec. III). With a
-    `SymmetryGroup` it takes the worst case or mean over the whole orbit
-    ``[g(X) for g in G]``.
+    By default the scorer answers "how well does the model do on the inverted
+    test images ``-X``?", or, with ``aggregate``, the worst case or mean over
+    ``X`` and ``-X`` (Bergman 2019, Sec. III). With a `SymmetryGroup` it takes
+    the worst case or mean over the whole orbit ``[g(X) for g in G]``.
 
     Parameters
     ----------
@@ -148,31 +138,27 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None
         knows (``"accuracy"``, ``"f1_macro"``, ``"neg_log_loss"``, ...) or a
         callable ``scorer(estimator, X, y) -> float``.
 
-    symmetry : callable or SymmetryGroup, default=invert
-        The symmetry: a function ``X -> X'`` returning new data of the same
-        shape and leaving ``X`` unchanged (an element ``G[k]`` of a group is
-        one), or a `SymmetryGroup`. A width-agnostic group
-        (``SymmetryGroup.inversion()``) takes the width of ``X`` at each call;
-        a group of another width than ``X`` raises a ValueError.
+    symmetry : None, SymmetryGroup or callable, default=None
+        The symmetry, as `check_symmetry` takes it. None means grayscale
+        inversion ``x -> -x`` (the same as `invert`). A `SymmetryGroup`:
+        a width-agnostic one (``SymmetryGroup.inversion()``) takes the width
+        of ``X`` at each call, one of another width than ``X`` raises a
+        ValueError. A function ``X -> X'`` returning new data of the shape of
+        ``X`` (an element ``G[k]`` of a group is one) stands for the pair
+        ``{X, X'}``.
 
     aggregate : {None, "min", "mean"}, default=None
-        For a callable ``symmetry``:
+        Over the images ``g(X)`` of ``X``, one per element of the group, the
+        identity (``X`` itself) first:
 
-        - None: the score on ``symmetry(X)`` only;
-        - ``"min"``: the worse of the scores on ``X`` and ``symmetry(X)``;
-        - ``"mean"``: the mean of the two.
-
-        For a `SymmetryGroup` ``G``:
-
-        - ``"min"``: the worst score over all elements of ``G``, the identity
-          (``X`` itself) included;
-        - ``"mean"``: the mean score over all elements, the identity included
-          (the expected score when each element is equally likely);
-        - None: only for a group of two elements (``{x, g(x)}``, as
-          ``SymmetryGroup.inversion()``), where it is the score on ``g(X)``,
-          the same as ``symmetry=g``. For a larger group "the" transformed
-          data does not exist, and a ValueError asks for ``"min"``,
-          ``"mean"`` or one element ``symmetry=G[k]``, rather than guess.
+        - None: only for two elements (the default inversion, a function,
+          or a group such as ``SymmetryGroup.mirror``): the score on the
+          image other than ``X``. For a larger group "the" transformed data
+          does not exist, and a ValueError asks for ``"min"``, ``"mean"`` or
+          one element ``symmetry=G[k]``, rather than guess;
+        - ``"min"``: the worst score over all images, ``X`` included;
+        - ``"mean"``: the mean score over all images, ``X`` included (the
+          expected score when each element is equally likely).
 
         Either way a NaN score on any of the images makes the aggregate NaN.
 
@@ -181,8 +167,8 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None
     scorer : callable
         ``scorer(estimator, X, y, sample_weight=None) -> float``, usable as
         ``scoring`` in `GridSearchCV`, `cross_validate` and friends. It
-        pickles, so it works with ``n_jobs > 1``. With a group and an
-        aggregate it calls the base scorer (one ``predict``) once per element.
+        pickles, so it works with ``n_jobs > 1``. With an aggregate it calls
+        the base scorer (one ``predict``) once per element.
 
     Raises
     ------
@@ -190,7 +176,7 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None
         If ``aggregate`` is not None, "min" or "mean", or is None for a group
         of more than two elements, or ``scoring`` is an unknown name.
     TypeError
-        If ``symmetry`` is neither callable nor a `SymmetryGroup`.
+        If ``symmetry`` is not None, a `SymmetryGroup` instance or callable.
 
     See Also
     --------
@@ -228,23 +214,15 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=invert, aggregate=None
         raise ValueError(
             f"aggregate must be None, 'min' or 'mean'; got {aggregate!r}."
         )
-    is_group = isinstance(symmetry, SymmetryGroup)
-    if not (is_group or callable(symmetry)):
-        raise TypeError(
-            "symmetry must be a callable X -> X' (e.g. sk_symmetry.invert) or a "
-            f"SymmetryGroup; got {symmetry!r} of type {type(symmetry).__name__}."
-        )
-    if is_group and aggregate is None and len(symmetry) != 2:
+    group = check_symmetry(symmetry)
+    if aggregate is None and len(group) != 2:
         raise ValueError(
             "aggregate=None scores the one transformed copy of X, but this "
-            f"group has {len(symmetry) - 1} elements besides the identity. Pass "
+            f"group has {len(group) - 1} elements besides the identity. Pass "
             "aggregate='min' (worst case) or 'mean' over the whole orbit, or one "
             "element as the symmetry (symmetry=G[k])."
         )
-    scorer = _base_scorer(scoring)
-    if is_group:
-        return _GroupScorer(scoring, scorer, symmetry, aggregate)
-    return _SymmetricScorer(scoring, scorer, symmetry, aggregate)
+    return _SymmetricScorer(scoring, _base_scorer(scoring), symmetry, aggregate)
 
 
 def _base_scorer(scoring):
@@ -261,7 +239,7 @@ def _base_scorer(scoring):
     return check_scoring(scoring=scoring)
 
 
-def symmetric_scoring(scoring="accuracy", *, symmetry=invert):
+def symmetric_scoring(scoring="accuracy", *, symmetry=None):
     """The plain, symmetric and worst-case scorers as one dictionary.
 
     Pass the result as ``scoring`` to `GridSearchCV` (with e.g.
@@ -273,17 +251,18 @@ def symmetric_scoring(scoring="accuracy", *, symmetry=invert):
     scoring : str or callable, default="accuracy"
         The base score, as in `make_symmetric_scorer`.
 
-    symmetry : callable or SymmetryGroup, default=invert
-        The symmetry ``X -> X'``, or a group of them.
+    symmetry : None, SymmetryGroup or callable, default=None
+        The symmetry, as in `make_symmetric_scorer`: None (inversion,
+        ``x -> -x``) or a function ``X -> X'``, or a group.
 
     Returns
     -------
     scorers : dict
         Keyed by ``name``, which is ``scoring`` for a scorer name and
-        ``"score"`` for a callable. For a callable ``symmetry``, three
-        scorers: ``name`` (on ``X``), ``inverted_name`` (on ``symmetry(X)``;
-        the prefix is ``transformed_`` when ``symmetry`` is not `invert`) and
-        ``worst_case_name`` (the worse of the two).
+        ``"score"`` for a callable. For None or a function, three scorers:
+        ``name`` (on ``X``), ``inverted_name`` (on ``-X``, or on
+        ``symmetry(X)`` with the prefix ``transformed_`` for a function other
+        than `invert`) and ``worst_case_name`` (the worse of the two).
 
         For a `SymmetryGroup` ``G``: ``name`` (on ``X``, the identity), then
         one ``name_<element>`` per other element in the order of ``G``, then
@@ -319,20 +298,25 @@ def symmetric_scoring(scoring="accuracy", *, symmetry=invert):
      'worst_case_accuracy', 'mean_accuracy']
     """
     name = scoring if isinstance(scoring, str) else "score"
-    if isinstance(symmetry, SymmetryGroup):
-        return _group_scoring(scoring, name, symmetry)
-    prefix = "inverted_" if symmetry is invert else "transformed_"
-    symmetric = make_symmetric_scorer(scoring, symmetry=symmetry)
-    return {
-        name: check_scoring(scoring=scoring),
-        f"{prefix}{name}": symmetric,
-        f"worst_case_{name}": make_symmetric_scorer(
-            scoring, symmetry=symmetry, aggregate="min"
-        ),
-    }
+    group = check_symmetry(symmetry)
+    if group is not symmetry:
+        # Not a group but one symmetry (None, invert or a function), which
+        # check_symmetry made a pair: the scores on X, on its image and the
+        # worse of the two.
+        prefix = "inverted_" if symmetry is None or symmetry is invert else (
+            "transformed_"
+        )
+        return {
+            name: _base_scorer(scoring),
+            f"{prefix}{name}": make_symmetric_scorer(scoring, symmetry=symmetry),
+            f"worst_case_{name}": make_symmetric_scorer(
+                scoring, symmetry=symmetry, aggregate="min"
+            ),
+        }
+    return _group_scoring(scoring, name, symmetry, group)
 
 
-def _group_scoring(scoring, name, group):
+def _group_scoring(scoring, name, symmetry, group):
     scorers = {name: _base_scorer(scoring)}
     reserved = {f"worst_case_{name}", f"mean_{name}"}
     for index, element in enumerate(group.elements[1:], start=1):
@@ -342,10 +326,10 @@ def _group_scoring(scoring, name, group):
         # An element is a callable symmetry: the score on g(X), one predict.
         scorers[key] = make_symmetric_scorer(scoring, symmetry=element)
     scorers[f"worst_case_{name}"] = make_symmetric_scorer(
-        scoring, symmetry=group, aggregate="min"
+        scoring, symmetry=symmetry, aggregate="min"
     )
     scorers[f"mean_{name}"] = make_symmetric_scorer(
-        scoring, symmetry=group, aggregate="mean"
+        scoring, symmetry=symmetry, aggregate="mean"
     )
     return scorers
 
