@@ -89,6 +89,28 @@ def test_named_groups_have_their_sizes_and_act_on_images():
     assert "rot90*invert" in names
 
 
+def test_a_one_tuple_shape_is_a_1d_signal():
+    # Issue 17: translations((40,)) was refused while translations(40) worked.
+    ring = S.translations((40,))
+    assert ring == S.translations(40) and len(ring) == 40
+    assert ring.image_shape == (1, 40)
+    assert [g.name for g in ring][:3] == ["identity", "shift", "shift^2"]
+    x = np.arange(40.0).reshape(1, 40)
+    assert {g(x).tobytes() for g in ring} == {
+        np.roll(x, k, axis=1).tobytes() for k in range(40)
+    }
+    reverse = S.mirror((6,))
+    assert reverse == S.mirror((1, 6)) and reverse.image_shape == (1, 6)
+    np.testing.assert_array_equal(reverse[1](x[:, :6]), x[:, 5::-1])
+    assert S([(np.arange(5), -1, "invert")], image_shape=(5,)).image_shape == (1, 5)
+    assert len(S.rotations((1,))) == 1
+    with pytest.raises(ValueError, match=r"square images; image_shape=\(6,\)"):
+        S.rotations((6,))
+    for bad in [(), (0,), (2.0,), (True,), (2, 2, 2)]:
+        with pytest.raises(ValueError, match=r"\(height, width\), or \(length,\)"):
+            S.translations(bad)
+
+
 def test_width_agnostic_inversion_adapts_to_the_data():
     G = S.inversion()
     assert G.n_features is None

@@ -120,6 +120,22 @@ def test_averaged_features_are_group_means_and_have_no_duplicate_columns():
     assert t.get_feature_names_out()[0] == "avg(x0^2)"
 
 
+@pytest.mark.parametrize("kind", ["canonical", "averaged"])
+def test_a_group_of_1d_signals(kind):
+    # A 1-d signal given as image_shape (length,): translations((12,)).
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 12))
+    G = S.translations((12,))
+    t = GroupInvariantTransformer(G, kind=kind, random_state=0).fit(X)
+    expected = GroupInvariantTransformer(
+        S.translations(12), kind=kind, random_state=0
+    ).fit(X)
+    Z = t.transform(X)
+    np.testing.assert_array_equal(Z, expected.transform(X))
+    for g in G:
+        assert np.array_equal(t.transform(g(X)), Z)
+
+
 def test_bad_input_gets_clear_errors():
     X = np.ones((3, 5))
     with pytest.raises(ValueError, match="acts on 4 features but X has 5"):

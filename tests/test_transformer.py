@@ -102,6 +102,15 @@ def test_ring_neighbor_without_image_shape():
     np.testing.assert_array_equal(Z, X * np.roll(X, -1, axis=1))
 
 
+def test_a_one_tuple_image_shape_is_a_one_row_image():
+    X = np.arange(1.0, 7.0).reshape(1, 6)
+    ring = InversionInvariantTransformer().fit_transform(X)
+    one_d = InversionInvariantTransformer(image_shape=(6,)).fit_transform(X)
+    np.testing.assert_array_equal(one_d, ring)
+    with pytest.raises(ValueError, match="1 row"):
+        InversionInvariantTransformer(image_shape=(6,), direction="vertical").fit(X)
+
+
 def test_square_and_permutation_definitions():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(7, 10))

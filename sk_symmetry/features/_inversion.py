@@ -1,7 +1,5 @@
 """`InversionInvariantTransformer`: features that are the same for X and -X."""
 
-from numbers import Integral
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -15,6 +13,7 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
+from ..symmetry._group import _image_shape
 from ._feature_maps import (
     compiled_products,
     draw_derangement,
@@ -45,8 +44,9 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         - ``"permutation"``: ``x_i * x_{P(i)}`` for a random permutation ``P``
           without fixed points, drawn in `fit` from ``random_state``.
 
-    image_shape : tuple of int (height, width), default=None
-        If given, each row is a ``height x width`` image in row-major order and
+    image_shape : tuple of int (height, width) or (length,), default=None
+        If given, each row is a ``height x width`` image in row-major order
+        (``(length,)`` is the one-row image ``(1, length)``) and
         the neighbour of a pixel is the pixel to its right, the last column
         wrapping to the first column of the same row (the paper's cylinder).
         If None, a row is a ring of ``n_features`` values and the neighbour of
@@ -155,20 +155,13 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
                     "direction='horizontal' is defined."
                 )
             return None
-        shape = tuple(self.image_shape)
-        if len(shape) != 2 or not all(
-            isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in shape
-        ):
-            raise ValueError(
-                "image_shape must be a pair of positive integers (height, width), "
-                f"got {self.image_shape!r}."
-            )
+        shape = _image_shape(self.image_shape)  # (length,) is (1, length)
         if shape[0] * shape[1] != n_features:
             raise ValueError(
                 f"image_shape={shape} holds {shape[0] * shape[1]} pixels but X "
                 f"has n_features = {n_features}."
             )
-        return (int(shape[0]), int(shape[1]))
+        return shape
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

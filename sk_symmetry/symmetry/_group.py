@@ -185,9 +185,11 @@ class SymmetryGroup:
         Refuse to build a group with more elements than this (the orbit of a
         data set under a group of ``k`` elements has ``k`` copies of it).
 
-    image_shape : tuple of int (height, width), default=None
+    image_shape : tuple of int (height, width) or (length,), default=None
         The image the features form, if any; kept for feature maps that
-        look at pixel positions (`GroupInvariantTransformer`).
+        look at pixel positions (`GroupInvariantTransformer`). A 1-d signal
+        ``(length,)`` is stored as the one-row image ``(1, length)``; the
+        named constructors take either form too.
 
     Attributes
     ----------
@@ -253,7 +255,8 @@ class SymmetryGroup:
 
     @classmethod
     def mirror(cls, image_shape):
-        """Left-right reflection of ``(height, width)`` images (2 elements)."""
+        """Left-right reflection of ``(height, width)`` images, or reversal of
+        ``(length,)`` signals (2 elements)."""
         h, w = _image_shape(image_shape)
         grid = np.arange(h * w).reshape(h, w)
         return cls([(grid[:, ::-1].ravel(), 1, "mirror")], image_shape=(h, w))
@@ -264,7 +267,8 @@ class SymmetryGroup:
         h, w = _image_shape(image_shape)
         if h != w:
             raise ValueError(
-                f"quarter turns need square images; image_shape={(h, w)} is not."
+                f"quarter turns need square images; image_shape={image_shape!r} "
+                "is not."
             )
         return cls([_rot90(h)], image_shape=(h, w))
 
@@ -277,11 +281,14 @@ class SymmetryGroup:
     @classmethod
     def translations(cls, image_shape):
         """Cyclic shifts: of a ring of ``n`` values when ``image_shape`` is an
-        int, else of a ``(height, width)`` torus (``height * width`` elements)."""
+        int ``n`` or a 1-tuple ``(n,)`` (``n`` elements), else of a
+        ``(height, width)`` torus (``height * width`` elements)."""
         if isinstance(image_shape, Integral) and not isinstance(image_shape, bool):
             n = _positive_int(image_shape, "image_shape")
             return cls([(np.roll(np.arange(n), 1), 1, "shift")])
         h, w = _image_shape(image_shape)
+        if len(image_shape) == 1:  # a 1-d signal: the ring, as one row
+            return cls([(np.roll(np.arange(w), 1), 1, "shift")], image_shape=(h, w))
         grid = np.arange(h * w).reshape(h, w)
         gens = []
         if w > 1:
@@ -455,17 +462,21 @@ def _rot90(n):
 
 
 def _image_shape(image_shape):
+    """``(height, width)`` from a pair, or ``(1, length)`` from a 1-tuple: a
+    1-d signal is a one-row image."""
     try:
         shape = tuple(image_shape)
     except TypeError:
         shape = ()
-    if len(shape) != 2 or not all(
+    if len(shape) not in (1, 2) or not all(
         isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in shape
     ):
         raise ValueError(
             "image_shape must be a pair of positive integers (height, width), "
-            f"got {image_shape!r}."
+            f"or (length,) for a 1-d signal; got {image_shape!r}."
         )
+    if len(shape) == 1:
+        return 1, int(shape[0])
     return int(shape[0]), int(shape[1])
 
 
