@@ -7,7 +7,7 @@ from group_strategies import random_groups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sk_symmetry import SymmetryGroup
+from sk_symmetry import SymmetryGroup, invert
 
 S = SymmetryGroup
 
@@ -146,6 +146,23 @@ def test_elements_act_on_sparse_frames_and_integers_without_changing_them():
 
 
 @pytest.mark.parametrize(
+    "container",
+    [sp.csr_array, sp.csc_array, sp.coo_array, sp.csr_matrix, sp.csc_matrix],
+)
+def test_elements_keep_the_sparse_container_type(container):
+    # Issue 18, item 2: a csr_array came back a csr_matrix (invert kept it).
+    G = S.mirror((1, 3)) * S.inversion(3)
+    dense = np.array([[1.0, 0.0, -3.0], [0.0, 5.0, 0.0]])
+    X = container(dense)
+    for g in G:
+        out = g(X)
+        assert type(out) is type(X)
+        np.testing.assert_array_equal(out.toarray(), g(dense))
+        np.testing.assert_array_equal(X.toarray(), dense)  # X unchanged
+    assert type(invert(X)) is type(X)
+
+
+@pytest.mark.parametrize(
     ("generators", "error", "match"),
     [
         ([([0, 0, 1], 1)], ValueError, "not a permutation"),
@@ -155,6 +172,14 @@ def test_elements_act_on_sparse_frames_and_integers_without_changing_them():
         ([[0, 1]], ValueError, "1-d array"),
         (["rot90"], TypeError, "pair"),
         ([([1, 0], 0)], ValueError, r"\+1 or -1"),
+        # Issue 18, item 4: booleans are no signs, as a scalar or per feature.
+        ([([1, 0], True)], ValueError, r"\+1 or -1"),
+        ([([1, 0], [True, True])], ValueError, r"sign must be \+-1.*not booleans"),
+        ([([1, 0], np.array([True, False]))], ValueError, "not booleans"),
+        # Item 13: generators that are not a list name the parameter.
+        (None, TypeError, "generators must be a list.*NoneType"),
+        (5, TypeError, "generators must be a list.*int"),
+        ("rot90", TypeError, "generators must be a list.*str"),
     ],
 )
 def test_bad_generators_get_clear_errors(generators, error, match):

@@ -108,7 +108,9 @@ class GroupElement:
                 out.isetitem(j, invert(out.iloc[:, [j]]).iloc[:, 0])
             return out
         if sp.issparse(X):
-            out = sp.csc_matrix(X)[:, self.perm]
+            # tocsc keeps the container (a csr_array gives a csc_array); the
+            # fancy index copies, so X's own arrays are never written to.
+            out = X.tocsc()[:, self.perm]
             if negative.size:
                 column = np.repeat(np.arange(out.shape[1]), np.diff(out.indptr))
                 flip = self.sign[column] < 0
@@ -178,7 +180,8 @@ class SymmetryGroup:
     ----------
     generators : list of (perm, sign) or (perm, sign, name)
         Each ``perm`` a permutation of ``range(n_features)``, each ``sign`` an
-        array of +-1 of the same length (or a scalar +-1 for all features).
+        array of +-1 of the same length (or a scalar +-1 for all features);
+        booleans are not signs.
         All generators act on the same number of features.
 
     max_size : int, default=10_000
@@ -220,6 +223,11 @@ class SymmetryGroup:
             max_size < 1
         ):
             raise ValueError(f"max_size must be a positive integer, got {max_size!r}.")
+        if isinstance(generators, (str, bytes)) or not hasattr(generators, "__iter__"):
+            raise TypeError(
+                "generators must be a list of (perm, sign) or (perm, sign, name); "
+                f"got {generators!r} of type {type(generators).__name__}."
+            )
         gens = [_as_generator(g, k) for k, g in enumerate(generators)]
         widths = {g.n_features for g in gens} - {None}
         if len(widths) > 1:
@@ -391,17 +399,22 @@ def _as_generator(spec, index):
         sign = np.full(n, _scalar_sign(sign, index), dtype=np.int8)
     else:
         sign = np.asarray(sign)
-        if sign.shape != (n,) or not np.all(np.isin(sign, (-1, 1))):
+        # Booleans are refused here as in _scalar_sign: True == 1 would pass.
+        if (
+            sign.shape != (n,)
+            or sign.dtype.kind == "b"
+            or not np.all(np.isin(sign, (-1, 1)))
+        ):
             raise ValueError(
                 f"generator {index} ({name}): sign must be +-1 per feature "
-                f"({n} values); got {sign!r}."
+                f"({n} numbers, not booleans); got {sign!r}."
             )
         sign = sign.astype(np.int8)
     return GroupElement(perm.astype(np.intp), sign, str(name))
 
 
 def _scalar_sign(sign, index):
-    if isinstance(sign, bool) or sign not in (-1, 1):
+    if isinstance(sign, (bool, np.bool_)) or sign not in (-1, 1):
         raise ValueError(f"generator {index}: sign must be +1 or -1, got {sign!r}.")
     return int(sign)
 
