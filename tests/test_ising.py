@@ -213,11 +213,57 @@ def test_input_is_not_modified():
         ((4, [2.0, -1.0], 2), {}, ValueError, "positive and finite"),
         ((4, [np.nan], 2), {}, ValueError, "positive and finite"),
         ((4, [2.0], 2), {"n_equilibration": -1}, ValueError, "n_equilibration"),
+        # Issue 18, item 3: a complex temperature ran at its real part.
+        ((4, [2 + 1j], 2), {}, ValueError, "temperatures must be real.*complex"),
+        ((4, np.array([2.0], dtype=complex), 2), {}, ValueError, "complex"),
+        # Item 13: the parameter is named, not numpy's conversion error.
+        ((4, ["a"], 2), {}, ValueError, "temperatures must be real numbers"),
+        ((4, [True], 2), {}, ValueError, "temperatures must be real numbers"),
+        ((4, None, 2), {}, ValueError, "temperatures must be real numbers"),
+        # Item 5: below T ~ 0.0534 the bond probability rounds to 1.
+        ((4, [2.0, 0.05], 2), {}, ValueError, r"temperatures.*0\.0534.*\[0\.05\]"),
     ],
 )
 def test_bad_input_raises(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         make_ising(*args, **kwargs)
+
+
+def test_the_lowest_temperature_that_runs():
+    # Item 5: just above the limit the sampler runs, in the ground state.
+    data = make_ising(4, [0.0535], 2, n_equilibration=1, random_state=0)
+    assert np.all(np.abs(data.magnetization) == 1.0)
+
+
+def test_no_equilibration():
+    # Item 6: n_equilibration=0 (allowed) raised ZeroDivisionError.
+    data = make_ising(4, [2.0], 3, n_equilibration=0, random_state=0)
+    assert data.data.shape == (3, 16)
+
+
+def test_the_pilot_run_records_a_bounded_series(monkeypatch):
+    # Item 7: the pilot run recorded E and |m| after every one of its
+    # 100 * L * L / (mean cluster size) updates (6 GiB at L = 1000, T = 50),
+    # whatever n_samples. Past a cap it keeps every k-th value and scales tau.
+    recorded = []
+    updates = _ising_mc.wolff_updates
+
+    def spy(spins, temperature, n_clusters, state, *, record=True):
+        if record:
+            recorded.append(n_clusters)
+        return updates(spins, temperature, n_clusters, state, record=record)
+
+    monkeypatch.setattr(_ising_mc, "wolff_updates", spy)
+    full = _ising_mc.run_chain(16, 50.0, 2, 3)
+    assert max(recorded) > 4096  # the pilot is longer than the cap below
+    recorded.clear()
+    monkeypatch.setattr(_ising_mc, "MAX_PILOT_RECORD", 1024)
+    capped = _ising_mc.run_chain(16, 50.0, 2, 3)
+    assert recorded and max(recorded) <= 1024
+    # Thinning can only overestimate tau (never below k / 2 for stride k),
+    # and agrees when tau spans many strides.
+    assert capped["tau"] >= 0.5 * full["tau"]
+    assert capped["tau"] == pytest.approx(full["tau"], rel=0.5)
 
 
 def test_recording_does_not_change_the_chain():

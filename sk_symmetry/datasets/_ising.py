@@ -38,6 +38,39 @@ def _check_int(value, name, minimum):
     return int(value)
 
 
+def _check_temperatures(temperatures):
+    values = np.asarray(temperatures) if temperatures is not None else None
+    if values is None or values.dtype.kind not in "iuf":
+        # Complex numbers are refused as scikit-learn refuses complex data:
+        # numpy would silently run at the real part.
+        kind = "" if values is None or values.dtype.kind != "c" else " (complex)"
+        raise ValueError(
+            f"temperatures must be real numbers; got {temperatures!r}{kind}."
+        )
+    values = values.astype(np.float64)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError("temperatures must be a non-empty 1-D array.")
+    if not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError("temperatures must be positive and finite.")
+    # Below T ~ 0.0534 the Wolff bond probability 1 - exp(-2 / T) rounds to 1
+    # in float64, where the sampler is undefined (its clusters never stop).
+    too_cold = values[-np.expm1(-2.0 / values) >= 1.0]
+    if too_cold.size:
+        raise ValueError(
+            f"temperatures must be above about {_MIN_TEMPERATURE:.4f}, where "
+            "the Wolff bond probability 1 - exp(-2 / T) rounds to 1 in float64; "
+            f"got {too_cold.tolist()}. The model is in its ground state "
+            "(all spins equal) well before that: T = 0.1 gives it."
+        )
+    return values
+
+
+# About the smallest temperature whose bond probability is below 1: 1 - x
+# rounds to 1 for x below 2 ** -54 (half the gap below 1.0), and x is
+# exp(-2 / T), so T > 2 / (54 ln 2).
+_MIN_TEMPERATURE = 2.0 / (54 * np.log(2.0))
+
+
 def _chain(L, temperature, n_samples, seed, n_equilibration):
     return _ising_mc.run_chain(
         L, temperature, n_samples, seed, n_equilibration=n_equilibration
@@ -121,11 +154,7 @@ def make_ising(
         raise ValueError(
             f"n_chains ({n_chains}) must not exceed n_samples ({n_samples})."
         )
-    temperatures = np.asarray(temperatures, dtype=np.float64)
-    if temperatures.ndim != 1 or temperatures.size == 0:
-        raise ValueError("temperatures must be a non-empty 1-D array.")
-    if not np.all(np.isfinite(temperatures) & (temperatures > 0)):
-        raise ValueError("temperatures must be positive and finite.")
+    temperatures = _check_temperatures(temperatures)
     if _ising_mc._kernel is None:
         warnings.warn(
             "sk_symmetry.datasets._wolff is not built (no C compiler at install "

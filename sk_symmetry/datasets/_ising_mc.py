@@ -171,6 +171,38 @@ def _random_state_of(seed, python):
     return state
 
 
+# The most values of E and of |m| a pilot run records (8 MiB each; the FFT
+# of integrated_autocorrelation_time takes about 20 times that at its peak).
+# A pilot is 100 sweeps or more: 1e8 updates at L = 1000 and high T, which
+# took 6 GiB when every update was recorded.
+MAX_PILOT_RECORD = 1 << 20
+
+
+def _pilot_tau(spins, temperature, n_pilot, state):
+    """The autocorrelation time, in updates, of ``n_pilot`` Wolff updates.
+
+    A pilot of more than `MAX_PILOT_RECORD` updates records only every
+    ``k``-th value, in chunks, so its memory does not grow with the lattice.
+    The thinned series' ``tau`` times ``k`` is then the estimate: the same
+    when ``tau`` spans many strides, and never below ``k / 2`` otherwise, an
+    overestimate that only spaces the samples further apart.
+    """
+    stride = -(-n_pilot // MAX_PILOT_RECORD)
+    n_kept = n_pilot // stride
+    energy = np.empty(n_kept, dtype=np.int64)
+    magnetization = np.empty(n_kept, dtype=np.int64)
+    per_chunk = max(1, MAX_PILOT_RECORD // stride)
+    for start in range(0, n_kept, per_chunk):
+        stop = min(start + per_chunk, n_kept)
+        e, m, _ = wolff_updates(spins, temperature, (stop - start) * stride, state)
+        energy[start:stop] = e[stride - 1 :: stride]
+        magnetization[start:stop] = m[stride - 1 :: stride]
+    return stride * max(
+        integrated_autocorrelation_time(energy),
+        integrated_autocorrelation_time(np.abs(magnetization)),
+    )
+
+
 def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=None):
     """One Markov chain at one temperature: its samples and its measurements.
 
@@ -209,7 +241,9 @@ def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=No
     # flipped; the mean cluster size of the last round sizes the pilot run.
     flipped, clusters = 0, 0
     batch = 16
-    while flipped < n_equilibration * N:
+    # At least one round, also for n_equilibration=0: it measures the mean
+    # cluster size.
+    while clusters == 0 or flipped < n_equilibration * N:
         _, _, f = wolff_updates(spins, temperature, batch, state, record=False)
         flipped += f
         clusters += batch
@@ -218,11 +252,7 @@ def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=No
     # Pilot run long enough for ~100 sweeps and many autocorrelation times.
     n_pilot = max(1000, int(100 * N / mean_cluster))
     for _ in range(4):
-        energy, magnetization, _ = wolff_updates(spins, temperature, n_pilot, state)
-        tau = max(
-            integrated_autocorrelation_time(energy),
-            integrated_autocorrelation_time(np.abs(magnetization)),
-        )
+        tau = _pilot_tau(spins, temperature, n_pilot, state)
         if n_pilot >= 100 * tau:
             break
         n_pilot *= 4
