@@ -136,6 +136,50 @@ def test_a_group_of_1d_signals(kind):
         assert np.array_equal(t.transform(g(X)), Z)
 
 
+def _images_or_errors(t, G, X):
+    out = []
+    for g in G:
+        try:
+            out.append(t.transform(g(X)).tobytes())
+        except ValueError as error:
+            assert "overflow" in str(error)
+            out.append("overflow")
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_canonical_form_at_the_edge_of_overflow(dtype):
+    # Issue 18, item 1: huge values made the scores overflow and the chosen
+    # image depend on g. Now every image gives the same bits, or every image
+    # the same overflow error, as kind="averaged" raises.
+    G = S.dihedral((3, 3)) * S.inversion()
+    big = np.finfo(dtype).max
+    limit = big / (4 * 9)  # the documented limit: max |x| <= max / (4 n)
+    rng = np.random.default_rng(0)
+    U = rng.uniform(-1, 1, size=(50, 9))
+    U[:, 4] = 1.0  # max |x| is the scale exactly
+    t = GroupInvariantTransformer(G, random_state=0).fit(np.ones((2, 9), dtype))
+    for scale in [limit, big / 20, big / 4, big / 2, big]:
+        X = (U * scale).astype(dtype)
+        outcomes = _images_or_errors(t, G, X)
+        assert len(set(outcomes)) == 1, scale
+        assert (outcomes[0] == "overflow") == (scale > limit), scale
+    np.testing.assert_array_equal(t.transform(U.astype(dtype)), t.transform(
+        (U * 2.0**-20).astype(dtype)) * dtype(2.0**20))
+
+
+def test_canonical_form_with_a_huge_projection():
+    # A projection near 1e308 overflowed the scores of ordinary data.
+    G = S.dihedral((3, 3)) * S.inversion()
+    rng = np.random.default_rng(1)
+    X = rng.uniform(-1, 1, size=(50, 9))
+    w = rng.uniform(0.5, 1.0, size=9)
+    huge = GroupInvariantTransformer(G, projection=w * 2.0**1023).fit(X)
+    assert len(set(_images_or_errors(huge, G, X))) == 1
+    plain = GroupInvariantTransformer(G, projection=w).fit(X)
+    np.testing.assert_array_equal(huge.transform(X), plain.transform(X))
+
+
 def test_bad_input_gets_clear_errors():
     X = np.ones((3, 5))
     with pytest.raises(ValueError, match="acts on 4 features but X has 5"):
@@ -144,6 +188,18 @@ def test_bad_input_gets_clear_errors():
         GroupInvariantTransformer(kind="averaged").fit(np.ones((3, 1)))
     with pytest.raises(ValueError, match="5 finite numbers"):
         GroupInvariantTransformer(projection=np.ones(4)).fit(X)
+    # Issue 18, item 13: not numpy's "could not convert string to float".
+    with pytest.raises(ValueError, match="projection must be .* finite numbers"):
+        GroupInvariantTransformer(projection=["a"] * 5).fit(X)
+    # Item 8: the message names pairs (kind='neighbor' is no option here).
+    with pytest.raises(ValueError, match="pairs='neighbor' needs at least 2") as error:
+        GroupInvariantTransformer(kind="averaged").fit(np.ones((3, 1)))
+    assert "kind='neighbor'" not in str(error.value)
+    assert "pairs='square'" in str(error.value)
+    with pytest.raises(ValueError, match="pairs='neighbor' needs 2 or more columns"):
+        GroupInvariantTransformer(
+            S.mirror((3, 1)), kind="averaged", pairs="neighbor"
+        ).fit(np.ones((3, 3)))
     # A group under which every neighbour product meets its own negative.
     flip_one = S([(np.arange(5), [-1, 1, 1, 1, 1], "flip0")]) * S.translations(5)
     with pytest.raises(ValueError, match="vanishes"):

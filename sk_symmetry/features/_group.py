@@ -17,6 +17,7 @@ from ._feature_maps import draw_derangement, neighbor_partners
 from ._group_maps import (
     canonical_form,
     canonical_projection,
+    check_canonical_range,
     compiled_canonical_form,
     compiled_orbit_averages,
     orbit_averages,
@@ -97,6 +98,12 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
     averaged sums add their terms in sorted order. The one exception is a row
     whose two best scores differ by almost exactly the rounding margin of the
     canonical form's matrix product, a set of tiny measure.
+
+    Overflow. Values so large that a product or a score would overflow are
+    refused with a ValueError, for ``X`` and each of its images alike: for
+    ``kind="canonical"`` any value above ``finfo.max / (4 n_features)`` in
+    magnitude (about 5.7e304 in float64 and 1.1e35 in float32 on 784
+    features), for ``kind="averaged"`` any product that overflows.
 
     The output has the input's dtype (float32 stays float32); integers are
     converted to float64. Sparse input is not supported.
@@ -190,7 +197,10 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
         elif self.pairs == "neighbor":
             shape = self.group_.image_shape or (1, n_features)
             _check_distinct_neighbours(
-                shape, "horizontal", ring=self.group_.image_shape is None
+                shape,
+                "horizontal",
+                ring=self.group_.image_shape is None,
+                parameter="pairs",
             )
             partners = neighbor_partners(n_features, shape, "horizontal")
         elif self.pairs == "permutation":
@@ -231,6 +241,7 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
         # results to the bit; numpy runs when they were not built.
         n_threads = _openmp_effective_n_threads()
         if self.kind == "canonical":
+            check_canonical_range(X)  # issue 18: overflow picked g-dependent images
             out = np.empty_like(X)
             signs = self._signs.astype(X.dtype)
             args = (X, self._perms, signs, self._V, out)

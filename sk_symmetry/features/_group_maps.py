@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover
 
 __all__ = [
     "canonical_form",
+    "check_canonical_range",
     "compiled_canonical_form",
     "compiled_orbit_averages",
     "canonical_projection",
@@ -78,7 +79,13 @@ def canonical_projection(group, kind="moments", image_shape=None, random_state=N
     """
     n = group.n_features
     if not isinstance(kind, str):
-        w = np.asarray(kind, dtype=np.float64)
+        w = np.asarray(kind)
+        if w.dtype.kind not in "iuf":  # strings, objects, booleans, complex
+            raise ValueError(
+                f"projection must be 'moments', 'random' or {n} finite numbers; "
+                f"got {kind!r}."
+            )
+        w = w.astype(np.float64)
         if w.shape != (n,) or not np.isfinite(w).all():
             raise ValueError(
                 f"projection must be 'moments', 'random' or {n} finite numbers; "
@@ -103,11 +110,48 @@ def canonical_projection(group, kind="moments", image_shape=None, random_state=N
 
 
 def projection_images(group, w):
-    """``V[g] = g^T w``, so that ``X @ V.T`` holds ``w . g(x)`` per element."""
+    """``V[g] = g^T w``, so that ``X @ V.T`` holds ``w . g(x)`` per element.
+
+    ``w`` is first scaled by a power of two to ``max |w|`` in ``[0.5, 1)``.
+    That is exact (barring underflow of entries some 2**1000 below the
+    largest), so every score, margin and comparison scales by the same power
+    of two and the same images win; and it makes the scores of any data
+    within `check_canonical_range` finite, whatever the size of ``w``.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    peak = np.abs(w).max(initial=0.0)
+    if peak > 0:
+        w = np.ldexp(w, -np.frexp(peak)[1])
     V = np.empty((len(group), w.size))
     for k, g in enumerate(group):
         V[k, g.perm] = w * g.sign
     return V
+
+
+def check_canonical_range(X):
+    """Refuse finite ``X`` whose canonical scores could overflow.
+
+    With ``max |w| < 1`` (`projection_images`), a score ``w . g(x)`` and the
+    rounding margin of `canonical_form` are at most about
+    ``n_features * max |x|``; up to ``max |x| <= finfo.max / (4 n_features)``
+    they are finite and every image of a row scores as the exact comparison
+    needs. Beyond that an overflowing score would pick an image that depends
+    on ``g``. The test is on ``max |X|``, which every image of ``X`` shares
+    bit for bit, so ``X`` and ``g(X)`` are both accepted or both refused.
+    Non-finite ``X`` is left to the caller's check.
+    """
+    if X.size == 0:
+        return
+    high, low = X.max(), X.min()
+    peak = max(high, -low)
+    limit = np.finfo(X.dtype).max / (4 * X.shape[1])
+    if np.isfinite(high) and np.isfinite(low) and peak > limit:
+        raise ValueError(
+            f"The canonical scores of X would overflow {X.dtype.name}: X has "
+            f"values up to {peak:.3g} in magnitude, above finfo.max / "
+            f"(4 * n_features) = {limit:.3g}. Scale X down (e.g. into [-1, 1]) "
+            "before this transformer."
+        )
 
 
 def canonical_form(X, perms, signs, V, out):

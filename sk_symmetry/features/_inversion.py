@@ -299,24 +299,30 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def _check_distinct_neighbours(image_shape, direction, *, ring):
+def _check_distinct_neighbours(image_shape, direction, *, ring, parameter="kind"):
     """Refuse an image too thin for ``direction``: with a single column (or
     row) a pixel is its own right (or lower) neighbour, and its "product"
-    would silently be ``x_i ** 2``, i.e. ``kind="square"``."""
+    would silently be ``x_i ** 2``, i.e. ``kind="square"``. ``parameter`` is
+    the name of the caller's option that chose neighbours (``pairs`` for
+    `GroupInvariantTransformer`)."""
     height, width = image_shape
+    chosen, square = f"{parameter}='neighbor'", f"{parameter}='square'"
+    # Only InversionInvariantTransformer has a direction to change.
+    where = f" with direction={direction!r}" if parameter == "kind" else ""
+    other = ", or another direction" if parameter == "kind" else ""
     if ring and width == 1:
         raise ValueError(
-            "kind='neighbor' needs at least 2 features: with n_features = 1 the "
+            f"{chosen} needs at least 2 features: with n_features = 1 the "
             "feature is its own neighbour and its product would be x0 ** 2. "
-            "Use kind='square' for squares."
+            f"Use {square} for squares."
         )
     for along, size, name in (
         ("horizontal", width, "column"), ("vertical", height, "row"),
     ):
         if size == 1 and direction in (along, "both"):
             raise ValueError(
-                f"kind='neighbor' with direction={direction!r} needs 2 or more "
-                f"{name}s: image_shape={image_shape} has 1 {name}, so each "
-                f"pixel is its own {along} neighbour and its product would be "
-                "x_i ** 2. Use kind='square' for squares, or another direction."
+                f"{chosen}{where} needs 2 or more {name}s: "
+                f"image_shape={image_shape} has 1 {name}, so each pixel is its "
+                f"own {along} neighbour and its product would be x_i ** 2. "
+                f"Use {square} for squares{other}."
             )
