@@ -43,7 +43,7 @@ nitpicky = True
 # still resolve.
 nitpick_ignore_regex = [
     (r"py:.*", r"(sklearn|numpy|scipy|pandas|joblib|matplotlib|threadpoolctl)\..*"),
-    # A helper that sk_symmetry.metrics exports but the package's __all__ (and
+    # A helper that sk_symmetry.inspection exports but the package's __all__ (and
     # so the API reference) does not; symmetry_degeneracy's See Also names it.
     ("py:obj", "first_layer_action"),
 ]

@@ -9,9 +9,11 @@ importing only from those listed before it:
   (`InversionInvariantTransformer`, `GroupInvariantTransformer`);
 - ``neural_network``: `BiaslessMLPClassifier` and its math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
-- ``metrics``: symmetric scorers and diagnostics such as the bound
-  ``accuracy(X) + accuracy(-X) <= 1`` of odd networks (`symmetry_report`,
-  `symmetry_degeneracy`);
+- ``metrics``: symmetric scorers (`make_symmetric_scorer`,
+  `symmetric_scoring`);
+- ``inspection``: diagnostics of fitted models, such as the bound
+  ``accuracy(X) + accuracy(-X) <= 1`` of odd networks
+  (`inversion_accuracy_bound`, `symmetry_report`, `symmetry_degeneracy`);
 - ``datasets``: the paper's shifted digits and 2D Ising configurations.
 
 ``experiments`` and the command line (``sk-symmetry``) sit on top and are not
@@ -56,13 +58,12 @@ True
 from .augmentation import OrbitAugmentedClassifier
 from .datasets import load_shifted_digits, make_ising
 from .features import GroupInvariantTransformer, InversionInvariantTransformer
-from .metrics import (
+from .inspection import (
     inversion_accuracy_bound,
-    make_symmetric_scorer,
-    symmetric_scoring,
     symmetry_degeneracy,
     symmetry_report,
 )
+from .metrics import make_symmetric_scorer, symmetric_scoring
 from .neural_network import BiaslessMLPClassifier
 from .symmetry import SymmetryGroup, check_symmetry, invert
 

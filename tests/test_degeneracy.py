@@ -22,7 +22,7 @@ from sk_symmetry import (
     invert,
     symmetry_degeneracy,
 )
-from sk_symmetry.metrics import first_layer_action
+from sk_symmetry.inspection import first_layer_action
 
 # Random networks: a fit of one iteration sets the shapes and classes, then
 # every weight and bias is redrawn, so the identity is checked away from any

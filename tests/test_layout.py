@@ -46,3 +46,56 @@ def test_importing_the_package_loads_no_experiment():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+# Arrows point down: a subpackage imports only from subpackages of a lower
+# rank (and from the top-level private modules such as _compat). inspection
+# looks into scorers, networks and the orbit classifier, so it sits above them.
+RANKS = {
+    "symmetry": 0,
+    "features": 1,
+    "neural_network": 1,
+    "augmentation": 2,
+    "metrics": 2,
+    "datasets": 2,
+    "inspection": 3,
+}
+
+
+def _subpackage_imports(path):
+    """The sk_symmetry subpackages ``path`` imports (relative imports only,
+    as the package uses)."""
+    package = path.relative_to(PACKAGE).parts[0]
+    for module in _imported_modules(path):
+        level = len(module) - len(module.lstrip("."))
+        parts = module.lstrip(".").split(".")
+        if level == 2 and parts[0] and not parts[0].startswith("_"):
+            yield package, parts[0]
+
+
+def test_subpackages_import_only_downwards():
+    assert set(RANKS) == {
+        path.relative_to(PACKAGE).parts[0]
+        for path in LIBRARY
+        if len(path.relative_to(PACKAGE).parts) > 1
+    }
+    upward = sorted(
+        {
+            (str(path.relative_to(PACKAGE)), target)
+            for path in LIBRARY
+            if len(path.relative_to(PACKAGE).parts) > 1
+            for package, target in _subpackage_imports(path)
+            if target != package and RANKS[target] >= RANKS[package]
+        }
+    )
+    assert upward == []
+
+
+def test_metrics_is_a_leaf_above_symmetry():
+    # Issue 17: metrics imports no estimator and no network math.
+    imports = {
+        target
+        for path in (PACKAGE / "metrics").glob("*.py")
+        for _, target in _subpackage_imports(path)
+    }
+    assert imports <= {"symmetry"}

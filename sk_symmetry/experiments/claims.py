@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline
 from ..augmentation import OrbitAugmentedClassifier
 from ..datasets import load_shifted_digits
 from ..features import GroupInvariantTransformer, InversionInvariantTransformer
-from ..metrics import symmetry_report
+from ..inspection import symmetry_report
 from ..neural_network import BiaslessMLPClassifier
 from ..symmetry import invert
 from ._runner import run_tasks

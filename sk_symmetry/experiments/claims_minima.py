@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 from ..datasets import load_shifted_digits
-from ..metrics import first_layer_action, symmetry_degeneracy
+from ..inspection import first_layer_action, symmetry_degeneracy
 from ..symmetry import SymmetryGroup
 from ._runner import run_tasks
 from .claims import (

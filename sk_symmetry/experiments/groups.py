@@ -22,7 +22,7 @@ from sklearn.pipeline import make_pipeline
 from ..augmentation import OrbitAugmentedClassifier
 from ..datasets import load_shifted_digits
 from ..features import GroupInvariantTransformer
-from ..metrics import symmetry_report
+from ..inspection import symmetry_report
 from ..neural_network import BiaslessMLPClassifier
 from ..symmetry import SymmetryGroup
 from ._runner import run_tasks

@@ -18,7 +18,7 @@ from .._compat import check_is_fitted
 from ..augmentation import OrbitAugmentedClassifier
 from ..neural_network._mlp_math import loss_and_gradient, make_layout
 from ..symmetry import check_symmetry
-from ._inspect import _model_chain
+from ._chain import _model_chain
 
 __all__ = ["SymmetryDegeneracy", "first_layer_action", "symmetry_degeneracy"]
 
@@ -63,7 +63,7 @@ def first_layer_action(element, n_features):
     Examples
     --------
     >>> from sk_symmetry import invert
-    >>> from sk_symmetry.metrics import first_layer_action
+    >>> from sk_symmetry.inspection import first_layer_action
     >>> first_layer_action(invert, 2)
     array([[-1.,  0.],
            [ 0., -1.]])

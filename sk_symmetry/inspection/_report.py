@@ -5,9 +5,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import accuracy_score
 
+from ..metrics._scoring import _base_scorer, _n_features, _name_of
 from ..symmetry import check_symmetry
-from ._inspect import _describe_chain, _model_chain
-from ._scoring import _base_scorer, _n_features, _name_of
+from ._chain import _describe_chain, _model_chain
 
 __all__ = ["SymmetryReport", "symmetry_report"]
 

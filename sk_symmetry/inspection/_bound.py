@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 
 from ..symmetry import invert
-from ._inspect import _model_chain
+from ._chain import _model_chain
 
 __all__ = ["InversionAccuracyBound", "inversion_accuracy_bound"]
 

@@ -1,0 +1,27 @@
+"""Diagnostics of fitted models under a symmetry: how a model fares on each
+image of the data (`symmetry_report`), the bound ``accuracy(X) +
+accuracy(-X) <= 1`` of odd networks (`inversion_accuracy_bound`) and the
+degenerate minima of training on the orbit (`symmetry_degeneracy`).
+
+As scikit-learn keeps model inspection apart from ``metrics``, these sit
+above the scorers (`sk_symmetry.metrics`), the networks and the orbit
+classifier, which they look into.
+"""
+
+from ._bound import InversionAccuracyBound, inversion_accuracy_bound
+from ._degeneracy import (
+    SymmetryDegeneracy,
+    first_layer_action,
+    symmetry_degeneracy,
+)
+from ._report import SymmetryReport, symmetry_report
+
+__all__ = [
+    "InversionAccuracyBound",
+    "SymmetryDegeneracy",
+    "SymmetryReport",
+    "first_layer_action",
+    "inversion_accuracy_bound",
+    "symmetry_degeneracy",
+    "symmetry_report",
+]
