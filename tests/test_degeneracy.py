@@ -234,6 +234,21 @@ def test_bad_input_is_refused_clearly():
     assert symmetry_degeneracy(network, X, y, symmetry=invert).elements[1] == "invert"
 
 
+def test_wrong_width_and_missing_labels_are_named():
+    # Issue 18, item 10: numpy's matmul text, and an error from inside.
+    rng = np.random.default_rng(6)
+    X, y = rng.normal(size=(30, 4)), rng.integers(0, 2, 30)
+    network = _fit(BiaslessMLPClassifier((3,)), X, y)
+    orbit = _fit(OrbitAugmentedClassifier(BiaslessMLPClassifier((3,))), X, y)
+    for model in (network, orbit):
+        name = type(model).__name__
+        with pytest.raises(ValueError, match=f"X has 5 features, but {name} was "
+                                             "fitted on 4"):
+            symmetry_degeneracy(model, np.ones((30, 5)), y)
+        with pytest.raises(ValueError, match="needs the labels y"):
+            symmetry_degeneracy(model, X, None)
+
+
 def test_default_symmetry_is_inversion():
     rng = np.random.default_rng(5)
     X, y = rng.normal(size=(30, 4)), rng.integers(0, 2, 30)

@@ -263,11 +263,22 @@ def symmetry_degeneracy(estimator, X, y, *, symmetry=None, rtol=1e-9):
     """
     if isinstance(rtol, bool) or not isinstance(rtol, Real) or not rtol >= 0:
         raise ValueError(f"rtol must be a non-negative number, got {rtol!r}.")
+    if y is None:
+        raise ValueError(
+            "symmetry_degeneracy needs the labels y the model was trained on "
+            "(its training loss is evaluated); got y=None."
+        )
     check_consistent_length(X, y)
     is_frame = hasattr(X, "iloc") and hasattr(X, "columns")
     if not (is_frame or sp.issparse(X)):
         X = check_array(X, accept_sparse=False, dtype=None)
     n_features = X.shape[1]
+    fitted_width = getattr(estimator, "n_features_in_", n_features)
+    if n_features != fitted_width:
+        raise ValueError(
+            f"X has {n_features} features, but {type(estimator).__name__} was "
+            f"fitted on {fitted_width}: pass the data it was trained on."
+        )
     elements = list(check_symmetry(symmetry, n_features))
     names = tuple(g.name for g in elements)
     network, Z, labels, action = _training_problem(estimator, X, y, elements)
