@@ -111,6 +111,24 @@ def test_a_one_tuple_shape_is_a_1d_signal():
             S.translations(bad)
 
 
+def test_the_bound_inversion_acts_as_invert():
+    # Bound to a width (check_symmetry(None, n)), the inversion takes
+    # invert's path rather than a gather: the same bits, the same containers.
+    pd = pytest.importorskip("pandas")
+    identity, inversion = S.inversion(3)
+    X = np.array([[0.0, -1.5, 2.0], [3.0, 0.0, -0.0]])
+    assert inversion(X).tobytes() == invert(X).tobytes()
+    assert identity(X).tobytes() == X.tobytes() and identity(X) is not X
+    for container in (sp.csr_array, sp.csc_matrix):
+        out = inversion(container(X))
+        assert type(out) is container
+        np.testing.assert_array_equal(out.toarray(), -X)
+    frame = pd.DataFrame(X, columns=["a", "b", "a"])
+    pd.testing.assert_frame_equal(inversion(frame), invert(frame))
+    with pytest.raises(ValueError, match="acts on 3 features"):
+        inversion(np.ones((2, 4)))
+
+
 def test_width_agnostic_inversion_adapts_to_the_data():
     G = S.inversion()
     assert G.n_features is None

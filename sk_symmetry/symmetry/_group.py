@@ -101,6 +101,9 @@ class GroupElement:
                 f"the symmetry element {self.name!r} acts on {self.perm.size} "
                 f"features; X has shape {X.shape}."
             )
+        uniform = self._uniform_sign()
+        if uniform is not None:  # the inversion (or identity) bound to a width
+            return invert(X) if uniform < 0 else _copy(X)
         negative = np.flatnonzero(self.sign < 0)
         if is_frame:
             out = X.iloc[:, self.perm].set_axis(X.columns, axis=1)
@@ -120,6 +123,19 @@ class GroupElement:
         if negative.size:
             out[:, negative] = invert(out[:, negative])
         return out
+
+
+    def _uniform_sign(self):
+        """The sign if the element keeps every feature in place and gives
+        them all one sign (the identity, the inversion), else None: then
+        ``invert`` or a copy is the same result, without a gather."""
+        if not hasattr(self, "_uniform"):
+            n = self.perm.size
+            uniform = np.array_equal(self.perm, np.arange(n)) and np.all(
+                self.sign == self.sign[0]
+            )
+            self._uniform = int(self.sign[0]) if uniform else None
+        return self._uniform
 
 
 def _copy(X):
