@@ -12,6 +12,7 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
+from .._utils import warn_at_user_call
 from ..symmetry import SymmetryGroup
 from ._feature_maps import draw_derangement, neighbor_partners
 from ._group_maps import (
@@ -33,7 +34,7 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    group : SymmetryGroup, default=None
+    symmetry : SymmetryGroup, default=None
         The symmetry. None means ``SymmetryGroup.inversion()``, which adapts
         to the width of ``X``; any other group must act on ``n_features``.
 
@@ -65,6 +66,14 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
 
     random_state : int, RandomState instance or None, default=None
         Seeds the random part of ``projection`` and the ``"permutation"`` pairs.
+
+    group : SymmetryGroup or None, default="deprecated"
+        The former name of ``symmetry``.
+
+        .. deprecated:: 0.2
+            ``group`` was renamed ``symmetry``; ``group`` still works, with a
+            FutureWarning, and will be removed in 0.3. Setting
+            both is an error.
 
     Attributes
     ----------
@@ -118,27 +127,30 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "group": [None, SymmetryGroup],
+        "symmetry": [None, SymmetryGroup],
         "kind": [StrOptions({"canonical", "averaged"})],
         "pairs": [StrOptions({"neighbor", "square", "permutation", "all"})],
         "projection": [StrOptions({"moments", "random"}), "array-like"],
         "random_state": ["random_state"],
+        "group": [None, SymmetryGroup, StrOptions({"deprecated"})],
     }
 
     def __init__(
         self,
-        group=None,
+        symmetry=None,
         *,
         kind="canonical",
         pairs="neighbor",
         projection="moments",
         random_state=None,
+        group="deprecated",
     ):
-        self.group = group
+        self.symmetry = symmetry
         self.kind = kind
         self.pairs = pairs
         self.projection = projection
         self.random_state = random_state
+        self.group = group
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -158,8 +170,7 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=(np.float64, np.float32))
         n_features = X.shape[1]
-        group = SymmetryGroup.inversion() if self.group is None else self.group
-        self.group_ = group.bind(n_features)
+        self.group_ = _bound_symmetry(self._symmetry(), n_features)
         rng = check_random_state(self.random_state)
         if self.kind == "canonical":
             seed = rng.randint(np.iinfo(np.int32).max)
@@ -182,6 +193,24 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
                 paired[left] = paired[right] = True
             self._unpaired = np.flatnonzero(~paired)
         return self
+
+    def _symmetry(self):
+        """``symmetry``, or the value of the deprecated ``group`` (the
+        pattern of scikit-learn's ``base_estimator`` -> ``estimator``
+        rename: a "deprecated" sentinel default, the warning in fit)."""
+        if isinstance(self.group, str):  # the "deprecated" sentinel: not set
+            return self.symmetry
+        if self.symmetry is not None:
+            raise ValueError(
+                "Both `symmetry` and `group` were set; `group` is the former "
+                "name of `symmetry`: set only `symmetry`."
+            )
+        warn_at_user_call(
+            "`group` was renamed `symmetry` in version 0.2 and will be removed "
+            "in 0.3: use GroupInvariantTransformer(symmetry=...).",
+            FutureWarning,
+        )
+        return self.group
 
     def _pairs(self, n_features, rng):
         index = np.arange(n_features)
@@ -287,3 +316,13 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
                 for left, right, _ in self.orbits_
             ]
         return np.asarray(out, dtype=object)
+
+
+def _bound_symmetry(symmetry, n_features):
+    """The group that ``symmetry`` (None: inversion) names, on ``n_features``.
+
+    Stands for ``check_symmetry(symmetry, n_features)`` of
+    ``sk_symmetry/symmetry/`` until that is on main.
+    """
+    group = SymmetryGroup.inversion() if symmetry is None else symmetry
+    return group.bind(n_features)

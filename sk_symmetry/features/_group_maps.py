@@ -17,11 +17,11 @@ images are settled by an exact lexicographic comparison, and every averaged
 sum adds its terms in sorted order.
 """
 
-import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
+
+from .._utils import one_blas_thread
 
 try:  # the compiled kernels of _group_kernels.c; absent without a C compiler
     from . import _group_kernels
@@ -133,7 +133,7 @@ def canonical_form(X, perms, signs, V, out):
     second-best score lies within rounding error of the bound itself. Zeros
     are written as ``+0.0``, so that the output is the same bits too.
     """
-    with _one_blas_thread():
+    with one_blas_thread():
         for block, scores, slack in _scored_blocks(X, V):
             Xb, ob = X[block], out[block]
             best = _best_images(Xb, scores, slack, perms, signs)
@@ -142,18 +142,6 @@ def canonical_form(X, perms, signs, V, out):
                 ob[rows] = Xb[rows][:, perms[k]] * signs[k]
             ob += 0.0  # -0.0 becomes 0.0: the same bits for any image
     return out
-
-
-@functools.cache
-def _threadpool_controller():
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    """Limit BLAS to one thread: the products of a block are too small to
-    share (two OpenBLAS threads took four times as long as one on 334 x 784
-    blocks), and the compiled path runs blocks in threads of its own."""
-    return _threadpool_controller().limit(limits=1, user_api="blas")
 
 
 def _scored_blocks(X, V, blocks=None):
@@ -374,7 +362,7 @@ def compiled_canonical_form(X, perms, signs, V, out, n_threads=1):
             n_unsettled += n
         return n_unsettled
 
-    with _one_blas_thread(), np.errstate(invalid="ignore", over="ignore"):
+    with one_blas_thread(), np.errstate(invalid="ignore", over="ignore"):
         return sum(_in_threads(run, n_blocks, n_threads))
 
 
