@@ -1,16 +1,22 @@
-"""Small helpers that several subpackages share: where a warning points, and
-how many threads BLAS may use."""
+"""Small helpers that several subpackages share: where a warning points, how
+many threads BLAS may use, and work split over threads."""
 
 import functools
 import os
 import sys
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import joblib
 import sklearn
 from threadpoolctl import ThreadpoolController
 
-__all__ = ["one_blas_thread", "threadpool_controller", "warn_at_user_call"]
+__all__ = [
+    "in_threads",
+    "one_blas_thread",
+    "threadpool_controller",
+    "warn_at_user_call",
+]
 
 # Warnings are attributed to the first frame outside these packages: the
 # user's own call, also when it reaches us through a Pipeline, an
@@ -51,3 +57,20 @@ def one_blas_thread():
     as one on 334 x 784 blocks of the canonical form's scores).
     """
     return threadpool_controller().limit(limits=1, user_api="blas")
+
+
+def in_threads(run, n_units, n_threads):
+    """``run(start, stop)`` over ``range(n_units)`` split into up to
+    ``n_threads`` equal chunks, the first in this thread; the results in
+    order of the chunks."""
+    n_threads = int(max(1, min(n_threads, n_units)))
+    chunks = [
+        (n_units * k // n_threads, n_units * (k + 1) // n_threads)
+        for k in range(n_threads)
+    ]
+    if n_threads == 1:
+        return [run(*chunks[0])]
+    with ThreadPoolExecutor(n_threads - 1) as pool:
+        futures = [pool.submit(run, *chunk) for chunk in chunks[1:]]
+        first = run(*chunks[0])
+        return [first] + [future.result() for future in futures]

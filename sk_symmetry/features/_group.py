@@ -8,13 +8,18 @@ from .._compat import (
     StrOptions,
     _check_feature_names_in,
     _fit_context,
-    _openmp_effective_n_threads,
     check_is_fitted,
     validate_data,
 )
 from .._utils import warn_at_user_call
 from ..symmetry import SymmetryGroup
-from ._feature_maps import draw_derangement, neighbor_partners
+from ._common import (
+    n_threads,
+    pair_partners,
+    product_name,
+    raise_overflow,
+    validate_for_transform,
+)
 from ._group_maps import (
     canonical_form,
     canonical_projection,
@@ -24,7 +29,6 @@ from ._group_maps import (
     pair_orbits,
     projection_images,
 )
-from ._inversion import _check_distinct_neighbours
 
 __all__ = ["GroupInvariantTransformer"]
 
@@ -213,21 +217,10 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
         return self.group
 
     def _pairs(self, n_features, rng):
-        index = np.arange(n_features)
-        if self.pairs == "square":
-            partners = index
-        elif self.pairs == "neighbor":
-            shape = self.group_.image_shape or (1, n_features)
-            _check_distinct_neighbours(
-                shape, "horizontal", ring=self.group_.image_shape is None
-            )
-            partners = neighbor_partners(n_features, shape, "horizontal")
-        elif self.pairs == "permutation":
-            partners = draw_derangement(n_features, rng)
-        else:
-            left, right = np.triu_indices(n_features)
-            return np.column_stack([left, right])
-        return np.column_stack([index, partners])
+        if self.pairs == "all":
+            return np.column_stack(np.triu_indices(n_features))
+        partners = pair_partners(self.pairs, n_features, self.group_.image_shape, rng)
+        return np.column_stack([np.arange(n_features), partners])
 
     def transform(self, X):
         """Map ``X`` to its invariant features.
@@ -245,25 +238,14 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
             (float32 or float64).
         """
         check_is_fitted(self)
-        # Non-finite input is found by the compiled kernels as they go (it
-        # makes a canonical row's margin, or an average, non-finite), not by
-        # a pass over X, which would cost about as much as the kernel.
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            dtype=(np.float64, np.float32),
-            ensure_all_finite=False,
-        )
-        X = np.ascontiguousarray(X)
+        X = validate_for_transform(self, X)
         # The compiled kernels (_group_kernels.c) give the numpy functions'
         # results to the bit; numpy runs when they were not built.
-        n_threads = _openmp_effective_n_threads()
         if self.kind == "canonical":
             out = np.empty_like(X)
             signs = self._signs.astype(X.dtype)
             args = (X, self._perms, signs, self._V, out)
-            n_unsettled = compiled_canonical_form(*args, n_threads)
+            n_unsettled = compiled_canonical_form(*args, n_threads())
             if n_unsettled is None:
                 assert_all_finite(X, input_name="X")
                 canonical_form(*args)
@@ -273,16 +255,12 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
             return out
         out = np.empty((X.shape[0], len(self.orbits_)), dtype=X.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
-            finite = compiled_orbit_averages(X, self.orbits_, out, n_threads)
+            finite = compiled_orbit_averages(X, self.orbits_, out, n_threads())
             if finite is None:
                 assert_all_finite(X, input_name="X")
                 orbit_averages(X, self.orbits_, out)
         if not (finite or np.isfinite(out).all()):
-            assert_all_finite(X, input_name="X")
-            raise ValueError(
-                f"The products of the features of X overflow {X.dtype.name}: "
-                "scale X down (e.g. into [-1, 1]) before this transformer."
-            )
+            raise_overflow(X)
         # A feature in no orbit leaves no trace in the output: check it here.
         assert_all_finite(X[:, self._unpaired], input_name="X")
         return out
@@ -310,9 +288,7 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
             out = [f"canonical({name})" for name in names]
         else:
             out = [
-                f"avg({names[left[0]]}^2)"
-                if left[0] == right[0]
-                else f"avg({names[left[0]]}*{names[right[0]]})"
+                f"avg({product_name(names, left[0], right[0])})"
                 for left, right, _ in self.orbits_
             ]
         return np.asarray(out, dtype=object)

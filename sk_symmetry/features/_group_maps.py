@@ -17,11 +17,9 @@ images are settled by an exact lexicographic comparison, and every averaged
 sum adds its terms in sorted order.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
-from .._utils import one_blas_thread
+from .._utils import in_threads, one_blas_thread
 
 try:  # the compiled kernels of _group_kernels.c; absent without a C compiler
     from . import _group_kernels
@@ -311,21 +309,6 @@ def _kernel_applies(X, out):
     )
 
 
-def _in_threads(run, n_units, n_threads):
-    """``run(start, stop)`` over ``range(n_units)`` split over up to ``n_threads``."""
-    n_threads = int(max(1, min(n_threads, n_units)))
-    chunks = [
-        (n_units * k // n_threads, n_units * (k + 1) // n_threads)
-        for k in range(n_threads)
-    ]
-    if n_threads == 1:
-        return [run(*chunks[0])]
-    with ThreadPoolExecutor(n_threads - 1) as pool:
-        futures = [pool.submit(run, *chunk) for chunk in chunks[1:]]
-        first = run(*chunks[0])
-        return [first] + [future.result() for future in futures]
-
-
 def compiled_canonical_form(X, perms, signs, V, out, n_threads=1):
     """`canonical_form` with the compiled kernel: the same bits, faster.
 
@@ -363,7 +346,7 @@ def compiled_canonical_form(X, perms, signs, V, out, n_threads=1):
         return n_unsettled
 
     with one_blas_thread(), np.errstate(invalid="ignore", over="ignore"):
-        return sum(_in_threads(run, n_blocks, n_threads))
+        return sum(in_threads(run, n_blocks, n_threads))
 
 
 def compiled_orbit_averages(X, orbits, out, n_threads=1):
@@ -422,4 +405,4 @@ def compiled_orbit_averages(X, orbits, out, n_threads=1):
         )
 
     n_threads = min(n_threads, X.nbytes // _MIN_BYTES_PER_THREAD)
-    return all(_in_threads(run, n_samples, n_threads))
+    return all(in_threads(run, n_samples, n_threads))

@@ -11,14 +11,18 @@ from .._compat import (
     StrOptions,
     _check_feature_names_in,
     _fit_context,
-    _openmp_effective_n_threads,
     check_is_fitted,
     validate_data,
 )
+from ._common import (
+    n_threads,
+    pair_partners,
+    product_name,
+    raise_overflow,
+    validate_for_transform,
+)
 from ._feature_maps import (
     compiled_products,
-    draw_derangement,
-    neighbor_partners,
     neighbor_products,
     permutation_products,
     products_blockwise,
@@ -191,20 +195,15 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         )
         n_features = X.shape[1]
         image_shape = self._checked_image_shape(n_features)
-        if image_shape is None:
-            image_shape = (1, n_features)  # a ring is a one-row image
-        if self.kind == "square":
-            self.partners_ = np.arange(n_features)
-        elif self.kind == "neighbor":
-            _check_distinct_neighbours(
-                image_shape, self.direction, ring=self.image_shape is None
-            )
-            self.partners_ = neighbor_partners(n_features, image_shape, self.direction)
-        else:
-            rng = check_random_state(self.random_state)
-            self.permutation_ = draw_derangement(n_features, rng)
-            self.partners_ = self.permutation_.copy()
-        self._image_shape = image_shape
+        # The pairs of GroupInvariantTransformer(kind="averaged"), each its
+        # own orbit under inversion: the average of a pair is its product.
+        rng = check_random_state(self.random_state)
+        self.partners_ = pair_partners(
+            self.kind, n_features, image_shape, rng, self.direction
+        )
+        if self.kind == "permutation":
+            self.permutation_ = self.partners_.copy()
+        self._image_shape = image_shape or (1, n_features)  # a ring: one row
         return self
 
     def transform(self, X):
@@ -224,18 +223,10 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         # The finite check runs on the output as it is formed (see
-        # `compiled_products` and `products_blockwise`), not as a pass over X.
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32),
-            ensure_all_finite=False,
-        )
-        # Non-finite input gives non-finite products, so checking the output
-        # also catches NaN and infinity in X; numpy's own overflow warnings
-        # would only repeat what the error below says.
+        # `compiled_products` and `products_blockwise`), not as a pass over X:
+        # non-finite input gives non-finite products. numpy's own overflow
+        # warnings would only repeat what `raise_overflow` says.
+        X = validate_for_transform(self, X, accept_sparse=True)
         with np.errstate(over="ignore", invalid="ignore"):
             if sp.issparse(X):
                 # Sparse products skip implicit zeros, which would hide a NaN
@@ -244,22 +235,14 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
                 out = self._transform_sparse(X)
                 finite = np.isfinite(out.data).all()
             else:
-                X = np.ascontiguousarray(X)
                 out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
-                finite = compiled_products(
-                    X, self.partners_, out, _openmp_effective_n_threads()
-                )
+                finite = compiled_products(X, self.partners_, out, n_threads())
                 if finite is None:  # the compiled kernel is not built
                     finite = products_blockwise(self._kernel, X, out)
                 finite = finite or np.isfinite(out).all()
-        if finite:
-            return out
-        assert_all_finite(X, input_name="X")
-        raise ValueError(
-            "The products of the features of X overflow "
-            f"{X.dtype.name}: scale X down (e.g. into [-1, 1]) before this "
-            "transformer."
-        )
+        if not finite:
+            raise_overflow(X)
+        return out
 
     def _kernel(self, X, out):
         if self.kind == "square":
@@ -293,9 +276,7 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         names = _check_feature_names_in(self, input_features)
         n_features = len(names)
         out = [
-            f"{names[k % n_features]}^2"
-            if k % n_features == j
-            else f"{names[k % n_features]}*{names[j]}"
+            product_name(names, k % n_features, j)
             for k, j in enumerate(self.partners_)
         ]
         return np.asarray(out, dtype=object)
@@ -305,25 +286,3 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
-
-def _check_distinct_neighbours(image_shape, direction, *, ring):
-    """Refuse an image too thin for ``direction``: with a single column (or
-    row) a pixel is its own right (or lower) neighbour, and its "product"
-    would silently be ``x_i ** 2``, i.e. ``kind="square"``."""
-    height, width = image_shape
-    if ring and width == 1:
-        raise ValueError(
-            "kind='neighbor' needs at least 2 features: with n_features = 1 the "
-            "feature is its own neighbour and its product would be x0 ** 2. "
-            "Use kind='square' for squares."
-        )
-    for along, size, name in (
-        ("horizontal", width, "column"), ("vertical", height, "row"),
-    ):
-        if size == 1 and direction in (along, "both"):
-            raise ValueError(
-                f"kind='neighbor' with direction={direction!r} needs 2 or more "
-                f"{name}s: image_shape={image_shape} has 1 {name}, so each "
-                f"pixel is its own {along} neighbour and its product would be "
-                "x_i ** 2. Use kind='square' for squares, or another direction."
-            )

@@ -1,0 +1,121 @@
+"""What the invariant transformers share: input checks, the pairs of the
+quadratic features, the overflow error, the number of threads, the feature names.
+
+`InversionInvariantTransformer` is the group machinery specialised to the
+inversion ``x -> -x``: the orbit of a pair ``(i, j)`` under inversion is the
+pair itself with sign ``+1``, so the group average of ``x_i x_j`` is the
+product, and the pairs are made by `pair_partners` as for
+`GroupInvariantTransformer`'s ``kind="averaged"``.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import assert_all_finite
+
+from .._compat import _openmp_effective_n_threads, validate_data
+from ._feature_maps import draw_derangement, neighbor_partners
+
+__all__ = [
+    "check_distinct_neighbours",
+    "n_threads",
+    "pair_partners",
+    "product_name",
+    "raise_overflow",
+    "validate_for_transform",
+]
+
+_FLOATS = (np.float64, np.float32)
+
+
+def validate_for_transform(estimator, X, *, accept_sparse=False):
+    """``X`` checked against what `fit` saw, as float32 or float64, C-ordered
+    when dense.
+
+    Non-finite values are not looked for here: the kernels find them as they
+    go (a non-finite value makes its products non-finite), which costs far
+    less than a pass over ``X``; `raise_overflow` names them.
+    """
+    X = validate_data(
+        estimator,
+        X,
+        reset=False,
+        accept_sparse=("csr", "csc") if accept_sparse else False,
+        dtype=_FLOATS,
+        ensure_all_finite=False,
+    )
+    return X if sp.issparse(X) else np.ascontiguousarray(X)
+
+
+def raise_overflow(X):
+    """Raise for a non-finite output: NaN or infinity in ``X`` if there is
+    one, else products that overflow ``X``'s dtype."""
+    assert_all_finite(X, input_name="X")
+    raise ValueError(
+        f"The products of the features of X overflow {X.dtype.name}: "
+        "scale X down (e.g. into [-1, 1]) before this transformer."
+    )
+
+
+def n_threads():
+    """As many threads as scikit-learn's own OpenMP code would use, so that
+    ``OMP_NUM_THREADS`` and ``threadpoolctl.threadpool_limits`` limit the
+    compiled kernels in the same way."""
+    return _openmp_effective_n_threads()
+
+
+def pair_partners(pairs, n_features, image_shape, rng, direction="horizontal"):
+    """The partner of every feature in the quadratic features ``x_i x_p(i)``.
+
+    Parameters
+    ----------
+    pairs : {"neighbor", "square", "permutation"}
+    n_features : int
+    image_shape : tuple of int (height, width) or None
+        None: a row is a ring of ``n_features`` values (a one-row image whose
+        last value wraps to the first).
+    rng : numpy.random.RandomState
+        Draws the derangement of ``"permutation"``.
+    direction : {"horizontal", "vertical", "both"}
+        The neighbour of ``"neighbor"`` (see `neighbor_partners`).
+
+    Returns
+    -------
+    partners : ndarray of int of shape (n_features,), or (2 * n_features,)
+        for ``direction="both"``.
+    """
+    if pairs == "square":
+        return np.arange(n_features)
+    if pairs == "permutation":
+        return draw_derangement(n_features, rng)
+    shape = image_shape if image_shape is not None else (1, n_features)
+    check_distinct_neighbours(shape, direction, ring=image_shape is None)
+    return neighbor_partners(n_features, shape, direction)
+
+
+def check_distinct_neighbours(image_shape, direction, *, ring):
+    """Refuse an image too thin for ``direction``: with a single column (or
+    row) a pixel is its own right (or lower) neighbour, and its "product"
+    would silently be ``x_i ** 2``, i.e. ``kind="square"``."""
+    height, width = image_shape
+    if ring and width == 1:
+        raise ValueError(
+            "kind='neighbor' needs at least 2 features: with n_features = 1 the "
+            "feature is its own neighbour and its product would be x0 ** 2. "
+            "Use kind='square' for squares."
+        )
+    for along, size, name in (
+        ("horizontal", width, "column"), ("vertical", height, "row"),
+    ):
+        if size == 1 and direction in (along, "both"):
+            raise ValueError(
+                f"kind='neighbor' with direction={direction!r} needs 2 or more "
+                f"{name}s: image_shape={image_shape} has 1 {name}, so each "
+                f"pixel is its own {along} neighbour and its product would be "
+                "x_i ** 2. Use kind='square' for squares, or another direction."
+            )
+
+
+def product_name(names, i, j):
+    """``"x3*x4"`` for the product of features 3 and 4, ``"x5^2"`` for 5 with
+    itself."""
+    return f"{names[i]}^2" if i == j else f"{names[i]}*{names[j]}"
