@@ -18,12 +18,9 @@
  * autocorrelation times without another pass. Random numbers come from
  * xoshiro256** (Blackman & Vigna), whose 256-bit state the caller owns: a
  * chain is reproducible from that state alone. The pure-Python fallback is
- * in _ising_mc.py. Buffers come through the buffer protocol, so the module
- * needs no numpy headers; the caller guarantees C order and dtypes.
+ * in _ising_mc.py. The caller guarantees C order and dtypes.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <stdint.h>
+#include "common.h"
 
 static inline uint64_t
 rotl(const uint64_t x, int k)
@@ -206,8 +203,7 @@ clusters(PyObject *self, PyObject *args)
     PyBuffer_Release(&energy);
     PyBuffer_Release(&magnetization);
     if (problem != NULL) {
-        PyErr_SetString(PyExc_ValueError, problem);
-        return NULL;
+        return value_error(problem);
     }
     if (no_memory) {
         return PyErr_NoMemory();
@@ -228,13 +224,4 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_wolff",
-    "Compiled Wolff cluster updates for make_ising.", -1, methods,
-};
-
-PyMODINIT_FUNC
-PyInit__wolff(void)
-{
-    return PyModule_Create(&module);
-}
+DEFINE_MODULE(_wolff, "Compiled Wolff cluster updates for make_ising.")
