@@ -87,8 +87,8 @@ nonfinite_f64(const double *v)
 
 /* ---- arguments -----------------------------------------------------------
  * Wrappers collect the first problem with their arguments as a message, run
- * the kernel only without one, release their buffers, then return through
- * these. */
+ * the kernel only without one, release their buffers, then return NULL if
+ * failed() says so. */
 static inline const char *
 check_itemsize(Py_ssize_t itemsize)
 {
@@ -97,12 +97,18 @@ check_itemsize(Py_ssize_t itemsize)
                : "itemsize must be 4 (float32) or 8 (float64)";
 }
 
-/* NULL with a ValueError saying `problem`. */
-static inline PyObject *
-value_error(const char *problem)
+/* Whether the call failed, with its exception set: a ValueError saying
+ * `problem` if there is one, else a MemoryError if `no_memory`. */
+static inline int
+failed(const char *problem, int no_memory)
 {
-    PyErr_SetString(PyExc_ValueError, problem);
-    return NULL;
+    if (problem != NULL) {
+        PyErr_SetString(PyExc_ValueError, problem);
+    }
+    else if (no_memory) {
+        PyErr_NoMemory();
+    }
+    return problem != NULL || no_memory;
 }
 
 /* ---- the module ----------------------------------------------------------

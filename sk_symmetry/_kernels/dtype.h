@@ -24,6 +24,8 @@
 #undef EXPONENT_BIAS
 #undef NONFINITE
 #undef ABS
+#undef PS
+#undef EPI
 #undef V
 #undef V_LANES
 #undef V_LOADU
@@ -59,6 +61,8 @@
 
 #define SK_CAT_(a, b) a##_##b
 #define SK_CAT(a, b) SK_CAT_(a, b)
+#define SK_PASTE_(a, b, c) a##b##c
+#define SK_PASTE(a, b, c) SK_PASTE_(a, b, c)
 #define FN(name) SK_CAT(name, SUFFIX)
 
 #if SK_DTYPE == 32
@@ -72,58 +76,21 @@
 #define EXPONENT_BIAS 127
 #define NONFINITE nonfinite_f32
 #define ABS fabsf
-
-#ifdef HAVE_SSE2
-#define V __m128
+#define PS ps       /* the intrinsics' name for vectors of T */
+#define EPI epi32   /* ... and for integer lanes of T's width */
+#define V __m128 /* SSE2 */
 #define V_LANES 4
-#define V_LOADU _mm_loadu_ps
-#define V_STOREU _mm_storeu_ps
-#define V_MUL _mm_mul_ps
-#define V_ADD _mm_add_ps
-#define V_DIV _mm_div_ps
-#define V_MIN _mm_min_ps
-#define V_MAX _mm_max_ps
-#define V_OR _mm_or_ps
-#define V_SET1 _mm_set1_ps
-#define V_ZERO _mm_setzero_ps
-/* Whether any lane of acc has a bit set past its sign bit. */
-#define V_NONZERO_PAST_SIGN(acc)                                               \
-    (_mm_movemask_epi8(_mm_cmpeq_epi32(                                        \
-         _mm_slli_epi32(_mm_castps_si128(acc), 1), _mm_setzero_si128())) != 0xFFFF)
-/* row[i] for the V_LANES indices i held two per uint64_t in q[] */
+#define W __m256 /* AVX2 */
+#define W_LANES 8
+/* row[i] for the V_LANES (W_LANES) indices i held two per uint64_t in q[] */
 #define V_FROM_PAIRS(row, q)                                                   \
     _mm_set_ps((row)[(q)[1] >> 32], (row)[(uint32_t)(q)[1]], (row)[(q)[0] >> 32], \
                (row)[(uint32_t)(q)[0]])
-#endif
-
-#ifdef HAVE_AVX2_DISPATCH
-#define W __m256
-#define W_LANES 8
-#define W_LOADU _mm256_loadu_ps
-#define W_STOREU _mm256_storeu_ps
-#define W_MUL _mm256_mul_ps
-#define W_ADD _mm256_add_ps
-#define W_DIV _mm256_div_ps
-#define W_MIN _mm256_min_ps
-#define W_MAX _mm256_max_ps
-#define W_OR _mm256_or_ps
-#define W_XOR _mm256_xor_ps
-#define W_SET1 _mm256_set1_ps
-#define W_ZERO _mm256_setzero_ps
-#define W_SIGN _mm256_set1_ps(-0.0f) /* the sign bit of every lane */
-/* infinite or NaN: |v| not less than infinity */
-#define W_NOT_FINITE(v, sign)                                                  \
-    _mm256_cmp_ps(_mm256_andnot_ps(sign, v), _mm256_set1_ps(INFINITY), _CMP_NLT_UQ)
-#define W_MOVEMASK _mm256_movemask_ps
-/* the two halves of a W ORed into a V */
-#define W_FOLD(acc)                                                            \
-    _mm_or_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1))
 #define W_FROM_PAIRS(row, q)                                                   \
     _mm256_set_ps((row)[(q)[3] >> 32], (row)[(uint32_t)(q)[3]],                \
                   (row)[(q)[2] >> 32], (row)[(uint32_t)(q)[2]],                \
                   (row)[(q)[1] >> 32], (row)[(uint32_t)(q)[1]],                \
                   (row)[(q)[0] >> 32], (row)[(uint32_t)(q)[0]])
-#endif
 
 #elif SK_DTYPE == 64
 
@@ -136,51 +103,61 @@
 #define EXPONENT_BIAS 1023
 #define NONFINITE nonfinite_f64
 #define ABS fabs
-
-#ifdef HAVE_SSE2
+#define PS pd
+#define EPI epi64
 #define V __m128d
 #define V_LANES 2
-#define V_LOADU _mm_loadu_pd
-#define V_STOREU _mm_storeu_pd
-#define V_MUL _mm_mul_pd
-#define V_ADD _mm_add_pd
-#define V_DIV _mm_div_pd
-#define V_MIN _mm_min_pd
-#define V_MAX _mm_max_pd
-#define V_OR _mm_or_pd
-#define V_SET1 _mm_set1_pd
-#define V_ZERO _mm_setzero_pd
-#define V_NONZERO_PAST_SIGN(acc)                                               \
-    (_mm_movemask_epi8(_mm_cmpeq_epi32(                                        \
-         _mm_slli_epi64(_mm_castpd_si128(acc), 1), _mm_setzero_si128())) != 0xFFFF)
-#define V_FROM_PAIRS(row, q) _mm_set_pd((row)[(q)[0] >> 32], (row)[(uint32_t)(q)[0]])
-#endif
-
-#ifdef HAVE_AVX2_DISPATCH
 #define W __m256d
 #define W_LANES 4
-#define W_LOADU _mm256_loadu_pd
-#define W_STOREU _mm256_storeu_pd
-#define W_MUL _mm256_mul_pd
-#define W_ADD _mm256_add_pd
-#define W_DIV _mm256_div_pd
-#define W_MIN _mm256_min_pd
-#define W_MAX _mm256_max_pd
-#define W_OR _mm256_or_pd
-#define W_XOR _mm256_xor_pd
-#define W_SET1 _mm256_set1_pd
-#define W_ZERO _mm256_setzero_pd
-#define W_SIGN _mm256_set1_pd(-0.0)
-#define W_NOT_FINITE(v, sign)                                                  \
-    _mm256_cmp_pd(_mm256_andnot_pd(sign, v), _mm256_set1_pd(INFINITY), _CMP_NLT_UQ)
-#define W_MOVEMASK _mm256_movemask_pd
-#define W_FOLD(acc)                                                            \
-    _mm_or_pd(_mm256_castpd256_pd128(acc), _mm256_extractf128_pd(acc, 1))
+#define V_FROM_PAIRS(row, q) _mm_set_pd((row)[(q)[0] >> 32], (row)[(uint32_t)(q)[0]])
 #define W_FROM_PAIRS(row, q)                                                   \
     _mm256_set_pd((row)[(q)[1] >> 32], (row)[(uint32_t)(q)[1]],                \
                   (row)[(q)[0] >> 32], (row)[(uint32_t)(q)[0]])
-#endif
 
 #else
 #error "define SK_DTYPE as 32 or 64 before including dtype.h"
+#endif
+
+/* ---- SSE2 vectors of T: __m128 or __m128d, _mm_*_ps or _mm_*_pd ---------- */
+#ifdef HAVE_SSE2
+#define V_LOADU SK_CAT(_mm_loadu, PS)
+#define V_STOREU SK_CAT(_mm_storeu, PS)
+#define V_MUL SK_CAT(_mm_mul, PS)
+#define V_ADD SK_CAT(_mm_add, PS)
+#define V_DIV SK_CAT(_mm_div, PS)
+#define V_MIN SK_CAT(_mm_min, PS)
+#define V_MAX SK_CAT(_mm_max, PS)
+#define V_OR SK_CAT(_mm_or, PS)
+#define V_SET1 SK_CAT(_mm_set1, PS)
+#define V_ZERO SK_CAT(_mm_setzero, PS)
+/* Whether any lane of acc has a bit set past its sign bit. */
+#define V_NONZERO_PAST_SIGN(acc)                                               \
+    (_mm_movemask_epi8(_mm_cmpeq_epi32(                                        \
+         SK_CAT(_mm_slli, EPI)(SK_PASTE(_mm_cast, PS, _si128)(acc), 1),        \
+         _mm_setzero_si128())) != 0xFFFF)
+#endif
+
+/* ---- AVX2 vectors of T: __m256 or __m256d -------------------------------- */
+#ifdef HAVE_AVX2_DISPATCH
+#define W_LOADU SK_CAT(_mm256_loadu, PS)
+#define W_STOREU SK_CAT(_mm256_storeu, PS)
+#define W_MUL SK_CAT(_mm256_mul, PS)
+#define W_ADD SK_CAT(_mm256_add, PS)
+#define W_DIV SK_CAT(_mm256_div, PS)
+#define W_MIN SK_CAT(_mm256_min, PS)
+#define W_MAX SK_CAT(_mm256_max, PS)
+#define W_OR SK_CAT(_mm256_or, PS)
+#define W_XOR SK_CAT(_mm256_xor, PS)
+#define W_SET1 SK_CAT(_mm256_set1, PS)
+#define W_ZERO SK_CAT(_mm256_setzero, PS)
+#define W_SIGN W_SET1((T)-0.0) /* the sign bit of every lane */
+/* infinite or NaN: |v| not less than infinity */
+#define W_NOT_FINITE(v, sign)                                                  \
+    SK_CAT(_mm256_cmp, PS)(SK_CAT(_mm256_andnot, PS)(sign, v), W_SET1(INFINITY), \
+                           _CMP_NLT_UQ)
+#define W_MOVEMASK SK_CAT(_mm256_movemask, PS)
+/* the two halves of a W ORed into a V */
+#define W_FOLD(acc)                                                            \
+    V_OR(SK_PASTE(_mm256_cast, PS, SK_PASTE(256_, PS, 128))(acc),              \
+         SK_CAT(_mm256_extractf128, PS)(acc, 1))
 #endif

@@ -202,13 +202,7 @@ clusters(PyObject *self, PyObject *args)
     PyBuffer_Release(&state);
     PyBuffer_Release(&energy);
     PyBuffer_Release(&magnetization);
-    if (problem != NULL) {
-        return value_error(problem);
-    }
-    if (no_memory) {
-        return PyErr_NoMemory();
-    }
-    return PyLong_FromLongLong(flipped);
+    return failed(problem, no_memory) ? NULL : PyLong_FromLongLong(flipped);
 }
 
 static PyMethodDef methods[] = {

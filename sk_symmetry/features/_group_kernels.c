@@ -314,13 +314,7 @@ canonical(PyObject *self, PyObject *args)
     PyBuffer_Release(&codes);
     PyBuffer_Release(&out);
     PyBuffer_Release(&best);
-    if (problem != NULL) {
-        return value_error(problem);
-    }
-    if (no_memory) {
-        return PyErr_NoMemory();
-    }
-    return PyLong_FromSsize_t(n_flagged);
+    return failed(problem, no_memory) ? NULL : PyLong_FromSsize_t(n_flagged);
 }
 
 static const char *
@@ -495,13 +489,7 @@ averages(PyObject *self, PyObject *args)
     PyBuffer_Release(&right);
     PyBuffer_Release(&columns);
     PyBuffer_Release(&comparators);
-    if (problem != NULL) {
-        return value_error(problem);
-    }
-    if (status != 0) {
-        return PyErr_NoMemory();
-    }
-    return PyBool_FromLong(finite);
+    return failed(problem, status != 0) ? NULL : PyBool_FromLong(finite);
 }
 
 static PyMethodDef methods[] = {

@@ -160,13 +160,7 @@ products(PyObject *self, PyObject *args)
     PyBuffer_Release(&x);
     PyBuffer_Release(&idx);
     PyBuffer_Release(&out);
-    if (problem != NULL) {
-        return value_error(problem);
-    }
-    if (status != 0) {
-        return PyErr_NoMemory();
-    }
-    return PyBool_FromLong(finite);
+    return failed(problem, status != 0) ? NULL : PyBool_FromLong(finite);
 }
 
 static PyMethodDef methods[] = {

@@ -85,67 +85,25 @@ enum { IDENTITY = 0, TANH = 1, LOGISTIC = 2, RELU = 3 };
 #define TANH_MAX_f32 10.0f
 #define SQRT2_f32 0x1.6a09e6p0f
 
-/* expm1(r) for |r| <= ln2 / 2: Taylor to r^13 (truncation below 1e-17). */
-static inline double
-expm1_small_f64(double r)
-{
-    double p = 1.0 / 6227020800.0;
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    return r + (r * r) * p;
-}
-
-/* ... in float: Taylor to r^7 (truncation below 2e-8 r). */
-static inline float
-expm1_small_f32(float r)
-{
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    return r + (r * r) * p;
-}
-
-/* (atanh(f) / f - 1) / f^2 as a series in f2 = f^2, |f| <= 0.172: to f^23 */
-static inline double
-log_series_f64(double f2)
-{
-    double p = 1.0 / 23;
-    p = p * f2 + 1.0 / 21;
-    p = p * f2 + 1.0 / 19;
-    p = p * f2 + 1.0 / 17;
-    p = p * f2 + 1.0 / 15;
-    p = p * f2 + 1.0 / 13;
-    p = p * f2 + 1.0 / 11;
-    p = p * f2 + 1.0 / 9;
-    p = p * f2 + 1.0 / 7;
-    p = p * f2 + 1.0 / 5;
-    p = p * f2 + 1.0 / 3;
-    return p;
-}
-
-/* ... in float: to f^11 */
-static inline float
-log_series_f32(float f2)
-{
-    float p = 1.0f / 11;
-    p = p * f2 + 1.0f / 9;
-    p = p * f2 + 1.0f / 7;
-    p = p * f2 + 1.0f / 5;
-    p = p * f2 + 1.0f / 3;
-    return p;
-}
+/* Polynomial coefficients, highest power first (see FN(horner)):
+ * expm1(r) = r + r^2 p(r) for |r| <= ln2 / 2, Taylor to r^13 in double
+ * (truncation below 1e-17), to r^7 in float (below 2e-8 r); and
+ * atanh(f) = f + f^3 q(f^2) for |f| <= 0.172, to f^23 (f^11 in float). */
+static const double expm1_coeffs_f64[] = {
+    1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+    1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
+    1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5,
+};
+static const float expm1_coeffs_f32[] = {
+    1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f,
+};
+static const double atanh_coeffs_f64[] = {
+    1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
+    1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,
+};
+static const float atanh_coeffs_f32[] = {
+    1.0f / 11, 1.0f / 9, 1.0f / 7, 1.0f / 5, 1.0f / 3,
+};
 
 #define SQRT(x) (sizeof(x) == 4 ? (float)sqrtf((float)(x)) : sqrt((double)(x)))
 
@@ -194,11 +152,12 @@ check_sizes(Py_ssize_t rows, Py_ssize_t n, Py_ssize_t itemsize)
     return NULL;
 }
 
+/* None, or NULL with a ValueError saying `problem`. */
 static PyObject *
 finish(const char *problem)
 {
-    if (problem != NULL) {
-        return value_error(problem);
+    if (failed(problem, 0)) {
+        return NULL;
     }
     Py_RETURN_NONE;
 }
@@ -311,13 +270,8 @@ output(PyObject *self, PyObject *args)
         problem = "buffer sizes do not match the shapes";
     }
     double loss = 0.0;
-    double *gacc = NULL;
-    if (problem == NULL) {
-        gacc = PyMem_Calloc(k, sizeof(double));
-        if (gacc == NULL) {
-            PyErr_NoMemory();
-        }
-    }
+    double *gacc = problem == NULL ? PyMem_Calloc(k, sizeof(double)) : NULL;
+    const int no_memory = problem == NULL && gacc == NULL;
     if (gacc != NULL) {
         Py_BEGIN_ALLOW_THREADS
         loss = itemsize == 8 ? output_pass_f64(z.buf, y.buf, ldy, b.buf, sw.buf, sw_sum,
@@ -332,10 +286,7 @@ output(PyObject *self, PyObject *args)
     release(&b);
     release(&sw);
     release(&gb);
-    if (problem != NULL || gacc == NULL) {
-        return problem != NULL ? finish(problem) : NULL;
-    }
-    return PyFloat_FromDouble(loss);
+    return failed(problem, no_memory) ? NULL : PyFloat_FromDouble(loss);
 }
 
 static PyObject *

@@ -1,8 +1,8 @@
 /*
  * The passes of _mlp_kernels.c for one element type (see dtype.h):
  * _mlp_kernels.c includes this for double and for float, after the
- * constants and polynomials of each type (CONSTANT_f64, expm1_small_f64,
- * log_series_f64, ...). float32 is computed in float, as numpy does.
+ * constants and polynomial coefficients of each type (MAGIC_f64,
+ * expm1_coeffs_f64, ...). float32 is computed in float, as numpy does.
  */
 
 /* ---- bit-level helpers (vectorise: bit casts, integer adds and shifts) --- */
@@ -21,6 +21,26 @@ FN(from_bits)(UINT u)
     T x;
     memcpy(&x, &u, sizeof x);
     return x;
+}
+
+/* c[0] x^(n-1) + c[1] x^(n-2) + ... + c[n-1] by Horner's rule, for a
+ * constant array c (the loop is unrolled, the coefficients folded in). */
+static inline T
+FN(horner)(const T *c, int n, T x)
+{
+    T p = c[0];
+    for (int k = 1; k < n; k++) {
+        p = p * x + c[k];
+    }
+    return p;
+}
+#define HORNER(c, x) FN(horner)(c, (int)(sizeof(c) / sizeof((c)[0])), x)
+
+static inline T
+FN(expm1_small)(T r)
+{
+    T p = HORNER(FN(expm1_coeffs), r);
+    return r + (r * r) * p;
 }
 
 /* x = n ln2 + r with |r| <= ln2 / 2; returns r and sets *scale = 2^n, for
@@ -96,7 +116,7 @@ FN(fast_log)(T x)
     m = big ? (T)0.5 * m : m;
     e = big ? e + (T)1 : e;
     T f = (m - (T)1) / (m + (T)1), f2 = f * f;
-    T p = FN(log_series)(f2);
+    T p = HORNER(FN(atanh_coeffs), f2);
     T s = (T)2 * f;
     return e * FN(LN2_HI) + (s + (s * f2 * p + e * FN(LN2_LO)));
 }
