@@ -1,7 +1,8 @@
-"""Small helpers that several subpackages share: where a warning points, how
-many threads BLAS may use, and work split over threads."""
+"""Small helpers that several subpackages share: the compiled kernels, where a
+warning points, how many threads BLAS may use, and work split over threads."""
 
 import functools
+import importlib
 import os
 import sys
 import warnings
@@ -12,6 +13,7 @@ import sklearn
 from threadpoolctl import ThreadpoolController
 
 __all__ = [
+    "compiled_kernel",
     "in_threads",
     "one_blas_thread",
     "threadpool_controller",
@@ -74,3 +76,14 @@ def in_threads(run, n_units, n_threads):
         futures = [pool.submit(run, *chunk) for chunk in chunks[1:]]
         first = run(*chunks[0])
         return [first] + [future.result() for future in futures]
+
+
+def compiled_kernel(module, name=None):
+    """The compiled extension ``module`` (or its function ``name``), or None
+    when it was not built (no C compiler at install time): every caller then
+    runs its numpy or Python fallback."""
+    try:
+        kernel = importlib.import_module(module)
+    except ImportError:  # pragma: no cover
+        return None
+    return kernel if name is None else getattr(kernel, name)

@@ -9,12 +9,10 @@ of the C kernel in ``_products.c``; the numpy kernels are its fallback.
 
 import numpy as np
 
-from .._utils import in_threads
+from .._utils import compiled_kernel, in_threads
 
-try:  # the compiled kernel of _products.c; absent when built without a compiler
-    from ._products import products as _products
-except ImportError:  # pragma: no cover
-    _products = None
+# The compiled kernel of _products.c; None when built without a compiler.
+_products = compiled_kernel("sk_symmetry.features._products", "products")
 
 __all__ = [
     "compiled_products",

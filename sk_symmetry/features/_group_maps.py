@@ -19,12 +19,10 @@ sum adds its terms in sorted order.
 
 import numpy as np
 
-from .._utils import in_threads, one_blas_thread
+from .._utils import compiled_kernel, in_threads, one_blas_thread
 
-try:  # the compiled kernels of _group_kernels.c; absent without a C compiler
-    from . import _group_kernels
-except ImportError:  # pragma: no cover
-    _group_kernels = None
+# The compiled kernels of _group_kernels.c; None without a C compiler.
+_group_kernels = compiled_kernel("sk_symmetry.features._group_kernels")
 
 __all__ = [
     "canonical_form",
