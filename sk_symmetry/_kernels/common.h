@@ -97,6 +97,20 @@ check_itemsize(Py_ssize_t itemsize)
                : "itemsize must be 4 (float32) or 8 (float64)";
 }
 
+/* Releases every buffer given, RELEASE_BUFFERS(&x, &out); one whose obj is
+ * NULL (an optional argument not given) is skipped, as PyBuffer_Release
+ * does. */
+static inline void
+release_buffers(Py_buffer **views, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        PyBuffer_Release(views[i]);
+    }
+}
+#define RELEASE_BUFFERS(...)                                                   \
+    release_buffers((Py_buffer *[]){__VA_ARGS__},                              \
+                    sizeof((Py_buffer *[]){__VA_ARGS__}) / sizeof(Py_buffer *))
+
 /* Whether the call failed, with its exception set: a ValueError saying
  * `problem` if there is one, else a MemoryError if `no_memory`. */
 static inline int

@@ -198,10 +198,7 @@ clusters(PyObject *self, PyObject *args)
     }
     int no_memory = problem == NULL && work == NULL;
     PyMem_RawFree(work);
-    PyBuffer_Release(&spin);
-    PyBuffer_Release(&state);
-    PyBuffer_Release(&energy);
-    PyBuffer_Release(&magnetization);
+    RELEASE_BUFFERS(&spin, &state, &energy, &magnetization);
     return failed(problem, no_memory) ? NULL : PyLong_FromLongLong(flipped);
 }
 

@@ -309,11 +309,7 @@ canonical(PyObject *self, PyObject *args)
     PyMem_RawFree(uniform);
     PyMem_RawFree(runs);
     PyMem_RawFree(run_start);
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&scores);
-    PyBuffer_Release(&codes);
-    PyBuffer_Release(&out);
-    PyBuffer_Release(&best);
+    RELEASE_BUFFERS(&x, &scores, &codes, &out, &best);
     return failed(problem, no_memory) ? NULL : PyLong_FromSsize_t(n_flagged);
 }
 
@@ -481,14 +477,7 @@ averages(PyObject *self, PyObject *args)
     }
     PyMem_RawFree(groups);
     PyMem_RawFree(buf);
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&out);
-    PyBuffer_Release(&plan);
-    PyBuffer_Release(&steps);
-    PyBuffer_Release(&left);
-    PyBuffer_Release(&right);
-    PyBuffer_Release(&columns);
-    PyBuffer_Release(&comparators);
+    RELEASE_BUFFERS(&x, &out, &plan, &steps, &left, &right, &columns, &comparators);
     return failed(problem, status != 0) ? NULL : PyBool_FromLong(finite);
 }
 

@@ -157,9 +157,7 @@ products(PyObject *self, PyObject *args)
         Py_END_ALLOW_THREADS
     }
     PyMem_RawFree(partners);
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&idx);
-    PyBuffer_Release(&out);
+    RELEASE_BUFFERS(&x, &idx, &out);
     return failed(problem, status != 0) ? NULL : PyBool_FromLong(finite);
 }
 

@@ -131,14 +131,6 @@ optional_buffer(PyObject *obj, Py_buffer *view, int writable)
     return PyObject_GetBuffer(obj, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE);
 }
 
-static void
-release(Py_buffer *view)
-{
-    if (view->obj != NULL) {
-        PyBuffer_Release(view);
-    }
-}
-
 static const char *
 check_sizes(Py_ssize_t rows, Py_ssize_t n, Py_ssize_t itemsize)
 {
@@ -162,6 +154,17 @@ finish(const char *problem)
     Py_RETURN_NONE;
 }
 
+/* check_sizes, and an activation code that exists */
+static const char *
+check_layer(Py_ssize_t units, Py_ssize_t n, Py_ssize_t itemsize, int kind)
+{
+    const char *problem = check_sizes(units, n, itemsize);
+    if (problem == NULL && (kind < IDENTITY || kind > RELU)) {
+        problem = "unknown activation";
+    }
+    return problem;
+}
+
 static PyObject *
 hidden(PyObject *self, PyObject *args)
 {
@@ -177,10 +180,7 @@ hidden(PyObject *self, PyObject *args)
         PyBuffer_Release(&z);
         return NULL;
     }
-    const char *problem = check_sizes(units, n, itemsize);
-    if (problem == NULL && (kind < IDENTITY || kind > RELU)) {
-        problem = "unknown activation";
-    }
+    const char *problem = check_layer(units, n, itemsize, kind);
     if (problem == NULL &&
         (z.len != units * n * itemsize || (b.buf && b.len != units * itemsize))) {
         problem = "buffer sizes do not match the shapes";
@@ -193,8 +193,7 @@ hidden(PyObject *self, PyObject *args)
             hidden_f32(z.buf, b.buf, units, n, kind);
         Py_END_ALLOW_THREADS
     }
-    PyBuffer_Release(&z);
-    release(&b);
+    RELEASE_BUFFERS(&z, &b);
     return finish(problem);
 }
 
@@ -210,14 +209,10 @@ backward(PyObject *self, PyObject *args)
         return NULL;
     }
     if (optional_buffer(gb_obj, &gb, 1) < 0) {
-        PyBuffer_Release(&a);
-        PyBuffer_Release(&d);
+        RELEASE_BUFFERS(&a, &d);
         return NULL;
     }
-    const char *problem = check_sizes(units, n, itemsize);
-    if (problem == NULL && (kind < IDENTITY || kind > RELU)) {
-        problem = "unknown activation";
-    }
+    const char *problem = check_layer(units, n, itemsize, kind);
     if (problem == NULL &&
         (a.len != units * n * itemsize || d.len != units * n * itemsize ||
          (gb.buf && gb.len != units * itemsize))) {
@@ -231,9 +226,7 @@ backward(PyObject *self, PyObject *args)
             backward_f32(a.buf, d.buf, gb.buf, units, n, kind);
         Py_END_ALLOW_THREADS
     }
-    PyBuffer_Release(&a);
-    PyBuffer_Release(&d);
-    release(&gb);
+    RELEASE_BUFFERS(&a, &d, &gb);
     return finish(problem);
 }
 
@@ -252,10 +245,7 @@ output(PyObject *self, PyObject *args)
     b.obj = sw.obj = gb.obj = NULL;
     if (optional_buffer(b_obj, &b, 0) < 0 || optional_buffer(sw_obj, &sw, 0) < 0 ||
         optional_buffer(gb_obj, &gb, 1) < 0) {
-        PyBuffer_Release(&z);
-        PyBuffer_Release(&y);
-        release(&b);
-        release(&sw);
+        RELEASE_BUFFERS(&z, &y, &b, &sw);
         return NULL;
     }
     const char *problem = check_sizes(k, n, itemsize);
@@ -281,11 +271,7 @@ output(PyObject *self, PyObject *args)
         Py_END_ALLOW_THREADS
     }
     PyMem_Free(gacc);
-    PyBuffer_Release(&z);
-    PyBuffer_Release(&y);
-    release(&b);
-    release(&sw);
-    release(&gb);
+    RELEASE_BUFFERS(&z, &y, &b, &sw, &gb);
     return failed(problem, no_memory) ? NULL : PyFloat_FromDouble(loss);
 }
 
@@ -312,10 +298,7 @@ adam(PyObject *self, PyObject *args)
             adam_f32(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
         Py_END_ALLOW_THREADS
     }
-    PyBuffer_Release(&p);
-    PyBuffer_Release(&g);
-    PyBuffer_Release(&m);
-    PyBuffer_Release(&v);
+    RELEASE_BUFFERS(&p, &g, &m, &v);
     return finish(problem);
 }
 
