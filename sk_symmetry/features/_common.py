@@ -1,5 +1,6 @@
-"""What the invariant transformers share: input checks, the pairs of the
-quadratic features, the overflow error, the number of threads, the feature names.
+"""What the invariant transformers share: their base class (the shape of
+``transform`` and ``get_feature_names_out``), input checks, the pairs of the
+quadratic features, the overflow error, the number of threads, product names.
 
 `InversionInvariantTransformer` is the group machinery specialised to the
 inversion ``x -> -x``: the orbit of a pair ``(i, j)`` under inversion is the
@@ -10,12 +11,19 @@ product, and the pairs are made by `pair_partners` as for
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import assert_all_finite
 
-from .._compat import _openmp_effective_n_threads, validate_data
+from .._compat import (
+    _check_feature_names_in,
+    _openmp_effective_n_threads,
+    check_is_fitted,
+    validate_data,
+)
 from ._feature_maps import draw_derangement, neighbor_partners
 
 __all__ = [
+    "InvariantTransformer",
     "check_distinct_neighbours",
     "n_threads",
     "pair_partners",
@@ -25,6 +33,59 @@ __all__ = [
 ]
 
 _FLOATS = (np.float64, np.float32)
+
+
+class InvariantTransformer(TransformerMixin, BaseEstimator):
+    """Base of the invariant transformers: checks, then a feature map.
+
+    A subclass fits, and defines ``_invariants(X) -> (out, finite)`` (``X``
+    checked by `validate_for_transform`, floating-point warnings off;
+    ``finite`` False when an output may not be finite) and
+    ``_names_out(names) -> list of str``.
+    """
+
+    def transform(self, X):
+        """Map ``X`` to its invariant features.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Data to transform; sparse only where the transformer accepts it.
+
+        Returns
+        -------
+        X_out : {ndarray, sparse matrix} of shape (n_samples, n_features_out)
+            Same dtype as ``X`` (float32 or float64); CSR for sparse input.
+            ``n_features_out`` is ``len(get_feature_names_out())``.
+        """
+        check_is_fitted(self)
+        sparse = self.__sklearn_tags__().input_tags.sparse
+        X = validate_for_transform(self, X, accept_sparse=sparse)
+        # Non-finite input gives non-finite output, which the feature maps
+        # report; numpy's own warnings would only repeat `raise_overflow`.
+        with np.errstate(over="ignore", invalid="ignore"):
+            out, finite = self._invariants(X)
+        if not finite:
+            raise_overflow(X)
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features (see the class's Notes).
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; defaults to ``feature_names_in_`` if defined,
+            else ``["x0", "x1", ...]``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per output column.
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        return np.asarray(self._names_out(names), dtype=object)
 
 
 def validate_for_transform(estimator, X, *, accept_sparse=False):

@@ -1,25 +1,16 @@
 """`GroupInvariantTransformer`: features exactly invariant under a symmetry group."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import assert_all_finite, check_random_state
 
 from .._compat import (
     StrOptions,
-    _check_feature_names_in,
     _fit_context,
-    check_is_fitted,
     validate_data,
 )
 from .._utils import warn_at_user_call
 from ..symmetry import SymmetryGroup
-from ._common import (
-    n_threads,
-    pair_partners,
-    product_name,
-    raise_overflow,
-    validate_for_transform,
-)
+from ._common import InvariantTransformer, n_threads, pair_partners, product_name
 from ._group_maps import (
     canonical_form,
     canonical_projection,
@@ -33,7 +24,7 @@ from ._group_maps import (
 __all__ = ["GroupInvariantTransformer"]
 
 
-class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
+class GroupInvariantTransformer(InvariantTransformer):
     """Features exactly the same for ``X`` and ``g(X)``, for every ``g`` in a group.
 
     Parameters
@@ -112,7 +103,9 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
     canonical form's matrix product, a set of tiny measure.
 
     The output has the input's dtype (float32 stays float32); integers are
-    converted to float64. Sparse input is not supported.
+    converted to float64. Sparse input is not supported. Canonical features
+    are named ``"canonical(x0)"`` after the position they fill, averaged ones
+    ``"avg(x0*x1)"`` after the first pair of their orbit.
 
     References
     ----------
@@ -222,23 +215,7 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
         partners = pair_partners(self.pairs, n_features, self.group_.image_shape, rng)
         return np.column_stack([np.arange(n_features), partners])
 
-    def transform(self, X):
-        """Map ``X`` to its invariant features.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to transform.
-
-        Returns
-        -------
-        X_out : ndarray of shape (n_samples, n_features_out)
-            ``n_features_out`` is ``n_features`` for ``kind="canonical"`` and
-            ``len(orbits_)`` for ``kind="averaged"``; same dtype as ``X``
-            (float32 or float64).
-        """
-        check_is_fitted(self)
-        X = validate_for_transform(self, X)
+    def _invariants(self, X):
         # The compiled kernels (_group_kernels.c) give the numpy functions'
         # results to the bit; numpy runs when they were not built.
         if self.kind == "canonical":
@@ -250,48 +227,24 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
                 assert_all_finite(X, input_name="X")
                 canonical_form(*args)
             elif n_unsettled:  # non-finite values, or scores that overflow
-                with np.errstate(over="ignore", invalid="ignore"):
-                    assert_all_finite(X, input_name="X")
-            return out
-        out = np.empty((X.shape[0], len(self.orbits_)), dtype=X.dtype)
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = compiled_orbit_averages(X, self.orbits_, out, n_threads())
-            if finite is None:
                 assert_all_finite(X, input_name="X")
-                orbit_averages(X, self.orbits_, out)
-        if not (finite or np.isfinite(out).all()):
-            raise_overflow(X)
+            return out, True
+        out = np.empty((X.shape[0], len(self.orbits_)), dtype=X.dtype)
+        finite = compiled_orbit_averages(X, self.orbits_, out, n_threads())
+        if finite is None:
+            assert_all_finite(X, input_name="X")
+            orbit_averages(X, self.orbits_, out)
         # A feature in no orbit leaves no trace in the output: check it here.
         assert_all_finite(X[:, self._unpaired], input_name="X")
-        return out
+        return out, finite or np.isfinite(out).all()
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output features.
-
-        Canonical features are named ``"canonical(x0)"`` after the position
-        they fill; averaged ones ``"avg(x0*x1)"`` after the first pair of
-        their orbit.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Input feature names; defaults to ``feature_names_in_`` if defined,
-            else ``["x0", "x1", ...]``.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        check_is_fitted(self, "group_")
-        names = _check_feature_names_in(self, input_features)
+    def _names_out(self, names):
         if self.kind == "canonical":
-            out = [f"canonical({name})" for name in names]
-        else:
-            out = [
-                f"avg({product_name(names, left[0], right[0])})"
-                for left, right, _ in self.orbits_
-            ]
-        return np.asarray(out, dtype=object)
+            return [f"canonical({name})" for name in names]
+        return [
+            f"avg({product_name(names, left[0], right[0])})"
+            for left, right, _ in self.orbits_
+        ]
 
 
 def _bound_symmetry(symmetry, n_features):

@@ -4,23 +4,14 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import assert_all_finite, check_random_state
 
 from .._compat import (
     StrOptions,
-    _check_feature_names_in,
     _fit_context,
-    check_is_fitted,
     validate_data,
 )
-from ._common import (
-    n_threads,
-    pair_partners,
-    product_name,
-    raise_overflow,
-    validate_for_transform,
-)
+from ._common import InvariantTransformer, n_threads, pair_partners, product_name
 from ._feature_maps import (
     compiled_products,
     neighbor_products,
@@ -32,7 +23,7 @@ from ._feature_maps import (
 __all__ = ["InversionInvariantTransformer"]
 
 
-class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
+class InversionInvariantTransformer(InvariantTransformer):
     """Quadratic features invariant under the inversion ``x -> -x``.
 
     Each output feature is a product ``x_i * x_j`` of two input features, so
@@ -97,7 +88,10 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
     sign information, as the paper intends.
 
     The output has the input's dtype (float32 stays float32); integers are
-    converted to float64. Sparse input (CSR or CSC) gives CSR output.
+    converted to float64. Sparse input (CSR or CSC) gives CSR output. Output
+    features are named after their products, such as ``"x3*x4"`` or
+    ``"x5^2"``; ``n_features_out`` is ``n_features``, or ``2 * n_features``
+    for ``kind="neighbor", direction="both"``.
 
     Dense input is transformed by a small compiled kernel in one pass. Inputs
     of more than a few MB are split by rows over as many threads as
@@ -206,43 +200,20 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         self._image_shape = image_shape or (1, n_features)  # a ring: one row
         return self
 
-    def transform(self, X):
-        """Map ``X`` to inversion-invariant products.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to transform.
-
-        Returns
-        -------
-        X_out : {ndarray, sparse matrix} of shape (n_samples, n_features_out)
-            Same dtype as ``X`` (float32 or float64); CSR for sparse input.
-            ``n_features_out`` is ``n_features`` except for
-            ``kind="neighbor", direction="both"``, where it is ``2 * n_features``.
-        """
-        check_is_fitted(self)
+    def _invariants(self, X):
+        if sp.issparse(X):
+            # Sparse products skip implicit zeros, which would hide a NaN
+            # paired with one: check the stored input values first.
+            assert_all_finite(X.data, input_name="X")
+            out = self._transform_sparse(X)
+            return out, np.isfinite(out.data).all()
         # The finite check runs on the output as it is formed (see
-        # `compiled_products` and `products_blockwise`), not as a pass over X:
-        # non-finite input gives non-finite products. numpy's own overflow
-        # warnings would only repeat what `raise_overflow` says.
-        X = validate_for_transform(self, X, accept_sparse=True)
-        with np.errstate(over="ignore", invalid="ignore"):
-            if sp.issparse(X):
-                # Sparse products skip implicit zeros, which would hide a NaN
-                # paired with one: check the stored input values first.
-                assert_all_finite(X.data, input_name="X")
-                out = self._transform_sparse(X)
-                finite = np.isfinite(out.data).all()
-            else:
-                out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
-                finite = compiled_products(X, self.partners_, out, n_threads())
-                if finite is None:  # the compiled kernel is not built
-                    finite = products_blockwise(self._kernel, X, out)
-                finite = finite or np.isfinite(out).all()
-        if not finite:
-            raise_overflow(X)
-        return out
+        # `compiled_products` and `products_blockwise`), not as a pass over X.
+        out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
+        finite = compiled_products(X, self.partners_, out, n_threads())
+        if finite is None:  # the compiled kernel is not built
+            finite = products_blockwise(self._kernel, X, out)
+        return out, finite or np.isfinite(out).all()
 
     def _kernel(self, X, out):
         if self.kind == "square":
@@ -258,28 +229,12 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         left = sp.hstack([X] * repeats, format="csc") if repeats > 1 else X
         return left.multiply(X[:, self.partners_]).tocsr()
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the products, such as ``"x3*x4"`` or ``"x5^2"``.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Input feature names; defaults to ``feature_names_in_`` if defined,
-            else ``["x0", "x1", ...]``.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            One name per output column.
-        """
-        check_is_fitted(self, "partners_")
-        names = _check_feature_names_in(self, input_features)
+    def _names_out(self, names):
         n_features = len(names)
-        out = [
+        return [
             product_name(names, k % n_features, j)
             for k, j in enumerate(self.partners_)
         ]
-        return np.asarray(out, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
