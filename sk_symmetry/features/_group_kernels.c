@@ -175,6 +175,25 @@ typedef struct {
 #define CE_V(a, b) CE(V, V_MIN, V_MAX, a, b)
 #define CE_W(a, b) CE(W, W_MIN, W_MAX, a, b)
 
+/* Batcher's odd-even merge sorts of 4 and 8 values, by 5 and 19 of those
+ * compare-exchanges, and the sums of the sorted values in order. */
+#define SORT4(CE, v0, v1, v2, v3)                                              \
+    do {                                                                       \
+        CE(v0, v1); CE(v2, v3); CE(v0, v2); CE(v1, v3); CE(v1, v2);            \
+    } while (0)
+#define SORT8(CE, v0, v1, v2, v3, v4, v5, v6, v7)                              \
+    do {                                                                       \
+        CE(v0, v1); CE(v2, v3); CE(v4, v5); CE(v6, v7);                        \
+        CE(v0, v2); CE(v1, v3); CE(v4, v6); CE(v5, v7);                        \
+        CE(v1, v2); CE(v5, v6);                                                \
+        CE(v0, v4); CE(v1, v5); CE(v2, v6); CE(v3, v7);                        \
+        CE(v2, v4); CE(v3, v5);                                                \
+        CE(v1, v2); CE(v3, v4); CE(v5, v6);                                    \
+    } while (0)
+#define SUM4(ADD, v0, v1, v2, v3) ADD(ADD(ADD(v0, v1), v2), v3)
+#define SUM8(ADD, v0, v1, v2, v3, v4, v5, v6, v7)                              \
+    ADD(ADD(ADD(ADD(SUM4(ADD, v0, v1, v2, v3), v4), v5), v6), v7)
+
 
 /* ---- the same averages with rows as vector lanes (AVX2) ------------------
  * A block of W_LANES rows is transposed, feature-major, so that feature i of

@@ -196,8 +196,8 @@ FN(sort_sum4_sse2)(T *buf, Py_ssize_t stride, T *sums)
         V v0 = V_LOADU(buf + o), v1 = V_LOADU(buf + stride + o);
         V v2 = V_LOADU(buf + 2 * stride + o);
         V v3 = V_LOADU(buf + 3 * stride + o);
-        CE_V(v0, v1); CE_V(v2, v3); CE_V(v0, v2); CE_V(v1, v3); CE_V(v1, v2);
-        V total = V_ADD(V_ADD(V_ADD(v0, v1), v2), v3);
+        SORT4(CE_V, v0, v1, v2, v3);
+        V total = SUM4(V_ADD, v0, v1, v2, v3);
         V_STOREU(sums + o, V_ADD(V_DIV(total, size), zero));
     }
 }
@@ -213,15 +213,8 @@ FN(sort_sum8_sse2)(T *buf, Py_ssize_t stride, T *sums)
         V v5 = V_LOADU(buf + 5 * stride + o);
         V v6 = V_LOADU(buf + 6 * stride + o);
         V v7 = V_LOADU(buf + 7 * stride + o);
-        /* Batcher's odd-even merge sort of 8: 19 compare-exchanges */
-        CE_V(v0, v1); CE_V(v2, v3); CE_V(v4, v5); CE_V(v6, v7);
-        CE_V(v0, v2); CE_V(v1, v3); CE_V(v4, v6); CE_V(v5, v7);
-        CE_V(v1, v2); CE_V(v5, v6);
-        CE_V(v0, v4); CE_V(v1, v5); CE_V(v2, v6); CE_V(v3, v7);
-        CE_V(v2, v4); CE_V(v3, v5);
-        CE_V(v1, v2); CE_V(v3, v4); CE_V(v5, v6);
-        V total = V_ADD(V_ADD(V_ADD(v0, v1), v2), v3);
-        total = V_ADD(V_ADD(V_ADD(V_ADD(total, v4), v5), v6), v7);
+        SORT8(CE_V, v0, v1, v2, v3, v4, v5, v6, v7);
+        V total = SUM8(V_ADD, v0, v1, v2, v3, v4, v5, v6, v7);
         V_STOREU(sums + o, V_ADD(V_DIV(total, size), zero));
     }
 }
@@ -229,9 +222,9 @@ FN(sort_sum8_sse2)(T *buf, Py_ssize_t stride, T *sums)
 
 /* The product table of a row: x[i] * x[i + d] for every step d, one after
  * the other. Contiguous multiplies, which the compiler vectorises. */
- static void FN(products)(const T *row, const int64_t *steps,
-                        Py_ssize_t n_steps, Py_ssize_t n_cols,
-                        T *restrict table)
+static void
+FN(products)(const T *row, const int64_t *steps, Py_ssize_t n_steps,
+             Py_ssize_t n_cols, T *restrict table)
 {
     for (Py_ssize_t s = 0; s < n_steps; s++) {
         const Py_ssize_t d = steps[s];
@@ -436,19 +429,12 @@ FN(rows_avx2)(const T *x, T *out, T *xt, T *ot, T *spill, Py_ssize_t n_rows,
                     }
                 }
                 if (size == 8) {
-                    CE_W(v0, v1); CE_W(v2, v3); CE_W(v4, v5); CE_W(v6, v7);
-                    CE_W(v0, v2); CE_W(v1, v3); CE_W(v4, v6); CE_W(v5, v7);
-                    CE_W(v1, v2); CE_W(v5, v6);
-                    CE_W(v0, v4); CE_W(v1, v5); CE_W(v2, v6); CE_W(v3, v7);
-                    CE_W(v2, v4); CE_W(v3, v5);
-                    CE_W(v1, v2); CE_W(v3, v4); CE_W(v5, v6);
-                    total = W_ADD(W_ADD(W_ADD(v0, v1), v2), v3);
-                    total = W_ADD(W_ADD(W_ADD(W_ADD(total, v4), v5), v6), v7);
+                    SORT8(CE_W, v0, v1, v2, v3, v4, v5, v6, v7);
+                    total = SUM8(W_ADD, v0, v1, v2, v3, v4, v5, v6, v7);
                 }
                 else if (size == 4) {
-                    CE_W(v0, v1); CE_W(v2, v3); CE_W(v0, v2); CE_W(v1, v3);
-                    CE_W(v1, v2);
-                    total = W_ADD(W_ADD(W_ADD(v0, v1), v2), v3);
+                    SORT4(CE_W, v0, v1, v2, v3);
+                    total = SUM4(W_ADD, v0, v1, v2, v3);
                 }
                 else if (size == 2) {
                     CE_W(v0, v1);
