@@ -5,6 +5,8 @@ and each kernel's Python wrapper falls back to numpy (or, for the Monte Carlo,
 to plain Python).
 """
 
+import glob
+
 from setuptools import Extension, setup
 
 # (module, C source) of every compiled kernel.
@@ -18,8 +20,20 @@ KERNELS = [
     ("sk_symmetry.datasets._wolff", "sk_symmetry/datasets/_wolff.c"),
 ]
 
+# The header every kernel includes (common.h) and the float/double template
+# parameters (dtype.h); each kernel's template (*_template.h) sits beside it.
+INCLUDE = "sk_symmetry/_kernels"
+HEADERS = [f"{INCLUDE}/common.h", f"{INCLUDE}/dtype.h"]
+
 setup(
     ext_modules=[
-        Extension(name, [source], optional=True) for name, source in KERNELS
+        Extension(
+            name,
+            [source],
+            include_dirs=[INCLUDE],
+            depends=HEADERS + glob.glob(source.replace(".c", "_template.h")),
+            optional=True,
+        )
+        for name, source in KERNELS
     ]
 )

@@ -6,6 +6,7 @@ import pytest
 from group_strategies import groups_and_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 
 from sk_symmetry import (
     GroupInvariantTransformer,
@@ -209,3 +210,27 @@ def test_bad_input_gets_clear_errors():
     t = GroupInvariantTransformer(S.mirror((1, 5))).fit(X)
     with pytest.raises(ValueError, match="5 features"):
         t.transform(np.ones((3, 4)))
+
+
+def test_former_parameter_group_warns_and_acts_as_symmetry():
+    X = np.random.default_rng(4).normal(size=(6, 4))
+    G = S.mirror((2, 2))
+    expected = GroupInvariantTransformer(symmetry=G, random_state=0).fit(X)
+    old = GroupInvariantTransformer(group=G, random_state=0)
+    with pytest.warns(FutureWarning, match="`group` was renamed `symmetry`") as record:
+        old.fit(X)
+    assert record[0].filename == __file__  # points at the user's call
+    assert old.transform(X).tobytes() == expected.transform(X).tobytes()
+    assert [g.name for g in old.group_] == [g.name for g in expected.group_]
+    # An explicit group=None is the old default: inversion, with the warning.
+    with pytest.warns(FutureWarning, match="renamed"):
+        GroupInvariantTransformer(group=None).fit(X)
+    # The parameter round-trips through get_params, set_params and clone.
+    cloned = clone(old)
+    with pytest.warns(FutureWarning, match="renamed"):
+        assert cloned.fit(X).transform(X).tobytes() == expected.transform(X).tobytes()
+    assert old.set_params(group="deprecated", symmetry=G).get_params()["group"] == (
+        "deprecated"
+    )
+    with pytest.raises(ValueError, match="Both `symmetry` and `group`"):
+        GroupInvariantTransformer(G, group=G).fit(X)

@@ -14,10 +14,10 @@ import math
 
 import numpy as np
 
-try:  # the compiled kernel of _wolff.c; absent when built without a compiler
-    from ._wolff import clusters as _kernel
-except ImportError:  # pragma: no cover
-    _kernel = None
+from .._utils import compiled_kernel
+
+# The compiled kernel of _wolff.c; None when built without a compiler.
+_kernel = compiled_kernel("sk_symmetry.datasets._wolff", "clusters")
 
 __all__ = [
     "integrated_autocorrelation_time",

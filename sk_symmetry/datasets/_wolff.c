@@ -18,12 +18,9 @@
  * autocorrelation times without another pass. Random numbers come from
  * xoshiro256** (Blackman & Vigna), whose 256-bit state the caller owns: a
  * chain is reproducible from that state alone. The pure-Python fallback is
- * in _ising_mc.py. Buffers come through the buffer protocol, so the module
- * needs no numpy headers; the caller guarantees C order and dtypes.
+ * in _ising_mc.py. The caller guarantees C order and dtypes.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <stdint.h>
+#include "common.h"
 
 static inline uint64_t
 rotl(const uint64_t x, int k)
@@ -201,18 +198,8 @@ clusters(PyObject *self, PyObject *args)
     }
     int no_memory = problem == NULL && work == NULL;
     PyMem_RawFree(work);
-    PyBuffer_Release(&spin);
-    PyBuffer_Release(&state);
-    PyBuffer_Release(&energy);
-    PyBuffer_Release(&magnetization);
-    if (problem != NULL) {
-        PyErr_SetString(PyExc_ValueError, problem);
-        return NULL;
-    }
-    if (no_memory) {
-        return PyErr_NoMemory();
-    }
-    return PyLong_FromLongLong(flipped);
+    RELEASE_BUFFERS(&spin, &state, &energy, &magnetization);
+    return failed(problem, no_memory) ? NULL : PyLong_FromLongLong(flipped);
 }
 
 static PyMethodDef methods[] = {
@@ -228,13 +215,4 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_wolff",
-    "Compiled Wolff cluster updates for make_ising.", -1, methods,
-};
-
-PyMODINIT_FUNC
-PyInit__wolff(void)
-{
-    return PyModule_Create(&module);
-}
+DEFINE_MODULE(_wolff, "Compiled Wolff cluster updates for make_ising.")

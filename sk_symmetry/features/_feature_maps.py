@@ -7,14 +7,12 @@ The dense kernels write straight into a preallocated output and never build the
 of the C kernel in ``_products.c``; the numpy kernels are its fallback.
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 
-try:  # the compiled kernel of _products.c; absent when built without a compiler
-    from ._products import products as _products
-except ImportError:  # pragma: no cover
-    _products = None
+from .._utils import compiled_kernel, in_threads
+
+# The compiled kernel of _products.c; None when built without a compiler.
+_products = compiled_kernel("sk_symmetry.features._products", "products")
 
 __all__ = [
     "compiled_products",
@@ -119,17 +117,8 @@ def compiled_products(X, partners, out, n_threads=1):
             X.itemsize,
         )
 
-    n_threads = int(max(1, min(n_threads, n_rows, out.nbytes // _MIN_BYTES_PER_THREAD)))
-    if n_threads == 1:
-        return run(0, n_rows)
-    chunks = [
-        (n_rows * k // n_threads, n_rows * (k + 1) // n_threads)
-        for k in range(n_threads)
-    ]
-    with ThreadPoolExecutor(n_threads - 1) as pool:
-        futures = [pool.submit(run, *chunk) for chunk in chunks[1:]]
-        finite = run(*chunks[0])
-        return all([future.result() for future in futures]) and finite
+    n_threads = min(n_threads, out.nbytes // _MIN_BYTES_PER_THREAD)
+    return all(in_threads(run, n_rows, n_threads))
 
 
 def products_blockwise(kernel, X, out):

@@ -1,19 +1,16 @@
 """`GroupInvariantTransformer`: features exactly invariant under a symmetry group."""
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import assert_all_finite, check_random_state
 
 from .._compat import (
     StrOptions,
-    _check_feature_names_in,
     _fit_context,
-    _openmp_effective_n_threads,
-    check_is_fitted,
     validate_data,
 )
-from ..symmetry import SymmetryGroup
-from ._feature_maps import draw_derangement, neighbor_partners
+from .._utils import warn_at_user_call
+from ..symmetry import SymmetryGroup, check_symmetry
+from ._common import InvariantTransformer, n_threads, pair_partners, product_name
 from ._group_maps import (
     canonical_form,
     canonical_projection,
@@ -24,17 +21,16 @@ from ._group_maps import (
     pair_orbits,
     projection_images,
 )
-from ._inversion import _check_distinct_neighbours
 
 __all__ = ["GroupInvariantTransformer"]
 
 
-class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
+class GroupInvariantTransformer(InvariantTransformer):
     """Features exactly the same for ``X`` and ``g(X)``, for every ``g`` in a group.
 
     Parameters
     ----------
-    group : SymmetryGroup, default=None
+    symmetry : SymmetryGroup, default=None
         The symmetry. None means ``SymmetryGroup.inversion()``, which adapts
         to the width of ``X``; any other group must act on ``n_features``.
 
@@ -66,6 +62,14 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
 
     random_state : int, RandomState instance or None, default=None
         Seeds the random part of ``projection`` and the ``"permutation"`` pairs.
+
+    group : SymmetryGroup or None, default="deprecated"
+        The former name of ``symmetry``.
+
+        .. deprecated:: 0.2
+            ``group`` was renamed ``symmetry``; ``group`` still works, with a
+            FutureWarning, and will be removed in 0.3. Setting
+            both is an error.
 
     Attributes
     ----------
@@ -106,7 +110,9 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
     features), for ``kind="averaged"`` any product that overflows.
 
     The output has the input's dtype (float32 stays float32); integers are
-    converted to float64. Sparse input is not supported.
+    converted to float64. Sparse input is not supported. Canonical features
+    are named ``"canonical(x0)"`` after the position they fill, averaged ones
+    ``"avg(x0*x1)"`` after the first pair of their orbit.
 
     References
     ----------
@@ -125,27 +131,30 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "group": [None, SymmetryGroup],
+        "symmetry": [None, SymmetryGroup],
         "kind": [StrOptions({"canonical", "averaged"})],
         "pairs": [StrOptions({"neighbor", "square", "permutation", "all"})],
         "projection": [StrOptions({"moments", "random"}), "array-like"],
         "random_state": ["random_state"],
+        "group": [None, SymmetryGroup, StrOptions({"deprecated"})],
     }
 
     def __init__(
         self,
-        group=None,
+        symmetry=None,
         *,
         kind="canonical",
         pairs="neighbor",
         projection="moments",
         random_state=None,
+        group="deprecated",
     ):
-        self.group = group
+        self.symmetry = symmetry
         self.kind = kind
         self.pairs = pairs
         self.projection = projection
         self.random_state = random_state
+        self.group = group
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -165,8 +174,7 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
         """
         X = validate_data(self, X, dtype=(np.float64, np.float32))
         n_features = X.shape[1]
-        group = SymmetryGroup.inversion() if self.group is None else self.group
-        self.group_ = group.bind(n_features)
+        self.group_ = check_symmetry(self._symmetry(), n_features)
         rng = check_random_state(self.random_state)
         if self.kind == "canonical":
             seed = rng.randint(np.iinfo(np.int32).max)
@@ -190,111 +198,60 @@ class GroupInvariantTransformer(TransformerMixin, BaseEstimator):
             self._unpaired = np.flatnonzero(~paired)
         return self
 
-    def _pairs(self, n_features, rng):
-        index = np.arange(n_features)
-        if self.pairs == "square":
-            partners = index
-        elif self.pairs == "neighbor":
-            shape = self.group_.image_shape or (1, n_features)
-            _check_distinct_neighbours(
-                shape,
-                "horizontal",
-                ring=self.group_.image_shape is None,
-                parameter="pairs",
+    def _symmetry(self):
+        """``symmetry``, or the value of the deprecated ``group`` (the
+        pattern of scikit-learn's ``base_estimator`` -> ``estimator``
+        rename: a "deprecated" sentinel default, the warning in fit)."""
+        if isinstance(self.group, str):  # the "deprecated" sentinel: not set
+            return self.symmetry
+        if self.symmetry is not None:
+            raise ValueError(
+                "Both `symmetry` and `group` were set; `group` is the former "
+                "name of `symmetry`: set only `symmetry`."
             )
-            partners = neighbor_partners(n_features, shape, "horizontal")
-        elif self.pairs == "permutation":
-            partners = draw_derangement(n_features, rng)
-        else:
-            left, right = np.triu_indices(n_features)
-            return np.column_stack([left, right])
-        return np.column_stack([index, partners])
-
-    def transform(self, X):
-        """Map ``X`` to its invariant features.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to transform.
-
-        Returns
-        -------
-        X_out : ndarray of shape (n_samples, n_features_out)
-            ``n_features_out`` is ``n_features`` for ``kind="canonical"`` and
-            ``len(orbits_)`` for ``kind="averaged"``; same dtype as ``X``
-            (float32 or float64).
-        """
-        check_is_fitted(self)
-        # Non-finite input is found by the compiled kernels as they go (it
-        # makes a canonical row's margin, or an average, non-finite), not by
-        # a pass over X, which would cost about as much as the kernel.
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            dtype=(np.float64, np.float32),
-            ensure_all_finite=False,
+        warn_at_user_call(
+            "`group` was renamed `symmetry` in version 0.2 and will be removed "
+            "in 0.3: use GroupInvariantTransformer(symmetry=...).",
+            FutureWarning,
         )
-        X = np.ascontiguousarray(X)
+        return self.group
+
+    def _pairs(self, n_features, rng):
+        if self.pairs == "all":
+            return np.column_stack(np.triu_indices(n_features))
+        partners = pair_partners(
+            self.pairs, n_features, self.group_.image_shape, rng, parameter="pairs"
+        )
+        return np.column_stack([np.arange(n_features), partners])
+
+    def _invariants(self, X):
         # The compiled kernels (_group_kernels.c) give the numpy functions'
         # results to the bit; numpy runs when they were not built.
-        n_threads = _openmp_effective_n_threads()
         if self.kind == "canonical":
             check_canonical_range(X)  # issue 18: overflow picked g-dependent images
             out = np.empty_like(X)
             signs = self._signs.astype(X.dtype)
             args = (X, self._perms, signs, self._V, out)
-            n_unsettled = compiled_canonical_form(*args, n_threads)
+            n_unsettled = compiled_canonical_form(*args, n_threads())
             if n_unsettled is None:
                 assert_all_finite(X, input_name="X")
                 canonical_form(*args)
             elif n_unsettled:  # non-finite values, or scores that overflow
-                with np.errstate(over="ignore", invalid="ignore"):
-                    assert_all_finite(X, input_name="X")
-            return out
-        out = np.empty((X.shape[0], len(self.orbits_)), dtype=X.dtype)
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = compiled_orbit_averages(X, self.orbits_, out, n_threads)
-            if finite is None:
                 assert_all_finite(X, input_name="X")
-                orbit_averages(X, self.orbits_, out)
-        if not (finite or np.isfinite(out).all()):
+            return out, True
+        out = np.empty((X.shape[0], len(self.orbits_)), dtype=X.dtype)
+        finite = compiled_orbit_averages(X, self.orbits_, out, n_threads())
+        if finite is None:
             assert_all_finite(X, input_name="X")
-            raise ValueError(
-                f"The products of the features of X overflow {X.dtype.name}: "
-                "scale X down (e.g. into [-1, 1]) before this transformer."
-            )
+            orbit_averages(X, self.orbits_, out)
         # A feature in no orbit leaves no trace in the output: check it here.
         assert_all_finite(X[:, self._unpaired], input_name="X")
-        return out
+        return out, finite or np.isfinite(out).all()
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the output features.
-
-        Canonical features are named ``"canonical(x0)"`` after the position
-        they fill; averaged ones ``"avg(x0*x1)"`` after the first pair of
-        their orbit.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Input feature names; defaults to ``feature_names_in_`` if defined,
-            else ``["x0", "x1", ...]``.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-        """
-        check_is_fitted(self, "group_")
-        names = _check_feature_names_in(self, input_features)
+    def _names_out(self, names):
         if self.kind == "canonical":
-            out = [f"canonical({name})" for name in names]
-        else:
-            out = [
-                f"avg({names[left[0]]}^2)"
-                if left[0] == right[0]
-                else f"avg({names[left[0]]}*{names[right[0]]})"
-                for left, right, _ in self.orbits_
-            ]
-        return np.asarray(out, dtype=object)
+            return [f"canonical({name})" for name in names]
+        return [
+            f"avg({product_name(names, left[0], right[0])})"
+            for left, right, _ in self.orbits_
+        ]

@@ -17,16 +17,12 @@ images are settled by an exact lexicographic comparison, and every averaged
 sum adds its terms in sorted order.
 """
 
-import functools
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-try:  # the compiled kernels of _group_kernels.c; absent without a C compiler
-    from . import _group_kernels
-except ImportError:  # pragma: no cover
-    _group_kernels = None
+from .._utils import compiled_kernel, in_threads, one_blas_thread
+
+# The compiled kernels of _group_kernels.c; None without a C compiler.
+_group_kernels = compiled_kernel("sk_symmetry.features._group_kernels")
 
 __all__ = [
     "canonical_form",
@@ -177,7 +173,7 @@ def canonical_form(X, perms, signs, V, out):
     second-best score lies within rounding error of the bound itself. Zeros
     are written as ``+0.0``, so that the output is the same bits too.
     """
-    with _one_blas_thread():
+    with one_blas_thread():
         for block, scores, slack in _scored_blocks(X, V):
             Xb, ob = X[block], out[block]
             best = _best_images(Xb, scores, slack, perms, signs)
@@ -186,18 +182,6 @@ def canonical_form(X, perms, signs, V, out):
                 ob[rows] = Xb[rows][:, perms[k]] * signs[k]
             ob += 0.0  # -0.0 becomes 0.0: the same bits for any image
     return out
-
-
-@functools.cache
-def _threadpool_controller():
-    return ThreadpoolController()
-
-
-def _one_blas_thread():
-    """Limit BLAS to one thread: the products of a block are too small to
-    share (two OpenBLAS threads took four times as long as one on 334 x 784
-    blocks), and the compiled path runs blocks in threads of its own."""
-    return _threadpool_controller().limit(limits=1, user_api="blas")
 
 
 def _scored_blocks(X, V, blocks=None):
@@ -367,21 +351,6 @@ def _kernel_applies(X, out):
     )
 
 
-def _in_threads(run, n_units, n_threads):
-    """``run(start, stop)`` over ``range(n_units)`` split over up to ``n_threads``."""
-    n_threads = int(max(1, min(n_threads, n_units)))
-    chunks = [
-        (n_units * k // n_threads, n_units * (k + 1) // n_threads)
-        for k in range(n_threads)
-    ]
-    if n_threads == 1:
-        return [run(*chunks[0])]
-    with ThreadPoolExecutor(n_threads - 1) as pool:
-        futures = [pool.submit(run, *chunk) for chunk in chunks[1:]]
-        first = run(*chunks[0])
-        return [first] + [future.result() for future in futures]
-
-
 def compiled_canonical_form(X, perms, signs, V, out, n_threads=1):
     """`canonical_form` with the compiled kernel: the same bits, faster.
 
@@ -418,8 +387,8 @@ def compiled_canonical_form(X, perms, signs, V, out, n_threads=1):
             n_unsettled += n
         return n_unsettled
 
-    with _one_blas_thread(), np.errstate(invalid="ignore", over="ignore"):
-        return sum(_in_threads(run, n_blocks, n_threads))
+    with one_blas_thread(), np.errstate(invalid="ignore", over="ignore"):
+        return sum(in_threads(run, n_blocks, n_threads))
 
 
 def compiled_orbit_averages(X, orbits, out, n_threads=1):
@@ -478,4 +447,4 @@ def compiled_orbit_averages(X, orbits, out, n_threads=1):
         )
 
     n_threads = min(n_threads, X.nbytes // _MIN_BYTES_PER_THREAD)
-    return all(_in_threads(run, n_samples, n_threads))
+    return all(in_threads(run, n_samples, n_threads))

@@ -1,23 +1,19 @@
 """`InversionInvariantTransformer`: features that are the same for X and -X."""
 
+
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import assert_all_finite, check_random_state
 
 from .._compat import (
     StrOptions,
-    _check_feature_names_in,
     _fit_context,
-    _openmp_effective_n_threads,
-    check_is_fitted,
     validate_data,
 )
 from ..symmetry._group import _image_shape
+from ._common import InvariantTransformer, n_threads, pair_partners, product_name
 from ._feature_maps import (
     compiled_products,
-    draw_derangement,
-    neighbor_partners,
     neighbor_products,
     permutation_products,
     products_blockwise,
@@ -27,7 +23,7 @@ from ._feature_maps import (
 __all__ = ["InversionInvariantTransformer"]
 
 
-class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
+class InversionInvariantTransformer(InvariantTransformer):
     """Quadratic features invariant under the inversion ``x -> -x``.
 
     Each output feature is a product ``x_i * x_j`` of two input features, so
@@ -93,7 +89,10 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
     sign information, as the paper intends.
 
     The output has the input's dtype (float32 stays float32); integers are
-    converted to float64. Sparse input (CSR or CSC) gives CSR output.
+    converted to float64. Sparse input (CSR or CSC) gives CSR output. Output
+    features are named after their products, such as ``"x3*x4"`` or
+    ``"x5^2"``; ``n_features_out`` is ``n_features``, or ``2 * n_features``
+    for ``kind="neighbor", direction="both"``.
 
     Dense input is transformed by a small compiled kernel in one pass. Inputs
     of more than a few MB are split by rows over as many threads as
@@ -184,75 +183,31 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         )
         n_features = X.shape[1]
         image_shape = self._checked_image_shape(n_features)
-        if image_shape is None:
-            image_shape = (1, n_features)  # a ring is a one-row image
-        if self.kind == "square":
-            self.partners_ = np.arange(n_features)
-        elif self.kind == "neighbor":
-            _check_distinct_neighbours(
-                image_shape, self.direction, ring=self.image_shape is None
-            )
-            self.partners_ = neighbor_partners(n_features, image_shape, self.direction)
-        else:
-            rng = check_random_state(self.random_state)
-            self.permutation_ = draw_derangement(n_features, rng)
-            self.partners_ = self.permutation_.copy()
-        self._image_shape = image_shape
+        # The pairs of GroupInvariantTransformer(kind="averaged"), each its
+        # own orbit under inversion: the average of a pair is its product.
+        rng = check_random_state(self.random_state)
+        self.partners_ = pair_partners(
+            self.kind, n_features, image_shape, rng, self.direction
+        )
+        if self.kind == "permutation":
+            self.permutation_ = self.partners_.copy()
+        self._image_shape = image_shape or (1, n_features)  # a ring: one row
         return self
 
-    def transform(self, X):
-        """Map ``X`` to inversion-invariant products.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to transform.
-
-        Returns
-        -------
-        X_out : {ndarray, sparse matrix} of shape (n_samples, n_features_out)
-            Same dtype as ``X`` (float32 or float64); CSR for sparse input.
-            ``n_features_out`` is ``n_features`` except for
-            ``kind="neighbor", direction="both"``, where it is ``2 * n_features``.
-        """
-        check_is_fitted(self)
+    def _invariants(self, X):
+        if sp.issparse(X):
+            # Sparse products skip implicit zeros, which would hide a NaN
+            # paired with one: check the stored input values first.
+            assert_all_finite(X.data, input_name="X")
+            out = self._transform_sparse(X)
+            return out, np.isfinite(out.data).all()
         # The finite check runs on the output as it is formed (see
         # `compiled_products` and `products_blockwise`), not as a pass over X.
-        X = validate_data(
-            self,
-            X,
-            reset=False,
-            accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32),
-            ensure_all_finite=False,
-        )
-        # Non-finite input gives non-finite products, so checking the output
-        # also catches NaN and infinity in X; numpy's own overflow warnings
-        # would only repeat what the error below says.
-        with np.errstate(over="ignore", invalid="ignore"):
-            if sp.issparse(X):
-                # Sparse products skip implicit zeros, which would hide a NaN
-                # paired with one: check the stored input values first.
-                assert_all_finite(X.data, input_name="X")
-                out = self._transform_sparse(X)
-                finite = np.isfinite(out.data).all()
-            else:
-                X = np.ascontiguousarray(X)
-                out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
-                finite = compiled_products(
-                    X, self.partners_, out, _openmp_effective_n_threads()
-                )
-                if finite is None:  # the compiled kernel is not built
-                    finite = products_blockwise(self._kernel, X, out)
-                finite = finite or np.isfinite(out).all()
-        if finite:
-            return out
-        assert_all_finite(X, input_name="X")
-        raise ValueError(
-            "The products of the features of X overflow "
-            f"{X.dtype.name}: scale X down (e.g. into [-1, 1]) before this "
-            "transformer."
-        )
+        out = np.empty((X.shape[0], self.partners_.size), dtype=X.dtype)
+        finite = compiled_products(X, self.partners_, out, n_threads())
+        if finite is None:  # the compiled kernel is not built
+            finite = products_blockwise(self._kernel, X, out)
+        return out, finite or np.isfinite(out).all()
 
     def _kernel(self, X, out):
         if self.kind == "square":
@@ -268,61 +223,15 @@ class InversionInvariantTransformer(TransformerMixin, BaseEstimator):
         left = sp.hstack([X] * repeats, format="csc") if repeats > 1 else X
         return left.multiply(X[:, self.partners_]).tocsr()
 
-    def get_feature_names_out(self, input_features=None):
-        """Names of the products, such as ``"x3*x4"`` or ``"x5^2"``.
-
-        Parameters
-        ----------
-        input_features : array-like of str or None, default=None
-            Input feature names; defaults to ``feature_names_in_`` if defined,
-            else ``["x0", "x1", ...]``.
-
-        Returns
-        -------
-        feature_names_out : ndarray of str objects
-            One name per output column.
-        """
-        check_is_fitted(self, "partners_")
-        names = _check_feature_names_in(self, input_features)
+    def _names_out(self, names):
         n_features = len(names)
-        out = [
-            f"{names[k % n_features]}^2"
-            if k % n_features == j
-            else f"{names[k % n_features]}*{names[j]}"
+        return [
+            product_name(names, k % n_features, j)
             for k, j in enumerate(self.partners_)
         ]
-        return np.asarray(out, dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
 
-
-def _check_distinct_neighbours(image_shape, direction, *, ring, parameter="kind"):
-    """Refuse an image too thin for ``direction``: with a single column (or
-    row) a pixel is its own right (or lower) neighbour, and its "product"
-    would silently be ``x_i ** 2``, i.e. ``kind="square"``. ``parameter`` is
-    the name of the caller's option that chose neighbours (``pairs`` for
-    `GroupInvariantTransformer`)."""
-    height, width = image_shape
-    chosen, square = f"{parameter}='neighbor'", f"{parameter}='square'"
-    # Only InversionInvariantTransformer has a direction to change.
-    where = f" with direction={direction!r}" if parameter == "kind" else ""
-    other = ", or another direction" if parameter == "kind" else ""
-    if ring and width == 1:
-        raise ValueError(
-            f"{chosen} needs at least 2 features: with n_features = 1 the "
-            "feature is its own neighbour and its product would be x0 ** 2. "
-            f"Use {square} for squares."
-        )
-    for along, size, name in (
-        ("horizontal", width, "column"), ("vertical", height, "row"),
-    ):
-        if size == 1 and direction in (along, "both"):
-            raise ValueError(
-                f"{chosen}{where} needs 2 or more {name}s: "
-                f"image_shape={image_shape} has 1 {name}, so each pixel is its "
-                f"own {along} neighbour and its product would be x_i ** 2. "
-                f"Use {square} for squares{other}."
-            )

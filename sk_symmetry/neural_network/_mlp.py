@@ -2,15 +2,9 @@
 
 import contextlib
 import copy
-import functools
-import os
-import sys
-import warnings
 from numbers import Integral, Real
 
-import joblib
 import numpy as np
-import sklearn
 from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -24,7 +18,6 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from threadpoolctl import ThreadpoolController
 
 from .._compat import (
     Interval,
@@ -35,6 +28,8 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
+from .._utils import threadpool_controller as _threadpool_controller
+from .._utils import warn_at_user_call as _warn_at_user_call
 from ._mlp_math import (
     forward,
     make_layout,
@@ -54,39 +49,6 @@ _STOCHASTIC_SOLVERS = ("sgd", "adam")
 # paper's model) that threads cost more than they save, several times more on
 # a busy machine (measured in benchmarks/bench_mlp.py).
 _SINGLE_THREAD_MAX_WEIGHTS = 10_000
-
-
-# Warnings are attributed to the first frame outside these packages: the
-# user's own call, also when it reaches us through a Pipeline, an
-# OrbitAugmentedClassifier or a GridSearchCV (issue 14, item 13).
-_INTERNAL_PREFIXES = tuple(
-    os.path.dirname(os.path.abspath(init)) + os.sep
-    for init in (
-        os.path.join(os.path.dirname(__file__), os.pardir, "__init__.py"),
-        sklearn.__file__,
-        joblib.__file__,
-    )
-)
-
-
-def _warn_at_user_call(message, category=UserWarning):
-    """`warnings.warn` with the stacklevel of the first frame outside
-    sk_symmetry, scikit-learn and joblib.
-
-    The same walk as ``skip_file_prefixes`` of Python >= 3.12, done by hand so
-    that every supported Python takes one (tested) path.
-    """
-    frame, stacklevel = sys._getframe(1), 2
-    while frame is not None and frame.f_code.co_filename.startswith(
-        _INTERNAL_PREFIXES
-    ):
-        frame, stacklevel = frame.f_back, stacklevel + 1
-    warnings.warn(message, category, stacklevel=stacklevel)
-
-
-@functools.cache
-def _threadpool_controller():
-    return ThreadpoolController()
 
 
 def _blas_threads_for(layout):

@@ -21,10 +21,10 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
-try:  # the compiled passes of _mlp_kernels.c; absent when built without a compiler
-    from . import _mlp_kernels
-except ImportError:  # pragma: no cover
-    _mlp_kernels = None
+from .._utils import compiled_kernel
+
+# The compiled passes of _mlp_kernels.c; None when built without a compiler.
+_mlp_kernels = compiled_kernel("sk_symmetry.neural_network._mlp_kernels")
 
 __all__ = [
     "ACTIVATIONS",

@@ -1,0 +1,142 @@
+/*
+ * What every compiled kernel of sk_symmetry shares: the includes, which
+ * vector instructions the build and the CPU offer, the checks of stored
+ * values for infinity and NaN, argument errors and the module's boilerplate.
+ * setup.py puts this folder on the include path of every extension; the
+ * float32/float64 template parameters are in dtype.h.
+ *
+ * Buffers come through the buffer protocol, so no kernel needs numpy
+ * headers; callers pass shapes and item sizes and guarantee C order.
+ */
+#ifndef SK_SYMMETRY_COMMON_H
+#define SK_SYMMETRY_COMMON_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- CPU features --------------------------------------------------------
+ * SSE2 is part of every x86-64 CPU, so code under HAVE_SSE2 needs no check.
+ * AVX2 code is compiled, with GCC or clang on x86-64, for functions marked
+ * AVX2 only, and run where cpu_avx2 says the CPU has it. Elsewhere the
+ * kernels run their plain C loops. */
+#if defined(__x86_64__) || defined(_M_X64)
+#include <emmintrin.h>
+#define HAVE_SSE2 1
+#endif
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_AVX2_DISPATCH 1
+#define AVX2 __attribute__((target("avx2")))
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(address) __builtin_prefetch(address)
+#else
+#define PREFETCH(address) ((void)0)
+#endif
+
+/* Whether this CPU runs AVX2; set once, when the module is imported. */
+static int cpu_avx2 = 0;
+
+static inline void
+detect_cpu(void)
+{
+#ifdef HAVE_AVX2_DISPATCH
+    __builtin_cpu_init();
+    cpu_avx2 = __builtin_cpu_supports("avx2") != 0;
+#endif
+}
+
+static inline PyObject *
+has_avx2(PyObject *self, PyObject *unused)
+{
+    return PyBool_FromLong(cpu_avx2);
+}
+
+/* A module's entry for has_avx2(), with the docstring saying what AVX2 is
+ * used for. */
+#define HAS_AVX2_METHOD(doc) {"has_avx2", has_avx2, METH_NOARGS, doc}
+
+/* ---- non-finite values ---------------------------------------------------
+ * Whether the value stored at v is infinite or NaN: all exponent bits set.
+ * Scalar loops test the stored bits rather than the expression that was
+ * stored: with x87 math (32-bit x86) that expression may still hold an
+ * unrounded product that did not overflow although the stored one did. */
+#define EXPONENT_F32 0x7f800000u
+#define EXPONENT_F64 0x7ff0000000000000u
+
+static inline int
+nonfinite_f32(const float *v)
+{
+    uint32_t bits;
+    memcpy(&bits, v, sizeof bits);
+    return (bits & EXPONENT_F32) == EXPONENT_F32;
+}
+
+static inline int
+nonfinite_f64(const double *v)
+{
+    uint64_t bits;
+    memcpy(&bits, v, sizeof bits);
+    return (bits & EXPONENT_F64) == EXPONENT_F64;
+}
+
+/* ---- arguments -----------------------------------------------------------
+ * Wrappers collect the first problem with their arguments as a message, run
+ * the kernel only without one, release their buffers, then return NULL if
+ * failed() says so. */
+static inline const char *
+check_itemsize(Py_ssize_t itemsize)
+{
+    return itemsize == 4 || itemsize == 8
+               ? NULL
+               : "itemsize must be 4 (float32) or 8 (float64)";
+}
+
+/* Releases every buffer given, RELEASE_BUFFERS(&x, &out); one whose obj is
+ * NULL (an optional argument not given) is skipped, as PyBuffer_Release
+ * does. */
+static inline void
+release_buffers(Py_buffer **views, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        PyBuffer_Release(views[i]);
+    }
+}
+#define RELEASE_BUFFERS(...)                                                   \
+    release_buffers((Py_buffer *[]){__VA_ARGS__},                              \
+                    sizeof((Py_buffer *[]){__VA_ARGS__}) / sizeof(Py_buffer *))
+
+/* Whether the call failed, with its exception set: a ValueError saying
+ * `problem` if there is one, else a MemoryError if `no_memory`. */
+static inline int
+failed(const char *problem, int no_memory)
+{
+    if (problem != NULL) {
+        PyErr_SetString(PyExc_ValueError, problem);
+    }
+    else if (no_memory) {
+        PyErr_NoMemory();
+    }
+    return problem != NULL || no_memory;
+}
+
+/* ---- the module ----------------------------------------------------------
+ * DEFINE_MODULE(_products, "doc") defines the module _products, whose
+ * methods are the file's `methods` table, and its init function, which
+ * detects the CPU's features first. */
+#define DEFINE_MODULE(NAME, DOC)                                               \
+    static struct PyModuleDef module_def = {                                   \
+        PyModuleDef_HEAD_INIT, #NAME, DOC, -1, methods,                        \
+    };                                                                         \
+    PyMODINIT_FUNC PyInit_##NAME(void)                                         \
+    {                                                                          \
+        detect_cpu();                                                          \
+        return PyModule_Create(&module_def);                                   \
+    }
+
+#endif /* SK_SYMMETRY_COMMON_H */
