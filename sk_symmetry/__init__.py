@@ -5,7 +5,8 @@ importing only from those listed before it:
 
 - ``symmetry``: the symmetries themselves (`invert`, `SymmetryGroup`);
 - ``features``: invariant feature maps and their transformers
-  (`InversionInvariantTransformer`, `GroupInvariantTransformer`);
+  (`InversionInvariantTransformer`, `GroupInvariantTransformer`,
+  `canonical_spins`);
 - ``neural_network``: `BiaslessMLPClassifier` and its math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
 - ``metrics``: symmetric scorers and diagnostics such as the bound
@@ -54,7 +55,11 @@ True
 
 from .augmentation import OrbitAugmentedClassifier
 from .datasets import load_shifted_digits, make_ising
-from .features import GroupInvariantTransformer, InversionInvariantTransformer
+from .features import (
+    GroupInvariantTransformer,
+    InversionInvariantTransformer,
+    canonical_spins,
+)
 from .metrics import (
     inversion_accuracy_bound,
     make_symmetric_scorer,
@@ -74,6 +79,7 @@ __all__ = [
     "OrbitAugmentedClassifier",
     "SymmetryGroup",
     "__version__",
+    "canonical_spins",
     "invert",
     "inversion_accuracy_bound",
     "load_shifted_digits",

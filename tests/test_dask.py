@@ -89,7 +89,7 @@ def _runs_without_timing(runs):
 
 @pytest.fixture(scope="module")
 def loky_records():
-    protocol = reproduce.make_protocol("leak-free", quick=True)
+    protocol = reproduce.named_protocol("leak-free", quick=True)
     return reproduce.run_experiment(protocol, n_jobs=2, progress=None)
 
 
@@ -102,10 +102,10 @@ def test_reproduce_gives_the_same_cells_bitwise_on_dask_and_on_loky(
     capsys.readouterr()
     assert not any(path.name.startswith(".") for path in out.iterdir())
     # JSON keeps floats exactly (the shortest repr that reads back the same).
-    on_dask = json.loads((out / "cells.json").read_text())
+    on_dask = json.loads((out / "reproduce.json").read_text())
     assert len(on_dask["runs"]) == 10
     assert _runs_without_timing(on_dask["runs"]) == _runs_without_timing(loky_records)
-    assert on_dask["cells"] == reproduce.summarize(loky_records)
+    assert on_dask["cells"] == reproduce.summarize_cells(loky_records)
 
 
 class _KillAWorkerOnFirstLine(io.StringIO):
@@ -128,7 +128,7 @@ class _KillAWorkerOnFirstLine(io.StringIO):
 def test_a_killed_worker_costs_only_its_fits_and_progress_goes_on(
     client, loky_records
 ):
-    protocol = reproduce.make_protocol("leak-free", quick=True)
+    protocol = reproduce.named_protocol("leak-free", quick=True)
     progress = _KillAWorkerOnFirstLine(client)
     with backend_context("dask", client.scheduler.address):
         records = reproduce.run_experiment(protocol, progress=progress)
@@ -247,7 +247,9 @@ def test_scheduler_address_defaults_to_dask_s_environment_variable(
 
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", client.scheduler.address)
     _, commands = _parser()
-    with _backend.parallel_backend(commands["reproduce"], _args()) as connected:
+    address = _backend.check_backend_arguments(commands["reproduce"], _args())
+    assert address == client.scheduler.address
+    with backend_context("dask", address) as connected:
         assert connected.scheduler.address == client.scheduler.address
 
 
