@@ -31,8 +31,8 @@ tables, CSV, JSON and figures); ``groups`` runs the experiment under mirrors
 and rotations, ``tune`` tunes the invariant network, ``claims`` measures the
 paper's claims and ``ising`` finds the 2D Ising critical temperature with
 symmetry-constrained networks. ``sk-symmetry --help`` has the details; the
-README sets out the results and the paper's protocol
-(``docs/PAPER-PROTOCOL.md``).
+user guide (``docs/user_guide``) sets out the results, and
+``docs/PAPER-PROTOCOL.md`` the paper's protocol.
 
 References
 ----------

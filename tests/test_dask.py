@@ -181,15 +181,19 @@ def _n_tasks(dask_scheduler):
     return len(dask_scheduler.tasks)
 
 
-def test_readme_grid_search_scores_the_same_on_dask_as_locally(client):
-    """The README's example, run on the cluster, then locally."""
+def test_user_guide_grid_search_scores_the_same_on_dask_as_locally(client):
+    """The cluster page's example, run on the cluster, then locally."""
+    import textwrap
+
     from sklearn.base import clone
 
     block = re.search(
-        r"## Running on a cluster.*?```python\n(.*?)```", _readme(), re.S
+        r"Your own searches on a cluster.*?\.\. code-block:: python\n\n(.*?)\n\S",
+        _cluster_page(),
+        re.S,
     )
-    assert block, "README.md lost its cluster example"
-    code = block.group(1)
+    assert block, "docs/user_guide/cluster.rst lost its cluster example"
+    code = textwrap.dedent(block.group(1))
     assert 'Client("tcp://HOST:8786")' in code
     namespace = {}
     try:
@@ -207,8 +211,8 @@ def test_readme_grid_search_scores_the_same_on_dask_as_locally(client):
     assert on_dask.best_params_ == local.best_params_
 
 
-def _readme():
-    return (ROOT / "README.md").read_text()
+def _cluster_page():
+    return (ROOT / "docs" / "user_guide" / "cluster.rst").read_text()
 
 
 def test_tune_runs_on_dask(client, tmp_path, capsys):

@@ -194,7 +194,7 @@ def build_models(image_shape, *, max_iter, tuned_max_iter, alpha=1e-5):
                 ("clf", _network(fit_bias=True, **paper)),
             ]
         ),
-        # README "Beyond the paper": what `sk-symmetry tune` chose.
+        # What `sk-symmetry tune` chose (the user guide's tune section).
         "tuned": Pipeline(
             [
                 (
