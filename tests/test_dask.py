@@ -312,3 +312,19 @@ def test_a_cluster_with_another_sk_symmetry_is_refused_before_any_fit(
     assert f"--scheduler {address}: the cluster runs another sk_symmetry" in err
     for worker in _worker_pids(client):
         assert worker in err
+
+
+@pytest.mark.parametrize(
+    "address", ["tcp://127.0.0.1:8786", "tcp://[::1]:8786", "127.0.0.1:0", "inproc://x"]
+)
+def test_well_formed_scheduler_addresses_pass_the_check(address):
+    _backend.check_scheduler_address(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["tcp://127.0.0.1:notaport", "udp://127.0.0.1:8786", "tcp://:8786", "tcp://h:-1"],
+)
+def test_malformed_scheduler_addresses_are_refused_by_the_backend(address):
+    with pytest.raises(ValueError, match="tcp://HOST:8786"):
+        _backend.backend_context("dask", address)
