@@ -38,7 +38,7 @@ def test_quick_run_writes_every_output(quick_run):
 
 
 def test_report_has_a_heading_and_the_budget_note(quick_run):
-    from sk_symmetry.experiments.report import BUDGET_NOTE, REPORT_TITLE
+    from sk_symmetry.experiments.reproduce_report import BUDGET_NOTE, REPORT_TITLE
 
     out, _ = quick_run
     report = (out / "reproduce.md").read_text()
@@ -50,8 +50,8 @@ def test_figures_name_the_protocol_and_the_tables_features(quick_run):
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
 
-    from sk_symmetry.experiments.report import accuracy_figure, figure_1
     from sk_symmetry.experiments.reproduce import summarize_cells
+    from sk_symmetry.experiments.reproduce_report import accuracy_figure, figure_1
 
     _, result = quick_run
     rows = summarize_cells(result["runs"])
@@ -76,8 +76,8 @@ def test_figures_name_the_protocol_and_the_tables_features(quick_run):
 
 def _table_features(result):
     """The features column of the text tables, in order."""
-    from sk_symmetry.experiments.report import format_tables
     from sk_symmetry.experiments.reproduce import summarize_cells
+    from sk_symmetry.experiments.reproduce_report import format_tables
 
     text = format_tables(summarize_cells(result["runs"]), result["protocol"])
     return [

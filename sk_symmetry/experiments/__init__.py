@@ -60,7 +60,7 @@ Where the protocol bends
 Modules
 -------
 The experiment modules above; ``*_report`` modules hold each one's tables,
-files and figures (``report`` is ``reproduce``'s); ``claims_minima`` the
+files and figures; ``claims_minima`` the
 minima study; ``_ising_models``, ``_ising_physics`` and ``_ising_schedule``
 the Ising networks, physics analysis and scheduling of fits; ``_runner`` the
 parallel loop with progress lines; ``_backend`` loky or Dask; ``_tables``

@@ -38,8 +38,8 @@ from ._arguments import positive_int
 from ._backend import backend_context
 from ._runner import STDERR, run_tasks
 from ._seeds import PAPER_MODEL_SEEDS, PERMUTATION_SEED, SPLIT_SEED
-from .report import format_tables
-from .report import write_outputs as _write_outputs
+from .reproduce_report import format_tables
+from .reproduce_report import write_outputs as _write_outputs
 
 __all__ = [
     "HELP",
