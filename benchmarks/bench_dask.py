@@ -47,7 +47,7 @@ def run(backend, quick, folder):
     start = time.perf_counter()
     subprocess.run(argv, check=True, capture_output=True)
     wall = time.perf_counter() - start
-    result = json.loads((out / "cells.json").read_text())
+    result = json.loads((out / "reproduce.json").read_text())
     return wall, result
 
 

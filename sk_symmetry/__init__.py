@@ -6,7 +6,8 @@ importing only from those listed before it:
 - ``symmetry``: the symmetries themselves (`invert`, `SymmetryGroup`) and
   `check_symmetry`, which every ``symmetry`` parameter goes through;
 - ``features``: invariant feature maps and their transformers
-  (`InversionInvariantTransformer`, `GroupInvariantTransformer`);
+  (`InversionInvariantTransformer`, `GroupInvariantTransformer`,
+  `canonical_spins`);
 - ``neural_network``: `BiaslessMLPClassifier` and its math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
 - ``metrics``: symmetric scorers (`make_symmetric_scorer`,
@@ -33,8 +34,8 @@ tables, CSV, JSON and figures); ``groups`` runs the experiment under mirrors
 and rotations, ``tune`` tunes the invariant network, ``claims`` measures the
 paper's claims and ``ising`` finds the 2D Ising critical temperature with
 symmetry-constrained networks. ``sk-symmetry --help`` has the details; the
-README sets out the results and the paper's protocol
-(``docs/PAPER-PROTOCOL.md``).
+user guide (``docs/user_guide``) sets out the results, and
+``docs/PAPER-PROTOCOL.md`` the paper's protocol.
 
 References
 ----------
@@ -57,7 +58,11 @@ True
 
 from .augmentation import OrbitAugmentedClassifier
 from .datasets import load_shifted_digits, make_ising
-from .features import GroupInvariantTransformer, InversionInvariantTransformer
+from .features import (
+    GroupInvariantTransformer,
+    InversionInvariantTransformer,
+    canonical_spins,
+)
 from .inspection import (
     inversion_accuracy_bound,
     symmetry_degeneracy,
@@ -76,6 +81,7 @@ __all__ = [
     "OrbitAugmentedClassifier",
     "SymmetryGroup",
     "__version__",
+    "canonical_spins",
     "check_symmetry",
     "invert",
     "inversion_accuracy_bound",

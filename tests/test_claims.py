@@ -1,7 +1,6 @@
 """``sk-symmetry claims``: a quick run, its identities, and its pieces."""
 
 import csv
-import json
 
 import numpy as np
 import pytest
@@ -20,14 +19,7 @@ from sk_symmetry.experiments.claims_minima import (
     aligned_distance,
 )
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    """One quick run, shared by the tests below."""
-    out = tmp_path_factory.mktemp("claims") / "out"
-    assert main(["claims", "--quick", "--n-jobs", "2", "--out", str(out)]) == 0
-    with open(out / "claims.json") as f:
-        return out, json.load(f)
+COMMAND = "claims"  # the quick run of conftest.quick_run
 
 
 def test_quick_run_writes_every_output(quick_run):

@@ -89,7 +89,7 @@ def _runs_without_timing(runs):
 
 @pytest.fixture(scope="module")
 def loky_records():
-    protocol = reproduce.make_protocol("leak-free", quick=True)
+    protocol = reproduce.named_protocol("leak-free", quick=True)
     return reproduce.run_experiment(protocol, n_jobs=2, progress=None)
 
 
@@ -102,10 +102,10 @@ def test_reproduce_gives_the_same_cells_bitwise_on_dask_and_on_loky(
     capsys.readouterr()
     assert not any(path.name.startswith(".") for path in out.iterdir())
     # JSON keeps floats exactly (the shortest repr that reads back the same).
-    on_dask = json.loads((out / "cells.json").read_text())
+    on_dask = json.loads((out / "reproduce.json").read_text())
     assert len(on_dask["runs"]) == 10
     assert _runs_without_timing(on_dask["runs"]) == _runs_without_timing(loky_records)
-    assert on_dask["cells"] == reproduce.summarize(loky_records)
+    assert on_dask["cells"] == reproduce.summarize_cells(loky_records)
 
 
 class _KillAWorkerOnFirstLine(io.StringIO):
@@ -128,7 +128,7 @@ class _KillAWorkerOnFirstLine(io.StringIO):
 def test_a_killed_worker_costs_only_its_fits_and_progress_goes_on(
     client, loky_records
 ):
-    protocol = reproduce.make_protocol("leak-free", quick=True)
+    protocol = reproduce.named_protocol("leak-free", quick=True)
     progress = _KillAWorkerOnFirstLine(client)
     with backend_context("dask", client.scheduler.address):
         records = reproduce.run_experiment(protocol, progress=progress)
@@ -181,15 +181,19 @@ def _n_tasks(dask_scheduler):
     return len(dask_scheduler.tasks)
 
 
-def test_readme_grid_search_scores_the_same_on_dask_as_locally(client):
-    """The README's example, run on the cluster, then locally."""
+def test_user_guide_grid_search_scores_the_same_on_dask_as_locally(client):
+    """The cluster page's example, run on the cluster, then locally."""
+    import textwrap
+
     from sklearn.base import clone
 
     block = re.search(
-        r"## Running on a cluster.*?```python\n(.*?)```", _readme(), re.S
+        r"Your own searches on a cluster.*?\.\. code-block:: python\n\n(.*?)\n\S",
+        _cluster_page(),
+        re.S,
     )
-    assert block, "README.md lost its cluster example"
-    code = block.group(1)
+    assert block, "docs/user_guide/cluster.rst lost its cluster example"
+    code = textwrap.dedent(block.group(1))
     assert 'Client("tcp://HOST:8786")' in code
     namespace = {}
     try:
@@ -207,8 +211,8 @@ def test_readme_grid_search_scores_the_same_on_dask_as_locally(client):
     assert on_dask.best_params_ == local.best_params_
 
 
-def _readme():
-    return (ROOT / "README.md").read_text()
+def _cluster_page():
+    return (ROOT / "docs" / "user_guide" / "cluster.rst").read_text()
 
 
 def test_tune_runs_on_dask(client, tmp_path, capsys):
@@ -247,7 +251,9 @@ def test_scheduler_address_defaults_to_dask_s_environment_variable(
 
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", client.scheduler.address)
     _, commands = _parser()
-    with _backend.parallel_backend(commands["reproduce"], _args()) as connected:
+    address = _backend.check_backend_arguments(commands["reproduce"], _args())
+    assert address == client.scheduler.address
+    with backend_context("dask", address) as connected:
         assert connected.scheduler.address == client.scheduler.address
 
 
@@ -306,3 +312,19 @@ def test_a_cluster_with_another_sk_symmetry_is_refused_before_any_fit(
     assert f"--scheduler {address}: the cluster runs another sk_symmetry" in err
     for worker in _worker_pids(client):
         assert worker in err
+
+
+@pytest.mark.parametrize(
+    "address", ["tcp://127.0.0.1:8786", "tcp://[::1]:8786", "127.0.0.1:0", "inproc://x"]
+)
+def test_well_formed_scheduler_addresses_pass_the_check(address):
+    _backend.check_scheduler_address(address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["tcp://127.0.0.1:notaport", "udp://127.0.0.1:8786", "tcp://:8786", "tcp://h:-1"],
+)
+def test_malformed_scheduler_addresses_are_refused_by_the_backend(address):
+    with pytest.raises(ValueError, match="tcp://HOST:8786"):
+        _backend.backend_context("dask", address)

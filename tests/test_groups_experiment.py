@@ -1,33 +1,24 @@
 """``sk-symmetry groups``: a quick run, its outputs and the identities it must show."""
 
 import csv
-import json
 
 import numpy as np
 import pytest
 
-from sk_symmetry.__main__ import main
-
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("groups") / "out"
-    assert main(["groups", "--quick", "--n-jobs", "2", "--out", str(out)]) == 0
-    with open(out / "groups.json") as f:
-        return out, json.load(f)
+COMMAND = "groups"  # the quick run of conftest.quick_run
 
 
 def test_quick_run_writes_every_output(quick_run):
     out, result = quick_run
     names = {path.name for path in out.iterdir()}
-    assert {"groups.csv", "groups.json", "report.md"} <= names
+    assert {"groups.csv", "groups.json", "groups.md"} <= names
     assert not any(name.startswith(".") for name in names)
     with open(out / "groups.csv") as f:
         rows = list(csv.DictReader(f))
     # --quick: five models under dihedral x inversion, four under inversion
     # (averages over all pairs only for the 16-element group), one split.
     assert len(rows) == len(result["cells"]) == 9
-    assert (out / "report.md").read_text().startswith("# ")
+    assert (out / "groups.md").read_text().startswith("# ")
     pytest.importorskip("matplotlib")
     assert {"groups_heatmap.png", "groups_confusion.png"} <= names
 

@@ -1,7 +1,6 @@
 """``sk-symmetry ising``: a quick run, its outputs, the theorem, and its helpers."""
 
 import csv
-import json
 import math
 
 import numpy as np
@@ -11,22 +10,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sk_symmetry.__main__ import main
-from sk_symmetry.experiments.ising import (
-    canonical_spins,
+from sk_symmetry.experiments._ising_physics import (
     confusion_peak,
     extrapolate,
     probability_crossing,
 )
+from sk_symmetry.features import canonical_spins
 
 TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
 
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("ising") / "out"
-    assert main(["ising", "--quick", "--n-jobs", "2", "--out", str(out)]) == 0
-    with open(out / "ising.json") as f:
-        return out, json.load(f)
+COMMAND = "ising"  # the quick run of conftest.quick_run
 
 
 def _model(result, name):
@@ -37,12 +31,12 @@ def _model(result, name):
 def test_quick_run_writes_every_output(quick_run, capsys):
     out, result = quick_run
     names = {path.name for path in out.iterdir()}
-    assert {"ising.csv", "ising.json", "report.md"} <= names
+    assert {"ising.csv", "ising.json", "ising.md"} <= names
     assert not any(name.startswith(".partial") for name in names)
     with open(out / "ising.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == len(result["models"]) * len(result["sizes"])
-    assert "Binder cumulant crossings" in (out / "report.md").read_text()
+    assert "Binder cumulant crossings" in (out / "ising.md").read_text()
     for model in result["models"]:
         for kind in ("A", "B"):
             keys = [k for k in model[f"protocol_{kind}"] if "extrapolated" in k]

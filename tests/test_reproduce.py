@@ -11,14 +11,7 @@ import pytest
 
 from sk_symmetry.__main__ import main
 
-
-@pytest.fixture(scope="module")
-def quick_run(tmp_path_factory):
-    """One quick leak-free run, shared by the tests below."""
-    out = tmp_path_factory.mktemp("reproduce") / "out"
-    assert main(["reproduce", "--quick", "--n-jobs", "2", "--out", str(out)]) == 0
-    with open(out / "cells.json") as f:
-        return out, json.load(f)
+COMMAND = "reproduce"  # the quick run of conftest.quick_run
 
 
 def _runs(result, **match):
@@ -32,23 +25,23 @@ def _runs(result, **match):
 def test_quick_run_writes_every_output(quick_run):
     out, result = quick_run
     names = {path.name for path in out.iterdir()}
-    assert {"cells.csv", "cells.json", "report.md"} <= names
+    assert {"reproduce.csv", "reproduce.json", "reproduce.md"} <= names
     assert not any(name.startswith(".partial") for name in names)
-    with open(out / "cells.csv") as f:
+    with open(out / "reproduce.csv") as f:
         rows = list(csv.DictReader(f))
     # 4 raw-feature cells (bias x practice) and 6 invariant ones (bias x kind).
     assert len(rows) == len(result["cells"]) == 10
-    report = (out / "report.md").read_text()
+    report = (out / "reproduce.md").read_text()
     assert "Table I" in report and "Table II" in report
     pytest.importorskip("matplotlib")
-    assert {"figure1.png", "accuracy.png"} <= names
+    assert {"reproduce_figure1.png", "reproduce_accuracy.png"} <= names
 
 
 def test_report_has_a_heading_and_the_budget_note(quick_run):
-    from sk_symmetry.experiments.report import BUDGET_NOTE, REPORT_TITLE
+    from sk_symmetry.experiments.reproduce_report import BUDGET_NOTE, REPORT_TITLE
 
     out, _ = quick_run
-    report = (out / "report.md").read_text()
+    report = (out / "reproduce.md").read_text()
     assert report.startswith(f"# {REPORT_TITLE}\n")
     assert " ".join(BUDGET_NOTE.split()) in " ".join(report.split())
 
@@ -57,11 +50,11 @@ def test_figures_name_the_protocol_and_the_tables_features(quick_run):
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
 
-    from sk_symmetry.experiments.report import accuracy_figure, figure_1
-    from sk_symmetry.experiments.reproduce import summarize
+    from sk_symmetry.experiments.reproduce import summarize_cells
+    from sk_symmetry.experiments.reproduce_report import accuracy_figure, figure_1
 
     _, result = quick_run
-    rows = summarize(result["runs"])
+    rows = summarize_cells(result["runs"])
     fig = accuracy_figure(rows, result["protocol"])
     [ax] = [a for a in fig.axes if a.get_xticklabels()]
     title = ax.get_title()
@@ -83,10 +76,10 @@ def test_figures_name_the_protocol_and_the_tables_features(quick_run):
 
 def _table_features(result):
     """The features column of the text tables, in order."""
-    from sk_symmetry.experiments.report import format_tables
-    from sk_symmetry.experiments.reproduce import summarize
+    from sk_symmetry.experiments.reproduce import summarize_cells
+    from sk_symmetry.experiments.reproduce_report import format_tables
 
-    text = format_tables(summarize(result["runs"]), result["protocol"])
+    text = format_tables(summarize_cells(result["runs"]), result["protocol"])
     return [
         re.split(r"\s{2,}", line)[1]
         for line in text.splitlines()
@@ -293,10 +286,10 @@ def test_paper_split_is_train_test_split_and_leak_free_splits_keep_groups():
     from sklearn.model_selection import train_test_split
 
     from sk_symmetry import load_shifted_digits
-    from sk_symmetry.experiments.reproduce import make_protocol, protocol_splits
+    from sk_symmetry.experiments.reproduce import named_protocol, protocol_splits
 
     data = load_shifted_digits()
-    [(train, test)] = protocol_splits(make_protocol("paper"), data)
+    [(train, test)] = protocol_splits(named_protocol("paper"), data)
     expected_train, expected_test = train_test_split(
         np.arange(len(data.target)), test_size=0.2, random_state=0
     )
@@ -304,7 +297,62 @@ def test_paper_split_is_train_test_split_and_leak_free_splits_keep_groups():
     np.testing.assert_array_equal(test, expected_test)
     # The paper's split leaks: shifted copies of test images are in training.
     assert np.isin(data.groups[test], data.groups[train]).any()
-    splits = protocol_splits(make_protocol("leak-free"), data)
+    splits = protocol_splits(named_protocol("leak-free"), data)
     assert len(splits) == 5
     for train, test in splits:
         assert not np.isin(data.groups[test], data.groups[train]).any()
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["tcp://127.0.0.1:notaport", "udp://127.0.0.1:8786", "tcp://127.0.0.1:99999"],
+)
+def test_malformed_scheduler_address_is_a_usage_error_at_once(
+    address, no_fit, capsys
+):
+    """Issue #18, item 12: no connection is tried (it took about 60 s)."""
+    pytest.importorskip("distributed")
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(SystemExit) as exc:
+        main(["reproduce", "--quick", "--backend", "dask", "--scheduler", address])
+    assert time.perf_counter() - start < 5
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: sk-symmetry reproduce ")
+    assert f"--scheduler {address}: " in err
+
+
+def test_commands_sharing_an_out_folder_keep_each_other_s_files(
+    quick_run, tmp_path, monkeypatch, capsys
+):
+    """Issue #18, item 14: every file is named after its command."""
+    from sk_symmetry.experiments import groups, ising, reproduce
+
+    _, result = quick_run
+    out = tmp_path / "shared"
+    monkeypatch.setattr(reproduce, "run_experiment", lambda *a, **k: result["runs"])
+    assert main(["reproduce", "--quick", "--out", str(out)]) == 0
+    written = {path: path.read_bytes() for path in out.iterdir()}
+    # Another command's run, faked to be quick: it writes a report too.
+    monkeypatch.setattr(groups, "run_groups", lambda *a, **k: [])
+    monkeypatch.setattr(groups, "summarize_groups", lambda records: [])
+    monkeypatch.setattr(
+        groups, "write_groups_outputs",
+        lambda folder, summary: [(folder / "report.md").write_text("groups")],
+    )
+    assert main(["groups", "--quick", "--out", str(out)]) == 0
+    for path, content in written.items():
+        assert path.read_bytes() == content, path.name
+    assert (out / "groups_report.md").read_text() == "groups"
+    names = {path.name for path in out.iterdir()}
+    assert all(name.startswith(("reproduce", "groups_")) for name in names)
+    help_text = capsys.readouterr().out
+    for experiment in (reproduce, groups, ising):
+        with pytest.raises(SystemExit):
+            main([experiment.NAME, "--help"])
+        help_text = " ".join(capsys.readouterr().out.split())
+        assert f"Every file is named after the command ({experiment.NAME}.json" in (
+            help_text
+        )

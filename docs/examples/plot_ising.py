@@ -33,8 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sk_symmetry import BiaslessMLPClassifier, make_ising
-from sk_symmetry.experiments.ising import canonical_spins
+from sk_symmetry import BiaslessMLPClassifier, canonical_spins, make_ising
 
 T_c = 2 / np.log(1 + np.sqrt(2))  # Onsager
 snapshots = make_ising(48, [1.8, T_c, 3.0], 1, random_state=0)

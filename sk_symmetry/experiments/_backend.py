@@ -2,12 +2,10 @@
 
 Every experiment dispatches its fits through joblib (``Parallel``, or
 scikit-learn's ``n_jobs``), so running it on a Dask cluster needs no change to
-the experiment: only ``joblib.parallel_config(backend="dask")`` around it. A
-command adopts this in two lines::
-
-    add_backend_arguments(subparser)          # --backend, --scheduler
-    with parallel_backend(subparser, args):   # around the fits
-        ...
+the experiment: only ``joblib.parallel_config(backend="dask")`` around it.
+Every experiment's ``run`` enters `backend_context` around its fits; the
+command line adds ``--backend`` and ``--scheduler`` (`add_backend_arguments`)
+and checks them before any work (`check_backend_arguments`).
 
 Dask (``pip install "sk_symmetry[dask]"``) is imported only when
 ``--backend dask`` is chosen.
@@ -22,7 +20,8 @@ __all__ = [
     "ClusterError",
     "add_backend_arguments",
     "backend_context",
-    "parallel_backend",
+    "check_backend_arguments",
+    "check_scheduler_address",
 ]
 
 BACKENDS = ("loky", "dask")
@@ -56,17 +55,20 @@ def add_backend_arguments(parser):
     )
 
 
-def parallel_backend(parser, args):
-    """`backend_context` for parsed ``args``; bad ones exit with ``parser``'s usage.
+def check_backend_arguments(parser, args):
+    """The scheduler that ``args`` ask for; bad arguments exit with ``parser``'s usage.
 
-    Everything that can be checked is checked here, before the first fit: the
-    backend's dependencies and, for a scheduler, that it answers.
+    What can be checked without a cluster is checked here, at once: the
+    backend's dependencies and the scheduler address's form. Whether the
+    scheduler answers is checked when the run connects, before its first fit.
+    Returns the scheduler address (``$DASK_SCHEDULER_ADDRESS`` when none is
+    given), or None.
     """
     scheduler = args.scheduler
     if args.backend != "dask":
         if scheduler is not None:
             parser.error("--scheduler is for --backend dask.")
-        return backend_context(args.backend, n_jobs=args.n_jobs)
+        return None
     try:
         import distributed  # noqa: F401
     except ImportError:
@@ -76,12 +78,48 @@ def parallel_backend(parser, args):
         )
     if scheduler is None:
         scheduler = os.environ.get(SCHEDULER_ENV) or None
-    try:
-        return backend_context("dask", scheduler, n_jobs=args.n_jobs)
-    except OSError as exc:  # includes the TimeoutError of a scheduler that is not there
-        parser.error(f"--scheduler {scheduler}: cannot connect ({exc}).")
-    except ClusterError as exc:
-        parser.error(f"--scheduler {scheduler}: {exc}.")
+    if scheduler is not None:
+        try:
+            check_scheduler_address(scheduler)
+        except ValueError as exc:
+            parser.error(f"--scheduler {scheduler}: {exc}.")
+    return scheduler
+
+
+# Protocols whose location is HOST:PORT.
+_HOST_PORT = ("tcp", "tls", "ws", "wss", "ucx")
+
+
+def check_scheduler_address(address):
+    """Raise ValueError unless ``address`` is a Dask address that can be tried.
+
+    A malformed address (a protocol Dask does not know, such as ``udp://``, or
+    a port that is not a number from 0 to 65535) would otherwise be found out
+    only when the connection times out, with a traceback.
+    """
+    from distributed.comm import parse_address
+    from distributed.comm.registry import backends
+
+    if not isinstance(address, str) or not address.strip():
+        raise ValueError(f"not a scheduler address: {address!r}")
+    protocol, location = parse_address(address)
+    if protocol not in backends:
+        raise ValueError(
+            f"unknown protocol {protocol!r}; Dask speaks {sorted(backends)} "
+            "(e.g. tcp://HOST:8786)"
+        )
+    if protocol in _HOST_PORT:
+        from distributed.comm.addressing import parse_host_port
+
+        try:
+            host, port = parse_host_port(location)
+        except ValueError:
+            host, port = None, None
+        if not host or port is None or not 0 <= port <= 65535:
+            raise ValueError(
+                f"{location!r} is not HOST:PORT with a port from 0 to 65535 "
+                "(e.g. tcp://HOST:8786)"
+            )
 
 
 def backend_context(backend="loky", scheduler=None, *, n_jobs=1):
@@ -103,10 +141,13 @@ def backend_context(backend="loky", scheduler=None, *, n_jobs=1):
 
     Raises
     ------
+    ValueError
+        If ``backend`` is unknown or ``scheduler`` is no Dask address.
     ClusterError
-        If the scheduler or a worker cannot import sk_symmetry, or has
-        another version of it: the scheduler unpickles the tasks and the
-        workers run them, so either would make the run hang or differ.
+        If the scheduler does not answer, or the scheduler or a worker cannot
+        import sk_symmetry, or has another version of it: the scheduler
+        unpickles the tasks and the workers run them, so either would make the
+        run hang or differ.
 
     Returns
     -------
@@ -120,6 +161,8 @@ def backend_context(backend="loky", scheduler=None, *, n_jobs=1):
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}.")
     if backend == "loky":
         return _loky_context()
+    if scheduler is not None:
+        check_scheduler_address(scheduler)
     return _dask_context(*_connect(scheduler, n_jobs))
 
 
@@ -146,9 +189,12 @@ def _connect(scheduler, n_jobs):
                     dashboard_address=":0",
                 )
             )
-        client = stack.enter_context(
-            Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
-        )
+        try:
+            client = stack.enter_context(
+                Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            )
+        except OSError as exc:  # includes the TimeoutError of an absent scheduler
+            raise ClusterError(f"cannot connect ({exc})") from exc
         _check_cluster(client)
     except BaseException:
         stack.close()

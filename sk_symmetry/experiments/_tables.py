@@ -30,19 +30,23 @@ def write_csv(path, rows):
 
 def save_figures(directory, figures, *, dpi=120):
     """Draw and save ``figures``, a list of (file name, caption, make), where
-    ``make()`` returns a matplotlib figure; return the report's Markdown for
-    them. Without matplotlib nothing is drawn and the Markdown says so."""
+    ``make()`` returns a matplotlib figure.
+
+    Returns the report's Markdown for them and the paths written. Without
+    matplotlib nothing is drawn and the Markdown says so.
+    """
     try:
         import matplotlib
     except ImportError:
-        return "\n(matplotlib is not installed: no figures.)\n"
+        return "\n(matplotlib is not installed: no figures.)\n", []
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    links = []
+    links, paths = [], []
     for name, caption, make in figures:
         fig = make()
         fig.savefig(directory / name, dpi=dpi)
         plt.close(fig)
         links.append(f"\n![{caption}]({name})\n")
-    return "".join(links)
+        paths.append(directory / name)
+    return "".join(links), paths

@@ -134,26 +134,33 @@ def format_claims(summary, table, minima, description, threshold, *, markdown=Fa
     return "\n".join(lines)
 
 
-def write_claims_outputs(directory, records, summary, table, minima, description,
-                         threshold):
+def write_claims_outputs(directory, summary):
     """Write claims.csv (one row per fit), claims_curves.csv, claims.json,
-    claims.md and, with matplotlib, the two figures."""
-    write_csv(directory / "claims.csv", records)
-    write_csv(directory / "claims_curves.csv", summary)
-    with open(directory / "claims.json", "w") as f:
-        json.dump({"protocol": description, "threshold": threshold, "table": table,
-                   "curves": summary, "minima": minima, "runs": records}, f, indent=2)
+    claims.md and, with matplotlib, the two figures; return the paths written.
+
+    ``summary`` is what `sk_symmetry.experiments.claims.summarize` returns.
+    """
+    records, curves = summary["runs"], summary["curves"]
+    paths = [
+        directory / name
+        for name in ("claims.csv", "claims_curves.csv", "claims.json", "claims.md")
+    ]
+    write_csv(paths[0], records)
+    write_csv(paths[1], curves)
+    with open(paths[2], "w") as f:
+        json.dump(summary, f, indent=2)
     report = "\n".join([
         f"# {REPORT_TITLE}", "",
-        format_claims(summary, table, minima, description, threshold, markdown=True),
+        format_claims(curves, summary["table"], summary["minima"],
+                      summary["protocol"], summary["threshold"], markdown=True),
     ])
-    report += save_figures(
+    figures, written = save_figures(
         directory,
         [
             (
                 "claims_learning_curve.png",
                 "Learning curves",
-                lambda: learning_curve_figure(records, threshold),
+                lambda: learning_curve_figure(records, summary["threshold"]),
             ),
             (
                 "claims_fit_time.png",
@@ -162,7 +169,8 @@ def write_claims_outputs(directory, records, summary, table, minima, description
             ),
         ],
     )
-    (directory / "claims.md").write_text(report)
+    paths[3].write_text(report + figures)
+    return paths + written
 
 
 def _by_split(records, key, field):

@@ -25,17 +25,37 @@ from ..features import GroupInvariantTransformer
 from ..inspection import symmetry_report
 from ..neural_network import BiaslessMLPClassifier
 from ..symmetry import SymmetryGroup
-from ._runner import run_tasks
+from ._backend import backend_context
+from ._runner import STDERR, run_tasks
+from ._seeds import SPLIT_SEED
+from .groups_report import format_groups_table, write_groups_outputs
 
 __all__ = [
     "GROUPS",
+    "HELP",
+    "NAME",
     "GroupsProtocol",
+    "add_arguments",
     "build_model",
+    "format_report",
+    "groups_protocol",
     "make_group",
     "make_protocol",
+    "run",
     "run_groups",
+    "summarize",
     "summarize_groups",
+    "write_outputs",
 ]
+
+NAME = "groups"
+HELP = "the paper's experiment under mirrors and rotations"
+DESCRIPTION = (
+    "Train on the digits as they are; score every model on the orbit of the "
+    "test set under inversion, mirror x inversion and the dihedral group x "
+    "inversion (16 elements). Progress goes to stderr."
+)
+QUICK = "one split, two groups, five models, 40 iterations: a check"
 
 GROUPS = ("inversion", "mirror x inversion", "dihedral x inversion")
 
@@ -82,7 +102,41 @@ class GroupsProtocol:
         )
 
 
-def make_protocol(*, quick=False):
+def add_arguments(parser):
+    """No options of its own beyond the common ones."""
+
+
+def make_protocol(args):
+    """The protocol the parsed command line asks for."""
+    return groups_protocol(quick=args.quick)
+
+
+def run(protocol, *, n_jobs=1, backend="loky", scheduler=None):
+    """Every fit (`run_groups`) on the chosen backend; one record per fit."""
+    with backend_context(backend, scheduler, n_jobs=n_jobs):
+        return run_groups(protocol, n_jobs=n_jobs, progress=STDERR)
+
+
+def summarize(protocol, records):
+    """``{"protocol": description, "cells": one row per model, "runs": records}``."""
+    return {
+        "protocol": protocol.describe(),
+        "cells": summarize_groups(records),
+        "runs": records,
+    }
+
+
+def format_report(summary):
+    """The table and its legend, as printed."""
+    return format_groups_table(summary["cells"], summary["protocol"])
+
+
+def write_outputs(summary, out):
+    """groups.csv, .json, .md and the figures in ``out``; the paths."""
+    return write_groups_outputs(out, summary)
+
+
+def groups_protocol(*, quick=False):
     """The default run, or with ``quick`` a check of under a minute."""
     if quick:
         return GroupsProtocol(
@@ -152,7 +206,7 @@ def run_groups(protocol, *, n_jobs=1, progress=None):
     data = load_shifted_digits()
     splits = list(
         GroupShuffleSplit(
-            protocol.n_splits, test_size=protocol.test_size, random_state=0
+            protocol.n_splits, test_size=protocol.test_size, random_state=SPLIT_SEED
         ).split(data.data, data.target, data.groups)
     )
     tasks, keys = [], []

@@ -49,7 +49,7 @@ def _cells(row):
 
 
 def format_groups_table(rows, description, *, markdown=False):
-    """The table as plain text (terminal) or Markdown (report.md)."""
+    """The table as plain text (terminal) or Markdown (groups.md)."""
     body = [_cells(row) for row in rows]
     if markdown:
         lines = table_lines(_COLUMNS, body, markdown=True)
@@ -64,31 +64,34 @@ def format_groups_table(rows, description, *, markdown=False):
     return "\n".join(lines)
 
 
-def write_groups_outputs(directory, rows, records, description):
-    """groups.csv, groups.json, report.md and, with matplotlib, the figures."""
+def write_groups_outputs(directory, summary):
+    """groups.csv, groups.json, groups.md and, with matplotlib, the figures;
+    return the paths written.
+
+    ``summary`` is ``{"protocol": description, "cells": rows, "runs": records}``.
+    """
+    rows, description = summary["cells"], summary["protocol"]
     flat = [
         {k: v for k, v in row.items() if k not in ("element_names", "confusion")}
         | {"element_accuracy": json.dumps(row["element_accuracy"])}
         for row in rows
     ]
-    write_csv(directory / "groups.csv", flat)
-    with open(directory / "groups.json", "w") as f:
-        payload = {"protocol": description, "cells": rows, "runs": records}
-        json.dump(payload, f, indent=2)
+    paths = [directory / f"groups.{ext}" for ext in ("csv", "json", "md")]
+    write_csv(paths[0], flat)
+    with open(paths[1], "w") as f:
+        json.dump(summary, f, indent=2)
     table = format_groups_table(rows, description, markdown=True)
-    report = [f"# {REPORT_TITLE}", "", table]
-    report.append(
-        save_figures(
-            directory,
-            [
-                ("groups_heatmap.png", "Accuracy per element",
-                 lambda: element_heatmap(rows)),
-                ("groups_confusion.png", "Confusion over the orbit",
-                 lambda: confusion_figure(rows)),
-            ],
-        )
+    figures, written = save_figures(
+        directory,
+        [
+            ("groups_heatmap.png", "Accuracy per element",
+             lambda: element_heatmap(rows)),
+            ("groups_confusion.png", "Confusion over the orbit",
+             lambda: confusion_figure(rows)),
+        ],
     )
-    (directory / "report.md").write_text("\n".join(report) + "\n")
+    paths[2].write_text("\n".join([f"# {REPORT_TITLE}", "", table, figures]) + "\n")
+    return paths + written
 
 
 def _largest_group(rows):

@@ -19,125 +19,110 @@ folds split the chains, so a chain is never both trained and tested on.
 
 Each estimate is extrapolated in ``L`` with ``T_c(L) = T_c + a L^(-1/nu)``,
 with ``nu = 1`` (exact in 2D) and with ``nu`` fitted.
+
+The pieces: `_ising_models` (the networks), `_ising_physics` (T_c from
+curves, extrapolation, Binder cumulant), `_ising_schedule` (folds, the two
+rounds of fits, dispatch); this module holds the protocol, the data and the
+command's interface (see `sk_symmetry.experiments`).
 """
 
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import OptimizeWarning, curve_fit
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import GroupKFold
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import Bunch
-from threadpoolctl import threadpool_limits
 
-from ..augmentation import OrbitAugmentedClassifier
 from ..datasets import make_ising
-from ..datasets._ising_exact import CRITICAL_TEMPERATURE, binder_cumulant
-from ..features import InversionInvariantTransformer
-from ..metrics import make_symmetric_scorer
-from ..neural_network import BiaslessMLPClassifier
-from ._runner import STDERR, run_tasks
+from ..features import canonical_spins
+from ._backend import backend_context
+from ._ising_models import MODELS, Model
+from ._ising_physics import (
+    TC,
+    binder_crossings,
+    binder_summary,
+    confusion_peak,
+    extrapolate,
+    probability_crossing,
+)
+from ._ising_schedule import (
+    confusion_curve,
+    dispatch,
+    first_round,
+    second_round,
+    tasks_of,
+)
+from ._runner import STDERR
+from ._seeds import DATA_SEED
+from .ising_report import format_ising_table, write_ising_outputs
 
 __all__ = [
+    "HELP",
     "MODELS",
+    "NAME",
     "IsingProtocol",
+    "Model",
+    "add_arguments",
     "binder_crossings",
     "canonical_spins",
     "confusion_peak",
     "extrapolate",
+    "format_report",
     "make_data",
     "make_ising_protocol",
+    "make_protocol",
+    "network_view",
     "probability_crossing",
+    "run",
     "run_ising_experiment",
+    "summarize",
+    "write_outputs",
 ]
 
-TC = CRITICAL_TEMPERATURE
-
-
-def canonical_spins(X):
-    """Spins times the sign of their magnetisation: ``x * sign(sum(x))``.
-
-    An invariant of the spin flip (``canonical_spins(-X) == canonical_spins(X)``
-    exactly) that keeps the order parameter: the canonical configuration has
-    ``m >= 0``. A tie (``m = 0``, possible for an even number of spins) is
-    broken by the sign of the first nonzero spin, so that the result is the
-    same for ``x`` and ``-x`` there too. Use it in a `FunctionTransformer`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sk_symmetry.experiments.ising import canonical_spins
-    >>> X = np.array([[1.0, -1.0, -1.0, 1.0], [-1.0, 1.0, 1.0, -1.0]])
-    >>> canonical_spins(X)
-    array([[ 1., -1., -1.,  1.],
-           [ 1., -1., -1.,  1.]])
-    """
-    X = np.asarray(X, dtype=np.float64)
-    sign = np.sign(X.sum(axis=1))
-    nonzero = X != 0
-    first = np.where(
-        nonzero.any(axis=1),
-        X[np.arange(len(X)), nonzero.argmax(axis=1)],
-        1.0,
-    )
-    sign = np.where(sign == 0, np.sign(first), sign)
-    return X * sign[:, np.newaxis]
-
-
-@dataclass(frozen=True)
-class Model:
-    """One network: its features, bias, training practice and hidden layers."""
-
-    name: str
-    features: str
-    fit_bias: bool
-    orbit: bool
-    hidden: tuple
-
-    def build(self, image_shape, max_iter, alpha, seed):
-        network = BiaslessMLPClassifier(
-            self.hidden,
-            "tanh",
-            fit_bias=self.fit_bias,
-            solver="lbfgs",
-            alpha=alpha,
-            max_iter=max_iter,
-            random_state=seed,
-        )
-        clf = OrbitAugmentedClassifier(network) if self.orbit else network
-        if self.features == "raw":
-            features = "passthrough"
-        elif self.features == "canonical":
-            features = FunctionTransformer(canonical_spins)
-        elif self.features == "neighbor":
-            features = InversionInvariantTransformer(
-                "neighbor", image_shape=image_shape, direction="both"
-            )
-        else:
-            features = InversionInvariantTransformer(
-                "permutation", random_state=_PERMUTATION_SEED
-            )
-        return Pipeline([("features", features), ("clf", clf)])
-
-
-_PERMUTATION_SEED = 1717
-
-MODELS = (
-    Model("raw, no bias", "raw", False, False, (10, 5)),
-    Model("raw, bias", "raw", True, False, (10, 5)),
-    Model("raw, bias, on ±X", "raw", True, True, (10, 5)),
-    Model("raw, bias, 100 units", "raw", True, False, (100,)),
-    Model("neighbour products", "neighbor", True, False, (10, 5)),
-    Model("permutation products", "permutation", True, False, (10, 5)),
-    Model("canonical spins", "canonical", True, False, (10, 5)),
-    Model("canonical spins, 100 units", "canonical", True, False, (100,)),
+NAME = "ising"
+HELP = "physics: the 2D Ising critical temperature from networks"
+DESCRIPTION = (
+    "Generate 2D Ising data with Wolff cluster Monte Carlo, find T_c with "
+    "networks (protocol A: labels from Onsager's T_c; protocol B: learning by "
+    "confusion, no T_c given) and with the Binder cumulant, and compare with "
+    "Onsager's value. Progress goes to stderr."
 )
+QUICK = "small sizes and fewer models: a check"
+
+
+def add_arguments(parser):
+    """No options of its own beyond the common ones."""
+
+
+def make_protocol(args):
+    """The protocol the parsed command line asks for."""
+    return make_ising_protocol(quick=args.quick)
+
+
+def run(protocol, *, n_jobs=1, backend="loky", scheduler=None):
+    """Data, fits and analysis: the result `summarize` passes on.
+
+    The analysis is part of the run here: the second round of fits is placed
+    around the peaks that the first round's analysis finds.
+    """
+    with backend_context(backend, scheduler, n_jobs=n_jobs):
+        return run_ising_experiment(protocol, n_jobs=n_jobs)
+
+
+def summarize(protocol, records):
+    """The run's result as it is (`run` already analysed it)."""
+    return records
+
+
+def format_report(summary):
+    """The table and the Binder line, as printed."""
+    return format_ising_table(summary)
+
+
+def write_outputs(summary, out):
+    """ising.csv, ising.json, ising.md and, with matplotlib, the figures."""
+    return write_ising_outputs(out, summary)
 
 
 @dataclass(frozen=True)
@@ -156,7 +141,7 @@ class IsingProtocol:
     max_iter: int = 100
     alpha: float = 0.1
     confusion_stride: int = 2
-    seed: int = 0
+    seed: int = DATA_SEED
     models: tuple = MODELS
 
     @property
@@ -234,234 +219,6 @@ def network_view(data, n_samples):
     )
 
 
-def _folds(data, n_folds):
-    """Folds over chains such that every temperature is in every fold.
-
-    Chain ``c`` of each temperature goes to fold ``c mod n_folds`` (the
-    chains of one temperature are numbered consecutively by `make_ising`).
-    """
-    n_chains = np.bincount(data.groups).size // data.temperatures.size
-    slot = data.groups % n_chains
-    return list(GroupKFold(n_folds).split(data.data, groups=slot))
-
-
-def _fit_fold(model, protocol, data, labels, train, test):
-    """Fit on ``train``; probabilities of "ordered" on X and -X of ``test``."""
-    estimator = model.build(data.image_shape, protocol.max_iter, protocol.alpha, 0)
-    with warnings.catch_warnings():
-        # The iteration budget is part of the protocol: hitting it is expected.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        estimator.fit(data.data[train], labels[train])
-    X_test = data.data[test]
-    proba = estimator.predict_proba(X_test)[:, list(estimator.classes_).index(1)]
-    inverted = make_symmetric_scorer("accuracy")(estimator, X_test, labels[test])
-    return {
-        "proba": proba,
-        "proba_inverted": estimator.predict_proba(-X_test)[
-            :, list(estimator.classes_).index(1)
-        ],
-        "inverted_accuracy": inverted,
-    }
-
-
-def probability_crossing(temperatures, probability, level=0.5):
-    """Where a curve, linear between its points, crosses ``level`` downwards.
-
-    Of several downward crossings the steepest is taken; NaN if none.
-    """
-    above = probability >= level
-    candidates = np.flatnonzero(above[:-1] & ~above[1:])
-    if candidates.size == 0:
-        return float("nan")
-    drops = probability[candidates] - probability[candidates + 1]
-    i = candidates[np.argmax(drops)]
-    t0, t1 = temperatures[i], temperatures[i + 1]
-    p0, p1 = probability[i], probability[i + 1]
-    return float(t0 + (p0 - level) / (p0 - p1) * (t1 - t0))
-
-
-def confusion_peak(t_star, accuracy, majority):
-    """The middle peak of a confusion W curve, refined by a parabola.
-
-    The peak is located where the accuracy most exceeds the majority-class
-    baseline (which rises to 1 at both ends of the grid, where the trivial
-    labellings sit), then refined to the vertex of the parabola through it
-    and its two neighbours on the accuracy curve. NaN when the accuracy
-    never beats that baseline (a network that learned nothing has no peak).
-    """
-    excess = accuracy - majority
-    i = int(np.argmax(excess))
-    if excess[i] <= 0:
-        # Nowhere better than always answering the larger class: no peak.
-        return float("nan")
-    if 0 < i < len(t_star) - 1:
-        curvature, slope, _ = np.polyfit(
-            t_star[i - 1 : i + 2], accuracy[i - 1 : i + 2], 2
-        )
-        if curvature < 0:
-            vertex = -slope / (2 * curvature)
-            return float(np.clip(vertex, t_star[i - 1], t_star[i + 1]))
-    return float(t_star[i])
-
-
-def _scaling(L, tc, a, inverse_nu):
-    return tc + a * L ** (-inverse_nu)
-
-
-def extrapolate(sizes, estimates):
-    """``T_c(L) = T_c + a L^(-1/nu)``: T_c with nu = 1, and T_c and nu fitted.
-
-    Returns a dict with ``extrapolated_tc`` (nu = 1, a straight line in 1/L),
-    ``extrapolated_tc_fitted_nu`` and ``fitted_nu`` (through the points
-    exactly when there are three sizes; NaN when it does not converge or
-    ends on a bound of ``0.1 <= 1/nu <= 10``).
-    """
-    sizes = np.asarray(sizes, dtype=np.float64)
-    estimates = np.asarray(estimates, dtype=np.float64)
-    ok = np.isfinite(estimates)
-    result = {
-        "extrapolated_tc": float("nan"),
-        "extrapolated_tc_fitted_nu": float("nan"),
-        "fitted_nu": float("nan"),
-    }
-    if ok.sum() >= 2:
-        slope, intercept = np.polyfit(1.0 / sizes[ok], estimates[ok], 1)
-        result["extrapolated_tc"] = float(intercept)
-    if ok.sum() >= 3:
-        try:
-            with warnings.catch_warnings():
-                # Three sizes fit exactly: no covariance, which is expected.
-                warnings.simplefilter("ignore", OptimizeWarning)
-                (tc, _, inverse_nu), _ = curve_fit(
-                    _scaling,
-                    sizes[ok],
-                    estimates[ok],
-                    p0=(result["extrapolated_tc"], slope, 1.0),
-                    bounds=([0.0, -np.inf, 0.1], [np.inf, np.inf, 10.0]),
-                    maxfev=10000,
-                )
-        except (RuntimeError, ValueError):
-            return result
-        # A fit that ends on a bound of 1/nu found no exponent: say so.
-        if 0.1 + 1e-6 < inverse_nu < 10.0 - 1e-6:
-            result["extrapolated_tc_fitted_nu"] = float(tc)
-            result["fitted_nu"] = float(1.0 / inverse_nu)
-    return result
-
-
-def binder_crossings(data_by_size):
-    """Binder cumulant per size and temperature, and the crossings of pairs.
-
-    The crossing of sizes ``L < L'`` is where ``U_L - U_L'`` changes sign
-    from negative to positive (bigger lattices are more ordered below T_c),
-    linear between grid points; of several, the steepest. (Cubic fits over
-    a window of the grid, tried first, were pulled off by the kink of the
-    largest lattice's curve near T_c.)
-    """
-    sizes = sorted(data_by_size)
-    curves = {}
-    for L in sizes:
-        data = data_by_size[L]
-        curves[L] = np.array(
-            [
-                binder_cumulant(data.magnetization[data.temperature == t])
-                for t in data.temperatures
-            ]
-        )
-    temperatures = data_by_size[sizes[0]].temperatures
-    crossings = {}
-    for i, small in enumerate(sizes):
-        for large in sizes[i + 1 :]:
-            # U_L - U_L' rises through 0 at the crossing, so U_L' - U_L falls.
-            crossings[(small, large)] = probability_crossing(
-                temperatures, curves[large] - curves[small], level=0.0
-            )
-    return curves, crossings
-
-
-def _trial_temperatures(temperatures):
-    """The trial T* of protocol B: midpoints of the temperature grid."""
-    return (temperatures[:-1] + temperatures[1:]) / 2
-
-
-def _tasks(protocol, views, labellings):
-    """Every fit of ``labellings``, a list of (model, L, kind, threshold)."""
-    folds = {key: _folds(data, protocol.n_folds) for key, data in views.items()}
-    return [
-        (model, L, kind, threshold, fold, train, test)
-        for model, L, kind, threshold in labellings
-        for fold, (train, test) in enumerate(folds[(kind, L)])
-    ]
-
-
-def _first_round(protocol, views):
-    """Protocol A, and protocol B on every ``confusion_stride``-th trial T*."""
-    labellings = []
-    for L in protocol.sizes:
-        data = views[("B", L)]
-        coarse = _trial_temperatures(data.temperatures)[:: protocol.confusion_stride]
-        for model in protocol.models:
-            labellings.append((model, L, "A", TC))
-            labellings.extend((model, L, "B", float(t)) for t in coarse)
-    return labellings
-
-
-def _second_round(protocol, views, per):
-    """The trial T* skipped by the first round, within one coarse step of
-    each coarse confusion peak: full resolution where the peak is, found
-    without knowing T_c."""
-    labellings = []
-    for L in protocol.sizes:
-        data = views[("B", L)]
-        every = _trial_temperatures(data.temperatures)
-        stride = protocol.confusion_stride
-        for model in protocol.models:
-            curve = _confusion_curve(per, model.name, data, L)
-            peak = confusion_peak(*curve)
-            near = np.abs(every - peak) <= stride * (every[1] - every[0])
-            done = set(curve[0].tolist())
-            labellings.extend(
-                (model, L, "B", float(t)) for t in every[near] if float(t) not in done
-            )
-    return labellings
-
-
-def _run_task(protocol, model, data, threshold, train, test):
-    labels = (data.temperature < threshold).astype(np.int64)
-    # One BLAS thread per fit: these products are thin, and on a busy
-    # machine a threaded BLAS made an L = 32 fit 10-20x slower.
-    start = time.process_time()
-    with threadpool_limits(1, user_api="blas"):
-        output = _fit_fold(model, protocol, data, labels, train, test)
-    output["cpu_seconds"] = time.process_time() - start
-    return output
-
-
-def _dispatch(protocol, views, tasks, n_jobs, progress):
-    """Run ``tasks`` in parallel; return {(model, L, kind, T): [(test, out)]}."""
-    # Larger lattices first, so that the longest fits do not come last.
-    tasks = sorted(tasks, key=lambda task: -task[1])
-    calls = [
-        (protocol, model, views[(kind, L)], threshold, train, test)
-        for model, L, kind, threshold, _, train, test in tasks
-    ]
-
-    def describe(index, _):
-        model, L, kind, threshold, *_ = tasks[index]
-        return f"fits (last: L={L} {model.name}, {kind} at T={threshold:.3f})"
-
-    outputs = run_tasks(
-        _run_task, calls, n_jobs=n_jobs, describe=describe, progress=progress,
-        every=25,
-    )
-    per = {}
-    for (model, L, kind, threshold, _, _, test), output in zip(
-        tasks, outputs, strict=True
-    ):
-        per.setdefault((model.name, L, kind, threshold), []).append((test, output))
-    return per
-
-
 def run_ising_experiment(protocol, *, n_jobs=1, progress=STDERR):
     """Generate the data, fit every model, and return the results as a dict."""
     if progress == STDERR:
@@ -476,16 +233,16 @@ def run_ising_experiment(protocol, *, n_jobs=1, progress=STDERR):
         views[("A", L)] = network_view(data, protocol.n_samples_a)
         views[("B", L)] = network_view(data, protocol.n_samples)
     per = {}
-    for make_round in (_first_round, _second_round):
+    for make_round in (first_round, second_round):
         labellings = (
             make_round(protocol, views)
-            if make_round is _first_round
+            if make_round is first_round
             else make_round(protocol, views, per)
         )
-        tasks = _tasks(protocol, views, labellings)
-        per.update(_dispatch(protocol, views, tasks, n_jobs, progress))
+        tasks = tasks_of(protocol, views, labellings)
+        per.update(dispatch(protocol, views, tasks, n_jobs, progress))
     result = _summarize(protocol, views, per)
-    result["binder"] = _binder_summary(data_by_size)
+    result["binder"] = binder_summary(data_by_size)
     result["autocorrelation_time"] = {
         L: d.autocorrelation_time.tolist() for L, d in data_by_size.items()
     }
@@ -496,20 +253,6 @@ def run_ising_experiment(protocol, *, n_jobs=1, progress=STDERR):
     result["total_seconds"] = time.perf_counter() - clock
     return result
 
-
-def _confusion_curve(per, name, data, L):
-    """Trial T*, mean accuracy over folds, and the majority-class baseline."""
-    t_star = np.array(sorted(k[3] for k in per if k[:3] == (name, L, "B")))
-    accuracy, majority = [], []
-    for t in t_star:
-        labels = (data.temperature < t).astype(int)
-        scores = [
-            accuracy_score(labels[test], (out["proba"] >= 0.5).astype(int))
-            for test, out in per[(name, L, "B", t)]
-        ]
-        accuracy.append(float(np.mean(scores)))
-        majority.append(max(labels.mean(), 1 - labels.mean()))
-    return t_star, np.array(accuracy), np.array(majority)
 
 
 def _summarize(protocol, views, per):
@@ -544,7 +287,7 @@ def _summarize(protocol, views, per):
             predicted_inverted = (proba_inverted >= 0.5).astype(int)
             a = probability_crossing(temperatures, curve)
             # Protocol B: accuracy for each trial T*, mean over folds.
-            t_star, accuracy, majority = _confusion_curve(
+            t_star, accuracy, majority = confusion_curve(
                 per, model.name, views[("B", L)], L
             )
             b = confusion_peak(t_star, accuracy, majority)
@@ -581,18 +324,3 @@ def _summarize(protocol, views, per):
     }
 
 
-def _binder_summary(data_by_size):
-    """Binder curves, crossings of every pair, and the estimate of T_c."""
-    sizes = sorted(data_by_size)
-    curves, crossings = binder_crossings(data_by_size)
-    # The largest size against half of it (or the next largest): the pair
-    # with the smallest finite-size shift whose curves still differ clearly.
-    largest = sizes[-1]
-    partner = largest // 2 if largest // 2 in sizes else sizes[-2]
-    tc = crossings[(partner, largest)]
-    return {
-        "curves": {L: c.tolist() for L, c in curves.items()},
-        "crossings": {f"{a}-{b}": v for (a, b), v in crossings.items()},
-        "crossing_tc": tc,
-        "relative_error": (tc - TC) / TC,
-    }

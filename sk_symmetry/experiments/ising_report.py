@@ -80,7 +80,8 @@ def format_ising_table(result, *, markdown=False):
 
 
 def write_ising_outputs(directory, result):
-    """Write ising.csv, ising.json, report.md and, with matplotlib, figures."""
+    """Write ising.csv, ising.json, ising.md and, with matplotlib, figures;
+    return the paths written."""
     fields = [
         "model",
         "L",
@@ -110,7 +111,7 @@ def write_ising_outputs(directory, result):
     with open(directory / "ising.json", "w") as f:
         json.dump(result, f, indent=2)
     report = format_ising_table(result, markdown=True)
-    report += save_figures(
+    figures, written = save_figures(
         directory,
         [
             ("ising_probability.png", "probability", lambda: _curves(result, "A")),
@@ -120,7 +121,8 @@ def write_ising_outputs(directory, result):
         ],
         dpi=110,
     )
-    (directory / "report.md").write_text(report)
+    (directory / "ising.md").write_text(report + figures)
+    return [directory / f"ising.{ext}" for ext in ("csv", "json", "md")] + written
 
 
 def _grid(n):

@@ -34,17 +34,38 @@ from ..datasets import load_shifted_digits
 from ..features import InversionInvariantTransformer
 from ..metrics import symmetric_scoring
 from ..neural_network import BiaslessMLPClassifier
+from ._arguments import positive_int
+from ._backend import backend_context
 from ._runner import STDERR, run_tasks
+from ._seeds import PAPER_MODEL_SEEDS, PERMUTATION_SEED, SPLIT_SEED
+from .reproduce_report import format_tables
+from .reproduce_report import write_outputs as _write_outputs
 
 __all__ = [
+    "HELP",
+    "NAME",
     "PAPER_TABLES",
     "Protocol",
+    "add_arguments",
     "build_search_space",
+    "format_report",
     "make_protocol",
+    "named_protocol",
     "protocol_splits",
+    "run",
     "run_experiment",
     "summarize",
+    "summarize_cells",
+    "write_outputs",
 ]
+
+NAME = "reproduce"
+HELP = "reproduce Tables I and II of Bergman (2019)"
+DESCRIPTION = (
+    "Run the paper's experiment and print Tables I and II with the paper's "
+    "numbers beside ours. Progress goes to stderr."
+)
+QUICK = "fewer splits, seeds and iterations (100): a check, not the result"
 
 # Tables I and II of the paper: (fit_bias, features, trained on) ->
 # (accuracy on X_test, accuracy on -X_test). Table II reports one number for
@@ -63,10 +84,6 @@ PAPER_TABLES = {
 }
 
 FEATURE_SETS = ("raw", "square", "neighbor", "permutation")
-
-# The paper's seeds: 1717 for the permutation; 1 for models with bias, 2 without.
-_PERMUTATION_SEED = 1717
-_PAPER_MODEL_SEEDS = {True: (1,), False: (2,)}
 
 
 @dataclass(frozen=True)
@@ -96,7 +113,7 @@ class Protocol:
         )
 
 
-def make_protocol(name="leak-free", *, quick=False, max_iter=None):
+def named_protocol(name="leak-free", *, quick=False, max_iter=None):
     """The named protocol; ``quick`` trades repeats and iterations for time."""
     if name == "paper":
         protocol = Protocol("paper", "per_column", False, 1, (), 200)
@@ -112,16 +129,64 @@ def make_protocol(name="leak-free", *, quick=False, max_iter=None):
     return protocol
 
 
+def add_arguments(parser):
+    """``--protocol`` and ``--max-iter``."""
+    parser.add_argument(
+        "--protocol",
+        choices=("leak-free", "paper"),
+        default="leak-free",
+        help="'paper': the paper's split after shifting, per-column scaling, its "
+        "seeds; 'leak-free': splits by source image, fixed scaling, repeated "
+        "over splits and seeds (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--max-iter",
+        type=positive_int,
+        default=None,
+        help="L-BFGS iteration budget (default: 200, the paper's; 100 with --quick)",
+    )
+
+
+def make_protocol(args):
+    """The protocol the parsed command line asks for."""
+    return named_protocol(args.protocol, quick=args.quick, max_iter=args.max_iter)
+
+
+def run(protocol, *, n_jobs=1, backend="loky", scheduler=None):
+    """Every fit of the protocol (`run_experiment`) on the chosen backend."""
+    with backend_context(backend, scheduler, n_jobs=n_jobs):
+        return run_experiment(protocol, n_jobs=n_jobs)
+
+
+def summarize(protocol, records):
+    """``{"protocol": description, "cells": one row per cell, "runs": records}``."""
+    return {
+        "protocol": protocol.describe(),
+        "cells": summarize_cells(records),
+        "runs": records,
+    }
+
+
+def format_report(summary):
+    """Tables I and II beside the paper's, as printed."""
+    return format_tables(summary["cells"], summary["protocol"])
+
+
+def write_outputs(summary, out):
+    """reproduce.csv, .json, .md and the figures in ``out``; the paths."""
+    return _write_outputs(out, summary)
+
+
 def protocol_splits(protocol, data):
     """The (train, test) index pairs of the protocol on `load_shifted_digits` data."""
     n = data.target.shape[0]
     if protocol.leak_free:
         cv = GroupShuffleSplit(
-            protocol.n_splits, test_size=protocol.test_size, random_state=0
+            protocol.n_splits, test_size=protocol.test_size, random_state=SPLIT_SEED
         )
         return list(cv.split(data.data, data.target, data.groups))
     # train_test_split(X, y, test_size=0.2, random_state=0) draws exactly this.
-    cv = ShuffleSplit(1, test_size=protocol.test_size, random_state=0)
+    cv = ShuffleSplit(1, test_size=protocol.test_size, random_state=SPLIT_SEED)
     return list(cv.split(np.zeros(n)))
 
 
@@ -138,11 +203,11 @@ def build_search_space(protocol, image_shape):
     invariant = [
         InversionInvariantTransformer("square"),
         InversionInvariantTransformer("neighbor", image_shape=image_shape),
-        InversionInvariantTransformer("permutation", random_state=_PERMUTATION_SEED),
+        InversionInvariantTransformer("permutation", random_state=PERMUTATION_SEED),
     ]
     grid = []
     for fit_bias in (False, True):
-        seeds = list(protocol.seeds or _PAPER_MODEL_SEEDS[fit_bias])
+        seeds = list(protocol.seeds or PAPER_MODEL_SEEDS[fit_bias])
         own = {"clf__fit_bias": [fit_bias], "clf__random_state": seeds}
         grid.append({"features": ["passthrough"], "clf": [network], **own})
         grid.append({"features": invariant, "clf": [network], **own})
@@ -245,7 +310,7 @@ def run_experiment(protocol, *, n_jobs=1, progress=STDERR):
     return records
 
 
-def summarize(records):
+def summarize_cells(records):
     """One row per cell: mean and standard deviation over seeds and splits."""
     cells = {}
     for record in records:

@@ -6,6 +6,8 @@ folds split by source image; the held-out test split is scored once, at the
 end, on X and on -X.
 """
 
+import json
+import sys
 import warnings
 
 from sklearn.exceptions import ConvergenceWarning
@@ -17,9 +19,63 @@ from ..features import InversionInvariantTransformer
 from ..metrics import symmetric_scoring
 from ..neural_network import BiaslessMLPClassifier
 from ..symmetry import invert
-from .reproduce import make_protocol, protocol_splits
+from ._backend import backend_context
+from ._seeds import PERMUTATION_SEED
+from .reproduce import named_protocol, protocol_splits
 
-__all__ = ["tune_invariant_network"]
+__all__ = [
+    "HELP",
+    "NAME",
+    "add_arguments",
+    "format_report",
+    "make_protocol",
+    "run",
+    "summarize",
+    "tune_invariant_network",
+    "write_outputs",
+]
+
+NAME = "tune"
+HELP = "beyond the paper: tune the invariant (10, 5) network"
+DESCRIPTION = (
+    "Choose feature set, alpha, budget and restart by GridSearchCV with the "
+    "worst-case scorer on the training part (folds by source image), then "
+    "score the held-out split once on X and -X. The outcome is printed as JSON."
+)
+QUICK = "one candidate: a check"
+
+
+def add_arguments(parser):
+    """No options of its own beyond the common ones."""
+
+
+def make_protocol(args):
+    """``{"quick": ...}``: the search's grid is set by ``quick`` alone."""
+    return {"quick": args.quick}
+
+
+def run(protocol, *, n_jobs=1, backend="loky", scheduler=None):
+    """The search (`tune_invariant_network`) on the chosen backend: its outcome."""
+    with backend_context(backend, scheduler, n_jobs=n_jobs):
+        print("Tuning (this takes a few minutes without --quick)...", file=sys.stderr)
+        return tune_invariant_network(quick=protocol["quick"], n_jobs=n_jobs)
+
+
+def summarize(protocol, records):
+    """The search's outcome as it is."""
+    return records
+
+
+def format_report(summary):
+    """The outcome as indented JSON."""
+    return json.dumps(summary, indent=2)
+
+
+def write_outputs(summary, out):
+    """tune.json, the printed JSON; the paths."""
+    path = out / "tune.json"
+    path.write_text(format_report(summary))
+    return [path]
 
 
 def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
@@ -27,7 +83,7 @@ def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
 
     The outer split is the first leak-free split of ``sk-symmetry reproduce``.
     """
-    protocol = make_protocol("leak-free")
+    protocol = named_protocol("leak-free")
     data = load_shifted_digits(scaling=protocol.scaling)
     X, y, groups = data.data, data.target, data.groups
     train, test = protocol_splits(protocol, data)[0]
@@ -43,7 +99,7 @@ def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
         InversionInvariantTransformer(
             "neighbor", image_shape=data.image_shape, direction="both"
         ),
-        InversionInvariantTransformer("permutation", random_state=1717),
+        InversionInvariantTransformer("permutation", random_state=PERMUTATION_SEED),
     ]
     if quick:
         grid = {

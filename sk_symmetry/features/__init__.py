@@ -2,5 +2,10 @@
 
 from ._group import GroupInvariantTransformer
 from ._inversion import InversionInvariantTransformer
+from ._spins import canonical_spins
 
-__all__ = ["GroupInvariantTransformer", "InversionInvariantTransformer"]
+__all__ = [
+    "GroupInvariantTransformer",
+    "InversionInvariantTransformer",
+    "canonical_spins",
+]

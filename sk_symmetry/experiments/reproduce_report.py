@@ -95,13 +95,17 @@ def format_tables(rows, description, *, markdown=False):
     return "\n".join(lines)
 
 
-def write_outputs(directory, rows, records, description):
-    """Write cells.csv, cells.json, report.md and, with matplotlib, figures."""
-    write_csv(directory / "cells.csv", rows)
-    with open(directory / "cells.json", "w") as f:
-        json.dump(
-            {"protocol": description, "cells": rows, "runs": records}, f, indent=2
-        )
+def write_outputs(directory, summary):
+    """Write reproduce.csv, reproduce.json, reproduce.md and, with matplotlib,
+    the figures; return the paths written.
+
+    ``summary`` is ``{"protocol": description, "cells": rows, "runs": records}``.
+    """
+    rows, description = summary["cells"], summary["protocol"]
+    paths = [directory / f"reproduce.{ext}" for ext in ("csv", "json", "md")]
+    write_csv(paths[0], rows)
+    with open(paths[1], "w") as f:
+        json.dump(summary, f, indent=2)
     report = "\n".join(
         [
             f"# {REPORT_TITLE}",
@@ -111,22 +115,23 @@ def write_outputs(directory, rows, records, description):
             "",
         ]
     )
-    report += save_figures(
+    figures, written = save_figures(
         directory,
         [
             (
-                "figure1.png",
+                "reproduce_figure1.png",
                 "Figure 1: a digit, its inversion and its neighbour features",
                 figure_1,
             ),
             (
-                "accuracy.png",
+                "reproduce_accuracy.png",
                 "Accuracy on X_test and -X_test per model",
                 lambda: accuracy_figure(rows, description),
             ),
         ],
     )
-    (directory / "report.md").write_text(report)
+    paths[2].write_text(report + figures)
+    return paths + written
 
 
 def figure_1():

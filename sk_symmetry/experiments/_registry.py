@@ -1,0 +1,11 @@
+"""The experiments the command line offers, in the order ``--help`` lists them.
+
+A new experiment is one module that follows the protocol of
+`sk_symmetry.experiments` and one line here.
+"""
+
+from . import claims, groups, ising, reproduce, tune
+
+__all__ = ["EXPERIMENTS"]
+
+EXPERIMENTS = (reproduce, tune, groups, claims, ising)
