@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import (
     Interval,
     Options,
     StrOptions,
+    validate_params,
 )
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -29,4 +30,5 @@ __all__ = [
     "_openmp_effective_n_threads",
     "check_is_fitted",
     "validate_data",
+    "validate_params",
 ]
