@@ -95,16 +95,6 @@ def _holm(pvalues):
 
 # -- one element -----------------------------------------------------------------
 def _test_element(element, X, y, n_classes, blocks, estimator, label_models):
-    # Many small fits: BLAS threads only contend with each other (a
-    # multinomial logistic regression on 7,000 digits takes 30 s with them on
-    # a busy machine and under 1 s without); n_jobs is the parallelism.
-    with threadpool_limits(1, user_api="blas"):
-        return _count_discordant(
-            element, X, y, n_classes, blocks, estimator, label_models
-        )
-
-
-def _count_discordant(element, X, y, n_classes, blocks, estimator, label_models):
     """Discordant counts of both tests for one element, per test block.
 
     Returns a dict of arrays over the ``len(blocks) - 1`` test blocks:
@@ -239,7 +229,8 @@ def symmetry_test(
         (the identity excluded: it is invariant by definition).
 
     random_state : int, RandomState instance or None, default=None
-        The shuffle into blocks.
+        The shuffle into blocks: the rows ``permutation(n_samples)`` of the
+        random state, split by `numpy.array_split` into ``cv`` blocks.
 
     n_jobs : int, default=None
         Elements tested in parallel with joblib (``-1``: all cores).
@@ -340,22 +331,25 @@ def symmetry_test(
     blocks = np.array_split(rng.permutation(n_samples), cv)
     n_classes = 0 if classes is None else classes.size
 
-    # The model of the labels does not depend on the element: fit it once
-    # per block. With one class in the earlier blocks, the block is skipped
-    # (its p-value counts as 1: a choice made from the past keeps it exact).
-    label_models = []
-    for k in range(1, cv):
-        train = np.concatenate(blocks[:k])
-        if classes is None or np.unique(y[train]).size < 2:
-            label_models.append(None)
-        else:
-            with threadpool_limits(1, user_api="blas"):
+    # Many small fits: BLAS threads only contend with each other (a
+    # multinomial logistic regression on 7,000 digits took 30 s with them on
+    # a busy machine, under 1 s without); n_jobs is the parallelism, and
+    # joblib's worker processes limit their own threads in the same way.
+    with threadpool_limits(1, user_api="blas"):
+        # The model of the labels does not depend on the element: fit it
+        # once per block. With one class in the earlier blocks the block is
+        # skipped (p-value 1: a choice made from the past keeps it exact).
+        label_models = []
+        for k in range(1, cv):
+            train = np.concatenate(blocks[:k])
+            if classes is None or np.unique(y[train]).size < 2:
+                label_models.append(None)
+            else:
                 label_models.append(clone(estimator).fit(X[train], y[train]))
-
-    others = Parallel(n_jobs=n_jobs)(
-        delayed(_test_element)(g, X, y, n_classes, blocks, estimator, label_models)
-        for g in elements[1:]
-    )
+        others = Parallel(n_jobs=n_jobs)(
+            delayed(_test_element)(g, X, y, n_classes, blocks, estimator, label_models)
+            for g in elements[1:]
+        )
     return _build_result(
         names=names,
         elements=elements,
