@@ -243,7 +243,7 @@ def test_display_marks_the_rejected_cells(class_swap):
     result = symmetry_test(X, y, SymmetryGroup.mirror((1, 2)), random_state=0)
     display = SymmetryTestDisplay.from_result(result)
     assert display.values.shape == (2, 4)
-    assert display.columns == ["X vs g(X)", "a", "b", "c"]
+    assert display.columns == ["inputs", "a", "b", "c"]
     expected = np.where(result.class_pvalue_adjusted[1] <= 0.05, "->", "")
     assert [m[:2] for m in display.marks[1, 1:]] == expected.tolist()
     assert display.ax_.get_yticklabels()[1].get_text() == "mirror"

@@ -81,7 +81,7 @@ class SymmetryTestDisplay:
         inputs = np.clip(2.0 * result.input_accuracy - 1.0, 0.0, 1.0)[:, None]
         input_marks = np.where(result.input_pvalue_adjusted <= result.alpha, "*", "")
         values, marks = inputs, input_marks[:, None].astype(object)
-        columns = ["X vs g(X)"]
+        columns = ["inputs"]
         if result.classes is not None:
             lost = result.class_accuracy[0] - result.class_accuracy
             values = np.hstack([inputs, np.nan_to_num(lost)])
