@@ -193,9 +193,9 @@ def symmetry_test(
       either. Tested overall and per class, so that a half turn that turns
       6s into 9s shows up as such.
 
-    Use it before imposing an invariance: an element that fails the label
-    test costs accuracy if imposed (`subgroup_` is the part of the group that
-    passes).
+    Use it before imposing an invariance: imposing an element under which
+    the labels change costs accuracy (``result.subgroup_`` is the part of
+    the group that passes both tests).
 
     Parameters
     ----------

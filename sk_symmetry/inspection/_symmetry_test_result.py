@@ -125,7 +125,8 @@ class SymmetryTestResult:
         for i in np.flatnonzero(self.class_pvalue_adjusted[e] <= self.alpha):
             j = int(np.argmax(self.moved[e, i]))
             fraction = self.moved[e, i, j] / max(self.class_support[i], 1)
-            flagged.append((self.classes[i], self.classes[j], float(fraction)))
+            source, destination = self.classes[i].item(), self.classes[j].item()
+            flagged.append((source, destination, float(fraction)))
         return sorted(flagged, key=lambda item: -item[2])
 
     def to_frame(self, *, per_class=False):
