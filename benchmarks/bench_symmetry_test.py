@@ -35,8 +35,7 @@ import numpy as np
 from scipy.stats import beta
 from sklearn.datasets import load_digits
 
-from sk_symmetry import SymmetryGroup, load_shifted_digits, make_ising
-from sk_symmetry.inspection._symmetry_test import symmetry_test
+from sk_symmetry import SymmetryGroup, load_shifted_digits, make_ising, symmetry_test
 
 ALPHA = 0.05
 G16 = SymmetryGroup.dihedral((8, 8)) * SymmetryGroup.inversion()

@@ -14,7 +14,8 @@ importing only from those listed before it:
   `symmetric_scoring`);
 - ``inspection``: diagnostics of fitted models, such as the bound
   ``accuracy(X) + accuracy(-X) <= 1`` of odd networks
-  (`inversion_accuracy_bound`, `symmetry_report`, `symmetry_degeneracy`);
+  (`inversion_accuracy_bound`, `symmetry_report`, `symmetry_degeneracy`),
+  and exact tests of which symmetries the data have (`symmetry_test`);
 - ``datasets``: the paper's shifted digits and 2D Ising configurations.
 
 ``experiments`` and the command line (``sk-symmetry``) sit on top and are not
@@ -64,9 +65,12 @@ from .features import (
     canonical_spins,
 )
 from .inspection import (
+    SymmetryTestDisplay,
+    SymmetryTestResult,
     inversion_accuracy_bound,
     symmetry_degeneracy,
     symmetry_report,
+    symmetry_test,
 )
 from .metrics import make_symmetric_scorer, symmetric_scoring
 from .neural_network import BiaslessMLPClassifier
@@ -80,6 +84,8 @@ __all__ = [
     "InversionInvariantTransformer",
     "OrbitAugmentedClassifier",
     "SymmetryGroup",
+    "SymmetryTestDisplay",
+    "SymmetryTestResult",
     "__version__",
     "canonical_spins",
     "check_symmetry",
@@ -91,4 +97,5 @@ __all__ = [
     "symmetric_scoring",
     "symmetry_degeneracy",
     "symmetry_report",
+    "symmetry_test",
 ]

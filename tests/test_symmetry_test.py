@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from sk_symmetry import SymmetryGroup, invert
-from sk_symmetry.inspection._symmetry_test import symmetry_test
+from sk_symmetry import SymmetryGroup, SymmetryTestDisplay, invert, symmetry_test
 from sk_symmetry.inspection._symmetry_test_result import _largest_subgroup
 
 TREE = DecisionTreeClassifier(random_state=0)
@@ -120,15 +119,22 @@ def test_inputs_and_labels_are_separate_questions():
     assert inputs_only.classes is None and inputs_only.label_pvalue is None
 
 
+def negate(X):
+    return -X
+
+
 def test_a_callable_is_one_element_and_matches_the_group(shifted_mean):
     X, y = shifted_mean
-    by_callable = symmetry_test(X, y, invert, random_state=0)
+    by_callable = symmetry_test(X, y, negate, random_state=0)
     by_group = symmetry_test(X, y, SymmetryGroup.inversion(), random_state=0)
-    assert by_callable.elements == by_group.elements == ("identity", "invert")
-    np.testing.assert_array_equal(by_callable.input_pvalue, by_group.input_pvalue)
-    np.testing.assert_array_equal(by_callable.label_pvalue, by_group.label_pvalue)
-    assert by_callable.subgroup_ is None
-    assert len(by_group.subgroup_) == 1
+    by_invert = symmetry_test(X, y, invert, random_state=0)
+    assert by_callable.elements == ("identity", "negate")
+    assert by_group.elements == by_invert.elements == ("identity", "invert")
+    for other in (by_group, by_invert):
+        np.testing.assert_array_equal(by_callable.input_pvalue, other.input_pvalue)
+        np.testing.assert_array_equal(by_callable.label_pvalue, other.label_pvalue)
+    assert by_callable.subgroup_ is None  # a function is not a signed permutation
+    assert len(by_group.subgroup_) == len(by_invert.subgroup_) == 1
 
 
 @pytest.fixture(scope="module")
@@ -237,8 +243,6 @@ def test_display_marks_the_rejected_cells(class_swap):
     import matplotlib
 
     matplotlib.use("Agg")
-    from sk_symmetry.inspection._symmetry_test_display import SymmetryTestDisplay
-
     X, y = class_swap
     result = symmetry_test(X, y, SymmetryGroup.mirror((1, 2)), random_state=0)
     display = SymmetryTestDisplay.from_result(result)
@@ -263,7 +267,7 @@ def test_display_marks_the_rejected_cells(class_swap):
         ({"y": np.linspace(0, 1, 30)}, ValueError, "class labels"),
         ({"symmetry": "mirror"}, ValueError, "'symmetry'"),
         ({"alpha": 1.5}, ValueError, "'alpha'"),
-        ({"symmetry": lambda X: X[:, :2]}, ValueError, "keep the shape"),
+        ({"symmetry": lambda X: X[:, :2]}, ValueError, "shape of X"),
     ],
 )
 def test_errors_name_the_problem(kwargs, error, match):

@@ -39,33 +39,10 @@ from sklearn.utils.multiclass import type_of_target
 from threadpoolctl import threadpool_limits
 
 from .._compat import HasMethods, Interval, validate_params
-from ..symmetry import SymmetryGroup
+from ..symmetry import SymmetryGroup, check_symmetry
 from ._symmetry_test_result import SymmetryTestResult, _largest_subgroup
 
 __all__ = ["SymmetryTestResult", "symmetry_test"]
-
-
-# -- the symmetry as a list of named elements --------------------------------
-def _identity(X):
-    return X
-
-
-def _symmetry_elements(symmetry, n_features):
-    """``(names, elements, group)`` for the symmetry to test, identity first.
-
-    ``None`` is grayscale inversion adapted to the width; a `SymmetryGroup` is
-    bound to the width (it raises if it acts on another one); a callable
-    ``X -> X'`` stands for the pair ``{identity, symmetry}`` and ``group`` is
-    then None. The one place this module dispatches on the kind of symmetry:
-    `check_symmetry` takes its place once it lands.
-    """
-    if symmetry is None:
-        symmetry = SymmetryGroup.inversion()
-    if isinstance(symmetry, SymmetryGroup):
-        group = symmetry.bind(n_features)
-        return [g.name for g in group], list(group), group
-    name = getattr(symmetry, "__name__", None) or repr(symmetry)
-    return ["identity", name], [_identity, symmetry], None
 
 
 # -- exact p-values -------------------------------------------------------------
@@ -104,13 +81,7 @@ def _test_element(element, X, y, n_classes, blocks, estimator, label_models):
     ``g(x)``; ``moved`` (class, class): rows right on ``x`` only, by the label
     predicted on ``g(x)``.
     """
-    X_g = element(X)
-    if np.shape(X_g) != X.shape:
-        raise ValueError(
-            f"the symmetry maps X of shape {X.shape} to shape {np.shape(X_g)}; "
-            "it must keep the shape."
-        )
-    X_g = np.asarray(X_g, dtype=X.dtype)
+    X_g = np.asarray(element(X), dtype=X.dtype)  # shape checked by the element
     n_tests = len(blocks) - 1
     counts = {
         "input": np.zeros((n_tests, 2), dtype=np.int64),
@@ -208,10 +179,12 @@ def symmetry_test(
         Class labels, at least two classes. None runs the input test alone.
 
     symmetry : SymmetryGroup or callable, default=None
-        The elements to test. None means grayscale inversion ``x -> -x``
+        The elements to test, as `check_symmetry` reads them. None (or
+        `invert`) means grayscale inversion ``x -> -x``
         (``SymmetryGroup.inversion()``), which adapts to the width of ``X``;
-        any other group must act on ``n_features``. A callable ``X -> X'``
-        is tested as the single element, named by its ``__name__``.
+        any other group must act on ``n_features``. Another callable
+        ``X -> X'`` is tested as the single element, named by its
+        ``__name__``.
 
     estimator : classifier, default=None
         Cloned and fitted for both tests (with labels 0/1 for the input
@@ -294,7 +267,7 @@ def symmetry_test(
     under ``x -> -x``, the labels are not.
 
     >>> import numpy as np
-    >>> from sk_symmetry.inspection._symmetry_test import symmetry_test
+    >>> from sk_symmetry import symmetry_test
     >>> X = np.random.RandomState(0).normal(size=(300, 4))
     >>> y = (X[:, 0] > 0).astype(int)
     >>> result = symmetry_test(X, y, random_state=0)
@@ -325,7 +298,10 @@ def symmetry_test(
         if classes.size < 2:
             raise ValueError(f"y has a single class ({classes[0]!r}); need two.")
         y = encoder.transform(y)
-    names, elements, group = _symmetry_elements(symmetry, n_features)
+    group = check_symmetry(symmetry, n_features)
+    elements = list(group)
+    names = [g.name for g in elements]
+    group = group if isinstance(group, SymmetryGroup) else None
     estimator = _default_estimator() if estimator is None else estimator
     rng = check_random_state(random_state)
     blocks = np.array_split(rng.permutation(n_samples), cv)

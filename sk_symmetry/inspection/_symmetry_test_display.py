@@ -43,9 +43,7 @@ class SymmetryTestDisplay:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> import numpy as np
-    >>> from sk_symmetry.inspection._symmetry_test import symmetry_test
-    >>> from sk_symmetry.inspection._symmetry_test_display import (
-    ...     SymmetryTestDisplay)
+    >>> from sk_symmetry import SymmetryTestDisplay, symmetry_test
     >>> X = np.random.RandomState(0).normal(size=(200, 3))
     >>> result = symmetry_test(X, (X[:, 0] > 0).astype(int), random_state=0)
     >>> display = SymmetryTestDisplay.from_result(result)

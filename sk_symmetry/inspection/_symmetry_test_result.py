@@ -63,7 +63,7 @@ class SymmetryTestResult:
         The largest subgroup of the tested group whose elements all pass:
         the symmetry the data let you impose. Among subgroups of the same
         size, the first found in the order of the elements. None when the
-        symmetry was a callable.
+        symmetry was a callable other than `invert`.
     """
 
     elements: tuple
