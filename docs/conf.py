@@ -49,7 +49,10 @@ nitpick_ignore_regex = [
 ]
 
 autosummary_generate = True
-autodoc_default_options = {"members": True, "inherited-members": False}
+# Inherited members too: the transformers and networks share base classes of
+# sk_symmetry (their transform, fit, predict); the skip hook below leaves out
+# what scikit-learn's mixins give.
+autodoc_default_options = {"members": True, "inherited-members": True}
 # numpydoc lists a class's methods itself; autosummary pages list them once.
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
