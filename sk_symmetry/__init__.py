@@ -7,7 +7,7 @@ importing only from those listed before it:
   `check_symmetry`, which every ``symmetry`` parameter goes through;
 - ``features``: invariant feature maps and their transformers
   (`InversionInvariantTransformer`, `GroupInvariantTransformer`,
-  `canonical_spins`);
+  `InvariantRandomFeatures`, `canonical_spins`);
 - ``neural_network``: `BiaslessMLPClassifier` and its math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
 - ``metrics``: symmetric scorers (`make_symmetric_scorer`,
@@ -60,6 +60,7 @@ from .augmentation import OrbitAugmentedClassifier
 from .datasets import load_shifted_digits, make_ising
 from .features import (
     GroupInvariantTransformer,
+    InvariantRandomFeatures,
     InversionInvariantTransformer,
     canonical_spins,
 )
@@ -77,6 +78,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BiaslessMLPClassifier",
     "GroupInvariantTransformer",
+    "InvariantRandomFeatures",
     "InversionInvariantTransformer",
     "OrbitAugmentedClassifier",
     "SymmetryGroup",

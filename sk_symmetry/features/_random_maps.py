@@ -1,0 +1,227 @@
+"""Group-averaged random features as plain functions.
+
+``phi_k(x) = pool over g in G and patch positions p of
+sigma(w_k . patch_p(g x) + b_k)``, computed exactly invariantly:
+
+- each image ``g x`` is formed by a gather and a sign change (exact), then
+  ``+ 0.0`` so that no ``-0.0`` tells two equal images apart;
+- a row's images are visited in an order fixed by the images themselves (their
+  bytes sorted), not by the group elements, so ``x`` and ``h x`` visit the very
+  same sequence of vectors;
+- every step is the same computation on the same vector at the same place of
+  an equally shaped block (one BLAS product, an activation, a sum over
+  positions in position order), so it gives the same bits, and the running
+  sum over the sorted images adds them in the same order.
+
+Max pooling is order-free anyway and proportions of positive values are exact
+counts; the order matters for the mean.
+"""
+
+import functools
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from threadpoolctl import ThreadpoolController
+
+__all__ = [
+    "ACTIVATIONS",
+    "invariant_random_features",
+    "image",
+    "orbit_order",
+    "patch_indices",
+]
+
+# Blocks of rows are sized so that the images of a block and the projections
+# of one step each take about this many bytes (they stay in L2 cache).
+_BLOCK_BYTES = 1 << 21
+
+# At most this many components per BLAS product (a column block of weights).
+_MAX_COLUMNS = 512
+
+
+def _relu(z):
+    return np.maximum(z, 0, out=z)
+
+
+def _tanh(z):
+    return np.tanh(z, out=z)
+
+
+def _cos(z):
+    return np.cos(z, out=z)
+
+
+# In-place activations, as scikit-learn's neural_network._base keeps them.
+ACTIVATIONS = {"relu": _relu, "tanh": _tanh, "cos": _cos}
+
+
+def patch_indices(image_shape, patch_shape, dilation=1, borders="valid"):
+    """Pixel indices of every patch of a flattened image, one row per position.
+
+    Parameters
+    ----------
+    image_shape : tuple of int (height, width)
+        A ring or line of ``n`` values is ``(1, n)``.
+    patch_shape : tuple of int (height, width)
+    dilation : int, default=1
+        Step between the pixels of a patch, along both axes.
+    borders : {"valid", "wrap"}, default="valid"
+        ``"valid"``: only patches that lie inside the image. ``"wrap"``: a
+        patch at every pixel, wrapping around the edges (the image is a torus).
+
+    Returns
+    -------
+    indices : ndarray of intp of shape (n_positions, patch_height * patch_width)
+        Positions in row-major order; a patch's pixels in row-major order.
+    """
+    (h, w), (ph, pw) = image_shape, patch_shape
+    dy = np.arange(ph) * dilation
+    dx = np.arange(pw) * dilation
+    if borders == "wrap":
+        y0, x0 = np.arange(h), np.arange(w)
+    else:
+        y0 = np.arange(h - dy[-1])
+        x0 = np.arange(w - dx[-1])
+    rows = (y0[:, None, None, None] + dy[None, None, :, None]) % h
+    cols = (x0[None, :, None, None] + dx[None, None, None, :]) % w
+    index = rows * w + cols
+    return index.reshape(y0.size * x0.size, ph * pw).astype(np.intp)
+
+
+def orbit_order(X, perms, signs):
+    """Each row's group elements, sorted by the bytes of the images they give.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    perms : ndarray of int of shape (n_elements, n_features)
+    signs : ndarray of shape (n_elements, n_features), +-1 in ``X``'s dtype
+
+    Returns
+    -------
+    order : ndarray of intp of shape (n_samples, n_elements)
+        ``image(X, perms, signs, order[:, j])`` is the ``j``-th image of each
+        row: the same vectors in the same order for every image of a row
+        (elements that give equal images may come in either order).
+    """
+    n_samples, n_features = X.shape
+    n_elements = perms.shape[0]
+    order = np.empty((n_samples, n_elements), dtype=np.intp)
+    rows = max(1, _BLOCK_BYTES // (n_elements * n_features * X.itemsize))
+    for start in range(0, n_samples, rows):
+        block = slice(start, min(start + rows, n_samples))
+        images = np.empty((block.stop - start, n_elements, n_features), X.dtype)
+        np.multiply(X[block][:, perms], signs, out=images)
+        images += 0.0  # -0.0 becomes 0.0: equal images get equal bytes
+        keys = images.view(np.dtype((np.void, n_features * X.itemsize)))
+        order[block] = np.argsort(keys[:, :, 0], axis=1, kind="stable")
+    return order
+
+
+def image(X, perms, signs, elements):
+    """``X[i]`` under ``elements[i]``, for each row ``i`` (zeros are ``+0.0``)."""
+    out = np.take_along_axis(X, perms[elements], axis=1)
+    out *= signs[elements]
+    out += 0.0
+    return out
+
+
+@functools.cache
+def _threadpool_controller():
+    return ThreadpoolController()
+
+
+def _rows_per_block(n_features, n_positions, n_columns, itemsize):
+    per_row = max(n_features, n_positions * n_columns) * itemsize
+    return max(1, _BLOCK_BYTES // per_row)
+
+
+def invariant_random_features(
+    X, perms, signs, maps, pooling, activation, out, n_threads=1
+):
+    """Write the pooled random features of ``X`` into ``out``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features), float32 or float64, finite
+    perms : ndarray of int of shape (n_elements, n_features)
+    signs : ndarray of shape (n_elements, n_features), +-1 in ``X``'s dtype
+    maps : list of (indices, weights, offsets, columns)
+        One entry per patch shape and dilation: `patch_indices` (or None for
+        the whole input), the weights of shape (patch_size, n_columns) and
+        offsets of shape (n_columns,) in ``X``'s dtype, and the output
+        columns they fill.
+    pooling : {"mean", "max", "ppv"}
+    activation : {"relu", "tanh", "cos"}
+    out : ndarray of shape (n_samples, n_outputs), ``X``'s dtype, C-ordered
+    n_threads : int, default=1
+        Blocks of rows are shared among this many threads, each with one
+        BLAS thread; the result does not depend on it.
+
+    Returns
+    -------
+    out : ndarray
+    """
+    n_samples, n_features = X.shape
+    n_elements = perms.shape[0]
+    sigma = ACTIVATIONS[activation]
+    widest = max(
+        (1 if idx is None else idx.shape[0]) * min(W.shape[1], _MAX_COLUMNS)
+        for idx, W, _, _ in maps
+    )
+    rows = _rows_per_block(n_features, 1, widest, X.itemsize)
+    starts = list(range(0, n_samples, rows))
+
+    def run_block(start):
+        block = slice(start, min(start + rows, n_samples))
+        Xb = X[block]
+        n_rows = Xb.shape[0]
+        order = orbit_order(Xb, perms, signs)
+        accs = [np.zeros((n_rows, W.shape[1]), dtype=X.dtype) for _, W, _, _ in maps]
+        if pooling == "max":
+            for acc in accs:
+                acc.fill(-np.inf)
+        for j in range(n_elements):
+            xj = image(Xb, perms, signs, order[:, j])
+            for (idx, W, b, _), acc in zip(maps, accs, strict=True):
+                n_positions = 1 if idx is None else idx.shape[0]
+                patches = xj if idx is None else xj[:, idx].reshape(
+                    n_rows * n_positions, -1
+                )
+                for c0 in range(0, W.shape[1], _MAX_COLUMNS):
+                    c = slice(c0, min(c0 + _MAX_COLUMNS, W.shape[1]))
+                    z = patches @ W[:, c]
+                    z += b[c]
+                    _pool(z.reshape(n_rows, n_positions, -1), acc[:, c])
+        for (idx, _, _, columns), acc in zip(maps, accs, strict=True):
+            if pooling == "max":
+                acc += 0.0  # max(-0.0, 0.0) may be either: settle on 0.0
+            else:
+                acc /= n_elements * (1 if idx is None else idx.shape[0])
+            out[block, columns] = acc
+
+    def _pool(z, acc):
+        """Pool ``z`` of shape (n_rows, n_positions, n_columns) into ``acc``."""
+        if pooling == "ppv" and activation != "cos":
+            # relu and tanh are positive exactly where their argument is.
+            acc += np.count_nonzero(z > 0, axis=1)
+            return
+        sigma(z)
+        if pooling == "ppv":
+            acc += np.count_nonzero(z > 0, axis=1)
+        elif pooling == "max":
+            np.maximum(acc, z.max(axis=1), out=acc)
+        elif z.shape[1] == 1:
+            acc += z[:, 0]
+        else:
+            acc += z.sum(axis=1)
+
+    with _threadpool_controller().limit(limits=1, user_api="blas"):
+        n_threads = max(1, min(n_threads, len(starts)))
+        if n_threads == 1:
+            for start in starts:
+                run_block(start)
+        else:
+            with ThreadPoolExecutor(n_threads) as pool:
+                list(pool.map(run_block, starts))
+    return out
