@@ -69,7 +69,7 @@ from .inspection import (
     symmetry_degeneracy,
     symmetry_report,
 )
-from .metrics import make_symmetric_scorer, symmetric_scoring
+from .metrics import invariant_kernel, make_symmetric_scorer, symmetric_scoring
 from .neural_network import BiaslessMLPClassifier
 from .symmetry import SymmetryGroup, check_symmetry, invert
 
@@ -85,6 +85,7 @@ __all__ = [
     "__version__",
     "canonical_spins",
     "check_symmetry",
+    "invariant_kernel",
     "invert",
     "inversion_accuracy_bound",
     "load_shifted_digits",
