@@ -35,7 +35,7 @@ def test_features_are_exactly_invariant(
         group,
         n_components=7,
         patch_shape=patch_shape,
-        dilations=[1, 2] if X.shape[1] > 3 else 1,
+        dilations=[1, 2] if X.shape[1] >= 5 else 1,
         borders=borders,
         activation=activation,
         pooling=pooling,
