@@ -171,6 +171,18 @@ def invariant_random_features(
     )
     rows = _rows_per_block(n_features, 1, widest, X.itemsize)
     starts = list(range(0, n_samples, rows))
+    # Contiguous blocks of weight columns: BLAS takes a strided slice of a
+    # wide matrix about three times slower (480 x 9 times 9 x 512).
+    column_blocks = {
+        id(W): [
+            (c, np.ascontiguousarray(W[:, c]))
+            for c in (
+                slice(c0, min(c0 + _MAX_COLUMNS, W.shape[1]))
+                for c0 in range(0, W.shape[1], _MAX_COLUMNS)
+            )
+        ]
+        for _, W, _, _ in maps
+    }
 
     def run_block(start):
         block = slice(start, min(start + rows, n_samples))
@@ -188,9 +200,8 @@ def invariant_random_features(
                 patches = xj if idx is None else xj[:, idx].reshape(
                     n_rows * n_positions, -1
                 )
-                for c0 in range(0, W.shape[1], _MAX_COLUMNS):
-                    c = slice(c0, min(c0 + _MAX_COLUMNS, W.shape[1]))
-                    z = patches @ W[:, c]
+                for c, Wc in column_blocks[id(W)]:
+                    z = patches @ Wc
                     z += b[c]
                     _pool(z.reshape(n_rows, n_positions, -1), acc[:, c])
         for (idx, _, _, columns), acc in zip(maps, accs, strict=True):
