@@ -353,20 +353,20 @@ class InvariantRandomFeatures(
             maps.append(
                 (
                     self._indices(shape, patch, dilation),
-                    W.astype(X.dtype),
+                    W.astype(X.dtype, copy=False),
                     self.random_offset_[columns].astype(X.dtype),
                     columns,
                 )
             )
         out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
-            invariant_random_features(
+            finite = invariant_random_features(
                 X, perms, signs, maps, self.pooling, self.activation, out,
                 _openmp_effective_n_threads(),
             )
         if self.activation == "cos" and self.pooling == "mean":
             out *= np.sqrt(2.0 / self.n_components)
-        if not np.isfinite(out).all():
+        if not finite:
             raise ValueError(
                 f"The random features of X overflow {X.dtype.name}: scale X "
                 "down (e.g. into [-1, 1]) before this transformer."
