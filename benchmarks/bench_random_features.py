@@ -8,7 +8,8 @@ computation of the definition), then timed.
 
 The floor is the matrix product the construction cannot avoid: patches times
 weights, the same number of multiply-adds with the same inner dimension
-(784 or 25) and ``n_components`` columns, as ``np.matmul(A, W, out=C)`` on
+(784, or 25 for patches, where transform multiplies 26: a column of ones
+adds the offsets) and ``n_components`` columns, as ``np.matmul(A, W, out=C)`` on
 blocks of 4,096 rows into a preallocated output, timed in the same run.
 ``transform`` adds the gathers of the images, the offsets, the activation,
 the pooling and its own validation. Target: within 1.5x of the floor on one
