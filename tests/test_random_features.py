@@ -288,3 +288,14 @@ def test_invariant_kernel_in_svc_precomputed_and_callable():
         )
     with pytest.raises(TypeError, match="callable"):
         invariant_kernel(X, symmetry=lambda x: -x)
+
+
+def test_threads_do_not_change_the_bits():
+    """Blocks of rows go to several threads; each block is computed alike."""
+    from threadpoolctl import threadpool_limits
+
+    X = np.random.default_rng(8).standard_normal((150_000, 4))
+    irf = InvariantRandomFeatures(n_components=3, random_state=0).fit(X[:50])
+    Z = irf.transform(X)
+    with threadpool_limits(1):
+        assert irf.transform(X).tobytes() == Z.tobytes()
