@@ -145,7 +145,9 @@ class InvariantRandomFeatures(
     are bitwise invariant, the mean up to rounding). With ``"valid"`` a
     translation changes only patches at the edges: features do not change
     when the image content moves on a constant background and stays at least
-    a patch away from every edge, up to rounding for the mean.
+    a patch away from every edge, up to rounding for the mean. For
+    translations alone, pool over the one-element group
+    ``SymmetryGroup([(None, 1, "identity")])`` with patches.
 
     The inversion trap. Under a group containing ``x -> -x`` each value
     ``sigma(w . u)`` meets ``sigma(-w . u)``: without offsets an odd
