@@ -18,8 +18,8 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
-from ..symmetry import SymmetryGroup
-from ._random_maps import image, invariant_random_features, patch_indices
+from ..symmetry._orbit_order import as_arrays, image, signed_permutations
+from ._random_maps import invariant_random_features, patch_indices
 
 __all__ = ["InvariantRandomFeatures"]
 
@@ -241,7 +241,7 @@ class InvariantRandomFeatures(
         """
         X = validate_data(self, X, dtype=(np.float64, np.float32))
         n_samples, n_features = X.shape
-        self.group_ = _check_symmetry(self.symmetry, n_features)
+        self.group_ = signed_permutations(self.symmetry, n_features)
         shape = self._image_shape(n_features)
         self.patches_ = _patch_configs(
             self.patch_shape, self.dilations, shape, self.borders
@@ -304,9 +304,7 @@ class InvariantRandomFeatures(
         return patch_indices(shape, patch, dilation, self.borders)
 
     def _perms_signs(self, dtype):
-        perms = np.stack([g.perm for g in self.group_])
-        signs = np.stack([g.sign for g in self.group_]).astype(dtype)
-        return perms, signs
+        return as_arrays(self.group_, dtype)
 
     def _check_trap(self, offsets):
         n = self.group_.n_features
@@ -379,24 +377,6 @@ class InvariantRandomFeatures(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def _check_symmetry(symmetry, n_features):
-    """The group to pool over, on ``n_features`` features.
-
-    One small function so that the library's ``check_symmetry`` can take its
-    place.
-    """
-    if symmetry is None:
-        return SymmetryGroup.inversion().bind(n_features)
-    if not isinstance(symmetry, SymmetryGroup):
-        kind = "a callable" if callable(symmetry) else type(symmetry).__name__
-        raise TypeError(
-            "symmetry must be None or a SymmetryGroup of signed permutations; "
-            f"got {kind}. Random features are pooled over the group's "
-            "elements, which a plain function does not list."
-        )
-    return symmetry.bind(n_features)
 
 
 def _pair(value, name):

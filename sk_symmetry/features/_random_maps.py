@@ -23,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ..symmetry._orbit_order import image, orbit_order
+
 __all__ = [
     "ACTIVATIONS",
     "invariant_random_features",
-    "image",
-    "orbit_order",
     "patch_indices",
 ]
 
@@ -86,44 +86,6 @@ def patch_indices(image_shape, patch_shape, dilation=1, borders="valid"):
     cols = (x0[None, :, None, None] + dx[None, None, None, :]) % w
     index = rows * w + cols
     return index.reshape(y0.size * x0.size, ph * pw).astype(np.intp)
-
-
-def orbit_order(X, perms, signs):
-    """Each row's group elements, sorted by the bytes of the images they give.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    perms : ndarray of int of shape (n_elements, n_features)
-    signs : ndarray of shape (n_elements, n_features), +-1 in ``X``'s dtype
-
-    Returns
-    -------
-    order : ndarray of intp of shape (n_samples, n_elements)
-        ``image(X, perms, signs, order[:, j])`` is the ``j``-th image of each
-        row: the same vectors in the same order for every image of a row
-        (elements that give equal images may come in either order).
-    """
-    n_samples, n_features = X.shape
-    n_elements = perms.shape[0]
-    order = np.empty((n_samples, n_elements), dtype=np.intp)
-    rows = max(1, _BLOCK_BYTES // (n_elements * n_features * X.itemsize))
-    for start in range(0, n_samples, rows):
-        block = slice(start, min(start + rows, n_samples))
-        images = np.empty((block.stop - start, n_elements, n_features), X.dtype)
-        np.multiply(X[block][:, perms], signs, out=images)
-        images += 0.0  # -0.0 becomes 0.0: equal images get equal bytes
-        keys = images.view(np.dtype((np.void, n_features * X.itemsize)))
-        order[block] = np.argsort(keys[:, :, 0], axis=1, kind="stable")
-    return order
-
-
-def image(X, perms, signs, elements):
-    """``X[i]`` under ``elements[i]``, for each row ``i`` (zeros are ``+0.0``)."""
-    out = np.take_along_axis(X, perms[elements], axis=1)
-    out *= signs[elements]
-    out += 0.0
-    return out
 
 
 @functools.cache

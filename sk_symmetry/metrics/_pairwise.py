@@ -3,8 +3,12 @@
 import numpy as np
 from sklearn.metrics.pairwise import check_pairwise_arrays, pairwise_kernels
 
-from ..features._random_features import _check_symmetry
-from ..features._random_maps import image, orbit_order
+from ..symmetry._orbit_order import (
+    as_arrays,
+    image,
+    orbit_order,
+    signed_permutations,
+)
 
 __all__ = ["invariant_kernel"]
 
@@ -72,9 +76,8 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
     """
     X, Y = check_pairwise_arrays(X, Y, dtype=(np.float64, np.float32))
     Y = np.ascontiguousarray(Y)
-    group = _check_symmetry(symmetry, X.shape[1])
-    perms = np.stack([g.perm for g in group])
-    signs = np.stack([g.sign for g in group]).astype(Y.dtype)
+    group = signed_permutations(symmetry, X.shape[1])
+    perms, signs = as_arrays(group, Y.dtype)
     order = orbit_order(Y, perms, signs)
     K = None
     for j in range(len(perms)):
