@@ -7,7 +7,7 @@ importing only from those listed before it:
   `check_symmetry`, which every ``symmetry`` parameter goes through;
 - ``features``: invariant feature maps and their transformers
   (`InversionInvariantTransformer`, `GroupInvariantTransformer`,
-  `canonical_spins`);
+  `InvariantRandomFeatures`, `canonical_spins`);
 - ``neural_network``: `BiaslessMLPClassifier` and its math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
 - ``metrics``: symmetric scorers (`make_symmetric_scorer`,
@@ -61,6 +61,7 @@ from .augmentation import OrbitAugmentedClassifier
 from .datasets import load_shifted_digits, make_ising
 from .features import (
     GroupInvariantTransformer,
+    InvariantRandomFeatures,
     InversionInvariantTransformer,
     canonical_spins,
 )
@@ -72,7 +73,7 @@ from .inspection import (
     symmetry_report,
     symmetry_test,
 )
-from .metrics import make_symmetric_scorer, symmetric_scoring
+from .metrics import invariant_kernel, make_symmetric_scorer, symmetric_scoring
 from .neural_network import BiaslessMLPClassifier
 from .symmetry import SymmetryGroup, check_symmetry, invert
 
@@ -81,6 +82,7 @@ __version__ = "0.1.0"
 __all__ = [
     "BiaslessMLPClassifier",
     "GroupInvariantTransformer",
+    "InvariantRandomFeatures",
     "InversionInvariantTransformer",
     "OrbitAugmentedClassifier",
     "SymmetryGroup",
@@ -89,6 +91,7 @@ __all__ = [
     "__version__",
     "canonical_spins",
     "check_symmetry",
+    "invariant_kernel",
     "invert",
     "inversion_accuracy_bound",
     "load_shifted_digits",

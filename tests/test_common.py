@@ -31,6 +31,11 @@ EXTRA_PARAMS = {
         {"kind": "averaged", "pairs": "all"},
         {"kind": "averaged", "pairs": "square"},
     ],
+    "InvariantRandomFeatures": [
+        {"pooling": "max", "activation": "tanh"},
+        {"pooling": "ppv", "patch_shape": 1, "borders": "wrap"},
+        {"activation": "cos"},
+    ],
     "InversionInvariantTransformer": [
         {"kind": "square"},
         {"kind": "permutation", "random_state": 0},

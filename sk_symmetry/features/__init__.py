@@ -2,10 +2,12 @@
 
 from ._group import GroupInvariantTransformer
 from ._inversion import InversionInvariantTransformer
+from ._random_features import InvariantRandomFeatures
 from ._spins import canonical_spins
 
 __all__ = [
     "GroupInvariantTransformer",
+    "InvariantRandomFeatures",
     "InversionInvariantTransformer",
     "canonical_spins",
 ]

@@ -3,9 +3,11 @@
 it imports no estimator; the diagnostics built on it are in
 `sk_symmetry.inspection`."""
 
+from ._pairwise import invariant_kernel
 from ._scoring import make_symmetric_scorer, symmetric_scoring
 
 __all__ = [
+    "invariant_kernel",
     "make_symmetric_scorer",
     "symmetric_scoring",
 ]

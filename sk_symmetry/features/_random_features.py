@@ -1,0 +1,422 @@
+"""`InvariantRandomFeatures`: random features averaged over a symmetry group."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+
+from .._compat import (
+    Interval,
+    StrOptions,
+    _fit_context,
+    _openmp_effective_n_threads,
+    check_is_fitted,
+    validate_data,
+)
+from ..symmetry._orbit_order import as_arrays, image, signed_permutations
+from ._random_maps import invariant_random_features, patch_indices
+
+__all__ = ["InvariantRandomFeatures"]
+
+
+class InvariantRandomFeatures(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Random features pooled over a symmetry group: exactly invariant, continuous.
+
+    Feature ``k`` is the group average (the Reynolds operator) of a random
+    feature, or its maximum over the group::
+
+        phi_k(x) = pool over g in G, positions p of sigma(w_k . patch_p(g x) + b_k)
+
+    with random weights ``w_k``, offsets ``b_k`` and an activation ``sigma``.
+    Each feature is the same for ``x`` and every image ``g x``, bitwise; it is
+    continuous in ``x`` (unlike a canonical form), and with more components
+    the family tells orbits apart (the averaged kernel of random features,
+    `invariant_kernel`, is the limit of the mean pooling with ``"cos"``).
+    Sliding patches over the input adds translations, as a convolution.
+
+    Parameters
+    ----------
+    symmetry : SymmetryGroup, default=None
+        The group of signed permutations to pool over. None means grayscale
+        inversion ``x -> -x`` (``SymmetryGroup.inversion()``), which adapts
+        to the width of ``X``; any other group must act on ``n_features``.
+
+    n_components : int, default=1000
+        Number of random features (output columns).
+
+    patch_shape : int, tuple of int (height, width), list of those or None, \
+            default=None
+        None: each weight vector spans the whole input. Otherwise weights act
+        on patches slid over every position (see ``borders``) of the image
+        ``image_shape`` (a line of ``n_features`` values without one): an int
+        ``m`` is ``m`` consecutive values on a line, an ``m x m`` square on
+        an image; a tuple is one ``(height, width)``; a list holds several
+        shapes, among which the components are shared in turn.
+
+    image_shape : tuple of int (height, width), default=None
+        The image the features form; defaults to the group's ``image_shape``.
+
+    dilations : int or list of int, default=1
+        Steps between the pixels of a patch (ROCKET's dilations); with a
+        list, components are shared in turn among every pair of a patch shape
+        and a dilation. Ignored with ``patch_shape=None``.
+
+    borders : {"valid", "wrap"}, default="valid"
+        ``"valid"``: patches lie inside the image. ``"wrap"``: a patch at
+        every pixel, wrapping around the edges (rings, tori).
+
+    activation : {"relu", "tanh", "cos"}, default="relu"
+        ``sigma``. ``"cos"`` with ``offsets="phase"`` and mean pooling gives
+        random Fourier features of `invariant_kernel`'s ``"rbf"`` kernel.
+
+    pooling : {"mean", "max", "ppv"}, default="mean"
+        How the values over the group and positions are combined: their mean,
+        their maximum, or the proportion of positive values (ROCKET's "ppv").
+
+    offsets : {"auto", "data", "phase", "zero"}, default="auto"
+        ``b_k``. ``"data"``: ``-w_k . u_k`` for a patch ``u_k`` of a random
+        image of a random training row (the hyperplane of feature ``k`` passes
+        through a training patch; ROCKET takes its offsets from the training
+        data too). ``"phase"``: uniform on ``[0, 2 pi)``, for ``"cos"``.
+        ``"zero"``: no offsets. ``"auto"``: ``"phase"`` for ``"cos"``, else
+        ``"data"``.
+
+    gamma : float, default=None
+        Weights are drawn from ``N(0, 2 gamma)`` per coordinate, as
+        `~sklearn.kernel_approximation.RBFSampler` does; None means
+        ``1 / patch_size``. With ``"relu"`` and data offsets the scale only
+        scales the features.
+
+    random_state : int, RandomState instance or None, default=None
+        Draws the weights and offsets in `fit`.
+
+    Attributes
+    ----------
+    group_ : SymmetryGroup
+        The group on ``n_features_in_`` features.
+
+    patches_ : list of (tuple or None, int)
+        Every (patch shape, dilation) in use; ``(None, 1)`` is the whole input.
+
+    component_patches_ : ndarray of int of shape (n_components,)
+        For each component, its index in ``patches_``.
+
+    random_weights_ : list of ndarray of shape (patch_size, n_components_i)
+        The weights of the components of each entry of ``patches_``, as
+        columns in the order of the output columns.
+
+    random_offset_ : ndarray of shape (n_components,)
+        ``b_k``.
+
+    n_features_in_ : int
+        Number of features seen during `fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during `fit`, defined only when `X` has feature
+        names that are all strings.
+
+    See Also
+    --------
+    invariant_kernel : The exact kernel of the mean-pooled ``"cos"`` features.
+    GroupInvariantTransformer : Canonical form and averaged products.
+    sklearn.kernel_approximation.RBFSampler : The same without a group.
+
+    Notes
+    -----
+    Exactness. The features of ``X`` and of ``g(X)`` are equal bitwise, for
+    every ``g`` in the group and float32 or float64 ``X`` (integers become
+    float64). A row's images are visited in an order set by the images
+    themselves (sorted by their bytes), each through the same computation at
+    the same place of an equally shaped block, so the mean adds the same
+    numbers in the same order; the maximum and the counts of positive values
+    do not depend on the order.
+
+    Translations. With ``borders="wrap"`` the features are exactly invariant
+    under every cyclic translation of the image too (the patches of a shifted
+    image are the same patches, visited from another start, and positions are
+    summed in the same order only up to that shift: so the maximum and ppv
+    are bitwise invariant, the mean up to rounding). With ``"valid"`` a
+    translation changes only patches at the edges: features do not change
+    when the image content moves on a constant background and stays at least
+    a patch away from every edge, up to rounding for the mean. For
+    translations alone, pool over the one-element group
+    ``SymmetryGroup([(None, 1, "identity")])`` with patches.
+
+    The inversion trap. Under a group containing ``x -> -x`` each value
+    ``sigma(w . u)`` meets ``sigma(-w . u)``: without offsets an odd
+    activation (``"tanh"``) averages to exactly zero and every proportion of
+    positive values is one half. `fit` refuses those combinations; the
+    default (``"relu"``, data offsets) works for every group, since
+    ``relu(z) + relu(-z) = |z|``.
+
+    Cost. ``transform`` is ``|G| * n_positions`` products of patches and
+    weights per row, in blocks of rows, with one group element in flight at
+    a time: beyond the input and the output, memory stays at a few MB per
+    thread whatever ``n_samples``.
+
+    References
+    ----------
+    A. Rahimi and B. Recht, "Random features for large-scale kernel machines",
+    NeurIPS 2007. B. Haasdonk and H. Burkhardt, "Invariant kernel functions
+    for pattern analysis and machine learning", Machine Learning 68, 2007.
+    A. Dempster, F. Petitjean and G. I. Webb, "ROCKET", Data Mining and
+    Knowledge Discovery 34, 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_symmetry import InvariantRandomFeatures, SymmetryGroup
+    >>> G = SymmetryGroup.dihedral((4, 4)) * SymmetryGroup.inversion()
+    >>> X = np.random.default_rng(0).standard_normal((3, 16))
+    >>> irf = InvariantRandomFeatures(G, n_components=5, random_state=0).fit(X)
+    >>> irf.transform(X).shape
+    (3, 5)
+    >>> all(np.array_equal(irf.transform(g(X)), irf.transform(X)) for g in G)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "symmetry": "no_validation",  # _check_symmetry says what is wrong
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "patch_shape": [None, Interval(Integral, 1, None, closed="left"), tuple, list],
+        "image_shape": [None, tuple, list],
+        "dilations": [Interval(Integral, 1, None, closed="left"), list],
+        "borders": [StrOptions({"valid", "wrap"})],
+        "activation": [StrOptions({"relu", "tanh", "cos"})],
+        "pooling": [StrOptions({"mean", "max", "ppv"})],
+        "offsets": [StrOptions({"auto", "data", "phase", "zero"})],
+        "gamma": [None, Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        symmetry=None,
+        n_components=1000,
+        *,
+        patch_shape=None,
+        image_shape=None,
+        dilations=1,
+        borders="valid",
+        activation="relu",
+        pooling="mean",
+        offsets="auto",
+        gamma=None,
+        random_state=None,
+    ):
+        self.symmetry = symmetry
+        self.n_components = n_components
+        self.patch_shape = patch_shape
+        self.image_shape = image_shape
+        self.dilations = dilations
+        self.borders = borders
+        self.activation = activation
+        self.pooling = pooling
+        self.offsets = offsets
+        self.gamma = gamma
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Draw the weights and offsets (data offsets from ``X``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            Fitted transformer.
+        """
+        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        n_samples, n_features = X.shape
+        self.group_ = signed_permutations(self.symmetry, n_features)
+        shape = self._image_shape(n_features)
+        self.patches_ = _patch_configs(
+            self.patch_shape, self.dilations, shape, self.borders
+        )
+        offsets = self.offsets
+        if offsets == "auto":
+            offsets = "phase" if self.activation == "cos" else "data"
+        self._check_trap(offsets)
+        rng = check_random_state(self.random_state)
+        perms, signs = self._perms_signs(X.dtype)
+        n_configs = len(self.patches_)
+        self.component_patches_ = np.arange(self.n_components) % n_configs
+        self.random_weights_ = []
+        self.random_offset_ = np.zeros(self.n_components)
+        for c, (patch, dilation) in enumerate(self.patches_):
+            columns = np.flatnonzero(self.component_patches_ == c)
+            idx = self._indices(shape, patch, dilation)
+            size = n_features if idx is None else idx.shape[1]
+            gamma = 1.0 / size if self.gamma is None else self.gamma
+            W = np.sqrt(2 * gamma) * rng.standard_normal((size, columns.size))
+            if offsets == "phase":
+                b = rng.uniform(0, 2 * np.pi, size=columns.size)
+            elif offsets == "data":
+                rows = rng.randint(n_samples, size=columns.size)
+                elements = rng.randint(len(perms), size=columns.size)
+                u = image(X[rows], perms, signs, elements).astype(np.float64)
+                if idx is not None:
+                    u = u[np.arange(columns.size)[:, None],
+                          idx[rng.randint(idx.shape[0], size=columns.size)]]
+                b = -np.einsum("ks,sk->k", u, W)
+            else:
+                b = np.zeros(columns.size)
+            self.random_weights_.append(W)
+            self.random_offset_[columns] = b
+        self._n_features_out = self.n_components
+        return self
+
+    def _image_shape(self, n_features):
+        """The (height, width) that patches slide over."""
+        own = self.image_shape
+        if own is not None:
+            own = _pair(own, "image_shape")
+        group = self.group_.image_shape
+        if own is not None and group is not None and own != group:
+            raise ValueError(
+                f"image_shape={own} does not match the symmetry's image_shape "
+                f"{group}."
+            )
+        shape = own or group or (1, n_features)
+        if shape[0] * shape[1] != n_features:
+            raise ValueError(
+                f"image_shape={shape} holds {shape[0] * shape[1]} pixels but X "
+                f"has {n_features} features."
+            )
+        return shape
+
+    def _indices(self, shape, patch, dilation):
+        if patch is None:
+            return None
+        return patch_indices(shape, patch, dilation, self.borders)
+
+    def _perms_signs(self, dtype):
+        return as_arrays(self.group_, dtype)
+
+    def _check_trap(self, offsets):
+        n = self.group_.n_features
+        has_inversion = any(
+            np.array_equal(g.perm, np.arange(n)) and np.all(g.sign < 0)
+            for g in self.group_
+        )
+        if offsets != "zero" or not has_inversion:
+            return
+        if self.pooling == "ppv" and self.activation != "cos":
+            raise ValueError(
+                "offsets='zero' with pooling='ppv' under a symmetry that "
+                "contains the inversion x -> -x makes every feature 1/2 (each "
+                "value meets its negative); use offsets='data'."
+            )
+        if self.pooling == "mean" and self.activation == "tanh":
+            raise ValueError(
+                "offsets='zero' with the odd activation 'tanh' under a symmetry "
+                "that contains the inversion x -> -x averages every feature to "
+                "zero; use offsets='data' or activation='relu'."
+            )
+
+    def transform(self, X):
+        """Map ``X`` to its invariant random features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to transform.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Same dtype as ``X`` (float32 or float64).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = np.ascontiguousarray(X)
+        shape = self._image_shape(X.shape[1])
+        perms, signs = self._perms_signs(X.dtype)
+        maps = []
+        for c, ((patch, dilation), W) in enumerate(
+            zip(self.patches_, self.random_weights_, strict=True)
+        ):
+            columns = np.flatnonzero(self.component_patches_ == c)
+            maps.append(
+                (
+                    self._indices(shape, patch, dilation),
+                    W.astype(X.dtype, copy=False),
+                    self.random_offset_[columns].astype(X.dtype),
+                    columns,
+                )
+            )
+        out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = invariant_random_features(
+                X, perms, signs, maps, self.pooling, self.activation, out,
+                _openmp_effective_n_threads(),
+            )
+        if self.activation == "cos" and self.pooling == "mean":
+            out *= np.sqrt(2.0 / self.n_components)
+        if not finite:
+            raise ValueError(
+                f"The random features of X overflow {X.dtype.name}: scale X "
+                "down (e.g. into [-1, 1]) before this transformer."
+            )
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _pair(value, name):
+    try:
+        pair = tuple(value)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or not all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in pair
+    ):
+        raise ValueError(f"{name} must be a pair of positive integers, got {value!r}.")
+    return int(pair[0]), int(pair[1])
+
+
+def _patch_configs(patch_shape, dilations, image_shape, borders):
+    """Every (patch shape, dilation) pair, checked against the image."""
+    if patch_shape is None:
+        return [(None, 1)]
+    shapes = patch_shape if isinstance(patch_shape, list) else [patch_shape]
+    steps = dilations if isinstance(dilations, list) else [dilations]
+    if not shapes or not steps:
+        raise ValueError("patch_shape and dilations must not be empty lists.")
+    h, w = image_shape
+    configs = []
+    for shape in shapes:
+        if isinstance(shape, Integral) and not isinstance(shape, bool) and shape > 0:
+            shape = (1, int(shape)) if h == 1 else (int(shape), int(shape))
+        else:
+            shape = _pair(shape, "patch_shape")
+        for step in steps:
+            if not isinstance(step, Integral) or isinstance(step, bool) or step < 1:
+                raise ValueError(
+                    f"dilations must be positive integers, got {step!r}."
+                )
+            extent = ((shape[0] - 1) * step + 1, (shape[1] - 1) * step + 1)
+            if extent[0] > h or extent[1] > w:
+                raise ValueError(
+                    f"patch_shape {shape} with dilation {step} spans {extent}, "
+                    f"larger than the image {image_shape}."
+                )
+            if (shape, int(step)) not in configs:
+                configs.append((shape, int(step)))
+    return configs

@@ -1,0 +1,301 @@
+"""InvariantRandomFeatures and invariant_kernel: exact invariance, the definition
+computed by a plain double loop, completeness on random orbits, bad input."""
+
+import functools
+import pickle
+
+import numpy as np
+import pytest
+from group_strategies import groups_and_data
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.svm import SVC
+
+from sk_symmetry import InvariantRandomFeatures, SymmetryGroup, invariant_kernel
+
+S = SymmetryGroup
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    groups_and_data(),
+    st.sampled_from(["mean", "max", "ppv"]),
+    st.sampled_from(["relu", "tanh", "cos"]),
+    st.sampled_from([None, 1, 2, [1, 3]]),
+    st.sampled_from(["valid", "wrap"]),
+    st.integers(0, 3),
+)
+def test_features_are_exactly_invariant(
+    group_and_data, pooling, activation, patch_shape, borders, seed
+):
+    group, X = group_and_data
+    if isinstance(patch_shape, list):
+        patch_shape = [min(m, X.shape[1]) for m in patch_shape]
+    irf = InvariantRandomFeatures(
+        group,
+        n_components=7,
+        patch_shape=patch_shape,
+        dilations=[1, 2] if X.shape[1] >= 5 else 1,
+        borders=borders,
+        activation=activation,
+        pooling=pooling,
+        random_state=seed,
+    )
+    Z = irf.fit(X).transform(X)
+    assert Z.dtype == X.dtype and Z.shape == (X.shape[0], 7)
+    for g in group:  # the same bits, signed zeros included
+        assert irf.transform(g(X)).tobytes() == Z.tobytes()
+
+
+def _reference(irf, X):
+    """The definition, one row, one component, one element and one patch at a
+    time, in float64."""
+    h, w = irf.image_shape or irf.group_.image_shape or (1, X.shape[1])
+    sigma = {"relu": lambda z: max(z, 0.0), "tanh": np.tanh, "cos": np.cos}
+    out = np.empty((X.shape[0], irf.n_components))
+    for k in range(irf.n_components):
+        c = irf.component_patches_[k]
+        (patch, dilation), W = irf.patches_[c], irf.random_weights_[c]
+        w_k = W[:, np.sum(irf.component_patches_[:k] == c)]
+        for i, x in enumerate(X.astype(np.float64)):
+            values = []
+            for g in irf.group_:
+                img = g(x[None])[0].reshape(h, w)
+                if patch is None:
+                    patches = [img.ravel()]
+                else:
+                    (ph, pw), d = patch, dilation
+                    if irf.borders == "wrap":
+                        corners = [(r, s) for r in range(h) for s in range(w)]
+                    else:
+                        corners = [
+                            (r, s)
+                            for r in range(h - (ph - 1) * d)
+                            for s in range(w - (pw - 1) * d)
+                        ]
+                    patches = [
+                        np.array(
+                            [
+                                img[(r + a * d) % h, (s + b * d) % w]
+                                for a in range(ph)
+                                for b in range(pw)
+                            ]
+                        )
+                        for r, s in corners
+                    ]
+                b_k = irf.random_offset_[k]
+                values += [sigma[irf.activation](w_k @ u + b_k) for u in patches]
+            values = np.array(values)
+            if irf.pooling == "mean":
+                out[i, k] = values.mean()
+            elif irf.pooling == "max":
+                out[i, k] = values.max()
+            else:
+                out[i, k] = np.mean(values > 0)
+    if irf.activation == "cos" and irf.pooling == "mean":
+        out *= np.sqrt(2 / irf.n_components)
+    return out
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"pooling": "max", "activation": "tanh"},
+        {"pooling": "ppv", "patch_shape": (2, 2), "borders": "wrap"},
+        {"activation": "cos", "patch_shape": [2, (1, 2)], "dilations": [1, 3]},
+        {"pooling": "max", "patch_shape": 3, "offsets": "zero", "gamma": 0.3},
+    ],
+)
+def test_features_follow_the_definition(params):
+    G = S.dihedral((4, 4)) * S.inversion()
+    X = np.random.default_rng(0).standard_normal((3, 16))
+    irf = InvariantRandomFeatures(G, n_components=5, random_state=1, **params)
+    Z = irf.fit(X).transform(X)
+    np.testing.assert_allclose(Z, _reference(irf, X), rtol=1e-10, atol=1e-12)
+    if irf.pooling != "ppv":  # counts jump where a value crosses zero
+        Z32 = irf.transform(X.astype(np.float32))
+        np.testing.assert_allclose(Z32, Z, rtol=1e-4, atol=1e-5)
+
+
+def test_data_offsets_put_each_hyperplane_through_a_training_patch():
+    G = S.rotations((3, 3))
+    X = np.random.default_rng(1).standard_normal((4, 9))
+    irf = InvariantRandomFeatures(G, 6, patch_shape=2, random_state=0).fit(X)
+    patches = {
+        tuple(np.round(g(x[None])[0].reshape(3, 3)[r : r + 2, s : s + 2].ravel(), 12))
+        for x in X
+        for g in G
+        for r in range(2)
+        for s in range(2)
+    }
+    for k, W in enumerate(irf.random_weights_[0].T):
+        # Some training patch u has w . u + b == 0.
+        assert min(abs(W @ np.array(u) + irf.random_offset_[k]) for u in patches) < 1e-9
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 1000), st.sampled_from(["mean", "max"]))
+def test_distinct_orbits_get_distinct_features(seed, pooling):
+    rng = np.random.default_rng(seed)
+    G = S.mirror((2, 3)) * S.inversion()
+    X = rng.standard_normal((6, 6))
+    X = np.vstack([X, G[3](X[:2])])  # rows 6, 7 are images of rows 0, 1
+    irf = InvariantRandomFeatures(G, 20, pooling=pooling, random_state=seed)
+    Z = irf.fit(X).transform(X)
+    for i in range(len(X)):
+        for j in range(len(X)):
+            same_orbit = {i % 6, j % 6} <= {0, 1} and i % 6 == j % 6 or i == j
+            assert np.array_equal(Z[i], Z[j]) == same_orbit
+
+
+def test_wrapped_patches_make_max_pooling_invariant_under_cyclic_shifts():
+    X = np.random.default_rng(2).standard_normal((5, 12))
+    for pooling in ("max", "ppv", "mean"):
+        irf = InvariantRandomFeatures(
+            n_components=9, patch_shape=4, borders="wrap", pooling=pooling,
+            random_state=0,
+        ).fit(X)
+        Z = irf.transform(X)
+        for t in range(12):
+            shifted = irf.transform(np.roll(X, t, axis=1))
+            if pooling == "mean":  # positions summed from another start
+                np.testing.assert_allclose(shifted, Z, rtol=1e-12)
+            else:
+                assert shifted.tobytes() == Z.tobytes()
+
+
+def test_valid_patches_ignore_moves_away_from_the_edges():
+    """A digit on a constant background, moved but kept a patch away from the
+    edges: the multiset of patches is unchanged."""
+    background = -np.ones((2, 10, 10))
+    X = background.copy()
+    X[:, 4:6, 4:6] = np.random.default_rng(3).standard_normal((2, 2, 2))
+    moved = np.roll(X, (1, -1), axis=(1, 2))
+    irf = InvariantRandomFeatures(n_components=8, patch_shape=3, image_shape=(10, 10))
+    Z = irf.set_params(random_state=0).fit(X.reshape(2, 100)).transform(
+        X.reshape(2, 100)
+    )
+    np.testing.assert_allclose(irf.transform(moved.reshape(2, 100)), Z, rtol=1e-12)
+
+
+def test_output_pandas_names_and_pickle():
+    pd = pytest.importorskip("pandas")
+    G = S.dihedral((3, 3))
+    X = np.random.default_rng(4).standard_normal((4, 9))
+    irf = InvariantRandomFeatures(G, 3, random_state=0).set_output(transform="pandas")
+    data = pd.DataFrame(X, columns=[f"p{i}" for i in range(9)])
+    frame = irf.fit_transform(data)
+    assert list(frame.columns) == [f"invariantrandomfeatures{k}" for k in range(3)]
+    clone = pickle.loads(pickle.dumps(irf))
+    assert clone.transform(data).to_numpy().tobytes() == frame.to_numpy().tobytes()
+
+
+@pytest.mark.parametrize(
+    "params, X_shape, error, match",
+    [
+        ({"n_components": 0}, (3, 4), ValueError, "n_components"),
+        ({"patch_shape": 5}, (3, 4), ValueError, "larger than the image"),
+        ({"patch_shape": 3, "dilations": 2}, (3, 4), ValueError, "dilation 2"),
+        ({"patch_shape": (2, 2)}, (3, 4), ValueError, "larger than the image"),
+        ({"patch_shape": (0, 2)}, (3, 4), ValueError, "patch_shape"),
+        ({"patch_shape": (2, 2), "image_shape": (3, 3)}, (3, 4), ValueError, "holds 9"),
+        ({"symmetry": S.mirror((2, 2)), "image_shape": (1, 4)}, (3, 4), ValueError,
+         "does not match"),
+        ({"symmetry": S.mirror((3, 3))}, (3, 4), ValueError, "acts on 9"),
+        ({"symmetry": np.negative}, (3, 4), TypeError, "a callable"),
+        ({"offsets": "zero", "activation": "tanh"}, (3, 4), ValueError, "zero"),
+        ({"offsets": "zero", "pooling": "ppv"}, (3, 4), ValueError, "1/2"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(params, X_shape, error, match):
+    X = np.random.default_rng(0).standard_normal(X_shape)
+    with pytest.raises(error, match=match):
+        InvariantRandomFeatures(**params).fit(X)
+
+
+def test_non_finite_input_is_refused():
+    X = np.random.default_rng(0).standard_normal((3, 4))
+    irf = InvariantRandomFeatures(n_components=30).fit(X)
+    X[1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        irf.transform(X)
+    with pytest.raises(ValueError, match="overflow"):
+        irf.transform(np.full((2, 4), 3e38, dtype=np.float32))
+
+
+def _kernel_loop(X, Y, G, gamma):
+    return np.array(
+        [
+            [np.mean([np.exp(-gamma * np.sum((x - g(y[None])[0]) ** 2)) for g in G])
+             for y in Y]
+            for x in X
+        ]
+    )
+
+
+def test_invariant_kernel_is_the_group_average():
+    G = S.dihedral((3, 3)) * S.inversion()
+    rng = np.random.default_rng(5)
+    X, Y = rng.standard_normal((6, 9)), rng.standard_normal((4, 9))
+    K = invariant_kernel(X, Y, symmetry=G, gamma=0.2)
+    np.testing.assert_allclose(K, _kernel_loop(X, Y, G, 0.2), rtol=1e-12)
+    KX = invariant_kernel(X, symmetry=G, gamma=0.2)
+    np.testing.assert_allclose(KX, KX.T, rtol=1e-12)
+    assert np.linalg.eigvalsh(KX).min() > -1e-12
+    for g in G:
+        assert invariant_kernel(X, g(Y), symmetry=G, gamma=0.2).tobytes() == K.tobytes()
+        np.testing.assert_allclose(
+            invariant_kernel(g(X), Y, symmetry=G, gamma=0.2), K, rtol=1e-12
+        )
+    linear = invariant_kernel(X, Y, symmetry=G, kernel="linear")
+    np.testing.assert_allclose(
+        linear, np.mean([X @ g(Y).T for g in G], axis=0), atol=1e-12
+    )
+
+
+def test_cos_features_approach_the_kernel():
+    G = S.mirror((2, 3)) * S.inversion()
+    X = np.random.default_rng(6).standard_normal((5, 6))
+    K = invariant_kernel(X, symmetry=G, gamma=0.1)
+    errors = []
+    for n in (100, 10_000):
+        irf = InvariantRandomFeatures(
+            G, n, activation="cos", gamma=0.1, random_state=0
+        )
+        Z = irf.fit_transform(X)
+        errors.append(np.abs(Z @ Z.T - K).max())
+    assert errors[1] < 0.03 and errors[1] < errors[0] / 3
+
+
+def test_invariant_kernel_in_svc_precomputed_and_callable():
+    G = S.mirror((2, 2)) * S.inversion()
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((20, 4))
+    y = (np.abs(X[:, 0] + X[:, 1]) > 1).astype(int)
+    kernel = functools.partial(invariant_kernel, symmetry=G, gamma=0.5)
+    by_callable = SVC(kernel=kernel).fit(X, y)
+    by_matrix = SVC(kernel="precomputed").fit(kernel(X), y)
+    for g in G:
+        np.testing.assert_allclose(
+            by_callable.decision_function(g(X)),
+            by_matrix.decision_function(kernel(g(X), X)),
+            atol=1e-10,
+        )
+        np.testing.assert_allclose(
+            by_callable.decision_function(g(X)), by_callable.decision_function(X),
+            atol=1e-10,
+        )
+    with pytest.raises(TypeError, match="callable"):
+        invariant_kernel(X, symmetry=lambda x: -x)
+
+
+def test_threads_do_not_change_the_bits():
+    """Blocks of rows go to several threads; each block is computed alike."""
+    from threadpoolctl import threadpool_limits
+
+    X = np.random.default_rng(8).standard_normal((150_000, 4))
+    irf = InvariantRandomFeatures(n_components=3, random_state=0).fit(X[:50])
+    Z = irf.transform(X)
+    with threadpool_limits(1):
+        assert irf.transform(X).tobytes() == Z.tobytes()
