@@ -281,7 +281,9 @@ def summarize(protocol, records):
                 r["r2_test"] == r["r2_flipped"] and r["rmse_test"] == r["rmse_flipped"]
                 for r in mine),
         })
-    one_sign = [r for r in rows if r["observable"] == "m" and r["training"] == "m > 0 only"]
+    one_sign = [
+        r for r in rows if r["observable"] == "m" and r["training"] == "m > 0 only"
+    ]
     odd = next(r for r in one_sign if r["network"] == "BiaslessMLPRegressor")
     biased = next(r for r in one_sign if r["network"] != "BiaslessMLPRegressor")
     return {
