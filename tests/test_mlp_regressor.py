@@ -62,6 +62,9 @@ def test_inverted_input_gives_negated_prediction_to_the_last_bit(
     pred = reg.predict(X)
     assert pred.dtype == dtype
     np.testing.assert_array_equal(reg.predict(-X), -pred, strict=True)
+    # in any memory layout (a group element's X[:, perm] is Fortran-ordered)
+    np.testing.assert_array_equal(
+        reg.predict(np.asfortranarray(-X)), -pred, strict=True)
 
 
 def test_identity_fails_with_biases_so_the_test_can_fail():

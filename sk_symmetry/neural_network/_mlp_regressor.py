@@ -176,7 +176,9 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
     ``g(A @ W)``; negating ``A`` negates every product and every partial sum
     exactly (rounding to nearest is symmetric about zero), and ``tanh`` is
     computed as an odd function, so ``-X`` travels through the network as
-    the bitwise negative of ``X``. Nothing is fitted to ``y`` outside the
+    the bitwise negative of ``X`` (`predict` makes dense input C-ordered
+    first, so the memory layout of ``-X`` does not matter either). Nothing
+    is fitted to ``y`` outside the
     network (no centring or scaling of ``y``, which would add a constant to
     every prediction), and the output layer is linear.
 
@@ -254,9 +256,12 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
             single output, as `MLPRegressor`.
         """
         check_is_fitted(self)
+        # C order whatever the input's: BLAS sums a product in another order
+        # for a Fortran-ordered X, so X and an F-ordered copy of -X (as
+        # X[:, perm] makes) would be negatives only to rounding.
         X = validate_data(
             self, X, reset=False, accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32),
+            dtype=(np.float64, np.float32), order="C",
         )
         return self._predict_unchecked(X)
 
