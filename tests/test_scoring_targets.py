@@ -85,7 +85,7 @@ def test_group_character_by_callable_and_by_odd_agree():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 4))
     y = X.sum(axis=1) + 0.1 * rng.normal(size=30)
-    reg = LinearRegression(fit_intercept=False).fit(X, y)
+    reg = _fit(BiaslessMLPRegressor((), "identity", random_state=0), X, y)
     G = _mirror_invert()
 
     def character(g):
@@ -97,7 +97,7 @@ def test_group_character_by_callable_and_by_odd_agree():
     assert list(by_name) == list(odd)
     for key in by_name:
         assert by_name[key](reg, X, y) == odd[key](reg, X, y)
-    # a linear model without intercept is odd: exact under inversion
+    # a linear network without biases is odd: exact under inversion
     assert odd["r2_invert"](reg, X, y) == odd["r2"](reg, X, y)
     per_element = [odd[k](reg, X, y) for k in
                    ("r2", "r2_mirror", "r2_invert", "r2_mirror_invert")]
@@ -157,3 +157,39 @@ class _FixedModel:
 
     def predict(self, X):
         return self.y
+
+
+# ------------------------------------------------------------ symmetry_report
+def test_report_of_an_odd_regressor_with_an_odd_target_changes_nothing():
+    from sk_symmetry import symmetry_report
+
+    X, y = _odd_data()
+    reg = _fit(BiaslessMLPRegressor(random_state=0), X, y)
+    G = SymmetryGroup.inversion()
+    odd = symmetry_report(reg, X, y, G, scoring="r2", target="odd")
+    assert odd.changed == (0.0, 0.0)
+    assert odd.scores[0] == odd.scores[1] == odd.worst_case
+    invariant = symmetry_report(reg, X, y, G, scoring="r2")
+    assert invariant.changed == (0.0, 1.0) and invariant.scores[1] < 0
+    biased = _fit(BiaslessMLPRegressor(fit_bias=True, random_state=0), X, y)
+    assert symmetry_report(biased, X, y, G, scoring="r2", target="odd").changed[1] > 0
+
+
+def test_report_with_a_character_of_a_group():
+    from sk_symmetry import symmetry_report
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, 4))
+    y = X.sum(axis=1)
+    # linear and odd (the group's elements return Fortran-ordered copies,
+    # which the regressor's predict handles exactly; LinearRegression's
+    # matrix-vector product sums them in another order)
+    reg = _fit(BiaslessMLPRegressor((), "identity", random_state=0), X, y)
+    report = symmetry_report(
+        reg, X, y, _mirror_invert(), scoring="neg_mean_squared_error",
+        target=lambda g: -1 if "invert" in g.name else 1)
+    assert report.elements == ("identity", "mirror", "invert", "mirror*invert")
+    assert report.changed[2] == 0.0  # inversion: exactly -prediction
+    np.testing.assert_allclose(report.scores, report.scores[0], atol=1e-9)
+    with pytest.raises(ValueError, match="'invariant', 'odd'"):
+        symmetry_report(reg, X, y, _mirror_invert(), scoring="r2", target="even")
