@@ -7,7 +7,8 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.metaestimators import available_if
 
 from .._compat import _fit_context, check_is_fitted, validate_data
-from ._mlp import BaseBiaslessMLP, _warn_at_user_call
+from .._utils import warn_at_user_call
+from ._mlp import BaseBiaslessMLP
 
 __all__ = ["BiaslessMLPRegressor"]
 
@@ -289,7 +290,7 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
 
     def _initialize(self, layout, dtype, rng):
         if not self.fit_bias and self.activation not in _ODD_ACTIVATIONS:
-            _warn_at_user_call(
+            warn_at_user_call(
                 f"fit_bias=False with activation={self.activation!r}: the "
                 "network has no biases but is not odd, so predict(-X) == "
                 "-predict(X) does not hold. Use activation='tanh' or "
