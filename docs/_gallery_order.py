@@ -7,6 +7,7 @@ ORDER = [
     "plot_groups_experiment.py",
     "plot_claims.py",
     "plot_ising.py",
+    "plot_odd_regression.py",
     "plot_custom_symmetry.py",
 ]
 

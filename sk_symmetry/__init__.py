@@ -8,7 +8,8 @@ importing only from those listed before it:
 - ``features``: invariant feature maps and their transformers
   (`InversionInvariantTransformer`, `GroupInvariantTransformer`,
   `InvariantRandomFeatures`, `canonical_spins`);
-- ``neural_network``: `BiaslessMLPClassifier` and its math;
+- ``neural_network``: `BiaslessMLPClassifier`, `BiaslessMLPRegressor` and
+  their math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
 - ``metrics``: symmetric scorers (`make_symmetric_scorer`,
   `symmetric_scoring`);
@@ -74,13 +75,14 @@ from .inspection import (
     symmetry_test,
 )
 from .metrics import invariant_kernel, make_symmetric_scorer, symmetric_scoring
-from .neural_network import BiaslessMLPClassifier
+from .neural_network import BiaslessMLPClassifier, BiaslessMLPRegressor
 from .symmetry import SymmetryGroup, check_symmetry, invert
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BiaslessMLPClassifier",
+    "BiaslessMLPRegressor",
     "GroupInvariantTransformer",
     "InvariantRandomFeatures",
     "InversionInvariantTransformer",

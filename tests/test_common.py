@@ -25,6 +25,12 @@ EXTRA_PARAMS = {
         {"solver": "adam"},
         {"solver": "adam", "fit_bias": True},
     ],
+    # Every solver and both bias settings, in three sets: the fit is the
+    # classifier's (checked above with all six pairs), and the checks cost time.
+    "BiaslessMLPRegressor": [
+        {"solver": "sgd"},
+        {"solver": "adam", "fit_bias": True},
+    ],
     "GroupInvariantTransformer": [
         {"projection": "random", "random_state": 0},
         {"kind": "averaged"},
@@ -72,6 +78,7 @@ def test_every_public_estimator_is_checked():
     }
     assert "InversionInvariantTransformer" in public
     assert "BiaslessMLPClassifier" in public
+    assert "BiaslessMLPRegressor" in public
     assert checked == public
 
 

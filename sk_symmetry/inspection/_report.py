@@ -5,7 +5,14 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import accuracy_score
 
-from ..metrics._scoring import _base_scorer, _n_features, _name_of
+from ..metrics._scoring import (
+    _base_scorer,
+    _n_features,
+    _name_of,
+    check_target,
+    target_signs,
+    transform_target,
+)
 from ..symmetry import check_symmetry
 from ._chain import _describe_chain, _model_chain
 
@@ -62,14 +69,18 @@ class SymmetryReport:
         return "\n".join(lines)
 
 
-def symmetry_report(estimator, X, y, symmetry=None, *, scoring="accuracy"):
+def symmetry_report(
+    estimator, X, y, symmetry=None, *, scoring="accuracy", target="invariant"
+):
     """Score a fitted model on every image of ``X`` under a symmetry group.
 
-    For each element ``g`` of the group: the score on ``g(X)``, and the
-    fraction of samples whose predicted label on ``g(X)`` differs from the
-    one on ``X``. A model that is invariant under the group changes none
-    (every fraction is exactly 0) and scores the same on every image; a model
-    with a bias on raw pixels typically changes many.
+    For each element ``g`` of the group: the score on ``g(X)`` (against
+    ``g``'s image of ``y``, see ``target``), and the fraction of samples
+    whose prediction on ``g(X)`` differs from the one on ``X`` carried over
+    by ``g`` (the same label for an invariant target, ``-prediction`` for an
+    odd one). A model that respects the symmetry changes none (every
+    fraction is exactly 0) and scores the same on every image; a model with
+    a bias on raw pixels typically changes many.
 
     Parameters
     ----------
@@ -83,8 +94,8 @@ def symmetry_report(estimator, X, y, symmetry=None, *, scoring="accuracy"):
     X : {array-like, sparse matrix, DataFrame} of shape (n_samples, n_features)
         Test data; it is not modified.
 
-    y : array-like of shape (n_samples,)
-        True labels.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        True labels or target values.
 
     symmetry : None, SymmetryGroup or callable, default=None
         The group whose images of ``X`` to score on, as `check_symmetry`
@@ -96,6 +107,12 @@ def symmetry_report(estimator, X, y, symmetry=None, *, scoring="accuracy"):
     scoring : str or callable, default="accuracy"
         The score per element, as in `make_symmetric_scorer`.
 
+    target : {"invariant", "odd"} or callable, default="invariant"
+        How ``y`` (and so a correct prediction) transforms with ``X``, as in
+        `make_symmetric_scorer`: ``"odd"`` scores ``g(X)`` against ``-y``
+        where ``g`` negates the features and counts a prediction as
+        unchanged when it is exactly ``-1`` times the one on ``X``.
+
     Returns
     -------
     report : SymmetryReport
@@ -104,8 +121,8 @@ def symmetry_report(estimator, X, y, symmetry=None, *, scoring="accuracy"):
         - ``elements``: the element names, the identity first;
         - ``scores``: the score on each image, in the same order;
         - ``changed``: for each element, the fraction of samples whose
-          prediction on ``g(X)`` differs from that on ``X`` (0 for the
-          identity);
+          prediction on ``g(X)`` differs from that on ``X`` times the sign
+          of ``y`` under ``g`` (0 for the identity);
         - ``worst_case`` and ``mean``: the minimum and the mean of
           ``scores``, the identity included (NaN if any score is NaN), as
           `make_symmetric_scorer` with ``aggregate="min"`` and ``"mean"``
@@ -121,10 +138,13 @@ def symmetry_report(estimator, X, y, symmetry=None, *, scoring="accuracy"):
     ------
     ValueError
         If the group acts on another number of features than ``X`` has, a
-        callable ``symmetry`` returns data of another shape (or None), or
-        ``scoring`` is an unknown name.
+        callable ``symmetry`` returns data of another shape (or None),
+        ``scoring`` is an unknown name, or ``target`` is not valid (see
+        `make_symmetric_scorer`).
     TypeError
-        If ``symmetry`` is not None, a `SymmetryGroup` instance or callable.
+        If ``symmetry`` is not None, a `SymmetryGroup` instance or callable,
+        or ``target`` is neither a string nor callable, or negates a ``y``
+        that is not numeric.
 
     See Also
     --------
@@ -157,6 +177,17 @@ def symmetry_report(estimator, X, y, symmetry=None, *, scoring="accuracy"):
     mirror*invert    0.0000    1.0000
     worst case       0.0000
     mean             0.5000
+
+    An odd target: a linear model without intercept predicts ``-y`` on
+    ``-X``, which ``target="odd"`` counts as unchanged.
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> y = np.array([3.0, 2.5, -3.5, -3.0])
+    >>> reg = LinearRegression(fit_intercept=False).fit(X, y)
+    >>> symmetry_report(reg, X, y, scoring="r2", target="odd").changed
+    (0.0, 0.0)
+    >>> symmetry_report(reg, X, y, scoring="r2").changed
+    (0.0, 1.0)
     """
     n_features = _n_features(X)
     if n_features is None:
@@ -164,23 +195,26 @@ def symmetry_report(estimator, X, y, symmetry=None, *, scoring="accuracy"):
             "symmetry_report needs 2-d data X (n_samples, n_features); X has "
             f"shape {np.shape(X)}."
         )
-    identity, *others = check_symmetry(symmetry, n_features)
+    check_target(target)
+    group = check_symmetry(symmetry, n_features)
+    signs = target_signs(group, target)[1:]
+    identity, *others = group
     names = [identity.name] + [g.name for g in others]
     scorer = _base_scorer(scoring)
 
-    def score(X_g, y_pred):
+    def score(X_g, y_g, y_pred):
         # Accuracy from the predictions already made: one predict per element.
         if isinstance(scoring, str) and scoring == "accuracy":
-            return float(accuracy_score(y, y_pred))
-        return float(scorer(estimator, X_g, y))
+            return float(accuracy_score(y_g, y_pred))
+        return float(scorer(estimator, X_g, y_g))
 
     reference = np.asarray(estimator.predict(X))
-    scores, changed = [score(X, reference)], [0.0]
-    for g in others:
+    scores, changed = [score(X, y, reference)], [0.0]
+    for g, sign in zip(others, signs, strict=True):
         X_g = g(X)
         y_pred = np.asarray(estimator.predict(X_g))
-        scores.append(score(X_g, y_pred))
-        differs = y_pred != reference
+        scores.append(score(X_g, transform_target(y, sign), y_pred))
+        differs = y_pred != transform_target(reference, sign)
         if differs.ndim > 1:  # multi-output: a sample changes if any output does
             differs = differs.reshape(len(differs), -1).any(axis=1)
         changed.append(float(np.mean(differs)))

@@ -9,10 +9,12 @@ from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.utils.metadata_routing import get_routing_for_object
 
 from ..symmetry import check_symmetry, invert
+from ..symmetry._group import GroupElement
 
 __all__ = ["make_symmetric_scorer", "symmetric_scoring"]
 
 _AGGREGATES = (None, "min", "mean")
+_TARGETS = ("invariant", "odd")
 
 
 class _SymmetricScorer:
@@ -30,11 +32,12 @@ class _SymmetricScorer:
     identity is scored on ``X`` itself, not on a copy.
     """
 
-    def __init__(self, scoring, scorer, symmetry, aggregate):
+    def __init__(self, scoring, scorer, symmetry, aggregate, target="invariant"):
         self._scoring = scoring
         self._scorer = scorer
         self._symmetry = symmetry
         self._aggregate = aggregate
+        self._target = target
 
     def __call__(self, estimator, X, y_true=None, sample_weight=None, **kwargs):
         if sample_weight is not None:
@@ -49,11 +52,16 @@ class _SymmetricScorer:
                 f"features; X has shape {np.shape(X)}."
             )
         identity, *others = group
+        signs = target_signs(group, self._target)[1:]
         if self._aggregate is None:
             (element,) = others  # make_symmetric_scorer checked there is one
-            return self._scorer(estimator, element(X), y_true, **kwargs)
+            y_g = transform_target(y_true, signs[0])
+            return self._scorer(estimator, element(X), y_g, **kwargs)
         scores = [self._scorer(estimator, X, y_true, **kwargs)]
-        scores += [self._scorer(estimator, g(X), y_true, **kwargs) for g in others]
+        scores += [
+            self._scorer(estimator, g(X), transform_target(y_true, sign), **kwargs)
+            for g, sign in zip(others, signs, strict=True)
+        ]
         # np.min and np.mean, not min(): min(0.9, nan) is 0.9, which would
         # hide a failed score; a NaN anywhere gives NaN.
         if self._aggregate == "min":
@@ -69,9 +77,11 @@ class _SymmetricScorer:
             repr(self._symmetry) if self._symmetry is None
             else _name_of(self._symmetry)
         )
+        target = "" if isinstance(self._target, str) and (
+            self._target == "invariant") else f", target={_name_of(self._target)}"
         return (
             f"make_symmetric_scorer({scoring}, symmetry={symmetry}, "
-            f"aggregate={self._aggregate!r})"
+            f"aggregate={self._aggregate!r}{target})"
         )
 
     # scikit-learn's multi-metric scorer asks each scorer whether to pass it
@@ -94,6 +104,84 @@ class _SymmetricScorer:
     def get_metadata_routing(self):
         """The base scorer's metadata routing."""
         return get_routing_for_object(self._scorer)
+
+
+def check_target(target):
+    """``target`` if it is "invariant", "odd" or a callable, else an error
+    that names it."""
+    if isinstance(target, str):
+        if target not in _TARGETS:
+            raise ValueError(
+                "target must be 'invariant', 'odd' or a callable element -> +1 "
+                f"or -1; got {target!r}."
+            )
+    elif not callable(target):
+        raise TypeError(
+            "target must be 'invariant', 'odd' or a callable element -> +1 or "
+            f"-1; got {target!r} of type {type(target).__name__}."
+        )
+    return target
+
+
+def _target_sign(target, element, is_identity):
+    """+1 or -1: the factor ``y`` takes when ``X`` becomes ``element(X)``.
+
+    ``"odd"`` flips ``y`` under a group element exactly when the element
+    negates every feature (inversion, alone or after a permutation), and
+    under a user's function that is not a group element; a pure permutation
+    leaves it. An element that negates some features only has no sign under
+    ``"odd"``.
+    """
+    # check_symmetry wraps a function (a group element passed on its own
+    # included) to check its output; the sign is the wrapped one's.
+    element = getattr(element, "function", element)
+    if target == "invariant":
+        return 1
+    if target == "odd":
+        if not isinstance(element, GroupElement):
+            return 1 if is_identity else -1
+        signs = np.unique(element.sign)
+        if signs.size == 1:
+            return int(signs[0])
+        raise ValueError(
+            f"target='odd' is ambiguous for the element {element.name!r}, which "
+            "negates some features only. Pass target as a callable element -> "
+            "+1 or -1 (a character of the group)."
+        )
+    sign = target(element)
+    if isinstance(sign, bool) or sign not in (1, -1):
+        raise ValueError(
+            f"target({_name_of(element)}) must be +1 or -1 (the factor y takes); "
+            f"got {sign!r}."
+        )
+    return int(sign)
+
+
+def target_signs(group, target):
+    """The sign of ``y`` under each element of ``group`` (as `check_symmetry`
+    returns it, the identity first), checked to be +1 at the identity."""
+    signs = [
+        _target_sign(target, g, index == 0) for index, g in enumerate(group)
+    ]
+    if signs[0] != 1:
+        raise ValueError(
+            "target maps the identity element to -1; a character of the group "
+            "maps it to +1 (y cannot change when X does not)."
+        )
+    return signs
+
+
+def transform_target(y, sign):
+    """``y`` (unchanged, not copied) for +1; ``-y`` for -1."""
+    if sign == 1 or y is None:
+        return y
+    y = np.asarray(y)
+    if y.dtype == bool or not np.issubdtype(y.dtype, np.number):
+        raise TypeError(
+            "target='odd' (or a sign of -1) negates y, which needs numbers (a "
+            f"regression target); y has dtype {y.dtype}."
+        )
+    return -y
 
 
 def _n_features(X):
@@ -123,7 +211,9 @@ def _unknown_scorer_message(scoring):
     )
 
 
-def make_symmetric_scorer(scoring="accuracy", *, symmetry=None, aggregate=None):
+def make_symmetric_scorer(
+    scoring="accuracy", *, symmetry=None, aggregate=None, target="invariant"
+):
     """Make a scorer that scores a model on the symmetric images of the data.
 
     By default the scorer answers "how well does the model do on the inverted
@@ -162,6 +252,24 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=None, aggregate=None):
 
         Either way a NaN score on any of the images makes the aggregate NaN.
 
+    target : {"invariant", "odd"} or callable, default="invariant"
+        How the true ``y`` transforms with ``X``, so that the score on
+        ``g(X)`` compares the predictions with ``g``'s image of ``y``:
+
+        - ``"invariant"``: ``y`` stays (class labels, an energy);
+        - ``"odd"``: ``y`` changes sign (a magnetization, a signed velocity)
+          under inversion, under each group element that negates every
+          feature, and under a function ``X -> X'`` of your own; a pure
+          permutation (mirror, rotation) leaves it. An element that negates
+          only some features raises a ValueError: give its sign with a
+          callable;
+        - a callable ``element -> +1 or -1``: the sign of ``y`` under each
+          element (a `GroupElement`, or your function itself), a character
+          of the group: the identity gets +1.
+
+        A sign of -1 needs a numeric ``y`` (a regression target): use it
+        with ``"r2"``, ``"neg_mean_squared_error"``, ... .
+
     Returns
     -------
     scorer : callable
@@ -174,9 +282,13 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=None, aggregate=None):
     ------
     ValueError
         If ``aggregate`` is not None, "min" or "mean", or is None for a group
-        of more than two elements, or ``scoring`` is an unknown name.
+        of more than two elements, or ``scoring`` is an unknown name, or
+        ``target`` is another string, gives a sign other than +1 or -1, -1
+        for the identity, or is ``"odd"`` for an element that negates only
+        some features.
     TypeError
-        If ``symmetry`` is not None, a `SymmetryGroup` instance or callable.
+        If ``symmetry`` is not None, a `SymmetryGroup` instance or callable,
+        or ``target`` is neither a string nor callable.
 
     See Also
     --------
@@ -209,12 +321,27 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=None, aggregate=None):
     0.0
     >>> make_symmetric_scorer("accuracy", symmetry=G, aggregate="mean")(clf, X, y)
     0.5
+
+    A target that flips with the input: an odd model scores the same on
+    ``-X`` against ``-y`` as on ``X`` against ``y``.
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> X = np.array([[1.0], [2.0], [3.0]])
+    >>> y = np.array([2.0, 4.1, 5.9])
+    >>> reg = LinearRegression(fit_intercept=False).fit(X, y)
+    >>> r2_x = reg.score(X, y)
+    >>> r2_x == make_symmetric_scorer("r2", target="odd")(reg, X, y)
+    True
+    >>> make_symmetric_scorer("r2")(reg, X, y) < 0  # y taken as invariant
+    True
     """
     if aggregate not in _AGGREGATES:
         raise ValueError(
             f"aggregate must be None, 'min' or 'mean'; got {aggregate!r}."
         )
+    check_target(target)
     group = check_symmetry(symmetry)
+    target_signs(group, target)  # refuse a bad target here, not at scoring
     if aggregate is None and len(group) != 2:
         raise ValueError(
             "aggregate=None scores the one transformed copy of X, but this "
@@ -222,7 +349,8 @@ def make_symmetric_scorer(scoring="accuracy", *, symmetry=None, aggregate=None):
             "aggregate='min' (worst case) or 'mean' over the whole orbit, or one "
             "element as the symmetry (symmetry=G[k])."
         )
-    return _SymmetricScorer(scoring, _base_scorer(scoring), symmetry, aggregate)
+    return _SymmetricScorer(
+        scoring, _base_scorer(scoring), symmetry, aggregate, target)
 
 
 def _base_scorer(scoring):
@@ -239,7 +367,7 @@ def _base_scorer(scoring):
     return check_scoring(scoring=scoring)
 
 
-def symmetric_scoring(scoring="accuracy", *, symmetry=None):
+def symmetric_scoring(scoring="accuracy", *, symmetry=None, target="invariant"):
     """The plain, symmetric and worst-case scorers as one dictionary.
 
     Pass the result as ``scoring`` to `GridSearchCV` (with e.g.
@@ -254,6 +382,9 @@ def symmetric_scoring(scoring="accuracy", *, symmetry=None):
     symmetry : None, SymmetryGroup or callable, default=None
         The symmetry, as in `make_symmetric_scorer`: None (inversion,
         ``x -> -x``) or a function ``X -> X'``, or a group.
+
+    target : {"invariant", "odd"} or callable, default="invariant"
+        How ``y`` transforms with ``X``, as in `make_symmetric_scorer`.
 
     Returns
     -------
@@ -296,6 +427,8 @@ def symmetric_scoring(scoring="accuracy", *, symmetry=None):
     >>> list(symmetric_scoring("accuracy", symmetry=G))  # doctest: +ELLIPSIS
     ['accuracy', 'accuracy_rot90', 'accuracy_invert', ..., 'accuracy_rot270_invert',
      'worst_case_accuracy', 'mean_accuracy']
+    >>> sorted(symmetric_scoring("r2", target="odd"))
+    ['inverted_r2', 'r2', 'worst_case_r2']
     """
     name = scoring if isinstance(scoring, str) else "score"
     group = check_symmetry(symmetry)
@@ -308,15 +441,16 @@ def symmetric_scoring(scoring="accuracy", *, symmetry=None):
         )
         return {
             name: _base_scorer(scoring),
-            f"{prefix}{name}": make_symmetric_scorer(scoring, symmetry=symmetry),
+            f"{prefix}{name}": make_symmetric_scorer(
+                scoring, symmetry=symmetry, target=target),
             f"worst_case_{name}": make_symmetric_scorer(
-                scoring, symmetry=symmetry, aggregate="min"
+                scoring, symmetry=symmetry, aggregate="min", target=target
             ),
         }
-    return _group_scoring(scoring, name, symmetry, group)
+    return _group_scoring(scoring, name, symmetry, group, target)
 
 
-def _group_scoring(scoring, name, symmetry, group):
+def _group_scoring(scoring, name, symmetry, group, target):
     scorers = {name: _base_scorer(scoring)}
     reserved = {f"worst_case_{name}", f"mean_{name}"}
     for index, element in enumerate(group.elements[1:], start=1):
@@ -324,12 +458,13 @@ def _group_scoring(scoring, name, symmetry, group):
         while key in scorers or key in reserved:
             key = f"{key}_{index}"
         # An element is a callable symmetry: the score on g(X), one predict.
-        scorers[key] = make_symmetric_scorer(scoring, symmetry=element)
+        scorers[key] = make_symmetric_scorer(
+            scoring, symmetry=element, target=target)
     scorers[f"worst_case_{name}"] = make_symmetric_scorer(
-        scoring, symmetry=symmetry, aggregate="min"
+        scoring, symmetry=symmetry, aggregate="min", target=target
     )
     scorers[f"mean_{name}"] = make_symmetric_scorer(
-        scoring, symmetry=symmetry, aggregate="mean"
+        scoring, symmetry=symmetry, aggregate="mean", target=target
     )
     return scorers
 

@@ -1,5 +1,6 @@
-"""The network: its math on one flat parameter vector, optimisers, the estimator."""
+"""The networks: their math on one flat parameter vector, optimisers, the estimators."""
 
 from ._mlp import BiaslessMLPClassifier
+from ._mlp_regressor import BiaslessMLPRegressor
 
-__all__ = ["BiaslessMLPClassifier"]
+__all__ = ["BiaslessMLPClassifier", "BiaslessMLPRegressor"]

@@ -1,4 +1,5 @@
-"""Network math of `BiaslessMLPClassifier` as plain functions.
+"""Network math of `BiaslessMLPClassifier` and `BiaslessMLPRegressor` as plain
+functions.
 
 All parameters of a network live in one flat vector: every weight matrix
 first (layer by layer, row-major), then, only if the network has biases,
@@ -7,7 +8,9 @@ update it in place and nothing is copied per iteration. Weights come first
 so that the L2 penalty (which never touches biases) is one slice.
 
 The objective is scikit-learn's `MLPClassifier` one: the sample-weighted mean
-log-loss plus ``alpha / 2 * sum ||W||^2`` divided by the sum of the weights.
+log-loss plus ``alpha / 2 * sum ||W||^2`` divided by the sum of the weights;
+for regression (output activation ``"identity"``) half the squared error,
+summed over outputs, in place of the log-loss.
 
 `loss_and_gradient` runs its element-wise work (activations, softmax, loss,
 deltas, bias gradients) through the compiled passes of ``_mlp_kernels.c``
@@ -274,12 +277,21 @@ def predict_proba_from_output(logits, out_activation):
 
 # ------------------------------------------------------------ loss, gradient
 def _output_loss_and_delta(Z, Y, out_activation, row):
-    """Per-sample log-loss into ``row``; ``Z`` becomes ``P - Y`` in place.
+    """Per-sample loss into ``row``; ``Z`` becomes ``P - Y`` in place.
 
-    ``Z`` and ``Y`` are feature-major, ``(n_outputs, n_samples)``. The loss is
-    computed from the logits (log-sum-exp / softplus), exact where ``log(p)``
-    of a rounded probability would lose digits or hit ``log(0)``.
+    ``Z`` and ``Y`` are feature-major, ``(n_outputs, n_samples)``. The
+    log-loss is computed from the logits (log-sum-exp / softplus), exact
+    where ``log(p)`` of a rounded probability would lose digits or hit
+    ``log(0)``. For ``"identity"`` the loss is half the squared error summed
+    over outputs: the function whose gradient ``P - Y`` is (`MLPRegressor`
+    reports the mean over outputs with the same gradient, scikit-learn
+    issue 8349; one output is the same either way).
     """
+    if out_activation == "identity":
+        Z -= Y
+        np.einsum("ij,ij->j", Z, Z, out=row)
+        row *= 0.5
+        return
     if out_activation == "softmax":
         Z -= np.maximum.reduce(Z, axis=0)
         # -log p_y = log(sum_k exp z_k) - z_y, for one-hot Y
@@ -312,11 +324,13 @@ def loss_and_gradient(
         Flat parameter vector (see `make_layout`), same dtype as ``X``.
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
-        One-hot (``"softmax"``) or 0/1 indicator (``"logistic"``) targets in
-        the dtype of ``X``; Fortran order saves a strided read.
+        One-hot (``"softmax"``), 0/1 indicator (``"logistic"``) or real
+        (``"identity"``) targets in the dtype of ``X``; Fortran order saves a
+        strided read.
     layout : Layout
     activation : {"identity", "tanh", "logistic", "relu"}
-    out_activation : {"softmax", "logistic"}
+    out_activation : {"softmax", "logistic", "identity"}
+        ``"identity"`` is regression with the squared error.
     alpha : float
         L2 penalty on the weights (never the biases).
     sample_weight : ndarray of shape (n_samples,) or None
@@ -329,7 +343,7 @@ def loss_and_gradient(
     -------
     loss : float
         ``sum_i w_i l_i / sum_i w_i + alpha / 2 * ||W||^2 / sum_i w_i`` with
-        ``l_i`` the log-loss of sample ``i`` (summed over outputs).
+        ``l_i`` the loss of sample ``i`` (summed over outputs).
     grad : ndarray of shape (layout.n_params,)
     """
     n = X.shape[0]
@@ -425,6 +439,25 @@ def _numpy_passes(
     return loss, sw_sum
 
 
+def _squared_error_output(Z, YT, bias, sample_weight, sw_sum, bias_grad):
+    """The output pass of `_compiled_passes` for the identity output: adds the
+    bias, leaves ``(Z - Y) * w_i / sum(w)`` in ``Z``, writes the output bias
+    gradient and returns the mean loss."""
+    if bias is not None:
+        Z += bias[:, None]
+    Z -= YT
+    row = 0.5 * np.einsum("ij,ij->j", Z, Z)
+    if sample_weight is None:
+        loss = np.add.reduce(row) / sw_sum
+        Z *= 1.0 / sw_sum
+    else:
+        loss = np.dot(sample_weight, row) / sw_sum
+        Z *= sample_weight / sw_sum
+    if bias_grad is not None:
+        np.add.reduce(Z, axis=1, out=bias_grad)
+    return loss
+
+
 def _compiled_applies(X, Y, params, grad, sample_weight):
     dtype = X.dtype
     return (
@@ -457,15 +490,20 @@ def _compiled_passes(
             kernels.hidden(Z, bias, Z.shape[0], n, itemsize, kind)
         A = Z
 
-    # the kernel adds the output bias itself
     bias = None if intercepts is None else intercepts[last]
     bias_grad = None if intercept_grads is None else intercept_grads[last]
-    YT = Y.T if Y.T.flags.c_contiguous else np.ascontiguousarray(Y.T)
     sw_sum = n if sample_weight is None else sample_weight.sum()
-    loss = kernels.output(
-        Z, YT, bias, sample_weight, float(sw_sum), bias_grad, Z.shape[0], n, n,
-        itemsize, out_activation == "softmax",
-    )
+    if out_activation == "identity":
+        # The compiled output pass knows the log-losses only; the squared
+        # error is three cheap numpy passes over (n_outputs, n).
+        loss = _squared_error_output(Z, Y.T, bias, sample_weight, sw_sum, bias_grad)
+    else:
+        # the kernel adds the output bias itself
+        YT = Y.T if Y.T.flags.c_contiguous else np.ascontiguousarray(Y.T)
+        loss = kernels.output(
+            Z, YT, bias, sample_weight, float(sw_sum), bias_grad, Z.shape[0], n,
+            n, itemsize, out_activation == "softmax",
+        )
     delta = Z  # (P - Y) * w_i / sum(w)
 
     for i in range(last, -1, -1):

@@ -1,4 +1,4 @@
-"""The two ways `BiaslessMLPClassifier` minimises its objective.
+"""The two ways the biasless networks minimise their objective.
 
 Both work on the flat parameter vector of `_mlp_math` in place; the
 estimator keeps the bookkeeping (stopping rules, loss curves, warnings).
@@ -23,7 +23,7 @@ def minimize_lbfgs(params, X, Y, loss_args, sample_weight, max_iter, max_fun, to
         Flat parameter vector (starting point), overwritten with the result.
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
-        Boolean or 0/1 targets.
+        Targets: boolean or 0/1 (classifier), real (regressor).
     loss_args : dict
         ``layout``, ``activation``, ``out_activation`` and ``alpha`` of
         `loss_and_gradient`.
@@ -62,7 +62,8 @@ class MinibatchEpoch:
     Parameters
     ----------
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    Y : ndarray of bool of shape (n_samples, n_outputs)
+    Y : ndarray of shape (n_samples, n_outputs)
+        Boolean (classifier) or real (regressor) targets.
     sample_weight : ndarray or None
     batch_size : int
     loss_args : dict

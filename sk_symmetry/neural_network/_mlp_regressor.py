@@ -1,0 +1,309 @@
+"""`BiaslessMLPRegressor`: an MLP regressor whose biases can be switched off."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils import column_or_1d
+from sklearn.utils.metaestimators import available_if
+
+from .._compat import _fit_context, check_is_fitted, validate_data
+from .._utils import warn_at_user_call
+from ._mlp import BaseBiaslessMLP
+
+__all__ = ["BiaslessMLPRegressor"]
+
+# Hidden activations g with g(-z) = -g(z): only with these (and no biases)
+# is the network odd.
+_ODD_ACTIVATIONS = ("tanh", "identity")
+
+
+class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
+    """Multi-layer perceptron regressor whose biases can be switched off.
+
+    A drop-in for `sklearn.neural_network.MLPRegressor` (squared error) with
+    one more parameter, ``fit_bias``. With ``fit_bias=False`` (the default)
+    no neuron has a bias and the output is linear, so with an odd hidden
+    activation (``"tanh"``, ``"identity"``) the prediction is an odd
+    function of the input, exactly: ``predict(-X) == -predict(X)`` to the
+    last bit, for every solver and for float32 and float64 data. That is the
+    model to use for a target that changes sign with its input (the
+    magnetization of a spin configuration, a signed velocity): it is as good
+    on ``-X`` as on ``X`` by construction. With ``fit_bias=True`` it is an
+    ordinary MLP trained as `MLPRegressor` trains one.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(10, 5)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="tanh"
+        Activation of the hidden layers. Only ``"tanh"`` and ``"identity"``
+        are odd; with ``"relu"`` or ``"logistic"`` and ``fit_bias=False``
+        `fit` warns that the network is not odd (see Notes).
+
+    fit_bias : bool, default=False
+        Whether every hidden and output neuron has a bias. False gives the
+        odd network; True an ordinary MLP.
+
+    solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
+        Weight optimiser: L-BFGS-B from `scipy.optimize.minimize`, stochastic
+        gradient descent, or Adam.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weights (never on the biases),
+        divided by the sum of the sample weights as in `MLPRegressor`.
+
+    batch_size : int or "auto", default="auto"
+        Minibatch size of the stochastic solvers; ``"auto"`` is
+        ``min(200, n_samples)``.
+
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of ``solver="sgd"``, as in `MLPRegressor`.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate of ``"sgd"`` and ``"adam"``.
+
+    power_t : float, default=0.5
+        Exponent of ``learning_rate="invscaling"``.
+
+    max_iter : int, default=200
+        Maximum number of iterations (L-BFGS) or epochs (sgd, adam).
+
+    shuffle : bool, default=True
+        Whether the stochastic solvers shuffle the samples every epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the early-stopping split and the shuffling.
+        Weights are drawn exactly as `MLPRegressor` draws them (biases are
+        drawn and dropped when ``fit_bias=False``).
+
+    tol : float, default=1e-4
+        Tolerance of the optimisation (the L-BFGS gradient tolerance, or the
+        loss/score improvement the stochastic solvers wait for).
+
+    verbose : bool, default=False
+        Whether to print the loss after each epoch (stochastic solvers).
+
+    warm_start : bool, default=False
+        Whether `fit` starts from the previous solution.
+
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+
+    nesterovs_momentum : bool, default=True
+        Whether ``solver="sgd"`` uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Whether the stochastic solvers hold out ``validation_fraction`` of the
+        data and stop when its R^2 stops improving.
+
+    validation_fraction : float, default=0.1
+        Held-out fraction for early stopping.
+
+    beta_1 : float, default=0.9
+        Decay of Adam's first-moment estimate.
+
+    beta_2 : float, default=0.999
+        Decay of Adam's second-moment estimate.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability constant.
+
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before the stochastic solvers stop.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``solver="lbfgs"``.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray of shape (n_layers - 1,)
+        Weight matrix of each layer.
+
+    intercepts_ : list of ndarray of shape (n_layers - 1,)
+        Bias vector of each layer; all zeros (and unused) when
+        ``fit_bias=False``.
+
+    loss_ : float
+        Objective at the end of fitting: half the squared error, summed over
+        outputs and averaged over samples, plus the penalty.
+
+    best_loss_ : float or None
+        Lowest training loss seen (stochastic solvers without early stopping;
+        None with early stopping; not set for ``"lbfgs"``).
+
+    loss_curve_ : list of float
+        Loss after each epoch (stochastic solvers only).
+
+    validation_scores_ : list of float or None
+        Held-out R^2 after each epoch with early stopping, else None.
+
+    best_validation_score_ : float or None
+        Best held-out R^2 with early stopping, else None.
+
+    t_ : int
+        Number of training samples seen by the stochastic solvers.
+
+    n_iter_ : int
+        Number of iterations (L-BFGS) or epochs run by the last call to `fit`
+        or `partial_fit` (which runs one).
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Always ``"identity"``.
+
+    n_features_in_ : int
+        Number of features seen during `fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during `fit`, defined only when `X` has feature
+        names that are all strings.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor : The same model, always with biases.
+    BiaslessMLPClassifier : The classifier with the same network.
+    make_symmetric_scorer : Scores on ``-X`` against ``-y`` with
+        ``target="odd"``.
+
+    Notes
+    -----
+    Why the identity is exact: without biases each layer computes
+    ``g(A @ W)``; negating ``A`` negates every product and every partial sum
+    exactly (rounding to nearest is symmetric about zero), and ``tanh`` is
+    computed as an odd function, so ``-X`` travels through the network as
+    the bitwise negative of ``X`` (`predict` makes dense input C-ordered
+    first, so the memory layout of ``-X`` does not matter either). Nothing
+    is fitted to ``y`` outside the
+    network (no centring or scaling of ``y``, which would add a constant to
+    every prediction), and the output layer is linear.
+
+    With ``fit_bias=False`` and ``activation="relu"`` or ``"logistic"`` the
+    network is not odd and the guarantee does not hold. `fit` then warns
+    (a UserWarning) rather than raising: such a network is a legitimate
+    model (without biases a relu network is positively homogeneous,
+    ``f(c x) = c f(x)`` for ``c > 0``), and a parameter search over
+    activations should run to its end; but a user who copied
+    `MLPRegressor`'s default ``activation="relu"`` would otherwise believe
+    the odd guarantee holds.
+
+    Differences from `MLPRegressor`: only the squared error (no
+    ``loss="poisson"``); ``y`` is trained in the dtype of ``X`` (float32
+    stays float32); with several outputs ``loss_`` and ``loss_curve_`` sum
+    the squared error over outputs where `MLPRegressor` averages it, while
+    both train on the gradient of the sum (scikit-learn issue 8349), so the
+    weights agree but the reported losses differ by the number of outputs.
+    A `fit` or `partial_fit` that raises leaves the estimator as it was.
+
+    References
+    ----------
+    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
+    arXiv:1811.07051.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_symmetry import BiaslessMLPRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 3))
+    >>> y = np.tanh(2 * X[:, 0]) + X[:, 1] ** 3  # an odd target
+    >>> reg = BiaslessMLPRegressor(random_state=0).fit(X, y)
+    >>> round(reg.score(X, y), 2)
+    1.0
+    >>> bool((reg.predict(-X) == -reg.predict(X)).all())
+    True
+    """
+
+    # ------------------------------------------------------------ public API
+    @available_if(BaseBiaslessMLP._check_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch of the stochastic solver over ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            Updated regressor.
+        """
+        with self._restored_on_error():
+            return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predicted values.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            In the dtype of ``X`` (float32 or float64); one dimension for a
+            single output, as `MLPRegressor`.
+        """
+        check_is_fitted(self)
+        # C order whatever the input's: BLAS sums a product in another order
+        # for a Fortran-ordered X, so X and an F-ordered copy of -X (as
+        # X[:, perm] makes) would be negatives only to rounding.
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32), order="C",
+        )
+        return self._predict_unchecked(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    # -------------------------------------------------------------- helpers
+    def _predict_unchecked(self, X):
+        y = self._output(X)
+        return y.ravel() if self.n_outputs_ == 1 else y
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self, X, y, multi_output=True, y_numeric=True, accept_sparse="csr",
+            dtype=(np.float64, np.float32), reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        # The network trains in the dtype of X; a new array, never a view
+        # of the caller's y.
+        Y = np.array(y, dtype=X.dtype, order="F").reshape(len(y), -1, order="F")
+        return X, Y
+
+    def _initialize(self, layout, dtype, rng):
+        if not self.fit_bias and self.activation not in _ODD_ACTIVATIONS:
+            warn_at_user_call(
+                f"fit_bias=False with activation={self.activation!r}: the "
+                "network has no biases but is not odd, so predict(-X) == "
+                "-predict(X) does not hold. Use activation='tanh' or "
+                "'identity' for an odd regressor, or fit_bias=True for an "
+                "ordinary MLP."
+            )
+        return super()._initialize(layout, dtype, rng)
+
+    def _output_activation(self):
+        return "identity"
+
+    def _validation_score(self, X_val, y_val, sample_weight):
+        y_pred = self._output(X_val)
+        if not np.isfinite(y_pred).all():  # as MLPRegressor: NaN, not an error
+            return np.nan
+        return r2_score(y_val, y_pred, sample_weight=sample_weight)

@@ -1,0 +1,60 @@
+"""``ising-regression``: the module protocol, run quick, end to end."""
+
+import argparse
+import json
+
+import pytest
+
+from sk_symmetry.experiments import ising_regression
+
+
+@pytest.fixture(scope="module")
+def quick_run():
+    parser = argparse.ArgumentParser()
+    ising_regression.add_arguments(parser)
+    args = parser.parse_args(["--n-seeds", "1"])
+    args.quick = True
+    protocol = ising_regression.make_protocol(args)
+    records = ising_regression.run(protocol, n_jobs=1, progress=None)
+    return protocol, records, ising_regression.summarize(protocol, records)
+
+
+def test_quick_protocol_is_small(quick_run):
+    protocol, records, _ = quick_run
+    assert protocol.L == 8 and protocol.seeds == (0,)
+    assert len(records) == len(ising_regression.ROWS)
+
+
+def test_odd_and_invariant_models_score_the_same_on_flipped_spins(quick_run):
+    _, _, summary = quick_run
+    for row in summary["rows"]:
+        odd_network = row["network"] == "BiaslessMLPRegressor"
+        guaranteed = (odd_network and row["target"] == "odd") or (
+            row["features"] == "neighbour products")
+        if guaranteed:
+            assert row["same_on_flipped"], row
+            assert row["r2_test"] == row["r2_flipped"]
+        elif row["features"] == "raw" and row["observable"] == "E":
+            # an odd network for an even target: not the same on -X
+            assert not row["same_on_flipped"], row
+
+
+def test_report_and_files(quick_run, tmp_path):
+    _, _, summary = quick_run
+    text = ising_regression.format_report(summary)
+    assert "worst R^2" in text and "BiaslessMLPRegressor" in text
+    paths = ising_regression.write_outputs(summary, tmp_path)
+    assert sorted(p.name for p in paths) == [
+        "ising-regression.csv", "ising-regression.json", "ising-regression.md"]
+    loaded = json.loads((tmp_path / "ising-regression.json").read_text())
+    assert loaded["check"]["target"] == ising_regression.TARGET_R2
+    assert len(loaded["rows"]) == len(ising_regression.ROWS)
+
+
+def test_bad_options_are_named():
+    parser = argparse.ArgumentParser()
+    ising_regression.add_arguments(parser)
+    args = parser.parse_args(["--size", "1"])
+    args.quick = False
+    with pytest.raises(ValueError, match="--size"):
+        ising_regression.make_protocol(args)
