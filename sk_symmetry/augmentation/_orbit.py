@@ -21,6 +21,7 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
+from .._docstrings import fill_doc
 from ..symmetry import SymmetryGroup, check_symmetry
 
 __all__ = ["OrbitAugmentedClassifier"]
@@ -38,6 +39,7 @@ def _inner_has(attr):
     return check
 
 
+@fill_doc
 class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Train a classifier on the orbit of the training set under a symmetry.
 
@@ -75,12 +77,7 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     classes_ : ndarray of shape (n_classes,)
         The class labels.
 
-    n_features_in_ : int
-        Number of features seen during `fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, defined only when `X` has feature
-        names that are all strings.
+    {input_feature_attributes}
 
     See Also
     --------
@@ -99,10 +96,7 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     on the orbit of inversion cannot help: ``accuracy(X) + accuracy(-X) <= 1``
     for every such model (see `inversion_accuracy_bound`).
 
-    References
-    ----------
-    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
-    arXiv:1811.07051.
+    {references}
 
     Examples
     --------
