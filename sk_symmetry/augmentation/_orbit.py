@@ -39,6 +39,31 @@ def _inner_has(attr):
     return check
 
 
+def _delegated(method, summary, returns):
+    """`OrbitAugmentedClassifier`'s ``method(X)``: the fitted inner estimator's,
+    on ``X`` validated as in `fit`; there when the inner estimator has it."""
+
+    def delegate(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return getattr(self.estimator_, method)(X)
+
+    delegate.__name__ = method
+    delegate.__qualname__ = f"OrbitAugmentedClassifier.{method}"
+    delegate.__doc__ = f"""{summary}
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        {returns}
+        """
+    return available_if(_inner_has(method))(delegate)
+
+
 @fill_doc
 class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Train a classifier on the orbit of the training set under a symmetry.
@@ -215,70 +240,27 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
             X_orbit[k * n_samples : (k + 1) * n_samples] = image
         return n_copies, X_orbit
 
-    def _delegate(self, method, X):
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return getattr(self.estimator_, method)(X)
-
-    @available_if(_inner_has("predict"))
-    def predict(self, X):
-        """Class labels predicted by the inner estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        return self._delegate("predict", X)
-
-    @available_if(_inner_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the inner estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return self._delegate("predict_proba", X)
-
-    @available_if(_inner_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities from the inner estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        return self._delegate("predict_log_proba", X)
-
-    @available_if(_inner_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the inner estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        return self._delegate("decision_function", X)
+    # The inner estimator's methods, on X validated as in fit.
+    predict = _delegated(
+        "predict",
+        "Class labels predicted by the inner estimator.",
+        "y_pred : ndarray of shape (n_samples,)",
+    )
+    predict_proba = _delegated(
+        "predict_proba",
+        "Class probabilities from the inner estimator.",
+        "proba : ndarray of shape (n_samples, n_classes)",
+    )
+    predict_log_proba = _delegated(
+        "predict_log_proba",
+        "Log class probabilities from the inner estimator.",
+        "log_proba : ndarray of shape (n_samples, n_classes)",
+    )
+    decision_function = _delegated(
+        "decision_function",
+        "Decision function of the inner estimator.",
+        "scores : ndarray of shape (n_samples,) or (n_samples, n_classes)",
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
