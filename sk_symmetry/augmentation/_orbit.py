@@ -21,6 +21,7 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
+from .._docstrings import fill_doc
 from ..symmetry import SymmetryGroup, check_symmetry
 
 __all__ = ["OrbitAugmentedClassifier"]
@@ -38,6 +39,32 @@ def _inner_has(attr):
     return check
 
 
+def _delegated(method, summary, returns):
+    """`OrbitAugmentedClassifier`'s ``method(X)``: the fitted inner estimator's,
+    on ``X`` validated as in `fit`; there when the inner estimator has it."""
+
+    def delegate(self, X):
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return getattr(self.estimator_, method)(X)
+
+    delegate.__name__ = method
+    delegate.__qualname__ = f"OrbitAugmentedClassifier.{method}"
+    delegate.__doc__ = f"""{summary}
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+            Data.
+
+        Returns
+        -------
+        {returns}
+        """
+    return available_if(_inner_has(method))(delegate)
+
+
+@fill_doc
 class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Train a classifier on the orbit of the training set under a symmetry.
 
@@ -75,12 +102,7 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     classes_ : ndarray of shape (n_classes,)
         The class labels.
 
-    n_features_in_ : int
-        Number of features seen during `fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, defined only when `X` has feature
-        names that are all strings.
+    {input_feature_attributes}
 
     See Also
     --------
@@ -99,10 +121,7 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
     on the orbit of inversion cannot help: ``accuracy(X) + accuracy(-X) <= 1``
     for every such model (see `inversion_accuracy_bound`).
 
-    References
-    ----------
-    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
-    arXiv:1811.07051.
+    {references}
 
     Examples
     --------
@@ -221,70 +240,27 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
             X_orbit[k * n_samples : (k + 1) * n_samples] = image
         return n_copies, X_orbit
 
-    def _delegate(self, method, X):
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
-        return getattr(self.estimator_, method)(X)
-
-    @available_if(_inner_has("predict"))
-    def predict(self, X):
-        """Class labels predicted by the inner estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-        """
-        return self._delegate("predict", X)
-
-    @available_if(_inner_has("predict_proba"))
-    def predict_proba(self, X):
-        """Class probabilities from the inner estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        return self._delegate("predict_proba", X)
-
-    @available_if(_inner_has("predict_log_proba"))
-    def predict_log_proba(self, X):
-        """Log class probabilities from the inner estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        return self._delegate("predict_log_proba", X)
-
-    @available_if(_inner_has("decision_function"))
-    def decision_function(self, X):
-        """Decision function of the inner estimator.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-        """
-        return self._delegate("decision_function", X)
+    # The inner estimator's methods, on X validated as in fit.
+    predict = _delegated(
+        "predict",
+        "Class labels predicted by the inner estimator.",
+        "y_pred : ndarray of shape (n_samples,)",
+    )
+    predict_proba = _delegated(
+        "predict_proba",
+        "Class probabilities from the inner estimator.",
+        "proba : ndarray of shape (n_samples, n_classes)",
+    )
+    predict_log_proba = _delegated(
+        "predict_log_proba",
+        "Log class probabilities from the inner estimator.",
+        "log_proba : ndarray of shape (n_samples, n_classes)",
+    )
+    decision_function = _delegated(
+        "decision_function",
+        "Decision function of the inner estimator.",
+        "scores : ndarray of shape (n_samples,) or (n_samples, n_classes)",
+    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

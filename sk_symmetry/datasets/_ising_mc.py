@@ -35,6 +35,18 @@ def lattice_energy(spins):
     return -(spins * (right + down)).sum(axis=(-2, -1))
 
 
+def _neighbours(i, L):
+    """The four neighbours of site ``i`` on the periodic ``L x L`` lattice:
+    right, left, down, up (the order in which the kernel visits them)."""
+    r, c = divmod(i, L)
+    return (
+        r * L + (c + 1) % L,
+        r * L + (c - 1) % L,
+        ((r + 1) % L) * L + c,
+        ((r - 1) % L) * L + c,
+    )
+
+
 def _wolff_python(spins, L, p_add, n_clusters, state, energy, magnetization):
     """The kernel's algorithm in Python; random numbers from a numpy Generator.
 
@@ -47,6 +59,8 @@ def _wolff_python(spins, L, p_add, n_clusters, state, energy, magnetization):
     M = int(flat.sum(dtype=np.int64))
     flipped = 0
     s_list = flat.tolist()  # Python ints are much faster to index than numpy's
+    # A table of neighbours, as the kernel has, instead of a division per visit.
+    neighbours = [_neighbours(i, L) for i in range(N)]
     for k in range(n_clusters):
         seed = int(state.integers(N))
         s = s_list[seed]
@@ -56,26 +70,14 @@ def _wolff_python(spins, L, p_add, n_clusters, state, energy, magnetization):
         while pos < len(stack):
             i = stack[pos]
             pos += 1
-            r, c = divmod(i, L)
-            for n in (
-                r * L + (c + 1) % L,
-                r * L + (c - 1) % L,
-                ((r + 1) % L) * L + c,
-                ((r - 1) % L) * L + c,
-            ):
+            for n in neighbours[i]:
                 if s_list[n] == s and state.random() < p_add:
                     s_list[n] = -s
                     stack.append(n)
         members = set(stack)
         outside = 0
         for i in stack:
-            r, c = divmod(i, L)
-            for n in (
-                r * L + (c + 1) % L,
-                r * L + (c - 1) % L,
-                ((r + 1) % L) * L + c,
-                ((r - 1) % L) * L + c,
-            ):
+            for n in neighbours[i]:
                 if n not in members:
                     outside += s_list[n]
         E += 2 * s * outside

@@ -8,6 +8,7 @@ from .._compat import (
     _fit_context,
     validate_data,
 )
+from .._docstrings import fill_doc
 from .._utils import warn_at_user_call
 from ..symmetry import SymmetryGroup, check_symmetry
 from ._common import InvariantTransformer, n_threads, pair_partners, product_name
@@ -25,6 +26,7 @@ from ._group_maps import (
 __all__ = ["GroupInvariantTransformer"]
 
 
+@fill_doc
 class GroupInvariantTransformer(InvariantTransformer):
     """Features exactly the same for ``X`` and ``g(X)``, for every ``g`` in a group.
 
@@ -83,12 +85,7 @@ class GroupInvariantTransformer(InvariantTransformer):
         For ``kind="averaged"``: output column ``k`` is the mean of
         ``sign * x[left] * x[right]`` over ``orbits_[k]``.
 
-    n_features_in_ : int
-        Number of features seen during `fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, defined only when `X` has feature
-        names that are all strings.
+    {input_feature_attributes}
 
     See Also
     --------
@@ -114,10 +111,7 @@ class GroupInvariantTransformer(InvariantTransformer):
     are named ``"canonical(x0)"`` after the position they fill, averaged ones
     ``"avg(x0*x1)"`` after the first pair of their orbit.
 
-    References
-    ----------
-    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
-    arXiv:1811.07051.
+    {references}
 
     Examples
     --------
@@ -157,6 +151,7 @@ class GroupInvariantTransformer(InvariantTransformer):
         self.group = group
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y=None):
         """Bind the group to ``X``'s width and prepare the feature map.
 
@@ -164,13 +159,7 @@ class GroupInvariantTransformer(InvariantTransformer):
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            Fitted transformer.
+        {transformer_fit_returns}
         """
         X = validate_data(self, X, dtype=(np.float64, np.float32))
         n_features = X.shape[1]

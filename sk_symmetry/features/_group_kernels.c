@@ -194,6 +194,25 @@ typedef struct {
 #define SUM8(ADD, v0, v1, v2, v3, v4, v5, v6, v7)                              \
     ADD(ADD(ADD(ADD(SUM4(ADD, v0, v1, v2, v3), v4), v5), v6), v7)
 
+/* total <- the sum in sorted order of the terms v0, v1, ... of an orbit of
+ * 2, 4 or 8 terms (size), for the SSE2 (CE_V, V_ADD) and AVX2 (CE_W, W_ADD)
+ * paths alike; a size the compiler knows leaves one branch. */
+#define SORTED_SUM(CE, ADD, size, total, v0, v1, v2, v3, v4, v5, v6, v7)       \
+    do {                                                                       \
+        if ((size) == 8) {                                                     \
+            SORT8(CE, v0, v1, v2, v3, v4, v5, v6, v7);                         \
+            total = SUM8(ADD, v0, v1, v2, v3, v4, v5, v6, v7);                 \
+        }                                                                      \
+        else if ((size) == 4) {                                                \
+            SORT4(CE, v0, v1, v2, v3);                                         \
+            total = SUM4(ADD, v0, v1, v2, v3);                                 \
+        }                                                                      \
+        else {                                                                 \
+            CE(v0, v1);                                                        \
+            total = ADD(v0, v1);                                               \
+        }                                                                      \
+    } while (0)
+
 
 /* ---- the same averages with rows as vector lanes (AVX2) ------------------
  * A block of W_LANES rows is transposed, feature-major, so that feature i of

@@ -176,47 +176,37 @@ FN(canonical_rows)(const T *x, const T *scores, const uint32_t *codes,
 typedef void (*FN(sort_sum_fn))(T *, Py_ssize_t, T *);
 
 #ifdef HAVE_SSE2
-/* The register sorts and sums of orbits of 2, 4 and 8 terms, V_LANES orbits
- * at a time. */
+/* The register sorts and sums of orbits of 2, 4 and 8 terms (size), V_LANES
+ * orbits at a time; inlined into one function per size below. */
+static inline void
+FN(sort_sum_sse2)(T *buf, Py_ssize_t stride, T *sums, const Py_ssize_t size)
+{
+    const V divisor = V_SET1((T)size), zero = V_ZERO();
+    for (Py_ssize_t o = 0; o < stride; o += V_LANES) {
+        V total, v0 = zero, v1 = zero, v2 = zero, v3 = zero;
+        V v4 = zero, v5 = zero, v6 = zero, v7 = zero;
+        V *vs[8] = {&v0, &v1, &v2, &v3, &v4, &v5, &v6, &v7};
+        for (Py_ssize_t t = 0; t < size; t++) {
+            *vs[t] = V_LOADU(buf + t * stride + o);
+        }
+        SORTED_SUM(CE_V, V_ADD, size, total, v0, v1, v2, v3, v4, v5, v6, v7);
+        V_STOREU(sums + o, V_ADD(V_DIV(total, divisor), zero));
+    }
+}
 static void
 FN(sort_sum2_sse2)(T *buf, Py_ssize_t stride, T *sums)
 {
-    const V size = V_SET1(2), zero = V_ZERO();
-    for (Py_ssize_t o = 0; o < stride; o += V_LANES) {
-        V v0 = V_LOADU(buf + o), v1 = V_LOADU(buf + stride + o);
-        CE_V(v0, v1);
-        V_STOREU(sums + o, V_ADD(V_DIV(V_ADD(v0, v1), size), zero));
-    }
+    FN(sort_sum_sse2)(buf, stride, sums, 2);
 }
 static void
 FN(sort_sum4_sse2)(T *buf, Py_ssize_t stride, T *sums)
 {
-    const V size = V_SET1(4), zero = V_ZERO();
-    for (Py_ssize_t o = 0; o < stride; o += V_LANES) {
-        V v0 = V_LOADU(buf + o), v1 = V_LOADU(buf + stride + o);
-        V v2 = V_LOADU(buf + 2 * stride + o);
-        V v3 = V_LOADU(buf + 3 * stride + o);
-        SORT4(CE_V, v0, v1, v2, v3);
-        V total = SUM4(V_ADD, v0, v1, v2, v3);
-        V_STOREU(sums + o, V_ADD(V_DIV(total, size), zero));
-    }
+    FN(sort_sum_sse2)(buf, stride, sums, 4);
 }
 static void
 FN(sort_sum8_sse2)(T *buf, Py_ssize_t stride, T *sums)
 {
-    const V size = V_SET1(8), zero = V_ZERO();
-    for (Py_ssize_t o = 0; o < stride; o += V_LANES) {
-        V v0 = V_LOADU(buf + o), v1 = V_LOADU(buf + stride + o);
-        V v2 = V_LOADU(buf + 2 * stride + o);
-        V v3 = V_LOADU(buf + 3 * stride + o);
-        V v4 = V_LOADU(buf + 4 * stride + o);
-        V v5 = V_LOADU(buf + 5 * stride + o);
-        V v6 = V_LOADU(buf + 6 * stride + o);
-        V v7 = V_LOADU(buf + 7 * stride + o);
-        SORT8(CE_V, v0, v1, v2, v3, v4, v5, v6, v7);
-        V total = SUM8(V_ADD, v0, v1, v2, v3, v4, v5, v6, v7);
-        V_STOREU(sums + o, V_ADD(V_DIV(total, size), zero));
-    }
+    FN(sort_sum_sse2)(buf, stride, sums, 8);
 }
 #endif
 
@@ -427,18 +417,8 @@ FN(rows_avx2)(const T *x, T *out, T *xt, T *ot, T *spill, Py_ssize_t n_rows,
                     for (Py_ssize_t t = 0; t < size; t++) {
                         *vs[t] = FN(term_avx2)(xt, left, right, t * m, sign);
                     }
-                }
-                if (size == 8) {
-                    SORT8(CE_W, v0, v1, v2, v3, v4, v5, v6, v7);
-                    total = SUM8(W_ADD, v0, v1, v2, v3, v4, v5, v6, v7);
-                }
-                else if (size == 4) {
-                    SORT4(CE_W, v0, v1, v2, v3);
-                    total = SUM4(W_ADD, v0, v1, v2, v3);
-                }
-                else if (size == 2) {
-                    CE_W(v0, v1);
-                    total = W_ADD(v0, v1);
+                    SORTED_SUM(CE_W, W_ADD, size, total, v0, v1, v2, v3, v4, v5, v6,
+                               v7);
                 }
                 else {
                     for (Py_ssize_t t = 0; t < size; t++) {

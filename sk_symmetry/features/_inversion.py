@@ -10,6 +10,7 @@ from .._compat import (
     _fit_context,
     validate_data,
 )
+from .._docstrings import fill_doc
 from ..symmetry._group import _image_shape
 from ._common import InvariantTransformer, n_threads, pair_partners, product_name
 from ._feature_maps import (
@@ -23,6 +24,7 @@ from ._feature_maps import (
 __all__ = ["InversionInvariantTransformer"]
 
 
+@fill_doc
 class InversionInvariantTransformer(InvariantTransformer):
     """Quadratic features invariant under the inversion ``x -> -x``.
 
@@ -62,12 +64,7 @@ class InversionInvariantTransformer(InvariantTransformer):
 
     Attributes
     ----------
-    n_features_in_ : int
-        Number of features seen during `fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, defined only when `X` has feature
-        names that are all strings.
+    {input_feature_attributes}
 
     partners_ : ndarray of int of shape (n_features_out,)
         Output feature ``k`` is ``x_{k mod n_features_in_} * x_{partners_[k]}``.
@@ -99,10 +96,7 @@ class InversionInvariantTransformer(InvariantTransformer):
     scikit-learn's own OpenMP code would use, so ``OMP_NUM_THREADS`` and
     ``threadpoolctl.threadpool_limits`` limit them in the same way.
 
-    References
-    ----------
-    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
-    arXiv:1811.07051.
+    {references}
 
     Examples
     --------
@@ -163,6 +157,7 @@ class InversionInvariantTransformer(InvariantTransformer):
         return shape
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y=None):
         """Check the input and, for ``kind="permutation"``, draw ``P``.
 
@@ -170,13 +165,7 @@ class InversionInvariantTransformer(InvariantTransformer):
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            Fitted transformer.
+        {transformer_fit_returns}
         """
         X = validate_data(
             self, X, accept_sparse=("csr", "csc"), dtype=(np.float64, np.float32)

@@ -42,6 +42,20 @@ typedef struct {
     const uint32_t *except; /* their indices within the segment */
 } segment_plan;
 
+/* The vector loop of a gather, for the SSE2 (VEC = V) and the AVX2 (W)
+ * vectors of T alike: d[i] = row[i] * row[p[i]] from i on, a whole vector
+ * at a time while one fits in n, the indices read two per 64-bit load; i is
+ * left at the first product not formed, and acc ORs in the bits of each
+ * v * 0 (the finite check). */
+#define GATHER_VECTORS(VEC, row, p, d, i, n, acc, zero)                        \
+    for (; (i) + VEC##_LANES <= (n); (i) += VEC##_LANES) {                     \
+        uint64_t q[VEC##_LANES / 2];                                           \
+        memcpy(q, (p) + (i), sizeof q);                                        \
+        VEC v = VEC##_MUL(VEC##_LOADU((row) + (i)), VEC##_FROM_PAIRS(row, q)); \
+        (acc) = VEC##_OR(acc, VEC##_MUL(v, zero));                             \
+        VEC##_STOREU((d) + (i), v);                                            \
+    }
+
 #define SK_DTYPE 32
 #include "dtype.h"
 #include "_products_template.h"

@@ -58,13 +58,7 @@ FN(gather)(const T *row, const uint32_t *p, T *d, Py_ssize_t n)
 #ifdef HAVE_SSE2
     const V zero = V_ZERO();
     V acc = zero;
-    for (; i + V_LANES <= n; i += V_LANES) {
-        uint64_t q[V_LANES / 2];
-        memcpy(q, p + i, sizeof q);
-        V v = V_MUL(V_LOADU(row + i), V_FROM_PAIRS(row, q));
-        acc = V_OR(acc, V_MUL(v, zero));
-        V_STOREU(d + i, v);
-    }
+    GATHER_VECTORS(V, row, p, d, i, n, acc, zero);
     bad = V_NONZERO_PAST_SIGN(acc);
 #endif
     return !FN(scalar_products)(row, p, d, i, n, bad);
@@ -78,13 +72,7 @@ FN(gather_avx2)(const T *row, const uint32_t *p, T *d, Py_ssize_t n)
     const W zero = W_ZERO();
     W acc = zero;
     Py_ssize_t i = 0;
-    for (; i + W_LANES <= n; i += W_LANES) {
-        uint64_t q[W_LANES / 2];
-        memcpy(q, p + i, sizeof q);
-        W v = W_MUL(W_LOADU(row + i), W_FROM_PAIRS(row, q));
-        acc = W_OR(acc, W_MUL(v, zero));
-        W_STOREU(d + i, v);
-    }
+    GATHER_VECTORS(W, row, p, d, i, n, acc, zero);
     V folded = W_FOLD(acc);
     int bad = V_NONZERO_PAST_SIGN(folded);
     return !FN(scalar_products)(row, p, d, i, n, bad);

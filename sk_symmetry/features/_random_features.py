@@ -18,12 +18,14 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
+from .._docstrings import fill_doc
 from ..symmetry._orbit_order import as_arrays, image, signed_permutations
 from ._random_maps import invariant_random_features, patch_indices
 
 __all__ = ["InvariantRandomFeatures"]
 
 
+@fill_doc
 class InvariantRandomFeatures(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -115,12 +117,7 @@ class InvariantRandomFeatures(
     random_offset_ : ndarray of shape (n_components,)
         ``b_k``.
 
-    n_features_in_ : int
-        Number of features seen during `fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, defined only when `X` has feature
-        names that are all strings.
+    {input_feature_attributes}
 
     See Also
     --------
@@ -224,6 +221,7 @@ class InvariantRandomFeatures(
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
     def fit(self, X, y=None):
         """Draw the weights and offsets (data offsets from ``X``).
 
@@ -231,13 +229,7 @@ class InvariantRandomFeatures(
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : object
-            Fitted transformer.
+        {transformer_fit_returns}
         """
         X = validate_data(self, X, dtype=(np.float64, np.float32))
         n_samples, n_features = X.shape

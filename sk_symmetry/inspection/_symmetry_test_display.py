@@ -67,10 +67,8 @@ class SymmetryTestDisplay:
         ----------
         result : SymmetryTestResult
             What `symmetry_test` returned.
-        ax : matplotlib Axes, default=None
-            Where to draw; None makes a new figure.
-        cmap : str or matplotlib Colormap, default="Reds"
-        colorbar : bool, default=True
+        ax, cmap, colorbar
+            Passed to `plot`.
 
         Returns
         -------

@@ -3,7 +3,7 @@ rest of the library iterates."""
 
 import numpy as np
 
-from ._group import GroupElement, SymmetryGroup, _positive_int
+from ._group import GroupElement, SymmetryGroup, _Elements, _positive_int
 from ._invert import invert
 
 __all__ = ["check_symmetry"]
@@ -131,7 +131,7 @@ def _shape(X):
     return tuple(shape)
 
 
-class _FunctionSymmetry:
+class _FunctionSymmetry(_Elements):
     """The pair ``{identity, f}`` for a callable ``f`` that is not a group.
 
     Iterates as a `SymmetryGroup` does; nothing is known of ``f`` beyond that
@@ -144,15 +144,6 @@ class _FunctionSymmetry:
     def __init__(self, function):
         self.function = function
         self.elements = [GroupElement(None, 1, "identity"), _NamedFunction(function)]
-
-    def __len__(self):
-        return len(self.elements)
-
-    def __iter__(self):
-        return iter(self.elements)
-
-    def __getitem__(self, index):
-        return self.elements[index]
 
     def bind(self, n_features):
         """This pair; a function acts on whatever width it is given."""

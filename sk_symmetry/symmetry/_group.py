@@ -183,7 +183,21 @@ def _power_name(name, power):
     return f"{name}^{power}"
 
 
-class SymmetryGroup:
+class _Elements:
+    """A sequence of the ``elements`` list, the identity first: what every
+    symmetry that `check_symmetry` returns is, to the code that iterates it."""
+
+    def __len__(self):
+        return len(self.elements)
+
+    def __iter__(self):
+        return iter(self.elements)
+
+    def __getitem__(self, index):
+        return self.elements[index]
+
+
+class SymmetryGroup(_Elements):
     """A finite group acting on feature vectors by signed permutations.
 
     Each element maps a row ``x`` to ``s * x[perm]`` for a permutation
@@ -321,16 +335,7 @@ class SymmetryGroup:
             gens.append((np.roll(grid, 1, axis=0).ravel(), 1, "shift_y"))
         return cls(gens or [(grid.ravel(), 1, "identity")], image_shape=(h, w))
 
-    # -- the group as a container ----------------------------------------
-    def __len__(self):
-        return len(self.elements)
-
-    def __iter__(self):
-        return iter(self.elements)
-
-    def __getitem__(self, index):
-        return self.elements[index]
-
+    # -- the group as a container (len, iteration, indexing: _Elements) ---
     def __contains__(self, element):
         return isinstance(element, GroupElement) and any(
             element == g for g in self.elements
