@@ -17,7 +17,8 @@ importing only from those listed before it:
   ``accuracy(X) + accuracy(-X) <= 1`` of odd networks
   (`inversion_accuracy_bound`, `symmetry_report`, `symmetry_degeneracy`),
   and exact tests of which symmetries the data have (`symmetry_test`);
-- ``datasets``: the paper's shifted digits and 2D Ising configurations.
+- ``datasets``: the paper's shifted digits and 2D Ising configurations, and
+  the field's benchmarks (MNIST-1D, 28 x 28 MNIST digits; optional packages).
 
 ``experiments`` and the command line (``sk-symmetry``) sit on top and are not
 part of the public API. Every public name is importable from here.
@@ -59,7 +60,13 @@ True
 """
 
 from .augmentation import OrbitAugmentedClassifier
-from .datasets import load_shifted_digits, make_ising
+from .datasets import (
+    load_mnist1d,
+    load_mnist_digits,
+    load_shifted_digits,
+    make_ising,
+    rotate_images,
+)
 from .features import (
     GroupInvariantTransformer,
     InvariantRandomFeatures,
@@ -96,9 +103,12 @@ __all__ = [
     "invariant_kernel",
     "invert",
     "inversion_accuracy_bound",
+    "load_mnist1d",
+    "load_mnist_digits",
     "load_shifted_digits",
     "make_ising",
     "make_symmetric_scorer",
+    "rotate_images",
     "symmetric_scoring",
     "symmetry_degeneracy",
     "symmetry_report",
