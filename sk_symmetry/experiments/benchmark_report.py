@@ -1,0 +1,236 @@
+"""Summary, tables, files and figures of ``sk-symmetry benchmark``."""
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from ._tables import save_figures, table_lines, write_csv
+
+__all__ = ["format_report", "summarize", "write_outputs"]
+
+TITLE = "The field's benchmarks, side by side (sk-symmetry benchmark)"
+
+_TITLES = {
+    "mnist1d": "MNIST-1D (published split, 4,000 train / 1,000 test)",
+    "mnist1d-shuffled": "MNIST-1D, positions shuffled (no translation symmetry)",
+    "digits": "28 x 28 MNIST digits: trained upright, tested under dihedral x "
+    "inversion and at arbitrary angles",
+}
+
+_METRICS = (
+    "accuracy", "worst_case", "orbit_mean", "rotated_accuracy", "fit_time",
+    "transform_time", "predict_time",
+)
+
+
+def summarize(protocol, records):
+    """Means and standard deviations over seeds: one row per benchmark and
+    pipeline, the published numbers as quoted rows. JSON-able."""
+    from .benchmark import PUBLISHED, _pipeline
+
+    tables = {}
+    for name in protocol.benchmarks:
+        rows = []
+        for pipeline_name in protocol.pipelines:
+            runs = [
+                r for r in records
+                if r["benchmark"] == name and r["pipeline"] == pipeline_name
+            ]
+            if not runs:
+                continue
+            pipeline = _pipeline(pipeline_name)
+            row = {
+                "benchmark": name,
+                "pipeline": pipeline_name,
+                "label": pipeline.label,
+                "kind": pipeline.kind,
+                "measured": True,
+                "n_seeds": len(runs),
+            }
+            for metric in _METRICS:
+                values = [r[metric] for r in runs if metric in r]
+                if values:
+                    row[f"{metric}_mean"] = float(np.mean(values))
+                    row[f"{metric}_std"] = float(np.std(values))
+            if "element_accuracy" in runs[0]:
+                row["element_names"] = runs[0]["element_names"]
+                row["element_accuracy"] = np.mean(
+                    [r["element_accuracy"] for r in runs], axis=0
+                ).tolist()
+            rows.append(row)
+        for label, accuracy in PUBLISHED.get(name, ()):
+            rows.append(
+                {
+                    "benchmark": name,
+                    "pipeline": f"published {label}",
+                    "label": f"{label} (MNIST-1D paper; quoted, not measured here)",
+                    "kind": "quoted",
+                    "measured": False,
+                    "accuracy_mean": accuracy,
+                }
+            )
+        tables[name] = rows
+    return {
+        "title": TITLE,
+        "protocol": {
+            "description": protocol.describe(),
+            "benchmarks": list(protocol.benchmarks),
+            "n_seeds": protocol.n_seeds,
+            "pipelines": list(protocol.pipelines),
+            "quick": protocol.quick,
+            "skipped_packages": list(protocol.skipped),
+        },
+        "tables": tables,
+        "records": records,
+    }
+
+
+def _mean_sd(row, metric, digits=3):
+    if f"{metric}_mean" not in row:
+        return ""
+    mean = row[f"{metric}_mean"]
+    if not row["measured"]:
+        return f"({mean:.2f})"
+    if row["n_seeds"] == 1:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {row[f'{metric}_std']:.{digits}f}"
+
+
+def _seconds(row, metric):
+    key = f"{metric}_mean"
+    return f"{row[key]:.2f}" if key in row and row["measured"] else ""
+
+
+def _table(name, rows, *, markdown):
+    if name == "digits":
+        header = ("pipeline", "kind", "upright", "worst of 16", "mean of 16",
+                  "any angle", "fit s", "transform s")
+        body = [
+            [row["label"], row["kind"], _mean_sd(row, "accuracy"),
+             _mean_sd(row, "worst_case"), _mean_sd(row, "orbit_mean"),
+             _mean_sd(row, "rotated_accuracy"), _seconds(row, "fit_time"),
+             _seconds(row, "transform_time")]
+            for row in rows
+        ]
+    else:
+        header = ("pipeline", "kind", "test accuracy", "fit s", "transform s")
+        body = [
+            [row["label"], row["kind"], _mean_sd(row, "accuracy"),
+             _seconds(row, "fit_time"), _seconds(row, "transform_time")]
+            for row in rows
+        ]
+    return table_lines(header, body, markdown=markdown)
+
+
+def _notes(summary):
+    notes = [
+        "Mean ± standard deviation over seeds. Times are processor seconds of "
+        "one fit and of the test set's features (transform), each on one "
+        "thread, in the same run. Quoted rows are the MNIST-1D paper's "
+        "numbers, not measured here.",
+    ]
+    skipped = summary["protocol"]["skipped_packages"]
+    if skipped:
+        notes.append(
+            "Skipped (package not installed: pip install \"sk_symmetry[benchmark]\"): "
+            + ", ".join(skipped) + " rows."
+        )
+    return notes
+
+
+def format_report(summary, *, markdown=False):
+    """The tables as text for a terminal (or Markdown)."""
+    width = 79 if markdown else 100
+    lines = [textwrap.fill(summary["protocol"]["description"], width), ""]
+    for name, rows in summary["tables"].items():
+        lines.append(f"### {_TITLES[name]}" if markdown else _TITLES[name])
+        lines.append("")
+        lines += _table(name, rows, markdown=markdown)
+        lines.append("")
+    lines += [textwrap.fill(note, width) for note in _notes(summary)]
+    return "\n".join(lines)
+
+
+def write_outputs(summary, out):
+    """benchmark.csv, benchmark.json, benchmark.md and, with matplotlib, the
+    figures, in the folder ``out`` (created if needed); the paths written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    columns = ["benchmark", "pipeline", "label", "kind", "measured", "n_seeds"]
+    columns += [f"{m}_{s}" for m in _METRICS for s in ("mean", "std")]
+    flat = [
+        {c: row.get(c, "") for c in columns}
+        for rows in summary["tables"].values()
+        for row in rows
+    ]
+    paths = [out / "benchmark.csv", out / "benchmark.json", out / "benchmark.md"]
+    write_csv(paths[0], flat)
+    with open(paths[1], "w") as f:
+        json.dump(summary, f, indent=2)
+    figures = []
+    rings = [n for n in summary["tables"] if n.startswith("mnist1d")]
+    if rings:
+        figures.append(("benchmark_mnist1d.png", "MNIST-1D test accuracy",
+                        lambda: _mnist1d_figure(summary, rings)))
+    if "digits" in summary["tables"]:
+        figures.append(("benchmark_digits.png", "28 x 28 digits under the group",
+                        lambda: _digits_figure(summary["tables"]["digits"])))
+    links = save_figures(out, figures)
+    if "matplotlib is not installed" not in links:
+        paths += [out / name for name, _, _ in figures]
+    text = f"# {TITLE}\n\n{format_report(summary, markdown=True)}\n{links}"
+    paths[2].write_text(text)
+    return paths
+
+
+_COLOURS = {"baseline": "#8c8c8c", "ours": "#1f77b4", "peer": "#ff7f0e",
+            "quoted": "#d9d9d9"}
+
+
+def _mnist1d_figure(summary, names):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1, len(names), figsize=(6.5 * len(names), 0.38 * len(
+            summary["tables"][names[0]]) + 1.6), sharey=True, squeeze=False,
+    )
+    for ax, name in zip(axes[0], names, strict=True):
+        rows = summary["tables"][name]
+        means = [row["accuracy_mean"] for row in rows]
+        errors = [row.get("accuracy_std", 0.0) for row in rows]
+        colours = [_COLOURS[row["kind"]] for row in rows]
+        y = np.arange(len(rows))
+        ax.barh(y, means, xerr=errors, color=colours,
+                hatch=["//" if not row["measured"] else "" for row in rows])
+        for yi, mean in zip(y, means, strict=True):
+            ax.text(mean + 0.01, yi, f"{mean:.2f}", va="center", fontsize=8)
+        ax.set_yticks(y, [row["label"] for row in rows], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1.08)
+        ax.set_xlabel("test accuracy")
+        ax.set_title(_TITLES[name], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _digits_figure(rows):
+    import matplotlib.pyplot as plt
+
+    metrics = (("accuracy", "upright"), ("worst_case", "worst of the 16"),
+               ("rotated_accuracy", "arbitrary angle"))
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.8))
+    y = np.arange(len(rows))
+    height = 0.27
+    for k, (metric, label) in enumerate(metrics):
+        ax.barh(y + (k - 1) * height, [row[f"{metric}_mean"] for row in rows],
+                height, xerr=[row[f"{metric}_std"] for row in rows], label=label)
+    ax.set_yticks(y, [row["label"] for row in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("accuracy on the held-out digits")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(_TITLES["digits"], fontsize=9)
+    fig.tight_layout()
+    return fig
