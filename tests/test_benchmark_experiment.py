@@ -1,0 +1,111 @@
+"""sk-symmetry benchmark: its pieces on tiny slices of the real data."""
+
+import argparse
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from sk_symmetry import SymmetryGroup
+from sk_symmetry.experiments import benchmark
+
+_REASON = "needs {}: pip install 'sk_symmetry[benchmark]'"
+pytest.importorskip("mnist1d", reason=_REASON.format("mnist1d"))
+pytest.importorskip("mlxtend", reason=_REASON.format("mlxtend"))
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    benchmark.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_module_interface():
+    assert benchmark.NAME == "benchmark" and benchmark.HELP
+    for name in ("add_arguments", "make_protocol", "run", "summarize",
+                 "format_report", "write_outputs"):
+        assert callable(getattr(benchmark, name))
+
+
+def test_protocols_quick_and_full():
+    quick = benchmark.make_protocol(_parse(["--quick"]))
+    full = benchmark.make_protocol(_parse([]))
+    assert quick.quick and quick.n_seeds == 1 and quick.n_train < full.n_train
+    assert full.n_seeds == 5 and full.benchmarks == benchmark.BENCHMARKS
+    assert (full.n_train, full.n_test) == (4000, 1000)
+    assert set(quick.pipelines) < set(full.pipelines)
+    chosen = benchmark.make_protocol(_parse(["--benchmarks", "digits", "--seeds", "2"]))
+    assert chosen.benchmarks == ("digits",) and chosen.n_seeds == 2
+    with pytest.raises(ValueError, match="seeds"):
+        benchmark.make_protocol(_parse(["--seeds", "0"]))
+
+
+def test_every_pipeline_builds_a_clonable_estimator():
+    protocol = benchmark.make_protocol(_parse([]))
+    groups = {
+        "mnist1d": SymmetryGroup.translations(40),
+        "mnist1d-shuffled": SymmetryGroup.translations(40),
+        "digits": SymmetryGroup.dihedral((28, 28)) * SymmetryGroup.inversion(),
+    }
+    for name in benchmark.BENCHMARKS:
+        context = benchmark.Benchmark(name, groups[name], False)
+        for pipeline in benchmark.PIPELINES:
+            if name not in pipeline.benchmarks:
+                continue
+            if pipeline.needs and pipeline.name not in protocol.pipelines:
+                continue  # its package is not installed
+            clone(pipeline.build(context, 0)).get_params()
+
+
+def test_digits_test_sets_are_the_exact_orbit_and_rotations():
+    protocol = replace(benchmark.make_protocol(_parse(["--quick"])), max_samples=30)
+    X_train, y_train, X_test, y_test, X_rotated, group = benchmark.load_benchmark(
+        "digits", protocol, 3
+    )
+    assert X_train.shape == (30, 784) and X_test.shape == X_rotated.shape == (30, 784)
+    assert len(group) == 16
+    # Seeds give other splits and angles; a seed again gives the same ones.
+    again = benchmark.load_benchmark("digits", protocol, 3)
+    np.testing.assert_array_equal(again[4], X_rotated)
+    other = benchmark.load_benchmark("digits", protocol, 4)
+    assert not np.array_equal(other[2], X_test)
+    assert not np.array_equal(X_rotated, X_test)
+
+
+def test_tiny_run_summary_report_and_files(tmp_path):
+    protocol = replace(
+        benchmark.make_protocol(_parse(["--quick", "--seeds", "2"])),
+        benchmarks=("mnist1d", "digits"),
+        pipelines=("logistic", "canonical", "averaged neighbor"),
+        max_samples=60,
+    )
+    records = benchmark.run(protocol, n_jobs=1, progress=None)
+    # logistic and canonical on both, averaged neighbour pairs on the digits
+    assert len(records) == 2 * (2 + 3)
+    digits = [r for r in records if r["benchmark"] == "digits"]
+    for record in digits:
+        assert len(record["element_accuracy"]) == 16
+        assert record["worst_case"] == min(record["element_accuracy"])
+        assert record["element_accuracy"][0] == record["accuracy"]  # identity first
+    for record in digits:
+        if record["pipeline"] != "logistic":  # invariant: one score for all 16
+            assert len(set(record["element_accuracy"])) == 1
+    summary = benchmark.summarize(protocol, records)
+    json.dumps(summary)
+    rows = summary["tables"]["mnist1d"]
+    quoted = [row for row in rows if not row["measured"]]
+    assert [row["accuracy_mean"] for row in quoted] == [0.32, 0.68, 0.94, 0.91, 0.96]
+    logistic = next(row for row in rows if row["pipeline"] == "logistic")
+    accuracies = [r["accuracy"] for r in records
+                  if r["benchmark"] == "mnist1d" and r["pipeline"] == "logistic"]
+    assert logistic["accuracy_mean"] == pytest.approx(np.mean(accuracies))
+    text = benchmark.format_report(summary)
+    assert "quoted, not measured here" in text and "worst of 16" in text
+    paths = benchmark.write_outputs(summary, tmp_path / "out")
+    names = {path.name for path in paths}
+    assert {"benchmark.csv", "benchmark.json", "benchmark.md"} <= names
+    assert all(path.exists() and path.name.startswith("benchmark") for path in paths)
+    assert json.loads((tmp_path / "out" / "benchmark.json").read_text())["tables"]
