@@ -191,27 +191,32 @@ _COLOURS = {"baseline": "#8c8c8c", "ours": "#1f77b4", "peer": "#ff7f0e",
 
 def _mnist1d_figure(summary, names):
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
+    tallest = max(len(summary["tables"][name]) for name in names)
     fig, axes = plt.subplots(
-        1, len(names), figsize=(6.5 * len(names), 0.38 * len(
-            summary["tables"][names[0]]) + 1.6), sharey=True, squeeze=False,
+        1, len(names), figsize=(6.5 * len(names), 0.38 * tallest + 2.0),
+        squeeze=False,
     )
     for ax, name in zip(axes[0], names, strict=True):
         rows = summary["tables"][name]
         means = [row["accuracy_mean"] for row in rows]
         errors = [row.get("accuracy_std", 0.0) for row in rows]
-        colours = [_COLOURS[row["kind"]] for row in rows]
         y = np.arange(len(rows))
-        ax.barh(y, means, xerr=errors, color=colours,
+        ax.barh(y, means, xerr=errors, color=[_COLOURS[r["kind"]] for r in rows],
                 hatch=["//" if not row["measured"] else "" for row in rows])
         for yi, mean in zip(y, means, strict=True):
             ax.text(mean + 0.01, yi, f"{mean:.2f}", va="center", fontsize=8)
         ax.set_yticks(y, [row["label"] for row in rows], fontsize=8)
-        ax.invert_yaxis()
+        ax.set_ylim(tallest - 0.5, -0.5)  # same bar height in every panel
         ax.set_xlim(0, 1.08)
         ax.set_xlabel("test accuracy")
         ax.set_title(_TITLES[name], fontsize=9)
-    fig.tight_layout()
+    fig.legend(
+        handles=[Patch(color=c, label=k) for k, c in _COLOURS.items()],
+        loc="lower center", ncol=len(_COLOURS), fontsize=8,
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     return fig
 
 
@@ -230,7 +235,7 @@ def _digits_figure(rows):
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("accuracy on the held-out digits")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
     ax.set_title(_TITLES["digits"], fontsize=9)
     fig.tight_layout()
     return fig
