@@ -39,8 +39,10 @@ def test_protocols_quick_and_full():
     assert set(quick.pipelines) < set(full.pipelines)
     chosen = benchmark.make_protocol(_parse(["--benchmarks", "digits", "--seeds", "2"]))
     assert chosen.benchmarks == ("digits",) and chosen.n_seeds == 2
+    with pytest.raises(SystemExit):
+        _parse(["--seeds", "0"])
     with pytest.raises(ValueError, match="seeds"):
-        benchmark.make_protocol(_parse(["--seeds", "0"]))
+        benchmark.make_protocol(argparse.Namespace(quick=False, seeds=0))
 
 
 def test_every_pipeline_builds_a_clonable_estimator():

@@ -20,6 +20,8 @@ group average on 28 x 28). Adding a row is one entry of `PIPELINES`. The
 MNIST-1D paper's own numbers are quoted rows, marked as not measured here.
 """
 
+import argparse
+import importlib.util
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -218,8 +220,13 @@ PIPELINES = (
              _averaged_network("all")),
     Pipeline("averaged neighbor", "averaged neighbour pairs + network", "ours",
              ("digits",), _averaged_network("neighbor")),
-    # Invariant random features (issue 21) go here once they are on main:
-    # one entry each, e.g. with a ridge head and with the network.
+    # Invariant random features (issue 21) go here once they are on main, one
+    # entry each with a builder as those above, e.g.
+    #   Pipeline("irf ridge", "invariant random features + ridge", "ours", ALL,
+    #            _irf_ridge),
+    # where _irf_ridge(benchmark, seed) returns make_pipeline(
+    #   InvariantRandomFeatures(benchmark.group, ..., random_state=seed),
+    #   StandardScaler(), _ridge()); and the same with _network for the net.
     Pipeline("minirocket", "MiniRocket + ridge (aeon)", "peer", RINGS,
              _rocket("MiniRocket"), needs="aeon"),
     Pipeline("rocket", "ROCKET + ridge (aeon)", "peer", ("mnist1d",),
@@ -282,11 +289,21 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--seeds",
-        type=int,
+        type=_positive_int,
         default=None,
         help="seeds of the models (and splits of the digits) (default: 5; 1 "
         "with --quick)",
     )
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def make_protocol(args):
@@ -320,8 +337,6 @@ def make_protocol(args):
 
 
 def _installed(package):
-    import importlib.util
-
     return importlib.util.find_spec(package) is not None
 
 
@@ -460,7 +475,6 @@ def run(protocol, *, n_jobs=1, backend="loky", scheduler=None, progress="stderr"
 
 
 if __name__ == "__main__":  # until the command line registers the experiment
-    import argparse
     import sys
 
     parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}")
