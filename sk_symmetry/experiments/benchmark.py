@@ -409,11 +409,9 @@ def _fit_and_score_here(model, X_train, y_train, X_test, y_test, X_rotated, grou
         # The iteration budget is part of the protocol: hitting it is expected.
         warnings.simplefilter("ignore", ConvergenceWarning)
         model, fit_time = _timed(clone(model).fit, X_train, y_train)
-    features = isinstance(model, SkPipeline) and len(model.steps) > 1
-    if features:
+    transform_time = None  # a model without a feature step
+    if isinstance(model, SkPipeline) and len(model.steps) > 1:
         _, transform_time = _timed(model[:-1].transform, X_test)
-    else:
-        transform_time = 0.0
     predicted, predict_time = _timed(model.predict, X_test)
     result = {
         "accuracy": float(np.mean(predicted == y_test)),

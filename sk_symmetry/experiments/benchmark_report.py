@@ -50,7 +50,7 @@ def summarize(protocol, records):
                 "n_seeds": len(runs),
             }
             for metric in _METRICS:
-                values = [r[metric] for r in runs if metric in r]
+                values = [r[metric] for r in runs if r.get(metric) is not None]
                 if values:
                     row[f"{metric}_mean"] = float(np.mean(values))
                     row[f"{metric}_std"] = float(np.std(values))
