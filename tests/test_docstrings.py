@@ -41,6 +41,31 @@ def test_fill_doc_refuses_an_unknown_fragment():
         fill_doc(f)
 
 
+def test_fill_doc_fills_a_fragments_fields_from_its_keywords():
+    def f():
+        """Summary.
+
+        Attributes
+        ----------
+        {mlp_training_attributes}
+        """
+
+    doc = fill_doc(score="R^2")(f).__doc__
+    assert "            Held-out R^2 after each epoch with early stopping" in doc
+    assert "$" not in doc
+
+
+def test_fill_doc_refuses_a_missing_field():
+    def f():
+        """Summary.
+
+        {mlp_training_attributes}
+        """
+
+    with pytest.raises(KeyError, match="score"):
+        fill_doc(f)
+
+
 def test_no_public_docstring_keeps_a_placeholder():
     docs = []
     for name in sk_symmetry.__all__:
@@ -53,6 +78,7 @@ def test_no_public_docstring_keeps_a_placeholder():
             )
     assert len(docs) > 20
     assert [doc for doc in docs if PLACEHOLDER.search(doc)] == []
+    assert [doc for doc in docs if re.search(r"\$[a-z]", doc)] == []
     # and the fragments are in use
     text = "\n".join(docs)
     assert all(fragment.splitlines()[-1] in text for fragment in _FRAGMENTS.values())

@@ -28,6 +28,7 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
+from .._docstrings import fill_doc
 from .._utils import threadpool_controller as _threadpool_controller
 from .._utils import warn_at_user_call as _warn_at_user_call
 from ._mlp_math import (
@@ -478,6 +479,7 @@ class BaseBiaslessMLP(BaseEstimator):
                 self.best_loss_ = self.loss_curve_[-1]
 
 
+@fill_doc(model="MLPClassifier", score="accuracy")
 class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
     """Multi-layer perceptron classifier whose biases can be switched off.
 
@@ -501,32 +503,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
         Whether every hidden and output neuron has a bias. False gives the
         paper's biasless network; True an ordinary MLP.
 
-    solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
-        Weight optimiser: L-BFGS-B from `scipy.optimize.minimize`, stochastic
-        gradient descent, or Adam.
-
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (never on the biases),
-        divided by the sum of the sample weights as in `MLPClassifier`.
-
-    batch_size : int or "auto", default="auto"
-        Minibatch size of the stochastic solvers; ``"auto"`` is
-        ``min(200, n_samples)``.
-
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Learning-rate schedule of ``solver="sgd"``, as in `MLPClassifier`.
-
-    learning_rate_init : float, default=0.001
-        Initial learning rate of ``"sgd"`` and ``"adam"``.
-
-    power_t : float, default=0.5
-        Exponent of ``learning_rate="invscaling"``.
-
-    max_iter : int, default=200
-        Maximum number of iterations (L-BFGS) or epochs (sgd, adam).
-
-    shuffle : bool, default=True
-        Whether the stochastic solvers shuffle the samples every epoch.
+    {mlp_solver_parameters}
 
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the early-stopping split and the shuffling.
@@ -534,43 +511,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
         drawn and dropped when ``fit_bias=False``), so the same seed gives the
         same initial weights.
 
-    tol : float, default=1e-4
-        Tolerance of the optimisation (the L-BFGS gradient tolerance, or the
-        loss/score improvement the stochastic solvers wait for).
-
-    verbose : bool, default=False
-        Whether to print the loss after each epoch (stochastic solvers).
-
-    warm_start : bool, default=False
-        Whether `fit` starts from the previous solution.
-
-    momentum : float, default=0.9
-        Momentum of ``solver="sgd"``.
-
-    nesterovs_momentum : bool, default=True
-        Whether ``solver="sgd"`` uses Nesterov's momentum.
-
-    early_stopping : bool, default=False
-        Whether the stochastic solvers hold out ``validation_fraction`` of the
-        data and stop when its accuracy stops improving.
-
-    validation_fraction : float, default=0.1
-        Held-out fraction for early stopping.
-
-    beta_1 : float, default=0.9
-        Decay of Adam's first-moment estimate.
-
-    beta_2 : float, default=0.999
-        Decay of Adam's second-moment estimate.
-
-    epsilon : float, default=1e-8
-        Adam's numerical-stability constant.
-
-    n_iter_no_change : int, default=10
-        Epochs without ``tol`` improvement before the stochastic solvers stop.
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of ``solver="lbfgs"``.
+    {mlp_stopping_parameters}
 
     Attributes
     ----------
@@ -592,24 +533,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
         None with early stopping; not set for ``"lbfgs"``, as in
         `MLPClassifier`).
 
-    loss_curve_ : list of float
-        Loss after each epoch (stochastic solvers only).
-
-    validation_scores_ : list of float or None
-        Held-out accuracy after each epoch with early stopping, else None.
-
-    best_validation_score_ : float or None
-        Best held-out accuracy with early stopping, else None.
-
-    t_ : int
-        Number of training samples seen by the stochastic solvers.
-
-    n_iter_ : int
-        Number of iterations (L-BFGS) or epochs run by the last call to `fit`
-        or `partial_fit` (which runs one).
-
-    n_layers_ : int
-        Number of layers, input and output included.
+    {mlp_training_attributes}
 
     n_outputs_ : int
         Number of output units (1 for a binary target).
@@ -617,12 +541,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
     out_activation_ : str
         ``"softmax"`` for multiclass targets, else ``"logistic"``.
 
-    n_features_in_ : int
-        Number of features seen during `fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, defined only when `X` has feature
-        names that are all strings.
+    {input_feature_attributes}
 
     See Also
     --------
@@ -652,10 +571,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
     with single-threaded BLAS: their matrix products are too thin to gain
     from threads.
 
-    References
-    ----------
-    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
-    arXiv:1811.07051.
+    {references}
 
     Examples
     --------
@@ -714,13 +630,13 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
                 self.classes_ = self._label_binarizer.classes_
             return self._fit(X, y, sample_weight, incremental=True)
 
+    @fill_doc
     def predict_proba(self, X):
         """Class probabilities.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+        {mlp_predict_input}
 
         Returns
         -------
@@ -736,13 +652,13 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
         )
         return self._proba_unchecked(X)
 
+    @fill_doc
     def predict_log_proba(self, X):
         """Logarithm of `predict_proba`.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+        {mlp_predict_input}
 
         Returns
         -------
@@ -752,13 +668,13 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
         with np.errstate(divide="ignore"):
             return np.log(proba, out=proba)
 
+    @fill_doc
     def predict(self, X):
         """Predicted classes, the most probable ones of `predict_proba`.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+        {mlp_predict_input}
 
         Returns
         -------

@@ -393,6 +393,36 @@ def _weight_gradient(inputs, delta, out):
         np.matmul(inputs.T, delta.T, out=out)
 
 
+def _forward(X, coefs, acts, hidden):
+    """The forward pass, feature-major: ``acts[i] = W_i.T @ A_{i-1}`` with
+    ``A_{-1} = X.T``, then ``hidden(i, acts[i])`` (bias and activation, in
+    place) on every layer but the output. Returns the output layer's ``Z``,
+    without its bias."""
+    A = X.T
+    last = len(coefs) - 1
+    for i, W in enumerate(coefs):
+        Z = acts[i]
+        _forward_product(X, A, W, Z, first=i == 0)
+        if i != last:
+            hidden(i, Z)
+        A = Z
+    return Z
+
+
+def _backward(X, coefs, acts, deltas, delta, coef_grads, hidden):
+    """The backward pass from the output layer's error ``delta``: each layer's
+    weight gradient into ``coef_grads``, and ``deltas[i] = W_{i+1} @
+    delta_{i+1}`` then ``hidden(i, deltas[i])`` (the activation's derivative,
+    in place, and the bias gradient) on every hidden layer."""
+    for i in range(len(coefs) - 1, -1, -1):
+        _weight_gradient(X if i == 0 else acts[i - 1].T, delta, coef_grads[i])
+        if i > 0:
+            prev_delta = deltas[i - 1]
+            np.matmul(coefs[i], delta, out=prev_delta)
+            hidden(i - 1, prev_delta)
+            delta = prev_delta
+
+
 def _numpy_passes(
     X, Y, sample_weight, coefs, intercepts, coef_grads, intercept_grads,
     acts, deltas, row, activation, out_activation,
@@ -401,19 +431,22 @@ def _numpy_passes(
     the penalty) and the sum of the weights. Without sample weights the
     gradient is left ``n`` times too large."""
     n = X.shape[0]
-    # forward, feature-major: Z_i = W_i.T @ A_{i-1}
     hidden = ACTIVATIONS[activation]
-    A = X.T
-    last = len(coefs) - 1
-    for i, W in enumerate(coefs):
-        Z = acts[i]
-        _forward_product(X, A, W, Z, first=i == 0)
+    derivative = DERIVATIVES[activation]
+
+    def hidden_forward(i, Z):
         if intercepts is not None:
             Z += intercepts[i][:, None]
-        if i != last:
-            hidden(Z)
-        A = Z
+        hidden(Z)
 
+    def hidden_backward(i, delta):
+        derivative(acts[i], delta)
+        if intercept_grads is not None:
+            np.add.reduce(delta, axis=1, out=intercept_grads[i])
+
+    Z = _forward(X, coefs, acts, hidden_forward)
+    if intercepts is not None:
+        Z += intercepts[-1][:, None]
     _output_loss_and_delta(Z, Y.T, out_activation, row)
     delta = Z  # P - Y, the error at the output logits
     if sample_weight is None:
@@ -425,17 +458,9 @@ def _numpy_passes(
         sw_sum = sample_weight.sum()
         loss = np.dot(sample_weight, row) / sw_sum
         delta *= sample_weight / sw_sum
-
-    derivative = DERIVATIVES[activation]
-    for i in range(last, -1, -1):
-        _weight_gradient(X if i == 0 else acts[i - 1].T, delta, coef_grads[i])
-        if intercept_grads is not None:
-            np.add.reduce(delta, axis=1, out=intercept_grads[i])
-        if i > 0:
-            prev_delta = deltas[i - 1]
-            np.matmul(coefs[i], delta, out=prev_delta)
-            derivative(acts[i - 1], prev_delta)
-            delta = prev_delta
+    if intercept_grads is not None:
+        np.add.reduce(delta, axis=1, out=intercept_grads[-1])
+    _backward(X, coefs, acts, deltas, delta, coef_grads, hidden_backward)
     return loss, sw_sum
 
 
@@ -480,16 +505,17 @@ def _compiled_passes(
     kernels = _mlp_kernels
     n, itemsize = X.shape[0], X.dtype.itemsize
     kind = _KERNEL_CODES[activation]
-    A = X.T
-    last = len(coefs) - 1
-    for i, W in enumerate(coefs):
-        Z = acts[i]
-        _forward_product(X, A, W, Z, first=i == 0)
-        if i != last:
-            bias = None if intercepts is None else intercepts[i]
-            kernels.hidden(Z, bias, Z.shape[0], n, itemsize, kind)
-        A = Z
 
+    def hidden_forward(i, Z):  # bias and activation in one pass
+        bias = None if intercepts is None else intercepts[i]
+        kernels.hidden(Z, bias, Z.shape[0], n, itemsize, kind)
+
+    def hidden_backward(i, delta):  # derivative and bias gradient in one pass
+        bias_grad = None if intercept_grads is None else intercept_grads[i]
+        kernels.backward(acts[i], delta, bias_grad, delta.shape[0], n, itemsize, kind)
+
+    Z = _forward(X, coefs, acts, hidden_forward)
+    last = len(coefs) - 1
     bias = None if intercepts is None else intercepts[last]
     bias_grad = None if intercept_grads is None else intercept_grads[last]
     sw_sum = n if sample_weight is None else sample_weight.sum()
@@ -505,16 +531,5 @@ def _compiled_passes(
             n, itemsize, out_activation == "softmax",
         )
     delta = Z  # (P - Y) * w_i / sum(w)
-
-    for i in range(last, -1, -1):
-        _weight_gradient(X if i == 0 else acts[i - 1].T, delta, coef_grads[i])
-        if i > 0:
-            prev_delta = deltas[i - 1]
-            np.matmul(coefs[i], delta, out=prev_delta)
-            bias_grad = None if intercept_grads is None else intercept_grads[i - 1]
-            kernels.backward(
-                acts[i - 1], prev_delta, bias_grad, prev_delta.shape[0], n,
-                itemsize, kind,
-            )
-            delta = prev_delta
+    _backward(X, coefs, acts, deltas, delta, coef_grads, hidden_backward)
     return loss, sw_sum

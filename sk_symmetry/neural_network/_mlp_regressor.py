@@ -7,6 +7,7 @@ from sklearn.utils import column_or_1d
 from sklearn.utils.metaestimators import available_if
 
 from .._compat import _fit_context, check_is_fitted, validate_data
+from .._docstrings import fill_doc
 from .._utils import warn_at_user_call
 from ._mlp import BaseBiaslessMLP
 
@@ -17,6 +18,7 @@ __all__ = ["BiaslessMLPRegressor"]
 _ODD_ACTIVATIONS = ("tanh", "identity")
 
 
+@fill_doc(model="MLPRegressor", score="R^2")
 class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
     """Multi-layer perceptron regressor whose biases can be switched off.
 
@@ -45,75 +47,14 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
         Whether every hidden and output neuron has a bias. False gives the
         odd network; True an ordinary MLP.
 
-    solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
-        Weight optimiser: L-BFGS-B from `scipy.optimize.minimize`, stochastic
-        gradient descent, or Adam.
-
-    alpha : float, default=1e-4
-        Strength of the L2 penalty on the weights (never on the biases),
-        divided by the sum of the sample weights as in `MLPRegressor`.
-
-    batch_size : int or "auto", default="auto"
-        Minibatch size of the stochastic solvers; ``"auto"`` is
-        ``min(200, n_samples)``.
-
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Learning-rate schedule of ``solver="sgd"``, as in `MLPRegressor`.
-
-    learning_rate_init : float, default=0.001
-        Initial learning rate of ``"sgd"`` and ``"adam"``.
-
-    power_t : float, default=0.5
-        Exponent of ``learning_rate="invscaling"``.
-
-    max_iter : int, default=200
-        Maximum number of iterations (L-BFGS) or epochs (sgd, adam).
-
-    shuffle : bool, default=True
-        Whether the stochastic solvers shuffle the samples every epoch.
+    {mlp_solver_parameters}
 
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the early-stopping split and the shuffling.
         Weights are drawn exactly as `MLPRegressor` draws them (biases are
         drawn and dropped when ``fit_bias=False``).
 
-    tol : float, default=1e-4
-        Tolerance of the optimisation (the L-BFGS gradient tolerance, or the
-        loss/score improvement the stochastic solvers wait for).
-
-    verbose : bool, default=False
-        Whether to print the loss after each epoch (stochastic solvers).
-
-    warm_start : bool, default=False
-        Whether `fit` starts from the previous solution.
-
-    momentum : float, default=0.9
-        Momentum of ``solver="sgd"``.
-
-    nesterovs_momentum : bool, default=True
-        Whether ``solver="sgd"`` uses Nesterov's momentum.
-
-    early_stopping : bool, default=False
-        Whether the stochastic solvers hold out ``validation_fraction`` of the
-        data and stop when its R^2 stops improving.
-
-    validation_fraction : float, default=0.1
-        Held-out fraction for early stopping.
-
-    beta_1 : float, default=0.9
-        Decay of Adam's first-moment estimate.
-
-    beta_2 : float, default=0.999
-        Decay of Adam's second-moment estimate.
-
-    epsilon : float, default=1e-8
-        Adam's numerical-stability constant.
-
-    n_iter_no_change : int, default=10
-        Epochs without ``tol`` improvement before the stochastic solvers stop.
-
-    max_fun : int, default=15000
-        Maximum number of loss evaluations of ``solver="lbfgs"``.
+    {mlp_stopping_parameters}
 
     Attributes
     ----------
@@ -132,24 +73,7 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
         Lowest training loss seen (stochastic solvers without early stopping;
         None with early stopping; not set for ``"lbfgs"``).
 
-    loss_curve_ : list of float
-        Loss after each epoch (stochastic solvers only).
-
-    validation_scores_ : list of float or None
-        Held-out R^2 after each epoch with early stopping, else None.
-
-    best_validation_score_ : float or None
-        Best held-out R^2 with early stopping, else None.
-
-    t_ : int
-        Number of training samples seen by the stochastic solvers.
-
-    n_iter_ : int
-        Number of iterations (L-BFGS) or epochs run by the last call to `fit`
-        or `partial_fit` (which runs one).
-
-    n_layers_ : int
-        Number of layers, input and output included.
+    {mlp_training_attributes}
 
     n_outputs_ : int
         Number of outputs.
@@ -157,12 +81,7 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
     out_activation_ : str
         Always ``"identity"``.
 
-    n_features_in_ : int
-        Number of features seen during `fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, defined only when `X` has feature
-        names that are all strings.
+    {input_feature_attributes}
 
     See Also
     --------
@@ -200,10 +119,7 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
     weights agree but the reported losses differ by the number of outputs.
     A `fit` or `partial_fit` that raises leaves the estimator as it was.
 
-    References
-    ----------
-    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
-    arXiv:1811.07051.
+    {references}
 
     Examples
     --------
@@ -242,13 +158,13 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
         with self._restored_on_error():
             return self._fit(X, y, sample_weight, incremental=True)
 
+    @fill_doc
     def predict(self, X):
         """Predicted values.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Input data.
+        {mlp_predict_input}
 
         Returns
         -------
