@@ -64,6 +64,7 @@ for k, ax in enumerate(axes):
         ax.plot(row, marker=".", linewidth=1)
     ax.set_title(f"class {k}: three training signals", fontsize=9)
     ax.set_xlabel("sensor")
+    ax.set_xticks(range(0, n, 2))
 axes[0].set_ylabel("reading")
 fig.tight_layout()
 plt.show()
@@ -120,7 +121,7 @@ for name, group in (("turns (the test's subgroup)", result.subgroup_),
 # for every element of the whole group. Under a reflection the true class of
 # a ramp changes, so a model that is right must *lose* accuracy there: the
 # report shows what each model assumes.
-fig, ax = plt.subplots(figsize=(9, 3.4))
+fig, ax = plt.subplots(figsize=(9, 4))
 for name, model in models.items():
     report = symmetry_report(model, X_test, y_test, G)
     print(f"{name:28} on X_test {report.scores[0]:.3f}, "
@@ -132,7 +133,7 @@ ax.set_ylabel("accuracy against y_test")
 ax.set_ylim(0, 1.05)
 ax.set_title("Invariant random features + ridge, scored on each image of the "
              "test set", fontsize=10)
-ax.legend(fontsize=8, loc="lower left")
+ax.legend(fontsize=8, loc="lower center", ncol=2)
 fig.tight_layout()
 plt.show()
 
