@@ -9,6 +9,7 @@ ORDER = [
     "plot_ising.py",
     "plot_odd_regression.py",
     "plot_custom_symmetry.py",
+    "plot_random_features.py",
 ]
 
 

@@ -16,16 +16,25 @@ def test_quick_run_writes_every_output(quick_run):
     with open(out / "groups.csv") as f:
         rows = list(csv.DictReader(f))
     # --quick: five models under dihedral x inversion, four under inversion
-    # (averages over all pairs only for the 16-element group), one split.
-    assert len(rows) == len(result["cells"]) == 9
+    # (averages over all pairs only for the 16-element group), and under each
+    # the random features with the network (200 components) and with ridge
+    # (50, 100, 200 components); one split.
+    assert len(rows) == len(result["cells"]) == 9 + 2 * 4
     assert (out / "groups.md").read_text().startswith("# ")
     pytest.importorskip("matplotlib")
-    assert {"groups_heatmap.png", "groups_confusion.png"} <= names
+    assert {
+        "groups_heatmap.png", "groups_confusion.png",
+        "groups_random_features_components.png",
+    } <= names
+
+
+def fits(result):
+    return [run for run in result["runs"] if run["kind"] == "fit"]
 
 
 def test_invariant_models_score_the_same_on_every_element(quick_run):
     _, result = quick_run
-    for run in result["runs"]:
+    for run in fits(result):
         scores = run["element_accuracy"]
         assert len(scores) == len(run["elements"]) == {"inversion": 2}.get(
             run["group"], 16
@@ -38,12 +47,9 @@ def test_invariant_models_score_the_same_on_every_element(quick_run):
 
 def test_summary_rows_agree_with_the_runs(quick_run):
     _, result = quick_run
+    keys = ("group", "features", "trained_on", "network", "n_components")
     for cell in result["cells"]:
-        (run,) = [
-            r for r in result["runs"]
-            if all(r[k] == cell[k] for k in ("group", "features", "trained_on"))
-            and r["network"] == cell["network"]
-        ]
+        (run,) = [r for r in fits(result) if all(r[k] == cell[k] for k in keys)]
         assert cell["accuracy_X"] == run["element_accuracy"][0]
         assert cell["worst_case"] == min(run["element_accuracy"])
         assert cell["orbit_mean"] == pytest.approx(np.mean(run["element_accuracy"]))
@@ -57,10 +63,55 @@ def test_raw_pixels_trained_on_x_are_not_invariant(quick_run):
     """The raw model meets the theorem's bound under inversion alone..."""
     _, result = quick_run
     (raw,) = [
-        r for r in result["runs"]
+        r for r in fits(result)
         if r["group"] == "inversion" and r["features"] == "raw"
         and r["trained_on"] == "X"
     ]
     accuracy, inverted = raw["element_accuracy"]
     assert accuracy > inverted  # with biases the bound is not a theorem
     assert raw["changed"][1] > 0.5
+
+
+def test_random_features_rows_are_invariant(quick_run):
+    """Invariant random features: one score on every element, so the worst
+    case, the mean over the orbit and the accuracy on X_test are one number."""
+    _, result = quick_run
+    cells = [c for c in result["cells"] if c["features"] == "random features"]
+    assert {(c["group"], c["network"], c["n_components"]) for c in cells} == {
+        (group, network, width)
+        for group in ("inversion", "dihedral x inversion")
+        for network, width in (
+            ("paper", 200), ("ridge", 50), ("ridge", 100), ("ridge", 200)
+        )
+    }
+    for cell in cells:
+        assert cell["worst_case"] == cell["accuracy_X"] == cell["orbit_mean"]
+        assert cell["element_accuracy"] == [cell["accuracy_X"]] * cell["n_elements"]
+
+
+def test_symmetry_test_verdicts_match_the_groups(quick_run):
+    _, result = quick_run
+    tests = result["symmetry_tests"]
+    assert [t["group"] for t in tests] == ["inversion", "dihedral x inversion"]
+    for test in tests:
+        (run,) = [
+            r for r in fits(result)
+            if r["group"] == test["group"] and r["features"] == "raw"
+            and r["trained_on"] == "X"
+        ]
+        assert test["elements"] == run["elements"]
+        assert test["rejected"][0] == "none"  # the identity is not tested
+        assert test["subgroup"][0] == "identity"
+        # The subgroup passes both tests, element by element.
+        verdict = dict(zip(test["elements"], test["rejected"], strict=True))
+        assert all(verdict[name] == "none" for name in test["subgroup"])
+        assert len(test["moved"]) == len(test["elements"])
+    # The report shows each group's verdict next to its accuracies.
+    from sk_symmetry.experiments.groups import format_report
+
+    report = format_report(result)
+    for test in tests:
+        assert any(
+            line.startswith(test["group"]) and "identity" in line
+            for line in report.splitlines()
+        )

@@ -4,27 +4,37 @@ Train on the training images as they are; score on the orbit of the test set
 under three groups: inversion, mirror x inversion and the dihedral group of
 the square x inversion (16 elements). The models are the paper's (10, 5) tanh
 network with biases on raw pixels, on raw pixels trained on the orbit, on the
-group-averaged quadratic invariants and on the canonical form, and the tuned
+group-averaged quadratic invariants and on the canonical form, the tuned
 network (``sk-symmetry tune``'s ``alpha`` and budget) on the invariants that
-do best. Splits are leak-free (by source image).
+do best, and invariant random features (`InvariantRandomFeatures`) under a
+ridge classifier and under the paper's network, at several widths (the price
+of completeness). Splits are leak-free (by source image).
+
+Before any fit, `symmetry_test` runs on the first split's training data for
+each group: which elements leave the inputs and the labels unchanged, and the
+largest subgroup that may safely be imposed, to read next to the accuracy the
+invariant models lose.
 """
 
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import RidgeClassifierCV
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from ..augmentation import OrbitAugmentedClassifier
 from ..datasets import load_shifted_digits
-from ..features import GroupInvariantTransformer
-from ..inspection import symmetry_report
+from ..features import GroupInvariantTransformer, InvariantRandomFeatures
+from ..inspection import symmetry_report, symmetry_test
 from ..neural_network import BiaslessMLPClassifier
 from ..symmetry import SymmetryGroup
+from ._arguments import positive_int
 from ._backend import backend_context
 from ._runner import STDERR, run_tasks
 from ._seeds import SPLIT_SEED
@@ -45,6 +55,7 @@ __all__ = [
     "run_groups",
     "summarize",
     "summarize_groups",
+    "summarize_symmetry_tests",
     "write_outputs",
 ]
 
@@ -53,17 +64,25 @@ HELP = "the paper's experiment under mirrors and rotations"
 DESCRIPTION = (
     "Train on the digits as they are; score every model on the orbit of the "
     "test set under inversion, mirror x inversion and the dihedral group x "
-    "inversion (16 elements). Progress goes to stderr."
+    "inversion (16 elements); before that, test on the training data which "
+    "elements the data are invariant under (symmetry_test). Progress goes to "
+    "stderr."
 )
-QUICK = "one split, two groups, five models, 40 iterations: a check"
+QUICK = (
+    "one split, two groups, seven models (random features of 200 components), "
+    "40 iterations: a check"
+)
 
 GROUPS = ("inversion", "mirror x inversion", "dihedral x inversion")
 
-# The paper's network, and the penalty and budget `sk-symmetry tune` chose.
+# The paper's network, and the penalty and budget `sk-symmetry tune` chose;
+# "ridge" is the linear model the random-features page found best
+# (StandardScaler, then RidgeClassifierCV over these penalties).
 NETWORKS = {
     "paper": {"alpha": 1e-5, "max_iter": 200},
     "tuned": {"alpha": 30.0, "max_iter": 2000},
 }
+RIDGE_ALPHAS = np.logspace(-2, 5, 15)
 
 # (features, trained on, network)
 MODELS = (
@@ -74,6 +93,8 @@ MODELS = (
     ("canonical", "X", "paper"),
     ("averaged all", "X", "tuned"),
     ("canonical", "X", "tuned"),
+    ("random features", "X", "ridge"),
+    ("random features", "X", "paper"),
 )
 
 # Averages of all n (n + 1) / 2 pairs leave about n^2 / (2 |G|) columns: 2080
@@ -84,31 +105,57 @@ _MIN_GROUP_SIZE = {"averaged all": 16}
 
 @dataclass(frozen=True)
 class GroupsProtocol:
-    """Splits, groups, models and the budget cap of one run."""
+    """Splits, groups, models and the budget cap of one run.
+
+    Random features have ``n_components`` columns in the table's rows; the
+    ridge classifier also runs on maps of each width in ``components_sweep``
+    (for the figure of accuracy against width).
+    """
 
     n_splits: int
     groups: tuple
     models: tuple
     max_iter_cap: int | None = None
     test_size: float = 0.2
+    n_components: int = 3000
+    components_sweep: tuple = (100, 300, 1000)
 
     def describe(self):
         cap = "" if self.max_iter_cap is None else f", at most {self.max_iter_cap} "
         cap += "L-BFGS iterations" if cap else ""
+        widths = ", ".join(str(k) for k in self.widths())
         return (
             f"groups: shifted digits, {self.n_splits} leak-free split(s) by source "
             f"image ({self.test_size:.0%} test), trained on X_train, scored on the "
-            f"orbit of X_test; (10, 5) tanh networks with biases{cap}"
+            f"orbit of X_test; (10, 5) tanh networks with biases{cap}; invariant "
+            f"random features of {self.n_components} components (ridge also at "
+            f"{widths}); symmetry_test on the first split's X_train"
         )
+
+    def widths(self):
+        """Every number of components the ridge classifier runs with."""
+        return tuple(sorted({*self.components_sweep, self.n_components}))
 
 
 def add_arguments(parser):
-    """No options of its own beyond the common ones."""
+    """``--n-components``: the width of the random features in the table."""
+    parser.add_argument(
+        "--n-components", type=positive_int, default=None, metavar="N",
+        help="components of the invariant random features in the table; the "
+        "ridge classifier also runs at the widths below it, 100, 300 and 1000 "
+        "(default: 3000, or 200 with --quick)",
+    )
 
 
 def make_protocol(args):
     """The protocol the parsed command line asks for."""
-    return groups_protocol(quick=args.quick)
+    protocol = groups_protocol(quick=args.quick)
+    n_components = getattr(args, "n_components", None)
+    if n_components is not None:
+        protocol = replace(protocol, n_components=n_components, components_sweep=tuple(
+            k for k in protocol.components_sweep if k < n_components
+        ))
+    return protocol
 
 
 def run(protocol, *, n_jobs=1, backend="loky", scheduler=None):
@@ -118,17 +165,21 @@ def run(protocol, *, n_jobs=1, backend="loky", scheduler=None):
 
 
 def summarize(protocol, records):
-    """``{"protocol": description, "cells": one row per model, "runs": records}``."""
+    """``{"protocol": description, "cells": one row per model, "symmetry_tests":
+    one verdict per group, "runs": records}``."""
     return {
         "protocol": protocol.describe(),
         "cells": summarize_groups(records),
+        "symmetry_tests": summarize_symmetry_tests(records),
         "runs": records,
     }
 
 
 def format_report(summary):
-    """The table and its legend, as printed."""
-    return format_groups_table(summary["cells"], summary["protocol"])
+    """The tables and their legends, as printed."""
+    return format_groups_table(
+        summary["cells"], summary["protocol"], summary.get("symmetry_tests", [])
+    )
 
 
 def write_outputs(summary, out):
@@ -142,8 +193,10 @@ def groups_protocol(*, quick=False):
         return GroupsProtocol(
             n_splits=1,
             groups=("inversion", "dihedral x inversion"),
-            models=MODELS[:5],
+            models=MODELS[:5] + MODELS[-2:],
             max_iter_cap=40,
+            n_components=200,
+            components_sweep=(50, 100),
         )
     return GroupsProtocol(n_splits=3, groups=GROUPS, models=MODELS)
 
@@ -160,15 +213,26 @@ def make_group(name, image_shape):
     raise ValueError(f"unknown group {name!r}; choose from {GROUPS}.")
 
 
-def build_model(features, trained_on, network, group, *, max_iter_cap=None):
+def build_model(
+    features, trained_on, network, group, *, max_iter_cap=None, n_components=None
+):
     """One pipeline of the experiment."""
-    settings = dict(NETWORKS[network])
-    if max_iter_cap is not None:
-        settings["max_iter"] = min(settings["max_iter"], max_iter_cap)
-    net = BiaslessMLPClassifier(
-        (10, 5), activation="tanh", solver="lbfgs", fit_bias=True,
-        random_state=0, **settings,
-    )
+    if network == "ridge":
+        head = [StandardScaler(), RidgeClassifierCV(alphas=RIDGE_ALPHAS)]
+    else:
+        settings = dict(NETWORKS[network])
+        if max_iter_cap is not None:
+            settings["max_iter"] = min(settings["max_iter"], max_iter_cap)
+        net = BiaslessMLPClassifier(
+            (10, 5), activation="tanh", solver="lbfgs", fit_bias=True,
+            random_state=0, **settings,
+        )
+        head = [StandardScaler(), net] if features == "random features" else [net]
+    if features == "random features":
+        irf = InvariantRandomFeatures(group, n_components, random_state=0)
+        return make_pipeline(irf, *head)
+    if network == "ridge":
+        raise ValueError("the ridge classifier runs on random features only.")
     if features == "raw":
         if trained_on == "orbit":
             return make_pipeline(OrbitAugmentedClassifier(net, symmetry=group))
@@ -201,34 +265,88 @@ def _fit_and_score(model, X, y, train, test, group):
     }
 
 
+def _test_symmetry(X, y, group):
+    """`symmetry_test` of one group on training data, as a JSON-able record."""
+    start = time.perf_counter()
+    result = symmetry_test(X, y, group, random_state=SPLIT_SEED, n_jobs=1)
+    return {
+        "elements": list(result.elements),
+        "rejected": list(result.rejected),
+        "input_accuracy": result.input_accuracy.tolist(),
+        "label_accuracy": result.transformed_accuracy.tolist(),
+        "relabelled": {
+            name: [list(move) for move in result.relabelled(name)]
+            for name in result.elements[1:]
+        },
+        # moved[e][i][j]: share of class i right on x and read as j on g_e(x);
+        # class_rejected[e][i]: the label test rejects class i under g_e.
+        "moved": (result.moved / np.maximum(result.class_support, 1)[:, None]).tolist(),
+        "class_rejected": (result.class_pvalue_adjusted <= result.alpha).tolist(),
+        "subgroup": [g.name for g in result.subgroup_],
+        "n_samples": result.n_samples,
+        "time": time.perf_counter() - start,
+    }
+
+
+def _model_key(model):
+    """(group, features, trained_on, network, n_components) of a record."""
+    return tuple(
+        model[k] for k in ("group", "features", "trained_on", "network", "n_components")
+    )
+
+
 def run_groups(protocol, *, n_jobs=1, progress=None):
-    """Fit every model on every split for every group; one record per fit."""
+    """Test each group's symmetry on the first split's training data, then fit
+    every model on every split for every group.
+
+    Returns one record per test (``"kind": "symmetry_test"``) and one per fit
+    (``"kind": "fit"``).
+    """
     data = load_shifted_digits()
     splits = list(
         GroupShuffleSplit(
             protocol.n_splits, test_size=protocol.test_size, random_state=SPLIT_SEED
         ).split(data.data, data.target, data.groups)
     )
+    groups = {name: make_group(name, data.image_shape) for name in protocol.groups}
+    train = splits[0][0]
+    verdicts = run_tasks(
+        _test_symmetry,
+        [(data.data[train], data.target[train], g) for g in groups.values()],
+        n_jobs=n_jobs,
+        describe=lambda i, r: (
+            f"symmetry_test {protocol.groups[i]:20} on X_train of split 0: "
+            f"subgroup {r['subgroup']} ({r['time']:.1f} s)"
+        ),
+        progress=progress,
+    )
     tasks, keys = [], []
-    for group_name in protocol.groups:
-        group = make_group(group_name, data.image_shape)
+    for group_name, group in groups.items():
         for features, trained_on, network in protocol.models:
             if len(group) < _MIN_GROUP_SIZE.get(features, 0):
                 continue
-            model = build_model(
-                features, trained_on, network, group,
-                max_iter_cap=protocol.max_iter_cap,
-            )
-            for split, (train, test) in enumerate(splits):
-                tasks.append((model, data.data, data.target, train, test, group))
-                keys.append((group_name, features, trained_on, network, split))
+            widths = [None]
+            if features == "random features":
+                widths = [protocol.n_components]
+                if network == "ridge":
+                    widths = protocol.widths()
+            for width in widths:
+                model = build_model(
+                    features, trained_on, network, group,
+                    max_iter_cap=protocol.max_iter_cap, n_components=width,
+                )
+                key = (group_name, features, trained_on, network, width)
+                for split, (train, test) in enumerate(splits):
+                    tasks.append((model, data.data, data.target, train, test, group))
+                    keys.append((*key, split))
     names = {g: [e.name for e in make_group(g, data.image_shape)] for g in GROUPS}
 
     def describe(index, result):
-        group_name, features, trained_on, network, split = keys[index]
+        group_name, features, trained_on, network, width, split = keys[index]
         scores = result["element_accuracy"]
+        features += "" if width is None else f" {width}"
         return (
-            f"{group_name:20} {features:17} on {trained_on:5} {network:5} "
+            f"{group_name:20} {features:20} on {trained_on:5} {network:5} "
             f"split {split}: X {scores[0]:.3f}, worst {min(scores):.3f} "
             f"({result['fit_time']:.1f} s)"
         )
@@ -236,26 +354,34 @@ def run_groups(protocol, *, n_jobs=1, progress=None):
     results = run_tasks(
         _fit_and_score, tasks, n_jobs=n_jobs, describe=describe, progress=progress
     )
-    return [
+    tests = [
+        {"kind": "symmetry_test", "group": name, "split": 0, **verdict}
+        for name, verdict in zip(protocol.groups, verdicts, strict=True)
+    ]
+    fits = [
         {
-            "group": key[0],
-            "features": key[1],
-            "trained_on": key[2],
-            "network": key[3],
-            "split": key[4],
+            "kind": "fit",
+            **dict(
+                zip(
+                    ("group", "features", "trained_on", "network", "n_components",
+                     "split"),
+                    key, strict=True,
+                )
+            ),
             "elements": names[key[0]],
             **result,
         }
         for key, result in zip(keys, results, strict=True)
     ]
+    return tests + fits
 
 
 def summarize_groups(records):
     """One row per (group, model): means over splits."""
     cells = {}
     for record in records:
-        key = tuple(record[k] for k in ("group", "features", "trained_on", "network"))
-        cells.setdefault(key, []).append(record)
+        if record["kind"] == "fit":
+            cells.setdefault(_model_key(record), []).append(record)
     rows = []
     for key, runs in cells.items():
         scores = np.array([r["element_accuracy"] for r in runs])
@@ -264,10 +390,12 @@ def summarize_groups(records):
         worst = scores.min(axis=1)
         rows.append(
             {
-                "group": key[0],
-                "features": key[1],
-                "trained_on": key[2],
-                "network": key[3],
+                **dict(
+                    zip(
+                        ("group", "features", "trained_on", "network", "n_components"),
+                        key, strict=True,
+                    )
+                ),
                 "n_splits": len(runs),
                 "n_elements": scores.shape[1],
                 "accuracy_X": float(scores[:, 0].mean()),
@@ -283,3 +411,12 @@ def summarize_groups(records):
             }
         )
     return rows
+
+
+def summarize_symmetry_tests(records):
+    """The `symmetry_test` records, one per group, without their ``kind``."""
+    return [
+        {k: v for k, v in record.items() if k != "kind"}
+        for record in records
+        if record["kind"] == "symmetry_test"
+    ]

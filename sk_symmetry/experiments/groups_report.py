@@ -7,7 +7,12 @@ import numpy as np
 
 from ._tables import save_figures, table_lines, write_csv
 
-__all__ = ["format_groups_table", "write_groups_outputs"]
+__all__ = [
+    "format_groups_table",
+    "format_verdict_table",
+    "table_rows",
+    "write_groups_outputs",
+]
 
 REPORT_TITLE = "The paper's experiment under mirrors and rotations (sk-symmetry groups)"
 
@@ -16,6 +21,7 @@ _FEATURES = {
     "averaged neighbor": "averaged x_i x_{i+e1}",
     "averaged all": "averaged x_i x_j (all pairs)",
     "canonical": "canonical form",
+    "random features": "invariant random features",
 }
 
 # The same names typeset by matplotlib's mathtext, for the figures.
@@ -24,19 +30,43 @@ _FEATURES_MATH = {
     "averaged neighbor": r"averaged $x_i\,x_{i+e_1}$",
     "averaged all": r"averaged $x_i\,x_j$ (all pairs)",
     "canonical": "canonical form",
+    "random features": "invariant random features",
 }
 
 _COLUMNS = (
-    "group", "features", "trained on", "network", "acc X_test", "worst case",
+    "group", "features", "trained on", "classifier", "acc X_test", "worst case",
     "orbit mean", "6 as 9", "9 as 6", "fit s",
 )
+
+_LEGEND = (
+    "acc X_test: on the test images as they are; worst case and orbit mean: "
+    "over every element of the group (mean over splits ± sd); 6 as 9, 9 as 6: "
+    "share of test 6s read as 9 (and 9s as 6) over the whole orbit; classifier: "
+    "the (10, 5) network (paper's or tuned penalty and budget), or ridge "
+    "(StandardScaler + RidgeClassifierCV); random features (n): n components."
+)
+
+
+def _features(row):
+    name = _FEATURES[row["features"]]
+    if row.get("n_components") is not None:
+        name += f" ({row['n_components']})"
+    return name
+
+
+def table_rows(rows):
+    """The rows of the table: random features at their widest only (the
+    narrower ones are the figure's)."""
+    widths = [r["n_components"] for r in rows if r.get("n_components") is not None]
+    widest = max(widths, default=None)
+    return [r for r in rows if r.get("n_components") in (None, widest)]
 
 
 def _cells(row):
     spread = "" if row["n_splits"] == 1 else f" ± {row['worst_case_std']:.3f}"
     return [
         f"{row['group']} ({row['n_elements']})",
-        _FEATURES[row["features"]],
+        _features(row),
         "orbit" if row["trained_on"] == "orbit" else "X",
         row["network"],
         f"{row['accuracy_X']:.3f}",
@@ -48,20 +78,114 @@ def _cells(row):
     ]
 
 
-def format_groups_table(rows, description, *, markdown=False):
-    """The table as plain text (terminal) or Markdown (groups.md)."""
-    body = [_cells(row) for row in rows]
-    if markdown:
-        lines = table_lines(_COLUMNS, body, markdown=True)
-        return "\n".join([textwrap.fill(description, 79), "", *lines, ""])
-    lines = [textwrap.fill(description, 100), ""]
-    lines += table_lines(_COLUMNS, body, markdown=False)
-    lines.append(
-        "\nacc X_test: on the test images as they are; worst case and orbit mean: "
-        "over every element of the group (mean over splits ± sd); 6 as 9, 9 as 6: "
-        "share of test 6s read as 9 (and 9s as 6) over the whole orbit."
+def format_groups_table(rows, description, tests=(), *, markdown=False):
+    """The tables as plain text (terminal) or Markdown (groups.md): the
+    models' accuracies, then `symmetry_test`'s verdict per group."""
+    body = [_cells(row) for row in table_rows(rows)]
+    width = 79 if markdown else 100
+    lines = [textwrap.fill(description, width), ""]
+    lines += table_lines(_COLUMNS, body, markdown=markdown)
+    lines.append("\n" + (textwrap.fill(_LEGEND, width) if markdown else _LEGEND))
+    if tests:
+        lines += ["", format_verdict_table(rows, tests, markdown=markdown)]
+    return "\n".join(lines) + ("\n" if markdown else "")
+
+
+# -- symmetry_test's verdict next to the accuracies ------------------------------
+_VERDICT_COLUMNS = (
+    "group", "inputs rejected", "labels rejected", "safe subgroup",
+    "best invariant (worst case)", "random features + ridge", "its errors over the "
+    "orbit (test's flags)",
+)
+
+
+def _elements(names, of):
+    if not names:
+        return "none"
+    if len(names) == of > 1:
+        return f"all {of}"
+    return ", ".join(names)
+
+
+def _rejected(test, which):
+    names = [
+        name for name, verdict in zip(test["elements"], test["rejected"], strict=True)
+        if verdict in (which, "both")
+    ]
+    return _elements(names, len(test["elements"]) - 1)
+
+
+def top_confusions(row, n=3):
+    """The ``n`` largest shares of a class read as another, over the orbit:
+    ``[(true, predicted, share), ...]``."""
+    confusion = np.array(row["confusion"], dtype=float)
+    confusion /= confusion.sum(axis=1, keepdims=True)
+    np.fill_diagonal(confusion, 0.0)
+    order = np.argsort(confusion, axis=None, kind="stable")[::-1][:n]
+    return [(int(i), int(j), float(confusion[i, j])) for i, j in
+            zip(*np.unravel_index(order, confusion.shape), strict=True)]
+
+
+def _flags(test, true, predicted):
+    """The elements whose label test rejects class ``true``, with the share of
+    the class they move to ``predicted``, largest first."""
+    flags = [
+        (name, test["moved"][e][true][predicted])
+        for e, name in enumerate(test["elements"])
+        if test["class_rejected"][e][true] and test["moved"][e][true][predicted] > 0
+    ]
+    return sorted(flags, key=lambda flag: -flag[1])
+
+
+def _errors(row, test):
+    parts = []
+    for true, predicted, share in top_confusions(row):
+        flags = _flags(test, true, predicted)
+        said = ", ".join(f"{name} {fraction:.2f}" for name, fraction in flags[:2])
+        parts.append(f"{true}->{predicted} {share:.2f} ({said or 'no flag'})")
+    return "; ".join(parts)
+
+
+def _best(rows):
+    return max(rows, key=lambda r: r["worst_case"]) if rows else None
+
+
+def format_verdict_table(rows, tests, *, markdown=False):
+    """Per group: what `symmetry_test` rejects on the training data, next to
+    the invariant models' worst cases and where their errors go."""
+    rows = table_rows(rows)
+    body = []
+    for test in tests:
+        mine = [
+            r for r in rows if r["group"] == test["group"] and r["features"] != "raw"
+        ]
+        best = _best(mine)
+        ridge = _best([r for r in mine if r["network"] == "ridge"])
+        body.append([
+            f"{test['group']} ({len(test['elements'])})",
+            _rejected(test, "inputs"),
+            _rejected(test, "labels"),
+            _elements(test["subgroup"], len(test["elements"])),
+            "" if best is None else f"{best['worst_case']:.3f} ({_features(best)}, "
+            f"{best['network']})",
+            "" if ridge is None else f"{ridge['worst_case']:.3f}",
+            "" if ridge is None else _errors(ridge, test),
+        ])
+    legend = (
+        "symmetry_test on X_train of the first split (exact tests, Holm-adjusted, "
+        "alpha 0.05): elements under which the inputs, or the labels, are not "
+        "invariant, and the largest subgroup that passes both. Errors over the "
+        "orbit: the three largest shares of a class read as another by random "
+        "features + ridge, with the elements whose label test flags that very "
+        "move (rejected for that class; the share of the class it moves there; "
+        "at most two)."
     )
-    return "\n".join(lines)
+    width = 79 if markdown else 100
+    return "\n".join([
+        *table_lines(_VERDICT_COLUMNS, body, markdown=markdown),
+        "",
+        textwrap.fill(legend, width) if markdown else legend,
+    ])
 
 
 def write_groups_outputs(directory, summary):
@@ -71,6 +195,7 @@ def write_groups_outputs(directory, summary):
     ``summary`` is ``{"protocol": description, "cells": rows, "runs": records}``.
     """
     rows, description = summary["cells"], summary["protocol"]
+    tests = summary.get("symmetry_tests", [])
     flat = [
         {k: v for k, v in row.items() if k not in ("element_names", "confusion")}
         | {"element_accuracy": json.dumps(row["element_accuracy"])}
@@ -80,16 +205,21 @@ def write_groups_outputs(directory, summary):
     write_csv(paths[0], flat)
     with open(paths[1], "w") as f:
         json.dump(summary, f, indent=2)
-    table = format_groups_table(rows, description, markdown=True)
-    figures, written = save_figures(
-        directory,
-        [
-            ("groups_heatmap.png", "Accuracy per element",
-             lambda: element_heatmap(rows)),
-            ("groups_confusion.png", "Confusion over the orbit",
-             lambda: confusion_figure(rows)),
-        ],
-    )
+    table = format_groups_table(rows, description, tests, markdown=True)
+    shown = table_rows(rows)
+    figures = [
+        ("groups_heatmap.png", "Accuracy per element",
+         lambda: element_heatmap(shown)),
+        ("groups_confusion.png", "Confusion over the orbit",
+         lambda: confusion_figure(shown)),
+    ]
+    if any(row.get("n_components") for row in rows):
+        figures.append(
+            ("groups_random_features_components.png",
+             "Worst case against the number of random features",
+             lambda: components_figure(rows)),
+        )
+    figures, written = save_figures(directory, figures)
     paths[2].write_text("\n".join([f"# {REPORT_TITLE}", "", table, figures]) + "\n")
     return paths + written
 
@@ -101,7 +231,9 @@ def _largest_group(rows):
 
 def _label(row):
     trained = " (trained on orbit)" if row["trained_on"] == "orbit" else ""
-    return f"{_FEATURES_MATH[row['features']]}{trained}, {row['network']} net"
+    width = "" if row.get("n_components") is None else f" ({row['n_components']})"
+    head = "ridge" if row["network"] == "ridge" else f"{row['network']} net"
+    return f"{_FEATURES_MATH[row['features']]}{width}{trained}, {head}"
 
 
 def element_heatmap(rows):
@@ -152,5 +284,59 @@ def confusion_figure(rows):
         "images\n(over the whole orbit) read as each digit", fontsize=9,
     )
     fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def components_figure(rows):
+    """Worst case of the random features against their number, per group: the
+    ridge classifier at every width, the (10, 5) network at the widest, and
+    the best other invariant model of each group as a dashed line."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 5.2))
+    groups = list(dict.fromkeys(r["group"] for r in rows))
+    widths = set()
+    for color, group in zip(("C0", "C1", "C2"), groups, strict=False):
+        mine = [r for r in rows if r["group"] == group]
+        name = f"{group} ({mine[0]['n_elements']})"
+        ridge = sorted(
+            (r for r in mine
+             if r["features"] == "random features" and r["network"] == "ridge"),
+            key=lambda r: r["n_components"],
+        )
+        if not ridge:
+            continue
+        widths.update(r["n_components"] for r in ridge)
+        ax.errorbar(
+            [r["n_components"] for r in ridge], [r["worst_case"] for r in ridge],
+            yerr=[r["worst_case_std"] for r in ridge], color=color, marker="o",
+            capsize=3, label=f"{name}: ridge",
+        )
+        for r in mine:
+            if r["features"] == "random features" and r["network"] != "ridge":
+                ax.plot(r["n_components"], r["worst_case"], marker="s", ls="none",
+                        color=color, markerfacecolor="white", markersize=8,
+                        markeredgewidth=1.5,
+                        label=f"{name}: (10, 5) network ({r['network']})")
+        others = [r for r in mine if r["features"] not in ("raw", "random features")]
+        if others:
+            best = max(others, key=lambda r: r["worst_case"])
+            ax.axhline(best["worst_case"], color=color, ls="--", lw=1,
+                       label=f"{name}: best other invariant model "
+                       f"({_FEATURES_MATH[best['features']]}, {best['network']})")
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(sorted(widths), [str(w) for w in sorted(widths)])
+    ax.set_xlabel("n_components of InvariantRandomFeatures (log scale)")
+    ax.set_ylabel("worst-case test accuracy over the group's elements")
+    n_splits = rows[0]["n_splits"]
+    ax.set_title(
+        "The price of completeness: worst-case accuracy against the number\n"
+        f"of invariant random features (shifted digits, mean over {n_splits} "
+        f"split{'s' if n_splits > 1 else ''}, bars: sd)", fontsize=10,
+    )
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
