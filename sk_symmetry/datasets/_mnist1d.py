@@ -6,6 +6,7 @@ import random
 import numpy as np
 from sklearn.utils import Bunch
 
+from .._docstrings import fill_doc
 from .._optional import import_optional
 
 __all__ = ["load_mnist1d"]
@@ -69,6 +70,7 @@ def _generate(data, shuffle, seed):
     return X, y
 
 
+@fill_doc(package="mnist1d")
 def load_mnist1d(*, shuffle=False, random_state=_PUBLISHED_SEED, return_X_y=False):
     """Load MNIST-1D, generated locally by the ``mnist1d`` package.
 
@@ -104,15 +106,7 @@ def load_mnist1d(*, shuffle=False, random_state=_PUBLISHED_SEED, return_X_y=Fals
         - test : ndarray of shape (1000,), the published test rows
           (``arange(4000, 5000)``).
         - feature_names : list of 40 position names.
-        - target_names : ndarray of the 10 digits.
-        - DESCR : str, a description of the data.
-
-    (data, target) : tuple if ``return_X_y`` is True
-
-    Raises
-    ------
-    ImportError
-        If the ``mnist1d`` package is not installed.
+    {digits_loader_returns}
 
     Notes
     -----
