@@ -193,3 +193,26 @@ def test_report_with_a_character_of_a_group():
     np.testing.assert_allclose(report.scores, report.scores[0], atol=1e-9)
     with pytest.raises(ValueError, match="'invariant', 'odd'"):
         symmetry_report(reg, X, y, _mirror_invert(), scoring="r2", target="even")
+
+
+def test_odd_target_refuses_class_labels():
+    # -y of labels {0, 1} is {0, -1}: no class of the model; refused, naming
+    # regression targets, for a classifier and for labels of an untagged model
+    from sklearn.linear_model import LogisticRegression
+
+    from sk_symmetry import symmetry_report
+
+    X = np.array([[1.0, 2.0], [2.0, 1.0], [-1.0, -2.0], [-2.0, -1.0]])
+    y = np.array([1, 1, 0, 0])
+    clf = LogisticRegression().fit(X, y)
+    for scorer in (make_symmetric_scorer("accuracy", target="odd"),
+                   make_symmetric_scorer("accuracy", aggregate="min", target="odd")):
+        with pytest.raises(ValueError, match="classifier.*regression targets"):
+            scorer(clf, X, y)
+    with pytest.raises(ValueError, match="regression targets"):
+        symmetry_report(clf, X, y, target="odd")
+    with pytest.raises(ValueError, match=r"class labels \(binary\)"):
+        make_symmetric_scorer("accuracy", target="odd")(_FixedModel(y), X, y)
+    # a regressor's integer-valued target is numbers, not labels
+    reg = LinearRegression(fit_intercept=False).fit(X, y)
+    assert np.isfinite(make_symmetric_scorer("r2", target="odd")(reg, X, y))

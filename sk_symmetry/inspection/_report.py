@@ -213,8 +213,8 @@ def symmetry_report(
     for g, sign in zip(others, signs, strict=True):
         X_g = g(X)
         y_pred = np.asarray(estimator.predict(X_g))
-        scores.append(score(X_g, transform_target(y, sign), y_pred))
-        differs = y_pred != transform_target(reference, sign)
+        scores.append(score(X_g, transform_target(y, sign, estimator), y_pred))
+        differs = y_pred != transform_target(reference, sign, estimator)
         if differs.ndim > 1:  # multi-output: a sample changes if any output does
             differs = differs.reshape(len(differs), -1).any(axis=1)
         changed.append(float(np.mean(differs)))

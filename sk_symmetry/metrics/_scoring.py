@@ -6,7 +6,9 @@ from inspect import signature
 
 import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
+from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import get_routing_for_object
+from sklearn.utils.multiclass import type_of_target
 
 from ..symmetry import check_symmetry, invert
 from ..symmetry._group import GroupElement
@@ -55,11 +57,12 @@ class _SymmetricScorer:
         signs = target_signs(group, self._target)[1:]
         if self._aggregate is None:
             (element,) = others  # make_symmetric_scorer checked there is one
-            y_g = transform_target(y_true, signs[0])
+            y_g = transform_target(y_true, signs[0], estimator)
             return self._scorer(estimator, element(X), y_g, **kwargs)
         scores = [self._scorer(estimator, X, y_true, **kwargs)]
         scores += [
-            self._scorer(estimator, g(X), transform_target(y_true, sign), **kwargs)
+            self._scorer(estimator, g(X), transform_target(y_true, sign, estimator),
+                         **kwargs)
             for g, sign in zip(others, signs, strict=True)
         ]
         # np.min and np.mean, not min(): min(0.9, nan) is 0.9, which would
@@ -171,8 +174,13 @@ def target_signs(group, target):
     return signs
 
 
-def transform_target(y, sign):
-    """``y`` (unchanged, not copied) for +1; ``-y`` for -1."""
+def transform_target(y, sign, estimator=None):
+    """``y`` (unchanged, not copied) for +1; ``-y`` for -1.
+
+    A sign of -1 is refused for class labels: those of a classifier
+    ``estimator``, or labels scikit-learn types as binary or multiclass when
+    ``estimator`` is not known to be a regressor.
+    """
     if sign == 1 or y is None:
         return y
     y = np.asarray(y)
@@ -181,7 +189,28 @@ def transform_target(y, sign):
             "target='odd' (or a sign of -1) negates y, which needs numbers (a "
             f"regression target); y has dtype {y.dtype}."
         )
+    kind = _estimator_type(estimator)
+    if kind == "classifier" or (
+        kind != "regressor" and type_of_target(y) in ("binary", "multiclass")
+    ):
+        whose = "the estimator is a classifier" if kind == "classifier" else (
+            f"y looks like class labels ({type_of_target(y)})")
+        raise ValueError(
+            f"target='odd' (or a sign of -1) negates y, but {whose}: flipping "
+            "the sign applies to numeric regression targets (-label is not a "
+            "class). Use target='invariant' for class labels."
+        )
     return -y
+
+
+def _estimator_type(estimator):
+    """``"classifier"``, ``"regressor"`` or None (no scikit-learn tags)."""
+    if estimator is None:
+        return None
+    try:
+        return get_tags(estimator).estimator_type
+    except AttributeError:  # a duck-typed model without __sklearn_tags__
+        return None
 
 
 def _n_features(X):
