@@ -283,3 +283,14 @@ def test_non_finite_X_is_refused(bad):
     X[4, 1] = bad
     with pytest.raises(ValueError, match="X"):
         symmetry_test(X)
+
+
+@pytest.mark.parametrize("y", [None, np.arange(30) % 2])
+def test_a_regressor_is_refused_as_estimator(y):
+    # a regressor's predict is never exactly the label 1: it reported
+    # "invariant" without y and raised an IndexError with it
+    from sklearn.linear_model import LinearRegression
+
+    X = np.random.RandomState(0).normal(size=(30, 3))
+    with pytest.raises(TypeError, match="estimator must be a classifier"):
+        symmetry_test(X, y, estimator=LinearRegression())

@@ -30,7 +30,7 @@ from numbers import Integral, Real
 import numpy as np
 from joblib import Parallel, delayed
 from scipy.stats import binom, chi2
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
@@ -112,6 +112,13 @@ def _test_element(element, X, y, n_classes, blocks, estimator, label_models):
         counts["right_g"] += np.bincount(y_test[right_g], minlength=n_classes)
         np.add.at(counts["moved"], (y_test[only_x], predicted_g[only_x]), 1)
     return counts
+
+
+def _is_classifier(estimator):
+    try:
+        return is_classifier(estimator)
+    except AttributeError:  # no scikit-learn tags at all
+        return False
 
 
 def _default_estimator():
@@ -220,6 +227,8 @@ def symmetry_test(
 
     Raises
     ------
+    TypeError
+        If ``estimator`` is not a scikit-learn classifier.
     ValueError
         If the group acts on another number of features than ``X`` has,
         ``cv`` exceeds the number of samples, ``y`` has one class or another
@@ -278,6 +287,11 @@ def symmetry_test(
     >>> symmetry_test(X + 0.5, random_state=0).rejected  # a mean off zero
     ('none', 'inputs')
     """
+    if estimator is not None and not _is_classifier(estimator):
+        raise TypeError(
+            "estimator must be a classifier (both tests fit it on class "
+            f"labels and compare its predicted classes); got {_describe(estimator)}."
+        )
     X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
     n_samples, n_features = X.shape
     if cv > n_samples:
