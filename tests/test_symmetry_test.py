@@ -267,6 +267,7 @@ def test_display_marks_the_rejected_cells(class_swap):
         ({"y": np.linspace(0, 1, 30)}, ValueError, "class labels"),
         ({"symmetry": "mirror"}, ValueError, "'symmetry'"),
         ({"alpha": 1.5}, ValueError, "'alpha'"),
+        ({"n_jobs": 0}, ValueError, "n_jobs must be None or a nonzero"),
         ({"symmetry": lambda X: X[:, :2]}, ValueError, "shape of X"),
     ],
 )

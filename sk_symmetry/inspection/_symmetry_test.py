@@ -230,7 +230,8 @@ def symmetry_test(
     TypeError
         If ``estimator`` is not a scikit-learn classifier.
     ValueError
-        If the group acts on another number of features than ``X`` has,
+        If ``n_jobs`` is 0, the group acts on another number of features
+        than ``X`` has,
         ``cv`` exceeds the number of samples, ``y`` has one class or another
         length than ``X``, or ``X`` is not finite.
 
@@ -291,6 +292,10 @@ def symmetry_test(
         raise TypeError(
             "estimator must be a classifier (both tests fit it on class "
             f"labels and compare its predicted classes); got {_describe(estimator)}."
+        )
+    if n_jobs == 0:
+        raise ValueError(
+            "n_jobs must be None or a nonzero integer (-1: all cores); got 0."
         )
     X = check_array(X, dtype=[np.float64, np.float32], input_name="X")
     n_samples, n_features = X.shape
