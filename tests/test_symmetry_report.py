@@ -218,3 +218,15 @@ def test_bad_input(digits, raw_model):
         symmetry_report(raw_model, X, y, G16, scoring="acuracy")
     with pytest.raises(ValueError, match="2-d"):
         symmetry_report(raw_model, X[0], y, G16)
+
+
+def test_default_accuracy_of_a_regressor_names_scoring():
+    # scikit-learn's "continuous is not supported" named neither scoring nor r2
+    from sklearn.linear_model import LinearRegression
+
+    X = np.random.RandomState(0).normal(size=(20, 3))
+    y = X.sum(axis=1)
+    reg = LinearRegression().fit(X, y)
+    with pytest.raises(ValueError, match="scoring='accuracy'.*scoring='r2'"):
+        symmetry_report(reg, X, y)
+    assert symmetry_report(reg, X, y, scoring="r2").scores[0] == pytest.approx(1.0)

@@ -4,9 +4,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import accuracy_score
+from sklearn.utils.multiclass import type_of_target
 
 from ..metrics._scoring import (
     _base_scorer,
+    _estimator_type,
     _n_features,
     _name_of,
     check_target,
@@ -139,7 +141,8 @@ def symmetry_report(
     ValueError
         If the group acts on another number of features than ``X`` has, a
         callable ``symmetry`` returns data of another shape (or None),
-        ``scoring`` is an unknown name, or ``target`` is not valid (see
+        ``scoring`` is an unknown name or ``"accuracy"`` for a regressor or a
+        continuous ``y``, or ``target`` is not valid (see
         `make_symmetric_scorer`).
     TypeError
         If ``symmetry`` is not None, a `SymmetryGroup` instance or callable,
@@ -196,6 +199,15 @@ def symmetry_report(
             f"shape {np.shape(X)}."
         )
     check_target(target)
+    if isinstance(scoring, str) and scoring == "accuracy" and (
+        _estimator_type(estimator) == "regressor"
+        or type_of_target(y, input_name="y").startswith("continuous")
+    ):
+        raise ValueError(
+            "scoring='accuracy' (the default) needs class labels, but the "
+            "estimator is a regressor or y is continuous; pass a regression "
+            "score such as scoring='r2'."
+        )
     group = check_symmetry(symmetry, n_features)
     signs = target_signs(group, target)[1:]
     identity, *others = group
