@@ -208,6 +208,7 @@ def test_output_pandas_names_and_pickle():
          "does not match"),
         ({"symmetry": S.mirror((3, 3))}, (3, 4), ValueError, "acts on 9"),
         ({"symmetry": np.negative}, (3, 4), TypeError, "a callable"),
+        ({"symmetry": S}, (3, 4), TypeError, "class SymmetryGroup. Pass an instance"),
         ({"offsets": "zero", "activation": "tanh"}, (3, 4), ValueError, "zero"),
         ({"offsets": "zero", "pooling": "ppv"}, (3, 4), ValueError, "1/2"),
     ],
@@ -292,6 +293,8 @@ def test_invariant_kernel_in_svc_precomputed_and_callable():
         )
     with pytest.raises(TypeError, match="callable"):
         invariant_kernel(X, symmetry=lambda x: -x)
+    with pytest.raises(TypeError, match="class SymmetryGroup. Pass an instance"):
+        invariant_kernel(X, symmetry=SymmetryGroup)
 
 
 def test_threads_do_not_change_the_bits():

@@ -24,6 +24,8 @@ def signed_permutations(symmetry, n_features):
     that pools over a group's elements needs them listed as signed
     permutations."""
     named = symmetry is None or symmetry is invert
+    if isinstance(symmetry, type):  # check_symmetry says: pass an instance
+        check_symmetry(symmetry, n_features)
     if not (named or isinstance(symmetry, SymmetryGroup)):
         kind = "a callable" if callable(symmetry) else type(symmetry).__name__
         raise TypeError(
