@@ -232,8 +232,14 @@ def test_non_numeric_or_non_finite_y_is_rejected(bad):
     X, y = _data()
     y = y.astype(object)
     y[2] = bad
-    with pytest.raises(ValueError, match="could not convert|NaN"):
+    with pytest.raises(ValueError, match="y must be a numeric|NaN"):
         BiaslessMLPRegressor().fit(X, y)
+
+
+def test_text_target_names_y():
+    X, _ = _data()
+    with pytest.raises(ValueError, match="y must be a numeric regression target"):
+        BiaslessMLPRegressor().fit(X, np.array(["a"] * len(X)))
 
 
 @pytest.mark.parametrize(

@@ -193,6 +193,7 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
         return y.ravel() if self.n_outputs_ == 1 else y
 
     def _validate_input(self, X, y, incremental, reset):
+        _check_numeric_target(y)
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, accept_sparse="csr",
             dtype=(np.float64, np.float32), reset=reset,
@@ -223,3 +224,20 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
         if not np.isfinite(y_pred).all():  # as MLPRegressor: NaN, not an error
             return np.nan
         return r2_score(y_val, y_pred, sample_weight=sample_weight)
+
+
+def _check_numeric_target(y):
+    """Name ``y`` when it holds text: validate_data's "could not convert
+    string to float" does not say which input it is."""
+    if y is None:
+        return
+    y_array = np.asarray(y)
+    if y_array.dtype.kind not in "USO":
+        return
+    try:
+        y_array.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            "y must be a numeric regression target; it holds non-numeric "
+            f"values ({error}). For class labels use a classifier."
+        ) from error
