@@ -25,7 +25,9 @@ Raises
 ------
 ImportError
     If ``$package``, the optional package behind the data, is not
-    installed (``pip install "sk_symmetry[benchmark]"``).""",
+    installed (``pip install "sk_symmetry[benchmark]"``).
+TypeError
+    If ``return_X_y`` (or another flag) is not a bool.""",
     # The Attributes every estimator sets through `validate_data`.
     "input_feature_attributes": """\
 n_features_in_ : int

