@@ -159,7 +159,12 @@ def test_rotate_images_agrees_exactly_with_the_group_at_quarter_turns():
     rotations = SymmetryGroup.rotations((28, 28))
     for turns, g in enumerate(rotations):
         assert g.name == ["identity", "rot90", "rot180", "rot270"][turns]
-        np.testing.assert_array_equal(rotate_images(X, 90 * turns, (28, 28)), g(X))
+        for order in (0, 1):
+            np.testing.assert_array_equal(
+                rotate_images(X, 90 * turns, (28, 28), order=order), g(X))
+        # higher spline orders only to rounding (order 3: about 2e-15)
+        np.testing.assert_allclose(
+            rotate_images(X, 90 * turns, (28, 28), order=3), g(X), atol=1e-12)
 
 
 def test_rotate_images_one_angle_per_image_and_input_untouched():
@@ -192,6 +197,9 @@ def test_rotate_images_fills_with_cval():
         ((np.zeros((1, 16)), np.nan, (4, 4)), {}, "angles"),
         ((np.zeros((1, 16)), 0.0, (4, 4)), {"order": 7}, "order"),
         ((np.zeros((1, 16)), 0.0, (4, 4)), {"cval": "black"}, "cval"),
+        ((np.zeros((1, 16)), 0.0, (4, 4)), {"cval": np.nan}, "cval must be finite"),
+        ((np.zeros((1, 16)), 0.0, (4, 4)), {"cval": np.inf}, "cval must be finite"),
+        ((np.zeros((1, 16), complex), 0.0, (4, 4)), {}, "complex"),
     ],
 )
 def test_rotate_images_bad_input(args, kwargs, match):
