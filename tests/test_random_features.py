@@ -219,6 +219,18 @@ def test_bad_input_gets_a_clear_error(params, X_shape, error, match):
         InvariantRandomFeatures(**params).fit(X)
 
 
+def test_a_one_tuple_shape_is_a_one_row_image():
+    # issue 17: (16,) is (1, 16) for image_shape, and (3,) is (1, 3) for a patch
+    X = np.random.default_rng(0).standard_normal((5, 16))
+    params = {"n_components": 12, "random_state": 0}
+    row = InvariantRandomFeatures(image_shape=(1, 16), patch_shape=3, **params)
+    expected = row.fit_transform(X)
+    for image_shape, patch_shape in [((16,), 3), ((16,), (3,)), ((1, 16), (3,))]:
+        irf = InvariantRandomFeatures(
+            image_shape=image_shape, patch_shape=patch_shape, **params)
+        assert irf.fit_transform(X).tobytes() == expected.tobytes()
+
+
 def test_non_finite_input_is_refused():
     X = np.random.default_rng(0).standard_normal((3, 4))
     irf = InvariantRandomFeatures(n_components=30).fit(X)

@@ -10,6 +10,7 @@ from sklearn.utils import Bunch
 
 from .._docstrings import fill_doc
 from .._optional import import_optional
+from ..symmetry._group import _image_shape
 
 __all__ = ["load_mnist_digits", "rotate_images"]
 
@@ -140,8 +141,8 @@ def rotate_images(X, angles, image_shape, *, order=1, cval=0.0):
     angles : float or array-like of shape (n_samples,)
         Angles in degrees, counter-clockwise as images are displayed (row 0
         at the top); one for all images or one per image.
-    image_shape : tuple of int (height, width)
-        The shape of each image.
+    image_shape : tuple of int (height, width) or (length,)
+        The shape of each image; ``(length,)`` is ``(1, length)``.
     order : int, default=1
         Spline order of the interpolation (0 to 5; 1 is bilinear), as
         :func:`scipy.ndimage.rotate`.
@@ -173,18 +174,7 @@ def rotate_images(X, angles, image_shape, *, order=1, cval=0.0):
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (images as rows), got shape {X.shape}.")
-    if (
-        not isinstance(image_shape, tuple | list)
-        or len(image_shape) != 2
-        or any(
-            not isinstance(s, int | np.integer) or isinstance(s, bool) or s < 1
-            for s in image_shape
-        )
-    ):
-        raise ValueError(
-            f"image_shape must be a pair of positive ints, got {image_shape!r}."
-        )
-    height, width = (int(s) for s in image_shape)
+    height, width = _image_shape(image_shape)
     if X.shape[1] != height * width:
         raise ValueError(
             f"image_shape={(height, width)} holds {height * width} pixels but X "

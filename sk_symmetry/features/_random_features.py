@@ -19,6 +19,7 @@ from .._compat import (
     validate_data,
 )
 from .._docstrings import fill_doc
+from ..symmetry._group import _image_shape
 from ..symmetry._orbit_order import as_arrays, image, signed_permutations
 from ._random_maps import invariant_random_features, patch_indices
 
@@ -59,11 +60,13 @@ class InvariantRandomFeatures(
         on patches slid over every position (see ``borders``) of the image
         ``image_shape`` (a line of ``n_features`` values without one): an int
         ``m`` is ``m`` consecutive values on a line, an ``m x m`` square on
-        an image; a tuple is one ``(height, width)``; a list holds several
+        an image; a tuple is one ``(height, width)`` (a 1-tuple ``(m,)`` is
+        ``(1, m)``); a list holds several
         shapes, among which the components are shared in turn.
 
-    image_shape : tuple of int (height, width), default=None
+    image_shape : tuple of int (height, width) or (length,), default=None
         The image the features form; defaults to the group's ``image_shape``.
+        A 1-tuple ``(length,)`` is the one-row image ``(1, length)``.
 
     dilations : int or list of int, default=1
         Steps between the pixels of a patch (ROCKET's dilations); with a
@@ -275,7 +278,7 @@ class InvariantRandomFeatures(
         """The (height, width) that patches slide over."""
         own = self.image_shape
         if own is not None:
-            own = _pair(own, "image_shape")
+            own = _image_shape(own)
         group = self.group_.image_shape
         if own is not None and group is not None and own != group:
             raise ValueError(
@@ -371,18 +374,6 @@ class InvariantRandomFeatures(
         return tags
 
 
-def _pair(value, name):
-    try:
-        pair = tuple(value)
-    except TypeError:
-        pair = ()
-    if len(pair) != 2 or not all(
-        isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in pair
-    ):
-        raise ValueError(f"{name} must be a pair of positive integers, got {value!r}.")
-    return int(pair[0]), int(pair[1])
-
-
 def _patch_configs(patch_shape, dilations, image_shape, borders):
     """Every (patch shape, dilation) pair, checked against the image."""
     if patch_shape is None:
@@ -397,7 +388,7 @@ def _patch_configs(patch_shape, dilations, image_shape, borders):
         if isinstance(shape, Integral) and not isinstance(shape, bool) and shape > 0:
             shape = (1, int(shape)) if h == 1 else (int(shape), int(shape))
         else:
-            shape = _pair(shape, "patch_shape")
+            shape = _image_shape(shape, "patch_shape")
         for step in steps:
             if not isinstance(step, Integral) or isinstance(step, bool) or step < 1:
                 raise ValueError(

@@ -495,9 +495,9 @@ def _rot90(n):
     return (np.rot90(grid).ravel(), 1, "rot90")
 
 
-def _image_shape(image_shape):
+def _image_shape(image_shape, name="image_shape"):
     """``(height, width)`` from a pair, or ``(1, length)`` from a 1-tuple: a
-    1-d signal is a one-row image."""
+    1-d signal is a one-row image. ``name`` is the parameter an error names."""
     try:
         shape = tuple(image_shape)
     except TypeError:
@@ -506,7 +506,7 @@ def _image_shape(image_shape):
         isinstance(s, Integral) and not isinstance(s, bool) and s > 0 for s in shape
     ):
         raise ValueError(
-            "image_shape must be a pair of positive integers (height, width), "
+            f"{name} must be a pair of positive integers (height, width), "
             f"or (length,) for a 1-d signal; got {image_shape!r}."
         )
     if len(shape) == 1:
