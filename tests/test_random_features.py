@@ -271,6 +271,28 @@ def test_invariant_kernel_is_the_group_average():
     )
 
 
+def test_invariant_kernel_calls_a_callable_on_whole_matrices():
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    G = S.mirror((2, 3)) * S.inversion()
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((5, 6)), rng.standard_normal((4, 6))
+    K = invariant_kernel(X, Y, symmetry=G, kernel=rbf_kernel, gamma=0.3)
+    assert K.tobytes() == invariant_kernel(X, Y, symmetry=G, gamma=0.3).tobytes()
+    for g in G:  # bitwise invariant in Y for a callable too
+        assert invariant_kernel(
+            X, g(Y), symmetry=G, kernel=rbf_kernel, gamma=0.3).tobytes() == K.tobytes()
+
+    # a function of two rows (a callable metric of pairwise_kernels) is
+    # refused, naming the kernel, whether it broadcasts or not
+    def per_pair(x, y):
+        return np.exp(-0.3 * np.sum((x - y) ** 2))
+
+    for Y_ in (Y, X):
+        with pytest.raises(ValueError, match="kernel per_pair .*not per pair of rows"):
+            invariant_kernel(X, Y_, symmetry=G, kernel=per_pair)
+
+
 def test_cos_features_approach_the_kernel():
     G = S.mirror((2, 3)) * S.inversion()
     X = np.random.default_rng(6).standard_normal((5, 6))

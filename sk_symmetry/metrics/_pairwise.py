@@ -35,7 +35,12 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
     kernel : str or callable, default="rbf"
         A kernel name of `sklearn.metrics.pairwise.pairwise_kernels`
         (``"rbf"``, ``"linear"``, ``"poly"``, ``"laplacian"``, ...), or a
-        callable ``k(X, Y, **params)`` returning a kernel matrix.
+        callable ``k(X, Y, **params)`` taking whole matrices of shape
+        ``(n_samples_X, n_features)`` and ``(n_samples_Y, n_features)`` and
+        returning the ``(n_samples_X, n_samples_Y)`` kernel matrix, such as
+        `sklearn.metrics.pairwise.rbf_kernel`: unlike a callable ``metric``
+        of `pairwise_kernels`, it is not called per pair of rows (a function
+        of two rows is refused for the shape it returns).
     **params
         Passed to the kernel (``gamma``, ``degree``, ``coef0``...).
 
@@ -47,7 +52,9 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
     -----
     Exact invariance in ``Y``: each row of ``Y`` has its images added in an
     order set by the images themselves (sorted by their bytes), so replacing
-    ``Y`` by ``g(Y)`` gives the same bits. In ``X`` the kernel is invariant up
+    ``Y`` by ``g(Y)`` gives the same bits: the ``j``-th images form the same
+    matrix for ``Y`` and ``g(Y)``, so this holds for a callable ``kernel``
+    too, as long as it is deterministic. In ``X`` the kernel is invariant up
     to rounding. The work is ``|G|`` kernel matrices; memory two of them.
 
     Use it for small data sets (the limit of infinitely many features) as a
@@ -82,10 +89,33 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
     K = None
     for j in range(len(perms)):
         Yj = image(Y, perms, signs, order[:, j])
-        term = pairwise_kernels(X, Yj, metric=kernel, **params)
+        if callable(kernel):
+            term = _call_kernel(kernel, X, Yj, params)
+        else:
+            term = pairwise_kernels(X, Yj, metric=kernel, **params)
         if K is None:
             K = np.array(term, dtype=np.result_type(term, np.float32))
         else:
             K += term
     K /= len(perms)
     return K
+
+
+def _call_kernel(kernel, X, Y, params):
+    """``kernel(X, Y, **params)`` on whole matrices, checked for its shape."""
+    name = getattr(kernel, "__name__", repr(kernel))
+    try:
+        term = np.asarray(kernel(X, Y, **params))
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"kernel {name} failed on whole matrices X {X.shape} and Y "
+            f"{Y.shape} ({error}); invariant_kernel calls a callable kernel "
+            "on matrices, not per pair of rows."
+        ) from error
+    if term.shape != (len(X), len(Y)):
+        raise ValueError(
+            f"kernel {name} returned shape {term.shape} for X {X.shape} and Y "
+            f"{Y.shape}; it must return the ({len(X)}, {len(Y)}) kernel matrix "
+            "(it is called on whole matrices, not per pair of rows)."
+        )
+    return term
