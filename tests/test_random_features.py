@@ -293,6 +293,26 @@ def test_invariant_kernel_calls_a_callable_on_whole_matrices():
             invariant_kernel(X, Y_, symmetry=G, kernel=per_pair)
 
 
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"kernel": "chi2"}, ValueError, "non-negative"),
+        ({"kernel": "additive_chi2"}, ValueError, "non-negative"),
+        ({"kernel": "rbff"}, ValueError, "kernel must be one of"),
+        ({"kernel": 3}, TypeError, "kernel must be"),
+        ({"gamma": "a"}, TypeError, "gamma must be a real number"),
+        ({"gamma": -1.0}, ValueError, "gamma must be finite and >= 0"),
+        ({"kernel": "poly", "degree": "x"}, TypeError, "degree must be a real"),
+        ({"kernel": "poly", "coef0": [1, 2]}, TypeError, "coef0 must be a real"),
+        ({"kernel": "sigmoid", "coef0": np.nan}, ValueError, "coef0 must be finite"),
+    ],
+)
+def test_invariant_kernel_bad_kernel_or_parameter(params, error, match):
+    X = np.random.default_rng(0).standard_normal((3, 4))
+    with pytest.raises(error, match=match):
+        invariant_kernel(X, **params)
+
+
 def test_cos_features_approach_the_kernel():
     G = S.mirror((2, 3)) * S.inversion()
     X = np.random.default_rng(6).standard_normal((5, 6))

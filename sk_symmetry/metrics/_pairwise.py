@@ -1,7 +1,13 @@
 """Kernels averaged over a symmetry group, as `sklearn.metrics.pairwise` has them."""
 
+from numbers import Real
+
 import numpy as np
-from sklearn.metrics.pairwise import check_pairwise_arrays, pairwise_kernels
+from sklearn.metrics.pairwise import (
+    check_pairwise_arrays,
+    kernel_metrics,
+    pairwise_kernels,
+)
 
 from ..symmetry._orbit_order import (
     as_arrays,
@@ -34,19 +40,33 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
         None means grayscale inversion ``x -> -x``, which adapts to the width.
     kernel : str or callable, default="rbf"
         A kernel name of `sklearn.metrics.pairwise.pairwise_kernels`
-        (``"rbf"``, ``"linear"``, ``"poly"``, ``"laplacian"``, ...), or a
-        callable ``k(X, Y, **params)`` taking whole matrices of shape
+        (``"rbf"``, ``"linear"``, ``"poly"``, ``"laplacian"``, ...) but
+        ``"chi2"`` and ``"additive_chi2"``, which need non-negative features
+        (that the group's sign flips make negative). Or a callable
+        ``k(X, Y, **params)`` taking whole matrices of shape
         ``(n_samples_X, n_features)`` and ``(n_samples_Y, n_features)`` and
         returning the ``(n_samples_X, n_samples_Y)`` kernel matrix, such as
         `sklearn.metrics.pairwise.rbf_kernel`: unlike a callable ``metric``
         of `pairwise_kernels`, it is not called per pair of rows (a function
         of two rows is refused for the shape it returns).
     **params
-        Passed to the kernel (``gamma``, ``degree``, ``coef0``...).
+        Passed to the kernel (``gamma``, ``degree``, ``coef0``...). For a
+        named kernel, ``gamma`` must be a number >= 0 or None and ``degree``
+        and ``coef0`` finite numbers.
 
     Returns
     -------
     K : ndarray of shape (n_samples_X, n_samples_Y)
+
+    Raises
+    ------
+    ValueError
+        If ``kernel`` is ``"chi2"``, ``"additive_chi2"`` or an unknown name,
+        a callable ``kernel`` does not return the kernel matrix, or ``gamma``
+        is negative or a parameter not finite.
+    TypeError
+        If ``symmetry`` is not None or a `SymmetryGroup` instance, or
+        ``gamma``, ``degree`` or ``coef0`` is not a number.
 
     Notes
     -----
@@ -81,6 +101,7 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
     >>> svc.predict(invariant_kernel(-X, X, symmetry=G, gamma=0.5))
     array([0, 1])
     """
+    _check_kernel(kernel, params)
     X, Y = check_pairwise_arrays(X, Y, dtype=(np.float64, np.float32))
     Y = np.ascontiguousarray(Y)
     group = signed_permutations(symmetry, X.shape[1])
@@ -99,6 +120,37 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
             K += term
     K /= len(perms)
     return K
+
+
+def _check_kernel(kernel, params):
+    if callable(kernel):
+        return
+    if not isinstance(kernel, str):
+        raise TypeError(
+            f"kernel must be a kernel name or a callable, got {kernel!r}."
+        )
+    if kernel in ("chi2", "additive_chi2"):
+        raise ValueError(
+            f"kernel={kernel!r} is not supported: the chi-squared kernels need "
+            "non-negative features, and the group's sign flips (such as "
+            "inversion x -> -x) make them negative."
+        )
+    names = sorted(set(kernel_metrics()) - {"chi2", "additive_chi2"})
+    if kernel not in names:
+        raise ValueError(
+            f"kernel must be one of {names} or a callable, got {kernel!r}."
+        )
+    for name in ("gamma", "degree", "coef0"):
+        if name not in params or (name == "gamma" and params[name] is None):
+            continue
+        value = params[name]
+        if not isinstance(value, Real) or isinstance(value, bool):
+            raise TypeError(f"{name} must be a real number, got {value!r}.")
+        if not np.isfinite(value) or (name == "gamma" and value < 0):
+            raise ValueError(
+                f"{name} must be finite{' and >= 0' if name == 'gamma' else ''}, "
+                f"got {value!r}."
+            )
 
 
 def _call_kernel(kernel, X, Y, params):
