@@ -1,7 +1,10 @@
 """`symmetry_test`: which elements of a group leave the data, and its labels,
 unchanged? Two exact tests per element, before any invariance is imposed.
 
-The p-values are exact in finite samples (issue 20). Each element ``g`` gets
+The p-values are valid in finite samples, with no asymptotic approximation
+(issue 20): each block's test is exact, and Fisher's combination of the
+blocks' discrete p-values makes the whole conservative (it rejects at most as
+often as ``alpha`` allows, usually less). Each element ``g`` gets
 
 - an input test: a classifier learns to tell ``x`` from ``g(x)`` on earlier
   blocks of rows and is scored on the pair ``x, g(x)`` of each later row;
