@@ -27,24 +27,14 @@ Run: ``python benchmarks/bench_random_features.py [--n-samples 256]
 import argparse
 import subprocess
 import sys
-import time
 
 import numpy as np
+from _timing import best_time
 from scipy.ndimage import zoom
 from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_limits
 
 from sk_symmetry import InvariantRandomFeatures, SymmetryGroup
-
-
-def best_time(func, repeat):
-    """Best wall time of ``repeat`` calls: the least disturbed by other work."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def digits_28(n_samples):

@@ -24,9 +24,9 @@ Run: ``python benchmarks/bench_transform.py [--n-samples 100000] [--n-features 7
 """
 
 import argparse
-import time
 
 import numpy as np
+from _timing import best_time
 from threadpoolctl import threadpool_limits
 
 from sk_symmetry import (
@@ -35,16 +35,6 @@ from sk_symmetry import (
     SymmetryGroup,
 )
 from sk_symmetry.features import _feature_maps, _group_maps
-
-
-def best_time(func, repeat):
-    """Best wall time of ``repeat`` calls: the least disturbed by other work."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def verify(transformer, X):
