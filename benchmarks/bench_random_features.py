@@ -6,13 +6,14 @@ the square times inversion (16 elements), with whole-image weights and with
 invariance under the 16 elements, and agreement with a plain numpy
 computation of the definition), then timed.
 
-The floor is the matrix product the construction cannot avoid: patches times
-weights, the same number of multiply-adds with the same inner dimension
-(784, or 25 for patches, where transform multiplies 26: a column of ones
-adds the offsets) and ``n_components`` columns, as ``np.matmul(A, W, out=C)`` on
-blocks of 4,096 rows into a preallocated output, timed in the same run.
-``transform`` adds the gathers of the images, the offsets, the activation,
-the pooling and its own validation. Target: within 1.5x of the floor on one
+The floor is the matrix product of a plain implementation: every one of the
+16 images (or its patches) times the weights, inner dimension 784 (or 25)
+and ``n_components`` columns, as ``np.matmul(A, W, out=C)`` on blocks of
+4,096 rows into a preallocated output, timed in the same run. The group
+holds ``-g`` with each ``g``, so ``transform`` multiplies one image of each
+pair ``{v, -v}`` (half the floor's products) and pools ``sigma(b + z)`` and
+``sigma(b - z)``; it adds the gathers of the images, the offsets, the
+activation, the pooling and its own validation. Target: within 1.5x of the floor on one
 thread (``threadpoolctl``); the "default" column lets both use every core.
 
 ``--memory`` runs the memory check instead: in a fresh subprocess, the peak

@@ -24,11 +24,14 @@ S = SymmetryGroup
     st.sampled_from([None, 1, 2, [1, 3]]),
     st.sampled_from(["valid", "wrap"]),
     st.integers(0, 3),
+    st.booleans(),
 )
 def test_features_are_exactly_invariant(
-    group_and_data, pooling, activation, patch_shape, borders, seed
+    group_and_data, pooling, activation, patch_shape, borders, seed, negate
 ):
     group, X = group_and_data
+    if negate:  # closed under -g: one product per pair {v, -v} of images
+        group = group * S.inversion()
     if isinstance(patch_shape, list):
         patch_shape = [min(m, X.shape[1]) for m in patch_shape]
     irf = InvariantRandomFeatures(
@@ -120,6 +123,66 @@ def test_features_follow_the_definition(params):
     if irf.pooling != "ppv":  # counts jump where a value crosses zero
         Z32 = irf.transform(X.astype(np.float32))
         np.testing.assert_allclose(Z32, Z, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max", "ppv"])
+@pytest.mark.parametrize("patch_shape", [None, (2, 2)])
+def test_pairs_of_negated_images_give_the_unpaired_features(
+    pooling, patch_shape, monkeypatch
+):
+    # A group times the inversion computes one product per pair {v, -v};
+    # with the pairing switched off every image gets its own product.
+    from sk_symmetry.features import _random_maps
+
+    G = S.dihedral((4, 4)) * S.inversion()
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5, 16))
+    irf = InvariantRandomFeatures(
+        G, n_components=9, patch_shape=patch_shape, pooling=pooling,
+        random_state=0,
+    ).fit(X)
+    calls = []
+    pairs = _random_maps.negation_pairs
+
+    def counted(perms, signs):
+        calls.append(pairs(perms, signs))
+        return calls[-1]
+
+    monkeypatch.setattr(_random_maps, "negation_pairs", counted)
+    paired = irf.transform(X)
+    assert calls[-1].shape == (8, 2)
+    monkeypatch.setattr(_random_maps, "negation_pairs", lambda p, s: None)
+    unpaired = irf.transform(X)
+    np.testing.assert_allclose(paired, unpaired, rtol=1e-12, atol=1e-14)
+
+
+def test_negation_pairs_and_the_paired_orbit_order():
+    from sk_symmetry.symmetry._orbit_order import (
+        as_arrays,
+        image,
+        negation_pairs,
+        orbit_order,
+    )
+
+    assert negation_pairs(*as_arrays(S.dihedral((3, 3)), np.float64)) is None
+    G = S.dihedral((3, 3)) * S.inversion()
+    perms, signs = as_arrays(G, np.float64)
+    pairs = negation_pairs(perms, signs)
+    assert sorted(pairs.ravel()) == list(range(16))
+    np.testing.assert_array_equal(perms[pairs[:, 0]], perms[pairs[:, 1]])
+    np.testing.assert_array_equal(signs[pairs[:, 0]], -signs[pairs[:, 1]])
+    X = np.random.default_rng(0).integers(-2, 3, (4, 9)).astype(float)
+    X[0] = 0.0  # a zero image is its own negation
+    seen = []
+    for g in G:
+        Xg = g(X)
+        order = orbit_order(Xg, perms, signs, pairs)
+        assert order.shape == (4, 8)
+        images = np.stack(
+            [image(Xg, perms, signs, order[:, j]) for j in range(8)], axis=1
+        )
+        seen.append(images.tobytes())
+    assert len(set(seen)) == 1  # the same eight images, in the same order
 
 
 def test_data_offsets_put_each_hyperplane_through_a_training_patch():

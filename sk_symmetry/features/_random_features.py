@@ -157,9 +157,11 @@ class InvariantRandomFeatures(
     ``relu(z) + relu(-z) = |z|``.
 
     Cost. ``transform`` is ``|G| * n_positions`` products of patches and
-    weights per row, in blocks of rows, with one group element in flight at
-    a time: beyond the input and the output, memory stays at a few MB per
-    thread whatever ``n_samples``.
+    weights per row, half as many when the group holds ``-g`` with each
+    ``g`` (any group times `SymmetryGroup.inversion`): ``w . (-v) = -(w .
+    v)``, so one product serves both images of a pair. It works in blocks of
+    rows, with one group element in flight at a time: beyond the input and
+    the output, memory stays at a few MB per thread whatever ``n_samples``.
 
     References
     ----------

@@ -8,6 +8,10 @@ sigma(w_k . patch_p(g x) + b_k)``, computed exactly invariantly:
 - a row's images are visited in an order fixed by the images themselves (their
   bytes sorted), not by the group elements, so ``x`` and ``h x`` visit the very
   same sequence of vectors;
+- a group that holds ``-g`` with each ``g`` (any group times the inversion)
+  visits one image ``v`` of each pair ``{v, -v}``, chosen by the images
+  themselves, and pools ``sigma(b + z)`` and ``sigma(b - z)`` from its one
+  product ``z = w . v``: half the products, the same set of values;
 - every step is the same computation on the same vector at the same place of
   an equally shaped block (one BLAS product, an activation, a sum over
   positions in position order), so it gives the same bits, and the running
@@ -23,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from ..symmetry._orbit_order import image, orbit_order
+from ..symmetry._orbit_order import image, negation_pairs, orbit_order
 
 __all__ = [
     "ACTIVATIONS",
@@ -128,6 +132,7 @@ def invariant_random_features(
     n_samples, n_features = X.shape
     n_elements = perms.shape[0]
     sigma = ACTIVATIONS[activation]
+    pairs = negation_pairs(perms, signs)
     widest = max(
         (1 if idx is None else idx.shape[0]) * min(W.shape[1], _MAX_COLUMNS)
         for idx, W, _, _ in maps
@@ -144,10 +149,11 @@ def invariant_random_features(
     # Patches get a last column of ones and the weights a last row of
     # offsets, so that the product adds the offsets: one pass fewer over the
     # projections, which outnumber the multiply-adds per value 25 to 1 on
-    # 5 x 5 patches.
+    # 5 x 5 patches. Paired images need the product without the offsets.
     column_blocks, patch_index = {}, {}
+    fold = pairs is None
     for idx, W, b, _ in maps:
-        Wt = W.T if idx is None else np.column_stack([W.T, b])
+        Wt = W.T if idx is None or not fold else np.column_stack([W.T, b])
         Wt = np.ascontiguousarray(Wt)
         step = W.shape[1] if idx is None else _MAX_COLUMNS
         column_blocks[id(W)] = [
@@ -159,29 +165,30 @@ def invariant_random_features(
         ]
         if idx is not None:
             ones = np.full((idx.shape[0], 1), n_features, dtype=idx.dtype)
-            patch_index[id(W)] = np.hstack([idx, ones])
+            patch_index[id(W)] = np.hstack([idx, ones]) if fold else idx
 
     def run_block(start):
         block = slice(start, min(start + rows, n_samples))
         Xb = X[block]
         n_rows = Xb.shape[0]
-        order = orbit_order(Xb, perms, signs)
+        order = orbit_order(Xb, perms, signs, pairs)
         accs = [np.zeros((n_rows, W.shape[1]), dtype=X.dtype) for _, W, _, _ in maps]
         if pooling == "max":
             for acc in accs:
                 acc.fill(-np.inf)
-        for j in range(n_elements):
+        for j in range(order.shape[1]):
             xj = image(Xb, perms, signs, order[:, j])
-            if patch_index:
+            if patch_index and fold:
                 xj1 = np.empty((n_rows, n_features + 1), dtype=X.dtype)
                 xj1[:, :-1] = xj
                 xj1[:, -1] = 1.0
+            else:
+                xj1 = xj
             for (idx, W, b, _), acc in zip(maps, accs, strict=True):
                 if idx is None:
                     for c, Wc in column_blocks[id(W)]:
                         z = xj @ Wc
-                        z += b[c]
-                        _pool(z[:, None], acc[:, c])
+                        _pool_images(z[:, None], b[c], acc[:, c])
                     continue
                 n_positions = idx.shape[0]
                 patches = xj1[:, patch_index[id(W)]].reshape(
@@ -189,7 +196,10 @@ def invariant_random_features(
                 )
                 for c, Wc in column_blocks[id(W)]:
                     z = (patches @ Wc).reshape(n_rows, n_positions, -1)
-                    _pool(z, acc[:, c])
+                    if fold:  # the offsets are in the product
+                        _pool(z, acc[:, c])
+                    else:
+                        _pool_images(z, b[c], acc[:, c])
         for (idx, _, _, columns), acc in zip(maps, accs, strict=True):
             if pooling == "max":
                 acc += 0.0  # max(-0.0, 0.0) may be either: settle on 0.0
@@ -197,6 +207,16 @@ def invariant_random_features(
                 acc /= n_elements * (1 if idx is None else idx.shape[0])
             out[block, columns] = acc
         return all(np.isfinite(acc).all() for acc in accs)
+
+    def _pool_images(z, b, acc):
+        """Pool ``z + b`` into ``acc``, and ``b - z`` too for paired images."""
+        if pairs is None:
+            z += b
+            _pool(z, acc)
+            return
+        _pool(z + b, acc)
+        np.subtract(b, z, out=z)
+        _pool(z, acc)
 
     def _pool(z, acc):
         """Pool ``z`` of shape (n_rows, n_positions, n_columns) into ``acc``."""
