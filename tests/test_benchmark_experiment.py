@@ -7,8 +7,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.linear_model import RidgeClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from sk_symmetry import SymmetryGroup
+from sk_symmetry import InvariantRandomFeatures, SymmetryGroup
 from sk_symmetry.experiments import benchmark
 
 _REASON = "needs {}: pip install 'sk_symmetry[benchmark]'"
@@ -95,6 +98,9 @@ def test_tiny_run_summary_report_and_files(tmp_path):
     for record in digits:
         if record["pipeline"] != "logistic":  # invariant: one score for all 16
             assert len(set(record["element_accuracy"])) == 1
+            assert record["invariance_checked_rows"] == benchmark.INVARIANCE_CHECK_ROWS
+        else:
+            assert record["invariance_checked_rows"] == 0
     summary = benchmark.summarize(protocol, records)
     json.dumps(summary)
     rows = summary["tables"]["mnist1d"]
@@ -106,8 +112,37 @@ def test_tiny_run_summary_report_and_files(tmp_path):
     assert logistic["accuracy_mean"] == pytest.approx(np.mean(accuracies))
     text = benchmark.format_report(summary)
     assert "quoted, not measured here" in text and "worst of 16" in text
+    assert "scored from one transform" in text
     paths = benchmark.write_outputs(summary, tmp_path / "out")
     names = {path.name for path in paths}
     assert {"benchmark.csv", "benchmark.json", "benchmark.md"} <= names
     assert all(path.exists() and path.name.startswith("benchmark") for path in paths)
     assert json.loads((tmp_path / "out" / "benchmark.json").read_text())["tables"]
+
+
+def test_invariant_rows_score_the_orbit_from_one_transform():
+    protocol = replace(benchmark.make_protocol(_parse(["--quick"])), max_samples=40)
+    X_train, y_train, X_test, y_test, _, group = benchmark.load_benchmark(
+        "digits", protocol, 0
+    )
+
+    def fitted(first_step):
+        model = make_pipeline(first_step, StandardScaler(), RidgeClassifier())
+        return model.fit(X_train, y_train), model.predict(X_test)
+
+    irf, predicted = fitted(InvariantRandomFeatures(group, 40, random_state=0))
+    scores, checked = benchmark.element_accuracies(
+        irf, X_test, y_test, group, predicted=predicted, invariant=True,
+        check_rows=10,
+    )
+    assert checked == 10 and len(scores) == 16
+    # scored element by element, the very same numbers
+    each, none = benchmark.element_accuracies(irf, X_test, y_test, group,
+                                              predicted=predicted)
+    assert none == 0 and each == scores
+    # features that are not invariant fail the check: each element is scored
+    raw, predicted = fitted(FunctionTransformer())
+    scores, checked = benchmark.element_accuracies(
+        raw, X_test, y_test, group, predicted=predicted, invariant=True
+    )
+    assert checked == 0 and len(set(scores)) > 1
