@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -118,6 +119,11 @@ def test_tiny_run_summary_report_and_files(tmp_path):
     assert {"benchmark.csv", "benchmark.json", "benchmark.md"} <= names
     assert all(path.exists() and path.name.startswith("benchmark") for path in paths)
     assert json.loads((tmp_path / "out" / "benchmark.json").read_text())["tables"]
+    report = (tmp_path / "out" / "benchmark.md").read_text()
+    figures = [name for name in names if name.endswith(".png")]
+    # the report links each figure written, and nothing else
+    assert sorted(re.findall(r"\]\((benchmark_\w+\.png)\)", report)) == sorted(figures)
+    assert "PosixPath" not in report
 
 
 def test_invariant_rows_score_the_orbit_from_one_transform():

@@ -195,12 +195,10 @@ def write_outputs(summary, out):
     if "digits" in summary["tables"]:
         figures.append(("benchmark_digits.png", "28 x 28 digits under the group",
                         lambda: _digits_figure(summary["tables"]["digits"])))
-    links = save_figures(out, figures)
-    if "matplotlib is not installed" not in links:
-        paths += [out / name for name, _, _ in figures]
+    links, written = save_figures(out, figures)
     text = f"# {TITLE}\n\n{format_report(summary, markdown=True)}\n{links}"
     paths[2].write_text(text)
-    return paths
+    return paths + written
 
 
 _COLOURS = {"baseline": "#8c8c8c", "ours": "#1f77b4", "peer": "#ff7f0e",
