@@ -9,6 +9,8 @@ import pytest
 from group_strategies import groups_and_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.ndimage import zoom
+from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from sk_symmetry import InvariantRandomFeatures, SymmetryGroup, invariant_kernel
@@ -154,6 +156,24 @@ def test_pairs_of_negated_images_give_the_unpaired_features(
     monkeypatch.setattr(_random_maps, "negation_pairs", lambda p, s: None)
     unpaired = irf.transform(X)
     np.testing.assert_allclose(paired, unpaired, rtol=1e-12, atol=1e-14)
+
+
+def test_paired_float32_features_keep_float32_accuracy(monkeypatch):
+    # Thousands of pooled values per feature: the paired relu shortcut must
+    # not lose more than float32 rounding to cancellation.
+    from sk_symmetry.features import _random_maps
+
+    # Upscaled digits: a constant background, so many values b + |z| nearly
+    # cancel, as in bench_random_features.py, where this was first seen.
+    X = zoom(load_digits().images[:16] / 8.0 - 1.0, (1, 3.5, 3.5), order=1)
+    X = X.reshape(16, 784)
+    G = S.dihedral((28, 28)) * S.inversion()
+    irf = InvariantRandomFeatures(G, 2000, patch_shape=5, random_state=0).fit(X)
+    X = X[:3]
+    paired = irf.transform(X.astype(np.float32))
+    monkeypatch.setattr(_random_maps, "negation_pairs", lambda p, s: None)
+    exact = irf.transform(X)
+    np.testing.assert_allclose(paired, exact, rtol=1e-4, atol=1e-5)
 
 
 def test_negation_pairs_and_the_paired_orbit_order():

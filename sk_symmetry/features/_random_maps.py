@@ -11,7 +11,8 @@ sigma(w_k . patch_p(g x) + b_k)``, computed exactly invariantly:
 - a group that holds ``-g`` with each ``g`` (any group times the inversion)
   visits one image ``v`` of each pair ``{v, -v}``, chosen by the images
   themselves, and pools ``sigma(b + z)`` and ``sigma(b - z)`` from its one
-  product ``z = w . v``: half the products, the same set of values;
+  product ``z = w . v``: half the products, the same set of values (their
+  sum is ``b + max(|z|, |b|)`` for relu, an even function of ``z``);
 - every step is the same computation on the same vector at the same place of
   an equally shaped block (one BLAS product, an activation, a sum over
   positions in position order), so it gives the same bits, and the running
@@ -133,6 +134,7 @@ def invariant_random_features(
     n_elements = perms.shape[0]
     sigma = ACTIVATIONS[activation]
     pairs = negation_pairs(perms, signs)
+    folded_relu = pairs is not None and activation == "relu" and pooling == "mean"
     widest = max(
         (1 if idx is None else idx.shape[0]) * min(W.shape[1], _MAX_COLUMNS)
         for idx, W, _, _ in maps
@@ -201,10 +203,11 @@ def invariant_random_features(
                     else:
                         _pool_images(z, b[c], acc[:, c])
         for (idx, _, _, columns), acc in zip(maps, accs, strict=True):
+            n_positions = 1 if idx is None else idx.shape[0]
             if pooling == "max":
                 acc += 0.0  # max(-0.0, 0.0) may be either: settle on 0.0
             else:
-                acc /= n_elements * (1 if idx is None else idx.shape[0])
+                acc /= n_elements * n_positions
             out[block, columns] = acc
         return all(np.isfinite(acc).all() for acc in accs)
 
@@ -213,6 +216,14 @@ def invariant_random_features(
         if pairs is None:
             z += b
             _pool(z, acc)
+            return
+        if folded_relu:
+            # relu(b + z) + relu(b - z) = b + max(|z|, |b|): four passes
+            # instead of seven (adding b after the sum would cancel).
+            np.abs(z, out=z)
+            np.maximum(z, np.abs(b), out=z)
+            z += b
+            acc += z[:, 0] if z.shape[1] == 1 else z.sum(axis=1)
             return
         _pool(z + b, acc)
         np.subtract(b, z, out=z)
