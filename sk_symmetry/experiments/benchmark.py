@@ -34,7 +34,7 @@ from sklearn.model_selection import StratifiedShuffleSplit
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.pipeline import make_pipeline, make_union
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from .._optional import import_optional
@@ -216,9 +216,18 @@ def _irf(*, average=True):
                 image_shape=(28, 28), random_state=seed + 1,
             ),
         )
-        return make_pipeline(features, StandardScaler(), _wide_ridge())
+        # float32 throughout: the same accuracy on the splits tried here, in
+        # about two thirds of the time.
+        return make_pipeline(
+            FunctionTransformer(_as_float32), features, StandardScaler(),
+            _wide_ridge(),
+        )
 
     return build
+
+
+def _as_float32(X):
+    return np.asarray(X, dtype=np.float32)
 
 
 # Components of the digits' invariant random features: whole-image and 5 x 5
