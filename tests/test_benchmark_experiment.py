@@ -97,8 +97,7 @@ def test_tiny_run_summary_report_and_files(tmp_path):
         assert record["worst_case"] == min(record["element_accuracy"])
         assert record["element_accuracy"][0] == record["accuracy"]  # identity first
     for record in digits:
-        if record["pipeline"] != "logistic":  # invariant: one score for all 16
-            assert len(set(record["element_accuracy"])) == 1
+        if record["pipeline"] != "logistic":  # invariant: scored from one transform
             assert record["invariance_checked_rows"] == benchmark.INVARIANCE_CHECK_ROWS
         else:
             assert record["invariance_checked_rows"] == 0

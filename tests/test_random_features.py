@@ -127,10 +127,14 @@ def test_features_follow_the_definition(params):
         np.testing.assert_allclose(Z32, Z, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("pooling", ["mean", "max", "ppv"])
+@pytest.mark.parametrize(
+    "pooling, activation",
+    [("mean", "relu"), ("max", "relu"), ("ppv", "relu"), ("mean", "tanh"),
+     ("mean", "cos"), ("max", "tanh")],
+)
 @pytest.mark.parametrize("patch_shape", [None, (2, 2)])
 def test_pairs_of_negated_images_give_the_unpaired_features(
-    pooling, patch_shape, monkeypatch
+    pooling, activation, patch_shape, monkeypatch
 ):
     # A group times the inversion computes one product per pair {v, -v};
     # with the pairing switched off every image gets its own product.
@@ -141,7 +145,7 @@ def test_pairs_of_negated_images_give_the_unpaired_features(
     X = rng.standard_normal((5, 16))
     irf = InvariantRandomFeatures(
         G, n_components=9, patch_shape=patch_shape, pooling=pooling,
-        random_state=0,
+        activation=activation, random_state=0,
     ).fit(X)
     calls = []
     pairs = _random_maps.negation_pairs

@@ -512,10 +512,11 @@ def element_accuracies(model, X_test, y_test, group, *, predicted, invariant=Fal
     pipeline whose features are invariant by construction (``transform(g(X))
     == transform(X)`` bit for bit, for inputs of one shape), the features of
     the first ``check_rows`` images are computed upright and under every
-    element; if they are bitwise equal, so are the predictions on any
-    ``g(X_test)`` and ``X_test``, and each element's score is the upright one,
-    from the one transform behind ``predicted``. If any differs, or without
-    ``invariant``, every element is scored on its own images.
+    element; if they are bitwise equal, the construction's guarantee is
+    taken for the rest of ``X_test`` (the check is a sample, not a proof) and
+    each element's score is the upright one, from the one transform behind
+    ``predicted``. If any differs, or without ``invariant``, every element is
+    scored on its own images.
 
     Returns ``(scores, checked)``: one accuracy per element, in the group's
     order, and the number of rows checked (0 when each element was scored).
