@@ -134,7 +134,9 @@ def invariant_random_features(
     n_elements = perms.shape[0]
     sigma = ACTIVATIONS[activation]
     pairs = negation_pairs(perms, signs)
-    folded_relu = pairs is not None and activation == "relu" and pooling == "mean"
+    relu_mean_of_pairs = (
+        pairs is not None and activation == "relu" and pooling == "mean"
+    )
     widest = max(
         (1 if idx is None else idx.shape[0]) * min(W.shape[1], _MAX_COLUMNS)
         for idx, W, _, _ in maps
@@ -153,9 +155,13 @@ def invariant_random_features(
     # projections, which outnumber the multiply-adds per value 25 to 1 on
     # 5 x 5 patches. Paired images need the product without the offsets.
     column_blocks, patch_index = {}, {}
-    fold = pairs is None
+    patch_offsets_in_product = pairs is None
     for idx, W, b, _ in maps:
-        Wt = W.T if idx is None or not fold else np.column_stack([W.T, b])
+        Wt = (
+            np.column_stack([W.T, b])
+            if idx is not None and patch_offsets_in_product
+            else W.T
+        )
         Wt = np.ascontiguousarray(Wt)
         step = W.shape[1] if idx is None else _MAX_COLUMNS
         column_blocks[id(W)] = [
@@ -167,7 +173,9 @@ def invariant_random_features(
         ]
         if idx is not None:
             ones = np.full((idx.shape[0], 1), n_features, dtype=idx.dtype)
-            patch_index[id(W)] = np.hstack([idx, ones]) if fold else idx
+            patch_index[id(W)] = (
+                np.hstack([idx, ones]) if patch_offsets_in_product else idx
+            )
 
     def run_block(start):
         block = slice(start, min(start + rows, n_samples))
@@ -180,7 +188,7 @@ def invariant_random_features(
                 acc.fill(-np.inf)
         for j in range(order.shape[1]):
             xj = image(Xb, perms, signs, order[:, j])
-            if patch_index and fold:
+            if patch_index and patch_offsets_in_product:
                 xj1 = np.empty((n_rows, n_features + 1), dtype=X.dtype)
                 xj1[:, :-1] = xj
                 xj1[:, -1] = 1.0
@@ -198,7 +206,7 @@ def invariant_random_features(
                 )
                 for c, Wc in column_blocks[id(W)]:
                     z = (patches @ Wc).reshape(n_rows, n_positions, -1)
-                    if fold:  # the offsets are in the product
+                    if patch_offsets_in_product:
                         _pool(z, acc[:, c])
                     else:
                         _pool_images(z, b[c], acc[:, c])
@@ -217,7 +225,7 @@ def invariant_random_features(
             z += b
             _pool(z, acc)
             return
-        if folded_relu:
+        if relu_mean_of_pairs:
             # relu(b + z) + relu(b - z) = b + max(|z|, |b|): four passes
             # instead of seven (adding b after the sum would cancel).
             np.abs(z, out=z)
