@@ -489,7 +489,8 @@ def _fit_and_score_here(model, invariant, X_train, y_train, X_test, y_test,
     if X_rotated is not None:
         # The held-out images under every element of the group, exactly.
         scores, checked = element_accuracies(
-            model, X_test, y_test, group, predicted=predicted, invariant=invariant
+            model, X_test, y_test, group, accuracy=result["accuracy"],
+            invariant=invariant,
         )
         result["element_accuracy"] = scores
         result["element_names"] = [g.name for g in group]
@@ -504,19 +505,19 @@ def _has_features(model):
     return isinstance(model, SkPipeline) and len(model.steps) > 1
 
 
-def element_accuracies(model, X_test, y_test, group, *, predicted, invariant=False,
+def element_accuracies(model, X_test, y_test, group, *, accuracy, invariant=False,
                        check_rows=INVARIANCE_CHECK_ROWS):
     """Accuracy of the fitted ``model`` on ``g(X_test)`` for each element ``g``.
 
-    ``predicted`` is ``model.predict(X_test)``. With ``invariant=True``, for a
-    pipeline whose features are invariant by construction (``transform(g(X))
-    == transform(X)`` bit for bit, for inputs of one shape), the features of
-    the first ``check_rows`` images are computed upright and under every
-    element; if they are bitwise equal, the construction's guarantee is
-    taken for the rest of ``X_test`` (the check is a sample, not a proof) and
-    each element's score is the upright one, from the one transform behind
-    ``predicted``. If any differs, or without ``invariant``, every element is
-    scored on its own images.
+    ``accuracy`` is the model's accuracy on ``X_test``. With
+    ``invariant=True``, for a pipeline whose features are invariant by
+    construction (``transform(g(X)) == transform(X)`` bit for bit, for inputs
+    of one shape), the features of the first ``check_rows`` images are
+    computed upright and under every element; if they are bitwise equal, the
+    construction's guarantee is taken for the rest of ``X_test`` (the check
+    is a sample, not a proof) and each element's score is ``accuracy``. If
+    any differs, or without ``invariant``, every element is scored on its
+    own images.
 
     Returns ``(scores, checked)``: one accuracy per element, in the group's
     order, and the number of rows checked (0 when each element was scored).
@@ -526,8 +527,7 @@ def element_accuracies(model, X_test, y_test, group, *, predicted, invariant=Fal
         transform = model[:-1].transform
         upright = transform(head)
         if all(np.array_equal(transform(g(head)), upright) for g in group):
-            score = float(np.mean(predicted == y_test))
-            return [score] * len(group), len(head)
+            return [accuracy] * len(group), len(head)
     scores = [float(np.mean(model.predict(g(X_test)) == y_test)) for g in group]
     return scores, 0
 
