@@ -13,12 +13,17 @@ import sklearn
 from threadpoolctl import ThreadpoolController
 
 __all__ = [
+    "ODD_ACTIVATIONS",
     "compiled_kernel",
     "in_threads",
     "one_blas_thread",
     "threadpool_controller",
     "warn_at_user_call",
 ]
+
+# Hidden activations g with g(-z) = -g(z), under scikit-learn's MLP names:
+# only with these (and no biases) is a network an odd function of its input.
+ODD_ACTIVATIONS = ("tanh", "identity")
 
 # Warnings are attributed to the first frame outside these packages: the
 # user's own call, also when it reaches us through a Pipeline, an

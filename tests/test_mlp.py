@@ -527,3 +527,39 @@ def test_verbose_prints_the_loss_of_each_epoch(capsys):
     _fit_quietly(
         BiaslessMLPClassifier(solver="sgd", max_iter=2, verbose=True), X, y)
     assert capsys.readouterr().out.count("loss = ") == 2
+
+
+@pytest.mark.parametrize("hidden", [(), (1,), (1, 4), (13,)])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_predict_proba_is_mirrored_bitwise_in_any_memory_layout(
+    hidden, n_classes, dtype
+):
+    # A group element's X[:, perm] is Fortran-ordered; BLAS sums the product
+    # of such an X with a one-column weight matrix in another order than for
+    # a C-ordered X, so the two would agree only to rounding.
+    X, y = _blobs(n=50, n_features=7, n_classes=n_classes, seed=1, dtype=dtype)
+    clf = _fit_quietly(
+        BiaslessMLPClassifier(hidden, max_iter=20, random_state=0), X, y)
+    proba = clf.predict_proba(X)
+    for minus_X in (-X, np.asfortranarray(-X), (-X)[::-1][::-1]):
+        inverted = clf.predict_proba(minus_X)
+        if n_classes == 2:  # the two columns swap, to the last bit
+            np.testing.assert_array_equal(inverted, proba[:, ::-1], strict=True)
+        else:  # the logits are negated exactly: the same as for C order
+            np.testing.assert_array_equal(
+                inverted, clf.predict_proba(np.ascontiguousarray(-X)), strict=True)
+    np.testing.assert_array_equal(
+        clf.predict_proba(np.asfortranarray(X)), proba, strict=True)
+
+
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+def test_non_odd_activation_without_biases_warns_at_the_users_call(activation):
+    X, y = _blobs()
+    with pytest.warns(UserWarning, match="not odd") as record:
+        _fit_quietly(BiaslessMLPClassifier(activation=activation, max_iter=5), X, y)
+    assert [w.filename for w in record if "not odd" in str(w.message)] == [__file__]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        _fit_quietly(BiaslessMLPClassifier(
+            activation=activation, fit_bias=True, max_iter=5), X, y)

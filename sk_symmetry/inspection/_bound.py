@@ -5,13 +5,11 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.metrics import accuracy_score
 
+from .._utils import ODD_ACTIVATIONS as _ODD_ACTIVATIONS
 from ..symmetry import invert
 from ._chain import _model_chain
 
 __all__ = ["InversionAccuracyBound", "inversion_accuracy_bound"]
-
-# Odd activations, g(-z) = -g(z), under scikit-learn's MLP names.
-_ODD_ACTIVATIONS = ("tanh", "identity")
 
 
 @dataclass(frozen=True)

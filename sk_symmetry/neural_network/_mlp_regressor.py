@@ -8,15 +8,9 @@ from sklearn.utils.metaestimators import available_if
 
 from .._compat import _fit_context, check_is_fitted, validate_data
 from .._docstrings import fill_doc
-from .._utils import warn_at_user_call
-from ._mlp import BaseBiaslessMLP
+from ._mlp_base import BaseBiaslessMLP
 
 __all__ = ["BiaslessMLPRegressor"]
-
-# Hidden activations g with g(-z) = -g(z): only with these (and no biases)
-# is the network odd.
-_ODD_ACTIVATIONS = ("tanh", "identity")
-
 
 @fill_doc(model="MLPRegressor", score="R^2")
 class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
@@ -204,17 +198,6 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
         # of the caller's y.
         Y = np.array(y, dtype=X.dtype, order="F").reshape(len(y), -1, order="F")
         return X, Y
-
-    def _initialize(self, layout, dtype, rng):
-        if not self.fit_bias and self.activation not in _ODD_ACTIVATIONS:
-            warn_at_user_call(
-                f"fit_bias=False with activation={self.activation!r}: the "
-                "network has no biases but is not odd, so predict(-X) == "
-                "-predict(X) does not hold. Use activation='tanh' or "
-                "'identity' for an odd regressor, or fit_bias=True for an "
-                "ordinary MLP."
-            )
-        return super()._initialize(layout, dtype, rng)
 
     def _output_activation(self):
         return "identity"

@@ -1,0 +1,313 @@
+"""`BiaslessMLPClassifier`: an MLP classifier whose biases can be switched off."""
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import ClassifierMixin
+from sklearn.metrics import accuracy_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import column_or_1d
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+
+from .._compat import _fit_context, check_is_fitted, validate_data
+from .._docstrings import fill_doc
+from ._mlp_base import BaseBiaslessMLP
+from ._mlp_math import predict_proba_from_output
+
+__all__ = ["BiaslessMLPClassifier"]
+
+@fill_doc(model="MLPClassifier", score="accuracy")
+class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
+    """Multi-layer perceptron classifier whose biases can be switched off.
+
+    A drop-in for `sklearn.neural_network.MLPClassifier` with one more
+    parameter, ``fit_bias``. With ``fit_bias=False`` (the default) no neuron,
+    hidden or output, has a bias, so with an odd activation (``"tanh"``,
+    ``"identity"``) the network's logits are an odd function of the input:
+    the model of Bergman (2019). With ``fit_bias=True`` it is an ordinary MLP
+    trained on the same objective as `MLPClassifier`.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(10, 5)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {"identity", "logistic", "tanh", "relu"}, default="tanh"
+        Activation of the hidden layers. Only ``"tanh"`` and ``"identity"``
+        are odd, which the inversion identity below needs; with ``"relu"`` or
+        ``"logistic"`` and ``fit_bias=False`` `fit` warns that the network
+        is not odd.
+
+    fit_bias : bool, default=False
+        Whether every hidden and output neuron has a bias. False gives the
+        paper's biasless network; True an ordinary MLP.
+
+    {mlp_solver_parameters}
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initial weights, the early-stopping split and the shuffling.
+        Weights are drawn exactly as `MLPClassifier` draws them (biases are
+        drawn and dropped when ``fit_bias=False``), so the same seed gives the
+        same initial weights.
+
+    {mlp_stopping_parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    coefs_ : list of ndarray of shape (n_layers - 1,)
+        Weight matrix of each layer.
+
+    intercepts_ : list of ndarray of shape (n_layers - 1,)
+        Bias vector of each layer. All zeros when ``fit_bias=False``, so code
+        written for `MLPClassifier` keeps working; they are not used then.
+
+    loss_ : float
+        Objective at the end of fitting.
+
+    best_loss_ : float or None
+        Lowest training loss seen (stochastic solvers without early stopping;
+        None with early stopping; not set for ``"lbfgs"``, as in
+        `MLPClassifier`).
+
+    {mlp_training_attributes}
+
+    n_outputs_ : int
+        Number of output units (1 for a binary target).
+
+    out_activation_ : str
+        ``"softmax"`` for multiclass targets, else ``"logistic"``.
+
+    {input_feature_attributes}
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : The same model, always with biases.
+    InversionInvariantTransformer : Features that make any model invariant
+        under ``x -> -x``.
+
+    Notes
+    -----
+    With ``fit_bias=False`` and an odd activation the logits satisfy
+    ``f(-x) = -f(x)`` exactly, hence ``predict_proba(-X)`` equals
+    ``1 / predict_proba(X)`` renormalised per row, the most probable class of
+    ``-x`` is the least probable of ``x``, and ``score(X) + score(-X) <= 1``
+    for every data set (Bergman 2019, Sec. II.B). The one exception is a row
+    whose probabilities are all equal (e.g. ``x = 0``), which predicts
+    ``classes_[0]`` for both ``x`` and ``-x``.
+
+    As with `MLPClassifier`, ``y`` may hold a single class: that class is then
+    always predicted, with a `predict_proba` of one column of ones. A `fit`
+    or `partial_fit` that raises leaves the estimator as it was before the
+    call (unfitted, or with its previous model).
+
+    Float32 input is trained in float32 (L-BFGS still keeps its own state in
+    float64). Sparse input (CSR or CSC) is accepted for fitting and prediction.
+
+    Small networks (every weight matrix at most 10,000 entries) are trained
+    with single-threaded BLAS: their matrix products are too thin to gain
+    from threads.
+
+    {references}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_symmetry import BiaslessMLPClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(-1, 1, size=(100, 4))
+    >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    >>> clf = BiaslessMLPClassifier(random_state=0).fit(X, y)
+    >>> round(clf.score(X, y), 2)
+    1.0
+    >>> p, p_inv = clf.predict_proba(X[:1]), clf.predict_proba(-X[:1])
+    >>> bool(np.allclose(p_inv, (1 / p) / (1 / p).sum(axis=1, keepdims=True)))
+    True
+    """
+
+    @available_if(BaseBiaslessMLP._check_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch of the stochastic solver over ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        classes : array-like of shape (n_classes,), default=None
+            All classes over all calls; required on the first call.
+
+        Returns
+        -------
+        self : object
+            Updated classifier.
+        """
+        # The checks and words of MLPClassifier (_check_partial_fit_first_call)
+        first_call = not hasattr(self, "classes_")
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if not first_call and classes is not None and not np.array_equal(
+            self.classes_, unique_labels(classes)
+        ):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on last call to "
+                f"partial_fit, was: {self.classes_!r}"
+            )
+        with self._restored_on_error():
+            if first_call:
+                self._label_binarizer = LabelBinarizer()
+                if type_of_target(y).startswith("multilabel"):
+                    self._label_binarizer.fit(y)
+                else:
+                    self._label_binarizer.fit(classes)
+                self.classes_ = self._label_binarizer.classes_
+            return self._fit(X, y, sample_weight, incremental=True)
+
+    @fill_doc
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        {mlp_predict_input}
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities in the order of `classes_`. For a binary target the
+            two columns are ``expit(-f(x))`` and ``expit(f(x))``, each computed
+            directly so that ``predict_proba(-X)`` mirrors it exactly.
+        """
+        check_is_fitted(self)
+        # C order whatever the input's, as the regressor's predict: BLAS may
+        # sum a product in another order for a Fortran-ordered X, and the
+        # mirror under -X would then hold only to rounding.
+        X = validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32), order="C",
+        )
+        return self._proba_unchecked(X)
+
+    @fill_doc
+    def predict_log_proba(self, X):
+        """Logarithm of `predict_proba`.
+
+        Parameters
+        ----------
+        {mlp_predict_input}
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba, out=proba)
+
+    @fill_doc
+    def predict(self, X):
+        """Predicted classes, the most probable ones of `predict_proba`.
+
+        Parameters
+        ----------
+        {mlp_predict_input}
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+        """
+        return self._predict_from_proba(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # -------------------------------------------------------------- helpers
+    def _proba_unchecked(self, X):
+        if len(self.classes_) == 1:
+            # One class is certain. (MLPClassifier returns two columns here,
+            # which do not match its classes_.)
+            return np.ones((X.shape[0], 1), dtype=X.dtype)
+        logits = self._output(X)
+        if self.n_outputs_ == 1:
+            z = logits[:, 0]
+            return np.column_stack([expit(-z), expit(z)])
+        return predict_proba_from_output(logits, self.out_activation_)
+
+    def _predict_from_proba(self, proba):
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return self._label_binarizer.inverse_transform(proba)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self, X, y, multi_output=True, accept_sparse="csr",
+            dtype=(np.float64, np.float32), reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            # MLPClassifier's words. (Unlike it, partial_fit with warm_start
+            # still accepts a y holding only some of the classes.)
+            classes = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        return X, self._indicator(y)
+
+    def _indicator(self, y):
+        """Boolean targets of shape (n_samples, n_outputs), as MLPClassifier's.
+
+        Built directly rather than by ``LabelBinarizer.transform``, whose
+        int64 intermediate would be the largest array of a minibatch fit.
+        """
+        lb = self._label_binarizer
+        if lb.y_type_.startswith("multilabel"):
+            return lb.transform(y).astype(bool)
+        index = np.searchsorted(self.classes_, y)
+        if len(self.classes_) <= 2:
+            # One output; for a single class it is 0 for every sample, the
+            # target LabelBinarizer (and so MLPClassifier) trains on.
+            return (index == 1)[:, None]
+        Y = np.zeros((len(y), len(self.classes_)), dtype=bool)
+        Y[np.arange(len(y)), index] = True
+        return Y
+
+    def _output_activation(self):
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        return "softmax" if multiclass else "logistic"
+
+    def _stratify(self, Y):
+        # as MLPClassifier: stratify binary targets only
+        return Y if self.n_outputs_ == 1 else None
+
+    def _validation_target(self, Y_val):
+        return self._label_binarizer.inverse_transform(Y_val)
+
+    def _validation_score(self, X_val, y_val, sample_weight):
+        y_pred = self._predict_from_proba(self._proba_unchecked(X_val))
+        return accuracy_score(y_val, y_pred, sample_weight=sample_weight)
