@@ -9,7 +9,7 @@ from unittest import mock
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.metrics import log_loss
+from sklearn.metrics import log_loss, mean_poisson_deviance
 
 from sk_symmetry.neural_network import _mlp_math
 from sk_symmetry.neural_network._mlp_math import (
@@ -47,10 +47,14 @@ def _problem(kind, fit_bias, seed=0, n=13, n_features=4, hidden=(5, 3)):
         y = rng.randint(2, size=n)
         Y = y[:, None].astype(float)
         out_activation = "logistic"
-    else:  # multilabel
+    elif kind == "multilabel":
         Y = rng.randint(2, size=(n, 3)).astype(float)
         y = Y
         out_activation = "logistic"
+    else:  # counts: Poisson regression with two outputs, zeros included
+        Y = rng.poisson(1.5, size=(n, 2)).astype(float)
+        y = Y
+        out_activation = "exp"
     layout = make_layout((n_features, *hidden, Y.shape[1]), fit_bias)
     params = rng.normal(scale=0.7, size=layout.n_params)
     return X, y, Y, layout, params, out_activation
@@ -63,7 +67,7 @@ def _loss(params, X, Y, layout, activation, out_activation, sample_weight):
     )[0]
 
 
-@pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel"])
+@pytest.mark.parametrize("kind", ["multiclass", "binary", "multilabel", "counts"])
 @pytest.mark.parametrize("fit_bias", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("activation", ["tanh", "identity", "logistic", "relu"])
@@ -113,6 +117,27 @@ def test_loss_is_sklearn_log_loss_plus_penalty(kind, fit_bias, weighted):
     sw_sum = X.shape[0] if sw is None else sw.sum()
     squared_weights = sum(float(np.sum(c**2)) for c in coefs)  # biases excluded
     expected += 0.5 * ALPHA * squared_weights / sw_sum
+    assert loss == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("fit_bias", [False, True])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_poisson_loss_is_half_the_mean_deviance_summed_over_outputs(
+    fit_bias, weighted
+):
+    X, _, Y, layout, params, out_activation = _problem("counts", fit_bias, seed=4)
+    sw = np.random.RandomState(2).uniform(0.1, 3, size=X.shape[0]) if weighted else None
+    loss, _ = loss_and_gradient(
+        params, X, Y, layout, "tanh", out_activation, ALPHA, sample_weight=sw
+    )
+    coefs, intercepts = unpack(params, layout)
+    prediction = np.exp(forward(X, coefs, intercepts, "tanh"))
+    expected = sum(
+        0.5 * mean_poisson_deviance(Y[:, j], prediction[:, j], sample_weight=sw)
+        for j in range(Y.shape[1])
+    )
+    sw_sum = X.shape[0] if sw is None else sw.sum()
+    expected += 0.5 * ALPHA * sum(float(np.sum(c**2)) for c in coefs) / sw_sum
     assert loss == pytest.approx(expected, rel=1e-12)
 
 

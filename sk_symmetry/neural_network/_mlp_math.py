@@ -9,8 +9,9 @@ so that the L2 penalty (which never touches biases) is one slice.
 
 The objective is scikit-learn's `MLPClassifier` one: the sample-weighted mean
 log-loss plus ``alpha / 2 * sum ||W||^2`` divided by the sum of the weights;
-for regression (output activation ``"identity"``) half the squared error,
-summed over outputs, in place of the log-loss.
+for regression half the squared error (output activation ``"identity"``)
+or half the Poisson deviance (``"exp"``, the log link), summed over outputs,
+in place of the log-loss.
 
 `loss_and_gradient` runs its element-wise work (activations, softmax, loss,
 deltas, bias gradients) through the compiled passes of ``_mlp_kernels.c``
@@ -22,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
+from scipy.special import expit, xlogy
 
 from .._utils import compiled_kernel
 
@@ -292,6 +293,9 @@ def _output_loss_and_delta(Z, Y, out_activation, row):
         np.einsum("ij,ij->j", Z, Z, out=row)
         row *= 0.5
         return
+    if out_activation == "exp":
+        _half_poisson_deviance(Z, Y, row)
+        return
     if out_activation == "softmax":
         Z -= np.maximum.reduce(Z, axis=0)
         # -log p_y = log(sum_k exp z_k) - z_y, for one-hot Y
@@ -312,6 +316,24 @@ def _output_loss_and_delta(Z, Y, out_activation, row):
     Z -= Y
 
 
+def _half_poisson_deviance(Z, Y, row):
+    """Per-sample half Poisson deviance ``y log(y / p) - y + p`` of the
+    predictions ``p = exp(z)``, summed over outputs, into ``row``; ``Z``
+    becomes ``P - Y``, its gradient with respect to ``z``.
+
+    Written with ``z`` in place of ``log(p)``, so that no logarithm of a
+    rounded ``exp`` enters (as scikit-learn's `MLPRegressor` and
+    `PoissonRegressor`, the deviance keeps its ``xlogy(y, y) - y`` term,
+    which is 0 at a perfect fit).
+    """
+    P = np.exp(Z)
+    terms = xlogy(Y, Y) - Y
+    terms -= Y * Z
+    terms += P
+    np.add.reduce(terms, axis=0, out=row)
+    np.subtract(P, Y, out=Z)
+
+
 def loss_and_gradient(
     params, X, Y, layout, activation, out_activation, alpha,
     sample_weight=None, workspace=None, grad=None,
@@ -324,13 +346,14 @@ def loss_and_gradient(
         Flat parameter vector (see `make_layout`), same dtype as ``X``.
     X : {ndarray, sparse matrix} of shape (n_samples, n_features)
     Y : ndarray of shape (n_samples, n_outputs)
-        One-hot (``"softmax"``), 0/1 indicator (``"logistic"``) or real
-        (``"identity"``) targets in the dtype of ``X``; Fortran order saves a
-        strided read.
+        One-hot (``"softmax"``), 0/1 indicator (``"logistic"``), real
+        (``"identity"``) or non-negative (``"exp"``) targets in the dtype of
+        ``X``; Fortran order saves a strided read.
     layout : Layout
     activation : {"identity", "tanh", "logistic", "relu"}
-    out_activation : {"softmax", "logistic", "identity"}
-        ``"identity"`` is regression with the squared error.
+    out_activation : {"softmax", "logistic", "identity", "exp"}
+        ``"identity"`` is regression with the squared error, ``"exp"`` with
+        the Poisson deviance.
     alpha : float
         L2 penalty on the weights (never the biases).
     sample_weight : ndarray of shape (n_samples,) or None
@@ -464,14 +487,21 @@ def _numpy_passes(
     return loss, sw_sum
 
 
-def _squared_error_output(Z, YT, bias, sample_weight, sw_sum, bias_grad):
-    """The output pass of `_compiled_passes` for the identity output: adds the
-    bias, leaves ``(Z - Y) * w_i / sum(w)`` in ``Z``, writes the output bias
-    gradient and returns the mean loss."""
+def _regression_output(
+    Z, YT, bias, sample_weight, sw_sum, bias_grad, out_activation
+):
+    """The output pass of `_compiled_passes` for the regression outputs
+    (``"identity"``, ``"exp"``): adds the bias, leaves ``(P - Y) * w_i /
+    sum(w)`` in ``Z``, writes the output bias gradient and returns the mean
+    loss."""
     if bias is not None:
         Z += bias[:, None]
-    Z -= YT
-    row = 0.5 * np.einsum("ij,ij->j", Z, Z)
+    if out_activation == "identity":
+        Z -= YT
+        row = 0.5 * np.einsum("ij,ij->j", Z, Z)
+    else:
+        row = np.empty(Z.shape[1], dtype=Z.dtype)
+        _half_poisson_deviance(Z, YT, row)
     if sample_weight is None:
         loss = np.add.reduce(row) / sw_sum
         Z *= 1.0 / sw_sum
@@ -519,10 +549,12 @@ def _compiled_passes(
     bias = None if intercepts is None else intercepts[last]
     bias_grad = None if intercept_grads is None else intercept_grads[last]
     sw_sum = n if sample_weight is None else sample_weight.sum()
-    if out_activation == "identity":
-        # The compiled output pass knows the log-losses only; the squared
-        # error is three cheap numpy passes over (n_outputs, n).
-        loss = _squared_error_output(Z, Y.T, bias, sample_weight, sw_sum, bias_grad)
+    if out_activation in ("identity", "exp"):
+        # The compiled output pass knows the log-losses only; the regression
+        # losses are a few cheap numpy passes over (n_outputs, n).
+        loss = _regression_output(
+            Z, Y.T, bias, sample_weight, sw_sum, bias_grad, out_activation
+        )
     else:
         # the kernel adds the output bias itself
         YT = Y.T if Y.T.flags.c_contiguous else np.ascontiguousarray(Y.T)
