@@ -30,6 +30,7 @@ EXTRA_PARAMS = {
     "BiaslessMLPRegressor": [
         {"solver": "sgd"},
         {"solver": "adam", "fit_bias": True},
+        {"loss": "poisson"},
     ],
     "GroupInvariantTransformer": [
         {"projection": "random", "random_state": 0},
@@ -82,6 +83,16 @@ def test_every_public_estimator_is_checked():
     assert checked == public
 
 
-@parametrize_with_checks(_public_estimators())
+def _expected_failures(estimator):
+    if getattr(estimator, "loss", None) == "poisson":
+        # it draws signed targets whatever the positive_only tag says, and a
+        # Poisson loss refuses them by name
+        return {"check_regressor_multioutput": "negative targets for a Poisson loss"}
+    return {}
+
+
+@parametrize_with_checks(
+    _public_estimators(), expected_failed_checks=_expected_failures
+)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

@@ -493,7 +493,9 @@ def test_divergence_raises_instead_of_returning_nan(fit_bias):
 def test_lbfgs_divergence_raises_instead_of_returning_nan():
     X, y = _blobs()
     clf = BiaslessMLPClassifier(activation="relu", random_state=0)
-    with pytest.raises(ValueError, match="diverged"):
+    with pytest.raises(ValueError, match="diverged"), pytest.warns(
+        UserWarning, match="not odd"
+    ):
         clf.fit(X * 1e200, y)
 
 

@@ -1,9 +1,11 @@
 """`BiaslessMLPRegressor`: the odd identity, parity with MLPRegressor, errors."""
 
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -12,6 +14,7 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.utils.validation import has_fit_parameter
 
 from sk_symmetry import BiaslessMLPRegressor
+from sk_symmetry.neural_network import _mlp_solvers
 
 _MLP_HAS_SAMPLE_WEIGHT = has_fit_parameter(MLPRegressor(), "sample_weight")
 
@@ -139,6 +142,39 @@ def test_multi_output_follows_mlpregressor_weights_and_sums_the_loss():
     assert ours.predict(X).shape == (80, 3) and ours.n_outputs_ == 3
 
 
+def _mean_over_outputs_loss(params, X, Y, layout, activation, out_activation,
+                            alpha, **kwargs):
+    """MLPRegressor's L-BFGS pair: the loss with its data term averaged over
+    outputs, the gradient of the sum."""
+    loss, grad = _LOSS_AND_GRADIENT(
+        params, X, Y, layout, activation, out_activation, alpha, **kwargs)
+    w = params[: layout.n_coef]
+    penalty = 0.5 * alpha / X.shape[0] * np.dot(w, w)
+    return (loss - penalty) / Y.shape[1] + penalty, grad
+
+
+_LOSS_AND_GRADIENT = _mlp_solvers.loss_and_gradient
+
+
+def test_multi_output_lbfgs_parts_from_mlpregressor_by_its_loss_value_only():
+    # The docstring's exact condition: under L-BFGS the two differ with
+    # several outputs only because MLPRegressor hands the line search the
+    # mean over outputs as the value of the sum's gradient.
+    X, Y = _data(n=80, n_outputs=3)
+    params = dict(solver="lbfgs", max_iter=60, random_state=0)
+
+    def gap(y, **patch):
+        theirs = _fit_quietly(_mlp_regressor(**params), X, y)
+        with mock.patch.object(_mlp_solvers, "loss_and_gradient", **patch):
+            ours = _fit_quietly(BiaslessMLPRegressor(fit_bias=True, **params), X, y)
+        return np.abs(ours.predict(X) - theirs.predict(X)).max()
+
+    plain = {"new": _LOSS_AND_GRADIENT}
+    assert gap(Y[:, 0], **plain) < 1e-9  # one output: the same objective
+    assert gap(Y, **plain) > 1e-2  # three: the audit's 0.01 to 0.06
+    assert gap(Y, new=_mean_over_outputs_loss) < 1e-8
+
+
 def test_multi_output_biasless_is_odd_and_fits():
     X, _ = _data(n=120)
     Y = np.column_stack([np.tanh(X[:, 0] - X[:, 1]), X[:, 2] ** 3])  # odd
@@ -252,11 +288,107 @@ def test_bad_parameters_are_rejected(params):
         BiaslessMLPRegressor(**params).fit(X, y)
 
 
-def test_divergence_raises_and_leaves_the_estimator_unfitted():
+_SKLEARN_SENTENCE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_divergence_raises_and_leaves_the_estimator_unfitted(solver):
     X, y = _data()
-    reg = BiaslessMLPRegressor(activation="identity", solver="sgd",
+    reg = BiaslessMLPRegressor(activation="identity", solver=solver,
                                learning_rate_init=1e6, random_state=0)
-    with pytest.raises(ValueError, match="diverged"):
-        reg.fit(X * 1e3, y)
+    # scikit-learn's sentence, so that code matching on it keeps working,
+    # then ours
+    with pytest.raises(ValueError, match=_SKLEARN_SENTENCE) as error:
+        reg.fit(X * (1e3 if solver == "sgd" else 1e200), y)
+    assert "diverged" in str(error.value)
     assert not hasattr(reg, "coefs_")
+
+
+def test_diverging_fit_with_early_stopping_keeps_the_best_weights():
+    # scikit-learn issue 29504: stop, warn, keep the best validation weights
+    X, y = _data(n=200)
+    params = dict(activation="identity", solver="sgd", learning_rate_init=0.3,
+                  early_stopping=True, n_iter_no_change=50, max_iter=40,
+                  random_state=0)
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch") as record:
+        reg = BiaslessMLPRegressor(**params).fit(X * 4, y)
+    assert [w.filename for w in record if "diverged" in str(w.message)] == [
+        __file__]
+    scores = reg.validation_scores_
+    assert np.isnan(scores[-1]) and isinstance(scores[-1], float)
+    assert reg.n_iter_ == len(scores) < 40
+    best_epoch = int(np.nanargmax(scores)) + 1
+    assert reg.best_validation_score_ == scores[best_epoch - 1]
+    # the same fit stopped at the best epoch has the same weights, bitwise
+    stopped = _fit_quietly(
+        BiaslessMLPRegressor(**{**params, "max_iter": best_epoch}), X * 4, y)
+    for a, b in zip(reg.coefs_, stopped.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_sparse_y_is_refused_as_mlpregressor_does():
+    X, y = _data()
+    for sparse_y in (sp.csr_matrix(y[:, None]), sp.csr_array(np.c_[y, y])):
+        with pytest.raises(TypeError, match="dense data is required"):
+            BiaslessMLPRegressor().fit(X, sparse_y)
+
+
+@pytest.mark.parametrize("container", [list, lambda v: np.array(v, dtype=object)])
+def test_y_holding_none_is_named_not_blamed_on_divergence(container):
+    X, y = _data()
+    values = list(y)
+    values[3] = None
+    with pytest.raises(ValueError, match="y must be a numeric .* holds None"):
+        BiaslessMLPRegressor().fit(X, container(values))
+
+
+# ------------------------------------------------------------- Poisson loss
+def _counts(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(-1, 1, size=(n, 3))
+    y = rng.poisson(np.exp(X[:, 0] - 0.5 * X[:, 1] + 0.3)).astype(float)
+    return X, y
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"solver": "lbfgs", "max_iter": 30},
+        {"solver": "sgd", "learning_rate_init": 0.01},
+        {"solver": "adam", "early_stopping": True, "validation_fraction": 0.2},
+    ],
+)
+def test_poisson_with_biases_follows_mlpregressor(options):
+    X, y = _counts()
+    params = {"random_state": 0, "max_iter": 20, "loss": "poisson", **options}
+    ours = _fit_quietly(BiaslessMLPRegressor(fit_bias=True, **params), X, y)
+    theirs = _fit_quietly(_mlp_regressor(**params), X, y)
+    assert ours.out_activation_ == theirs.out_activation_ == "exp"
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-8)
+    for a, b in zip(ours.coefs_ + ours.intercepts_,
+                    theirs.coefs_ + theirs.intercepts_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6)
+
+
+def test_poisson_biasless_predicts_positive_reciprocals_under_inversion():
+    X, y = _counts()
+    reg = _fit_quietly(BiaslessMLPRegressor(loss="poisson", random_state=0), X, y)
+    pred = reg.predict(X)
+    assert (pred > 0).all() and reg.score(X, y) > 0.2
+    np.testing.assert_allclose(reg.predict(-X), 1 / pred, rtol=1e-13)
+
+
+def test_poisson_refuses_a_negative_target():
+    X, y = _counts()
+    y[5] = -1.0
+    with pytest.raises(ValueError, match=r"loss='poisson' needs a target y >= 0"):
+        BiaslessMLPRegressor(loss="poisson").fit(X, y)
+    with pytest.raises(ValueError, match="loss"):
+        BiaslessMLPRegressor(loss="absolute_error").fit(X, y)
 

@@ -45,6 +45,21 @@ _STOCHASTIC_SOLVERS = ("sgd", "adam")
 _SINGLE_THREAD_MAX_WEIGHTS = 10_000
 
 
+# scikit-learn's MLPs raise a ValueError with this sentence when the weights
+# stop being finite; ours start with it too, so that code matching on it keeps
+# working, and then say what went wrong and what to change.
+NON_FINITE_MESSAGE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
+
+
+def _diverged(what, hint):
+    return ValueError(
+        f"{NON_FINITE_MESSAGE} The optimisation diverged: {what}. {hint}"
+    )
+
+
 def _blas_threads_for(layout):
     if max(a * b for a, b in layout.coef_shapes) <= _SINGLE_THREAD_MAX_WEIGHTS:
         return _threadpool_controller().limit(limits=1, user_api="blas")
@@ -333,9 +348,9 @@ class BaseBiaslessMLP(BaseEstimator):
             else:
                 self._fit_stochastic(params, X, Y, sample_weight, layout, incremental)
         if not np.isfinite(params).all():
-            raise ValueError(
-                "The optimisation diverged: the weights are no longer finite. "
-                "Scale the input data or lower learning_rate_init."
+            raise _diverged(
+                "the weights are no longer finite",
+                "Scale the input data or lower learning_rate_init.",
             )
         return self
 
@@ -353,9 +368,8 @@ class BaseBiaslessMLP(BaseEstimator):
         self.n_iter_ = min(result.nit, self.max_iter)
         self.loss_ = float(result.fun)
         if not np.isfinite(self.loss_):
-            raise ValueError(
-                f"The optimisation diverged: the loss became {self.loss_}. "
-                "Scale the input data."
+            raise _diverged(
+                f"the loss became {self.loss_}", "Scale the input data."
             )
         if result.status != 0:
             _warn_at_user_call(
@@ -427,10 +441,11 @@ class BaseBiaslessMLP(BaseEstimator):
                 params, optimizer, sample_idx if self.shuffle else None
             )
             self.n_iter_ += 1
-            if not np.isfinite(self.loss_):
-                raise ValueError(
-                    f"The optimisation diverged at epoch {self.n_iter_}: the loss "
-                    f"is {self.loss_}. Lower learning_rate_init or scale the data."
+            diverged = not np.isfinite(self.loss_)
+            if diverged and not self.early_stopping:
+                raise _diverged(
+                    f"at epoch {self.n_iter_} the loss is {self.loss_}",
+                    "Lower learning_rate_init or scale the data.",
                 )
             self.t_ += n_samples
             self.loss_curve_.append(self.loss_)
@@ -438,6 +453,12 @@ class BaseBiaslessMLP(BaseEstimator):
                 print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
 
             self._update_no_improvement_count(params, X_val, y_val, sw_val)
+            if diverged:
+                # As MLPRegressor since scikit-learn issue 29504: with early
+                # stopping a diverging fit ends, with the weights of its best
+                # validation score (restored below).
+                self._warn_diverged()
+                break
             optimizer.iteration_ends(self.t_)
             if self._no_improvement_count > self.n_iter_no_change:
                 what = "Validation score" if self.early_stopping else "Training loss"
@@ -458,6 +479,20 @@ class BaseBiaslessMLP(BaseEstimator):
                 )
         if self.early_stopping:
             params[...] = self._best_params
+
+    def _warn_diverged(self):
+        kept = (
+            "the initial weights (no epoch had a finite validation score)"
+            if self.best_validation_score_ == -np.inf
+            else "the weights of the best validation score, "
+            f"{self.best_validation_score_:g}"
+        )
+        _warn_at_user_call(
+            f"The optimisation diverged at epoch {self.n_iter_} (the training "
+            f"loss is {self.loss_}): early stopping ends the fit and keeps "
+            f"{kept}. Lower learning_rate_init or scale the data.",
+            ConvergenceWarning,
+        )
 
     def _update_no_improvement_count(self, params, X_val, y_val, sw_val):
         if self.early_stopping:
