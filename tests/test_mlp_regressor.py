@@ -384,6 +384,18 @@ def test_poisson_biasless_predicts_positive_reciprocals_under_inversion():
     np.testing.assert_allclose(reg.predict(-X), 1 / pred, rtol=1e-13)
 
 
+@pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
+def test_changing_the_loss_between_warm_calls_is_refused(how):
+    X, y = _counts()
+    reg = BiaslessMLPRegressor(
+        solver="adam", max_iter=3, warm_start=how == "warm_start", random_state=0)
+    _fit_quietly(reg, X, y)
+    reg.set_params(loss="poisson")
+    with pytest.raises(ValueError, match="output of the previous fit"):
+        getattr(reg, "fit" if how == "warm_start" else how)(X, y)
+    assert reg.out_activation_ == "identity"
+
+
 def test_poisson_refuses_a_negative_target():
     X, y = _counts()
     y[5] = -1.0

@@ -336,6 +336,15 @@ class BaseBiaslessMLP(BaseEstimator):
                     f"{self._layout.fit_bias}); got layers {layout.layer_units}, "
                     f"fit_bias={layout.fit_bias}."
                 )
+            if self._output_activation() != self.out_activation_:
+                # e.g. set_params(loss=...) between two calls: the output
+                # layer, and so the loss trained, would silently stay the old
+                raise ValueError(
+                    "warm_start and partial_fit need the output of the previous "
+                    f"fit (out_activation_={self.out_activation_!r}); the "
+                    f"parameters now give {self._output_activation()!r}. Set "
+                    "warm_start=False or refit from scratch."
+                )
             params = pack(self.coefs_, self.intercepts_, layout, X.dtype)
         self._set_weights(params, layout)
 
