@@ -565,3 +565,24 @@ def test_non_odd_activation_without_biases_warns_at_the_users_call(activation):
         warnings.simplefilter("error", UserWarning)
         _fit_quietly(BiaslessMLPClassifier(
             activation=activation, fit_bias=True, max_iter=5), X, y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    X=arrays(
+        np.float64, st.tuples(st.integers(1, 15), st.integers(1, 6)),
+        elements=st.floats(-3, 3, allow_nan=False, allow_subnormal=False),
+    ),
+    hidden=st.lists(st.integers(1, 4), min_size=0, max_size=2),
+    seed=st.integers(0, 2**16),
+)
+def test_binary_predict_proba_swaps_its_columns_under_inversion(X, hidden, seed):
+    rng = np.random.RandomState(seed)
+    X_train = rng.normal(size=(30, X.shape[1]))
+    y_train = X_train.sum(axis=1) > 0
+    clf = _fit_quietly(BiaslessMLPClassifier(
+        tuple(hidden), max_iter=10, random_state=seed), X_train, y_train)
+    proba = clf.predict_proba(X)
+    for minus_X in (-X, np.asfortranarray(-X)):
+        np.testing.assert_array_equal(
+            clf.predict_proba(minus_X), proba[:, ::-1], strict=True)

@@ -218,8 +218,8 @@ class BaseBiaslessMLP(BaseEstimator):
         raise NotImplementedError
 
     def _output_activation(self):
-        """``"softmax"``, ``"logistic"`` (log-loss) or ``"identity"`` (squared
-        error)."""
+        """``"softmax"``, ``"logistic"`` (log-loss), ``"identity"`` (squared
+        error) or ``"exp"`` (Poisson deviance)."""
         raise NotImplementedError
 
     def _stratify(self, Y):
