@@ -13,12 +13,12 @@ import sklearn
 from threadpoolctl import ThreadpoolController
 
 __all__ = [
-    "ODD_ACTIVATIONS",
     "compiled_kernel",
     "in_threads",
     "one_blas_thread",
     "threadpool_controller",
     "warn_at_user_call",
+    "ODD_ACTIVATIONS",
 ]
 
 # Hidden activations g with g(-z) = -g(z), under scikit-learn's MLP names:
