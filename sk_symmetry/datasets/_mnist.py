@@ -5,6 +5,7 @@ import functools
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.ndimage import rotate
 from sklearn.utils import Bunch
 
@@ -180,6 +181,11 @@ def rotate_images(X, angles, image_shape, *, order=1, cval=0.0):
     >>> rotate_images(X, rng.uniform(0, 360, size=1), (4, 4)).shape
     (1, 16)
     """
+    if sp.issparse(X):
+        raise TypeError(
+            "rotate_images needs dense X (images as rows); got a sparse "
+            f"{type(X).__name__}. Pass X.toarray()."
+        )
     X = np.asarray(X)
     if np.iscomplexobj(X):
         raise ValueError(
@@ -194,7 +200,7 @@ def rotate_images(X, angles, image_shape, *, order=1, cval=0.0):
             f"image_shape={(height, width)} holds {height * width} pixels but X "
             f"has {X.shape[1]} columns."
         )
-    angles = np.asarray(angles, dtype=np.float64)
+    angles = _real_angles(angles)
     if angles.ndim == 0:
         angles = np.full(len(X), float(angles))
     if angles.shape != (len(X),):
@@ -215,3 +221,20 @@ def rotate_images(X, angles, image_shape, *, order=1, cval=0.0):
     for i, (image, angle) in enumerate(zip(images, angles, strict=True)):
         out[i] = rotate(image, angle, reshape=False, order=order, cval=cval)
     return out.reshape(len(X), height * width)
+
+
+def _real_angles(angles):
+    """``angles`` as float64, refusing what a cast would silently change: a
+    complex angle (its imaginary part dropped) or one that is not a number."""
+    values = np.asarray(angles)
+    if np.iscomplexobj(values):
+        raise ValueError(
+            "angles must be real numbers (degrees); got complex values "
+            f"{angles!r}."
+        )
+    if values.dtype.kind not in "biuf":
+        raise TypeError(
+            f"angles must be a number or an array of numbers (degrees); got "
+            f"{angles!r} of dtype {values.dtype}."
+        )
+    return values.astype(np.float64)
