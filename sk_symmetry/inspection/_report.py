@@ -146,8 +146,9 @@ def symmetry_report(
         `make_symmetric_scorer`).
     TypeError
         If ``symmetry`` is not None, a `SymmetryGroup` instance or callable,
-        or ``target`` is neither a string nor callable, or negates a ``y``
-        that is not numeric.
+        or ``target`` is neither a string nor callable, returns no real
+        number (a callable ``target``), or negates a ``y`` that is not
+        numeric.
 
     See Also
     --------
