@@ -3,6 +3,8 @@ by classes, in the style of scikit-learn's ``*Display`` classes."""
 
 import numpy as np
 
+from ._symmetry_test_result import SymmetryTestResult
+
 __all__ = ["SymmetryTestDisplay"]
 
 
@@ -74,6 +76,12 @@ class SymmetryTestDisplay:
         -------
         display : SymmetryTestDisplay
         """
+        if not isinstance(result, SymmetryTestResult):
+            raise TypeError(
+                "result must be the SymmetryTestResult that symmetry_test "
+                f"returns; got {type(result).__name__}. (A DataFrame from "
+                "result.to_frame() holds too little to draw.)"
+            )
         inputs = np.clip(2.0 * result.input_accuracy - 1.0, 0.0, 1.0)[:, None]
         input_marks = np.where(result.input_pvalue_adjusted <= result.alpha, "*", "")
         values, marks = inputs, input_marks[:, None].astype(object)

@@ -2,6 +2,7 @@
 and the largest subgroup of elements that pass."""
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
@@ -118,7 +119,7 @@ class SymmetryTestResult:
             the class its rows most often become on ``g(x)`` (among those
             right on ``x``) and the fraction of the class's rows that do.
         """
-        e = self.elements.index(element) if isinstance(element, str) else element
+        e = self._index(element)
         if self.classes is None:
             return []
         flagged = []
@@ -128,6 +129,29 @@ class SymmetryTestResult:
             source, destination = self.classes[i].item(), self.classes[j].item()
             flagged.append((source, destination, float(fraction)))
         return sorted(flagged, key=lambda item: -item[2])
+
+    def _index(self, element):
+        """The position of ``element`` (a name or an index) among the elements,
+        or an error naming it and the elements there are."""
+        n = len(self.elements)
+        if isinstance(element, str):
+            if element not in self.elements:
+                raise ValueError(
+                    f"element={element!r} is not one of the tested elements "
+                    f"{list(self.elements)}."
+                )
+            return self.elements.index(element)
+        if isinstance(element, Integral) and not isinstance(element, bool | np.bool_):
+            if -n <= element < n:
+                return int(element)
+            raise ValueError(
+                f"element={element!r} is out of range: the result has {n} "
+                f"elements (indices 0 to {n - 1}, or -{n} to -1)."
+            )
+        raise TypeError(
+            "element must be an element's name or index; got "
+            f"{element!r} of type {type(element).__name__}."
+        )
 
     def to_frame(self, *, per_class=False):
         """The results as a pandas DataFrame (needs pandas).
