@@ -7,6 +7,8 @@ from numbers import Integral
 import numpy as np
 
 from ..symmetry import SymmetryGroup
+from ._heat_map import draw_heat_map, heat_map_cells, heat_map_size
+from ._result import InspectionResult, _pandas
 
 __all__ = ["SymmetryTestResult"]
 
@@ -18,12 +20,12 @@ _MAX_SUBGROUPS = 5_000
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class SymmetryTestResult:
+class SymmetryTestResult(InspectionResult):
     """Result of `symmetry_test`: one entry per element, the identity first.
 
-    ``print(result)`` shows a table, `to_frame` gives a DataFrame and
-    `SymmetryTestDisplay.from_result` a heat map. Fields about labels are
-    None when `symmetry_test` ran without ``y``.
+    ``print(result)`` shows a table, `to_frame` gives a DataFrame and `plot`
+    (or `SymmetryTestDisplay.from_result`) a heat map. Fields about labels
+    are None when `symmetry_test` ran without ``y``.
 
     Attributes
     ----------
@@ -165,10 +167,7 @@ class SymmetryTestResult:
         -------
         frame : pandas.DataFrame
         """
-        try:
-            import pandas as pd
-        except ImportError as error:  # pandas is optional for sk_symmetry
-            raise ImportError("SymmetryTestResult.to_frame needs pandas.") from error
+        pd = _pandas("SymmetryTestResult.to_frame")
         if per_class:
             if self.classes is None:
                 raise ValueError("per_class=True needs a test run with y.")
@@ -199,6 +198,29 @@ class SymmetryTestResult:
             )
         columns.update(rejected=self.rejected, invariant=self.invariant)
         return pd.DataFrame(columns, index=pd.Index(self.elements, name="element"))
+
+    def plot(self, ax=None):
+        """Draw the heat map of `SymmetryTestDisplay` (needs matplotlib).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+            The Axes drawn on. `SymmetryTestDisplay.from_result` draws the
+            same and keeps the image and texts.
+        """
+        return super().plot(ax)
+
+    @property
+    def _figsize(self):
+        return heat_map_size(heat_map_cells(self)[0])
+
+    def _draw(self, ax):
+        draw_heat_map(ax, *heat_map_cells(self), cmap="Reds", colorbar=True)
 
     def summary(self):
         """The table that ``print(result)`` shows."""
