@@ -79,15 +79,21 @@ class SymmetryReport(InspectionResult):
 
     def _draw(self, ax):
         rows = np.arange(len(self.elements))
-        ax.barh(rows, self.scores, color="tab:blue")
-        for row, score, changed in zip(rows, self.scores, self.changed, strict=True):
-            ax.text(score, row, f" changed {changed:.2f}", va="center", fontsize=7)
-        ax.axvline(self.worst_case, color="grey", linestyle="--", label="worst case")
+        scores = np.asarray(self.scores, dtype=float)
+        ax.barh(rows, scores, color="tab:blue")
+        # Each bar's changed fraction just right of it (of 0 for a negative
+        # score), with room kept for the text.
+        ends = np.maximum(np.nan_to_num(scores), 0.0)
+        for row, end, changed in zip(rows, ends, self.changed, strict=True):
+            ax.text(end, row, f" changed {changed:.2f}", va="center", fontsize=7)
+        low = min(0.0, np.nanmin(scores, initial=0.0))
+        high = max(0.0, np.nanmax(scores, initial=0.0))
+        ax.set_xlim(low, high + 0.4 * ((high - low) or 1.0))
+        ax.axvline(self.worst_case, color="grey", linestyle="--")
         ax.set_yticks(rows, labels=self.elements)
         ax.invert_yaxis()  # the identity on top, as in the table
-        ax.set_xlabel(self.scoring)
+        ax.set_xlabel(f"{self.scoring} (dashed: worst case {self.worst_case:.3f})")
         ax.set_title(f"{self.model} on {self.n_samples} samples", fontsize=8)
-        ax.legend(loc="lower right", fontsize=7)
 
     def __str__(self):
         width = max(len(name) for name in (*self.elements, "worst case"))
