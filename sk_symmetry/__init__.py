@@ -74,6 +74,9 @@ from .features import (
     canonical_spins,
 )
 from .inspection import (
+    InversionAccuracyBound,
+    SymmetryDegeneracy,
+    SymmetryReport,
     SymmetryTestDisplay,
     SymmetryTestResult,
     inversion_accuracy_bound,
@@ -92,9 +95,12 @@ __all__ = [
     "BiaslessMLPRegressor",
     "GroupInvariantTransformer",
     "InvariantRandomFeatures",
+    "InversionAccuracyBound",
     "InversionInvariantTransformer",
     "OrbitAugmentedClassifier",
+    "SymmetryDegeneracy",
     "SymmetryGroup",
+    "SymmetryReport",
     "SymmetryTestDisplay",
     "SymmetryTestResult",
     "__version__",

@@ -12,8 +12,10 @@ def import_optional(module, *, extra, purpose):
     ----------
     module : str
         Dotted module name, e.g. ``"mnist1d.data"``.
-    extra : str
-        The sk_symmetry extra that installs it, e.g. ``"benchmark"``.
+    extra : str or None
+        The sk_symmetry extra that installs it, e.g. ``"benchmark"``; None
+        when no extra of its own does (pandas), and the message names the
+        package alone.
     purpose : str
         What needs it, for the message (e.g. ``"load_mnist1d"``).
     """
@@ -21,8 +23,12 @@ def import_optional(module, *, extra, purpose):
         return importlib.import_module(module)
     except ImportError as error:
         package = module.split(".")[0]
+        how = (
+            f"pip install {package}"
+            if extra is None
+            else f'pip install "sk_symmetry[{extra}]" (or pip install {package})'
+        )
         raise ImportError(
             f"{purpose} needs the optional package {package!r}, which is not "
-            f'installed: pip install "sk_symmetry[{extra}]" (or pip install '
-            f"{package})."
+            f"installed: {how}."
         ) from error

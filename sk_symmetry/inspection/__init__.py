@@ -5,6 +5,10 @@ degenerate minima of training on the orbit (`symmetry_degeneracy`); and,
 before any model, which elements of a group leave the data and its labels
 unchanged (`symmetry_test`, with `SymmetryTestDisplay`).
 
+Each function returns a result (`SymmetryReport`, `InversionAccuracyBound`,
+`SymmetryDegeneracy`, `SymmetryTestResult`) with the same surface:
+``to_frame()`` for a pandas DataFrame and ``plot(ax=None)`` for a figure.
+
 As scikit-learn keeps model inspection apart from ``metrics``, these sit
 above the scorers (`sk_symmetry.metrics`), the networks and the orbit
 classifier, which they look into.

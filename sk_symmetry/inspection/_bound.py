@@ -1,20 +1,26 @@
 """The accuracy bound R + R_bar <= 1 of odd networks (Bergman 2019, Eq. 6)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from sklearn.metrics import accuracy_score
 
+from .._compat import HasMethods, validate_params
 from .._utils import ODD_ACTIVATIONS as _ODD_ACTIVATIONS
 from ..symmetry import invert
 from ._chain import _model_chain
+from ._result import InspectionResult
 
 __all__ = ["InversionAccuracyBound", "inversion_accuracy_bound"]
 
 
 @dataclass(frozen=True)
-class InversionAccuracyBound:
-    """Result of `inversion_accuracy_bound`; see there for the fields."""
+class InversionAccuracyBound(InspectionResult):
+    """Result of `inversion_accuracy_bound`; see there for the fields.
+
+    `to_frame` gives the fields as a one-row DataFrame; `plot` draws ``R``,
+    ``R_bar`` and their sum against the bound 1.
+    """
 
     accuracy: float
     inverted_accuracy: float
@@ -22,6 +28,52 @@ class InversionAccuracyBound:
     holds: bool
     provably_bound: bool
     reason: str
+
+    def to_frame(self):
+        """The fields as a pandas DataFrame of one row (needs pandas).
+
+        Returns
+        -------
+        frame : pandas.DataFrame
+            One column per field, ``accuracy`` to ``reason``.
+        """
+        return super().to_frame()
+
+    def plot(self, ax=None):
+        """Bars of ``R`` (on ``X``), ``R_bar`` (on ``-X``) and ``R + R_bar``,
+        with the bound 1 as a dashed line (needs matplotlib).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+        """
+        return super().plot(ax)
+
+    def _frame(self, pd):
+        return pd.DataFrame(
+            {field.name: [getattr(self, field.name)] for field in fields(self)}
+        )
+
+    def _draw(self, ax):
+        heights = (self.accuracy, self.inverted_accuracy, self.total)
+        ax.bar(
+            ["R: X", "R_bar: -X", "R + R_bar"],
+            heights,
+            color=["tab:blue", "tab:orange", "tab:grey"],
+        )
+        proved = "proved" if self.provably_bound else "not proved for this model"
+        ax.axhline(1.0, color="black", linestyle="--", label=f"bound 1 ({proved})")
+        ax.set_ylim(0.0, max(2.0, self.total) * 1.05)
+        ax.set_ylabel("accuracy")
+        ax.set_title(
+            "R + R_bar <= 1 " + ("holds" if self.holds else "fails"), fontsize=9
+        )
+        ax.legend(fontsize=7)
 
 
 def _network_of(estimator):
@@ -75,6 +127,14 @@ def _provably_bound(estimator):
     )
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["predict"])],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def inversion_accuracy_bound(estimator, X, y):
     """Check the bound ``accuracy(X) + accuracy(-X) <= 1`` for a classifier.
 

@@ -8,17 +8,18 @@ degeneracy is forced.
 """
 
 from dataclasses import dataclass
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array, check_consistent_length
 
-from .._compat import check_is_fitted
+from .._compat import HasMethods, Interval, check_is_fitted, validate_params
 from ..augmentation import OrbitAugmentedClassifier
 from ..neural_network._mlp_math import loss_and_gradient, make_layout
 from ..symmetry import check_symmetry
 from ._chain import _model_chain
+from ._result import InspectionResult
 
 __all__ = ["SymmetryDegeneracy", "first_layer_action", "symmetry_degeneracy"]
 
@@ -28,8 +29,12 @@ _NETWORK_ATTRIBUTES = ("coefs_", "intercepts_", "activation", "out_activation_")
 
 
 @dataclass(frozen=True)
-class SymmetryDegeneracy:
-    """Result of `symmetry_degeneracy`; see there for the fields."""
+class SymmetryDegeneracy(InspectionResult):
+    """Result of `symmetry_degeneracy`; see there for the fields.
+
+    `to_frame` gives one row per element; `plot` draws each element's loss
+    minus the loss at the fitted weights.
+    """
 
     elements: tuple
     losses: np.ndarray
@@ -38,7 +43,60 @@ class SymmetryDegeneracy:
     degenerate: bool
     action: str
 
+    def to_frame(self):
+        """One row per element, as a pandas DataFrame (needs pandas).
 
+        Returns
+        -------
+        frame : pandas.DataFrame
+            Indexed by element name, with columns ``loss``, ``difference``
+            (``loss`` minus the loss at the fitted weights) and ``moved``.
+        """
+        return super().to_frame()
+
+    def plot(self, ax=None):
+        """Each element's loss minus the loss at the fitted weights, as bars;
+        bars of elements that do not move the weights are hatched (needs
+        matplotlib).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+        """
+        return super().plot(ax)
+
+    def _frame(self, pd):
+        return pd.DataFrame(
+            {
+                "loss": self.losses,
+                "difference": self.losses - self.losses[0],
+                "moved": self.moved,
+            },
+            index=pd.Index(self.elements, name="element"),
+        )
+
+    def _draw(self, ax):
+        columns = np.arange(len(self.elements))
+        bars = ax.bar(columns, self.losses - self.losses[0], color="tab:blue")
+        for bar, moved in zip(bars, self.moved, strict=True):
+            if not moved:
+                bar.set_hatch("//")
+        ax.axhline(0.0, color="black", linewidth=0.8)
+        ax.set_xticks(columns, labels=self.elements, rotation=45, ha="right")
+        ax.set_ylabel("loss - loss at the fitted weights")
+        verdict = "degenerate" if self.degenerate else "not degenerate"
+        ax.set_title(f"{verdict} (inputs: {self.action})", fontsize=9)
+
+
+@validate_params(
+    {"element": [callable], "n_features": [Interval(Integral, 1, None, closed="left")]},
+    prefer_skip_nested_validation=True,
+)
 def first_layer_action(element, n_features):
     """The matrix ``P`` with ``element(X) == X @ P``, a signed permutation.
 
@@ -173,6 +231,17 @@ def _objective(network, coefs, Z, Y):
     return loss
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["predict"])],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like", None],
+        # check_symmetry checks every symmetry argument, with one message.
+        "symmetry": "no_validation",
+        "rtol": [Interval(Real, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def symmetry_degeneracy(estimator, X, y, *, symmetry=None, rtol=1e-9):
     """The training loss at the weights moved by each element of a symmetry.
 
@@ -261,7 +330,7 @@ def symmetry_degeneracy(estimator, X, y, *, symmetry=None, rtol=1e-9):
     >>> symmetry_degeneracy(net.fit(X, y), X, y).degenerate  # trained on X alone
     False
     """
-    if isinstance(rtol, bool) or not isinstance(rtol, Real) or not rtol >= 0:
+    if isinstance(rtol, bool | np.bool_):  # an Interval of reals takes True as 1
         raise ValueError(f"rtol must be a non-negative number, got {rtol!r}.")
     if y is None:
         raise ValueError(

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import type_of_target
 
+from .._compat import HasMethods, validate_params
 from ..metrics._scoring import (
     _base_scorer,
     _estimator_type,
@@ -17,15 +18,17 @@ from ..metrics._scoring import (
 )
 from ..symmetry import check_symmetry
 from ._chain import _describe_chain, _model_chain
+from ._result import InspectionResult
 
 __all__ = ["SymmetryReport", "symmetry_report"]
 
 
 @dataclass(frozen=True)
-class SymmetryReport:
+class SymmetryReport(InspectionResult):
     """Result of `symmetry_report`; see there for the fields.
 
-    ``str(report)`` is a text table; `to_frame` gives a pandas DataFrame.
+    ``str(report)`` is a text table; `to_frame` gives a pandas DataFrame and
+    `plot` a bar chart of the score per element.
     """
 
     elements: tuple
@@ -46,14 +49,51 @@ class SymmetryReport:
             Indexed by element name, with columns ``scoring`` and
             ``"changed"``. Needs pandas.
         """
-        try:
-            import pandas as pd
-        except ImportError as error:  # pandas is optional for sk_symmetry
-            raise ImportError("SymmetryReport.to_frame needs pandas.") from error
+        return super().to_frame()
+
+    def plot(self, ax=None):
+        """The score on each image as a bar, the worst case as a dashed line,
+        and the fraction of changed predictions at each bar (needs
+        matplotlib).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+        """
+        return super().plot(ax)
+
+    def _frame(self, pd):
         return pd.DataFrame(
             {self.scoring: self.scores, "changed": self.changed},
             index=pd.Index(self.elements, name="element"),
         )
+
+    @property
+    def _figsize(self):
+        return (5.0, 1.0 + 0.3 * len(self.elements))
+
+    def _draw(self, ax):
+        rows = np.arange(len(self.elements))
+        scores = np.asarray(self.scores, dtype=float)
+        ax.barh(rows, scores, color="tab:blue")
+        # Each bar's changed fraction just right of it (of 0 for a negative
+        # score), with room kept for the text.
+        ends = np.maximum(np.nan_to_num(scores), 0.0)
+        for row, end, changed in zip(rows, ends, self.changed, strict=True):
+            ax.text(end, row, f" changed {changed:.2f}", va="center", fontsize=7)
+        low = min(0.0, np.nanmin(scores, initial=0.0))
+        high = max(0.0, np.nanmax(scores, initial=0.0))
+        ax.set_xlim(low, high + 0.4 * ((high - low) or 1.0))
+        ax.axvline(self.worst_case, color="grey", linestyle="--")
+        ax.set_yticks(rows, labels=self.elements)
+        ax.invert_yaxis()  # the identity on top, as in the table
+        ax.set_xlabel(f"{self.scoring} (dashed: worst case {self.worst_case:.3f})")
+        ax.set_title(f"{self.model} on {self.n_samples} samples", fontsize=8)
 
     def __str__(self):
         width = max(len(name) for name in (*self.elements, "worst case"))
@@ -71,6 +111,18 @@ class SymmetryReport:
         return "\n".join(lines)
 
 
+@validate_params(
+    {
+        "estimator": [HasMethods(["predict"])],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        # check_symmetry checks every symmetry argument, with one message.
+        "symmetry": "no_validation",
+        "scoring": [str, callable],
+        "target": [str, callable],
+    },
+    prefer_skip_nested_validation=True,
+)
 def symmetry_report(
     estimator, X, y, symmetry=None, *, scoring="accuracy", target="invariant"
 ):
@@ -146,8 +198,9 @@ def symmetry_report(
         `make_symmetric_scorer`).
     TypeError
         If ``symmetry`` is not None, a `SymmetryGroup` instance or callable,
-        or ``target`` is neither a string nor callable, or negates a ``y``
-        that is not numeric.
+        or ``target`` is neither a string nor callable, returns no real
+        number (a callable ``target``), or negates a ``y`` that is not
+        numeric.
 
     See Also
     --------

@@ -226,7 +226,7 @@ def symmetry_test(
         (raw and Holm-adjusted), per-class results and the verdict;
         ``result.subgroup_`` is the largest subgroup of elements that pass.
         ``print(result)`` shows a table, ``result.to_frame()`` a DataFrame,
-        `SymmetryTestDisplay` a heat map.
+        ``result.plot()`` (or `SymmetryTestDisplay`) a heat map.
 
     Raises
     ------
@@ -323,7 +323,10 @@ def symmetry_test(
     group = check_symmetry(symmetry, n_features)
     elements = list(group)
     names = [g.name for g in elements]
-    group = group if isinstance(group, SymmetryGroup) else None
+    # check_symmetry binds a group to the width of X; only the pair of a
+    # function X -> X' stays unbound (it acts on any width, and is no group
+    # whose subgroups could be searched).
+    group = None if group.n_features is None else group
     estimator = _default_estimator() if estimator is None else estimator
     rng = check_random_state(random_state)
     blocks = np.array_split(rng.permutation(n_samples), cv)

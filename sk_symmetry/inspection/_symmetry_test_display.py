@@ -3,6 +3,12 @@ by classes, in the style of scikit-learn's ``*Display`` classes."""
 
 import numpy as np
 
+from .._compat import validate_params
+from ._heat_map import draw_heat_map, heat_map_cells, heat_map_size
+from ._result import _axes
+from ._symmetry_test import symmetry_test
+from ._symmetry_test_result import SymmetryTestResult
+
 __all__ = ["SymmetryTestDisplay"]
 
 
@@ -14,7 +20,9 @@ class SymmetryTestDisplay:
     class, the accuracy the model of the labels loses on ``g(X)`` (its
     accuracy on the class in ``X`` minus that in ``g(X)``). Cells the tests
     reject are marked: ``*`` for the inputs, the class most rows become for
-    a class (``->9``). Create it with `from_result`.
+    a class (``->9``). Create it with `from_result` (a result you have) or
+    `from_data` (which runs `symmetry_test` first), as scikit-learn's
+    displays are made with ``from_estimator`` and ``from_predictions``.
 
     Parameters
     ----------
@@ -51,6 +59,13 @@ class SymmetryTestDisplay:
     (2, 3)
     >>> display.marks[1].tolist()
     ['', '->1', '->0']
+
+    The same in one step, from the data:
+
+    >>> same = SymmetryTestDisplay.from_data(X, (X[:, 0] > 0).astype(int),
+    ...                                      random_state=0)
+    >>> bool((same.values == display.values).all())
+    True
     """
 
     def __init__(self, values, *, elements, columns, marks):
@@ -74,24 +89,62 @@ class SymmetryTestDisplay:
         -------
         display : SymmetryTestDisplay
         """
-        inputs = np.clip(2.0 * result.input_accuracy - 1.0, 0.0, 1.0)[:, None]
-        input_marks = np.where(result.input_pvalue_adjusted <= result.alpha, "*", "")
-        values, marks = inputs, input_marks[:, None].astype(object)
-        columns = ["inputs"]
-        if result.classes is not None:
-            lost = result.class_accuracy[0] - result.class_accuracy
-            values = np.hstack([inputs, np.nan_to_num(lost)])
-            destination = result.classes[np.argmax(result.moved, axis=2)]
-            flagged = result.class_pvalue_adjusted <= result.alpha
-            class_marks = np.where(
-                flagged, np.char.add("->", destination.astype(str)), ""
+        if not isinstance(result, SymmetryTestResult):
+            raise TypeError(
+                "result must be the SymmetryTestResult that symmetry_test "
+                f"returns; got {type(result).__name__}. (A DataFrame from "
+                "result.to_frame() holds too little to draw.)"
             )
-            marks = np.hstack([marks, class_marks.astype(object)])
-            columns += [str(c) for c in result.classes]
-        display = cls(
-            values, elements=list(result.elements), columns=columns, marks=marks
-        )
+        values, elements, columns, marks = heat_map_cells(result)
+        display = cls(values, elements=elements, columns=columns, marks=marks)
         return display.plot(ax=ax, cmap=cmap, colorbar=colorbar)
+
+    @classmethod
+    @validate_params(
+        {"ax": "no_validation", "cmap": "no_validation", "colorbar": ["boolean"]},
+        # symmetry_test checks the rest: let it (skipping nested validation
+        # would switch its checks off).
+        prefer_skip_nested_validation=False,
+    )
+    def from_data(
+        cls,
+        X,
+        y=None,
+        symmetry=None,
+        *,
+        estimator=None,
+        cv=5,
+        alpha=0.05,
+        random_state=None,
+        n_jobs=None,
+        ax=None,
+        cmap="Reds",
+        colorbar=True,
+    ):
+        """Run `symmetry_test` on the data and draw the heat map of its result.
+
+        Parameters
+        ----------
+        X, y, symmetry, estimator, cv, alpha, random_state, n_jobs
+            Passed to `symmetry_test` (see there; they are checked there).
+        ax, cmap, colorbar
+            Passed to `plot`.
+
+        Returns
+        -------
+        display : SymmetryTestDisplay
+        """
+        result = symmetry_test(
+            X,
+            y,
+            symmetry,
+            estimator=estimator,
+            cv=cv,
+            alpha=alpha,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
+        return cls.from_result(result, ax=ax, cmap=cmap, colorbar=colorbar)
 
     def plot(self, ax=None, *, cmap="Reds", colorbar=True):
         """Draw the heat map.
@@ -108,25 +161,17 @@ class SymmetryTestDisplay:
         display : SymmetryTestDisplay
             Itself, with ``im_``, ``text_``, ``ax_`` and ``figure_`` set.
         """
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as error:  # matplotlib is optional for sk_symmetry
-            raise ImportError("SymmetryTestDisplay needs matplotlib.") from error
-        if ax is None:
-            rows, cols = self.values.shape
-            _, ax = plt.subplots(figsize=(1.2 + 0.55 * cols, 0.8 + 0.32 * rows))
-        self.im_ = ax.imshow(self.values, cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
-        self.text_ = np.empty(self.values.shape, dtype=object)
-        for (i, j), mark in np.ndenumerate(self.marks):
-            colour = "white" if self.values[i, j] > 0.6 else "black"
-            self.text_[i, j] = ax.text(
-                j, i, mark, ha="center", va="center", fontsize=7, color=colour
-            )
-        ax.set_xticks(range(len(self.columns)), labels=self.columns)
-        ax.set_yticks(range(len(self.elements)), labels=self.elements)
-        ax.set_xlabel("inputs, then accuracy lost per class")
-        if colorbar:
-            ax.figure.colorbar(self.im_, ax=ax)
+        values = np.asarray(self.values)
+        ax = _axes(ax, heat_map_size(values), "SymmetryTestDisplay")
+        self.im_, self.text_ = draw_heat_map(
+            ax,
+            values,
+            self.elements,
+            self.columns,
+            self.marks,
+            cmap=cmap,
+            colorbar=colorbar,
+        )
         self.ax_ = ax
         self.figure_ = ax.figure
         return self

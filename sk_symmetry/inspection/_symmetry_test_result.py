@@ -2,10 +2,13 @@
 and the largest subgroup of elements that pass."""
 
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 
 from ..symmetry import SymmetryGroup
+from ._heat_map import draw_heat_map, heat_map_cells, heat_map_size
+from ._result import InspectionResult, _pandas
 
 __all__ = ["SymmetryTestResult"]
 
@@ -17,12 +20,12 @@ _MAX_SUBGROUPS = 5_000
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class SymmetryTestResult:
+class SymmetryTestResult(InspectionResult):
     """Result of `symmetry_test`: one entry per element, the identity first.
 
-    ``print(result)`` shows a table, `to_frame` gives a DataFrame and
-    `SymmetryTestDisplay.from_result` a heat map. Fields about labels are
-    None when `symmetry_test` ran without ``y``.
+    ``print(result)`` shows a table, `to_frame` gives a DataFrame and `plot`
+    (or `SymmetryTestDisplay.from_result`) a heat map. Fields about labels
+    are None when `symmetry_test` ran without ``y``.
 
     Attributes
     ----------
@@ -118,7 +121,7 @@ class SymmetryTestResult:
             the class its rows most often become on ``g(x)`` (among those
             right on ``x``) and the fraction of the class's rows that do.
         """
-        e = self.elements.index(element) if isinstance(element, str) else element
+        e = self._index(element)
         if self.classes is None:
             return []
         flagged = []
@@ -128,6 +131,29 @@ class SymmetryTestResult:
             source, destination = self.classes[i].item(), self.classes[j].item()
             flagged.append((source, destination, float(fraction)))
         return sorted(flagged, key=lambda item: -item[2])
+
+    def _index(self, element):
+        """The position of ``element`` (a name or an index) among the elements,
+        or an error naming it and the elements there are."""
+        n = len(self.elements)
+        if isinstance(element, str):
+            if element not in self.elements:
+                raise ValueError(
+                    f"element={element!r} is not one of the tested elements "
+                    f"{list(self.elements)}."
+                )
+            return self.elements.index(element)
+        if isinstance(element, Integral) and not isinstance(element, bool | np.bool_):
+            if -n <= element < n:
+                return int(element)
+            raise ValueError(
+                f"element={element!r} is out of range: the result has {n} "
+                f"elements (indices 0 to {n - 1}, or -{n} to -1)."
+            )
+        raise TypeError(
+            "element must be an element's name or index; got "
+            f"{element!r} of type {type(element).__name__}."
+        )
 
     def to_frame(self, *, per_class=False):
         """The results as a pandas DataFrame (needs pandas).
@@ -141,10 +167,7 @@ class SymmetryTestResult:
         -------
         frame : pandas.DataFrame
         """
-        try:
-            import pandas as pd
-        except ImportError as error:  # pandas is optional for sk_symmetry
-            raise ImportError("SymmetryTestResult.to_frame needs pandas.") from error
+        pd = _pandas("SymmetryTestResult.to_frame")
         if per_class:
             if self.classes is None:
                 raise ValueError("per_class=True needs a test run with y.")
@@ -175,6 +198,29 @@ class SymmetryTestResult:
             )
         columns.update(rejected=self.rejected, invariant=self.invariant)
         return pd.DataFrame(columns, index=pd.Index(self.elements, name="element"))
+
+    def plot(self, ax=None):
+        """Draw the heat map of `SymmetryTestDisplay` (needs matplotlib).
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+            The Axes drawn on. `SymmetryTestDisplay.from_result` draws the
+            same and keeps the image and texts.
+        """
+        return super().plot(ax)
+
+    @property
+    def _figsize(self):
+        return heat_map_size(heat_map_cells(self)[0])
+
+    def _draw(self, ax):
+        draw_heat_map(ax, *heat_map_cells(self), cmap="Reds", colorbar=True)
 
     def summary(self):
         """The table that ``print(result)`` shows."""

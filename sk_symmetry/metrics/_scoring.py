@@ -3,6 +3,7 @@
 import re
 from difflib import get_close_matches
 from inspect import signature
+from numbers import Real
 
 import numpy as np
 from sklearn.metrics import check_scoring, get_scorer_names
@@ -151,11 +152,23 @@ def _target_sign(target, element, is_identity):
             "negates some features only. Pass target as a callable element -> "
             "+1 or -1 (a character of the group)."
         )
-    sign = target(element)
-    if isinstance(sign, bool) or sign not in (1, -1):
+    return _check_sign(target(element), element)
+
+
+def _check_sign(sign, element):
+    """A callable target's answer as the int +1 or -1, or an error naming the
+    element and what came back (an array, a complex number, a bool ...)."""
+    if isinstance(sign, np.ndarray) and sign.ndim == 0:
+        sign = sign.item()
+    call = f"target({_name_of(element)})"
+    if not isinstance(sign, Real | np.bool_):
+        raise TypeError(
+            f"{call} must return the number +1 or -1 (the factor y takes), "
+            f"one real scalar; got {sign!r} of type {type(sign).__name__}."
+        )
+    if isinstance(sign, bool | np.bool_) or sign not in (1, -1):
         raise ValueError(
-            f"target({_name_of(element)}) must be +1 or -1 (the factor y takes); "
-            f"got {sign!r}."
+            f"{call} must be +1 or -1 (the factor y takes); got {sign!r}."
         )
     return int(sign)
 
@@ -317,7 +330,8 @@ def make_symmetric_scorer(
         some features.
     TypeError
         If ``symmetry`` is not None, a `SymmetryGroup` instance or callable,
-        or ``target`` is neither a string nor callable.
+        or ``target`` is neither a string nor callable, or is a callable
+        that returns no real number (an array, a complex number, a string).
 
     See Also
     --------
