@@ -6,6 +6,7 @@ import pickle
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from group_strategies import groups_and_data
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -447,3 +448,19 @@ def test_threads_do_not_change_the_bits():
     Z = irf.transform(X)
     with threadpool_limits(1):
         assert irf.transform(X).tobytes() == Z.tobytes()
+
+
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_array, sp.coo_matrix])
+def test_invariant_kernel_takes_sparse_input(container):
+    # Issue 26, item 8: sparse X or Y crashed ("not enough values to unpack").
+    G = S.mirror((2, 3)) * S.inversion()
+    X = np.random.default_rng(0).standard_normal((4, 6))
+    X[X < 0.3] = 0.0
+    Y = X[:3] * 2
+    expected = invariant_kernel(X, Y, symmetry=G, gamma=0.2)
+    for A, B in [(container(X), Y), (X, container(Y)), (container(X), container(Y))]:
+        assert np.array_equal(invariant_kernel(A, B, symmetry=G, gamma=0.2), expected)
+    assert np.array_equal(
+        invariant_kernel(container(X), symmetry=G, kernel="linear"),
+        invariant_kernel(X, symmetry=G, kernel="linear"),
+    )
