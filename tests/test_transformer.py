@@ -350,7 +350,7 @@ def test_compiled_kernel_matches_the_definition_and_numpy(data, n_rows, n_thread
     expected = X[:, np.arange(t.partners_.size) % n] * X[:, t.partners_]
     out = np.empty(expected.shape, dtype=X.dtype)
     # Let every thread have a chunk however small the input.
-    with mock.patch.object(_feature_maps, "_MIN_BYTES_PER_THREAD", 1):
+    with mock.patch.object(_feature_maps, "MIN_BYTES_PER_THREAD", 1):
         assert compiled_products(X, t.partners_, out, n_threads) is True
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_array_equal(_numpy_products(X, t), expected)

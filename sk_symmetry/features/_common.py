@@ -16,7 +16,6 @@ from sklearn.utils import assert_all_finite
 
 from .._compat import (
     _check_feature_names_in,
-    _openmp_effective_n_threads,
     check_is_fitted,
     validate_data,
 )
@@ -25,7 +24,6 @@ from ._feature_maps import draw_derangement, neighbor_partners
 __all__ = [
     "InvariantTransformer",
     "check_distinct_neighbours",
-    "n_threads",
     "pair_partners",
     "product_name",
     "raise_overflow",
@@ -115,13 +113,6 @@ def raise_overflow(X):
         f"The products of the features of X overflow {X.dtype.name}: "
         "scale X down (e.g. into [-1, 1]) before this transformer."
     )
-
-
-def n_threads():
-    """As many threads as scikit-learn's own OpenMP code would use, so that
-    ``OMP_NUM_THREADS`` and ``threadpoolctl.threadpool_limits`` limit the
-    compiled kernels in the same way."""
-    return _openmp_effective_n_threads()
 
 
 def pair_partners(

@@ -11,8 +11,9 @@ from .._compat import (
     validate_data,
 )
 from .._docstrings import fill_doc
+from .._utils import n_threads
 from ..symmetry._group import _image_shape
-from ._common import InvariantTransformer, n_threads, pair_partners, product_name
+from ._common import InvariantTransformer, pair_partners, product_name
 from ._feature_maps import (
     compiled_products,
     neighbor_products,
