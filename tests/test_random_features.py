@@ -139,7 +139,7 @@ def test_pairs_of_negated_images_give_the_unpaired_features(
 ):
     # A group times the inversion computes one product per pair {v, -v};
     # with the pairing switched off every image gets its own product.
-    from sk_symmetry.features import _random_maps
+    from sk_symmetry.features import _random_plan
 
     G = S.dihedral((4, 4)) * S.inversion()
     rng = np.random.default_rng(3)
@@ -149,16 +149,16 @@ def test_pairs_of_negated_images_give_the_unpaired_features(
         activation=activation, random_state=0,
     ).fit(X)
     calls = []
-    pairs = _random_maps.negation_pairs
+    pairs = _random_plan.negation_pairs
 
     def counted(perms, signs):
         calls.append(pairs(perms, signs))
         return calls[-1]
 
-    monkeypatch.setattr(_random_maps, "negation_pairs", counted)
+    monkeypatch.setattr(_random_plan, "negation_pairs", counted)
     paired = irf.transform(X)
     assert calls[-1].shape == (8, 2)
-    monkeypatch.setattr(_random_maps, "negation_pairs", lambda p, s: None)
+    monkeypatch.setattr(_random_plan, "negation_pairs", lambda p, s: None)
     unpaired = irf.transform(X)
     np.testing.assert_allclose(paired, unpaired, rtol=1e-12, atol=1e-14)
 
@@ -166,7 +166,7 @@ def test_pairs_of_negated_images_give_the_unpaired_features(
 def test_paired_float32_features_keep_float32_accuracy(monkeypatch):
     # Thousands of pooled values per feature: the paired relu shortcut must
     # not lose more than float32 rounding to cancellation.
-    from sk_symmetry.features import _random_maps
+    from sk_symmetry.features import _random_plan
 
     # Upscaled digits: a constant background, so many values b + |z| nearly
     # cancel, as in bench_random_features.py, where this was first seen.
@@ -176,7 +176,7 @@ def test_paired_float32_features_keep_float32_accuracy(monkeypatch):
     irf = InvariantRandomFeatures(G, 2000, patch_shape=5, random_state=0).fit(X)
     X = X[:3]
     paired = irf.transform(X.astype(np.float32))
-    monkeypatch.setattr(_random_maps, "negation_pairs", lambda p, s: None)
+    monkeypatch.setattr(_random_plan, "negation_pairs", lambda p, s: None)
     exact = irf.transform(X)
     np.testing.assert_allclose(paired, exact, rtol=1e-4, atol=1e-5)
 

@@ -21,7 +21,8 @@ from .._compat import (
 from .._docstrings import fill_doc
 from ..symmetry._group import _image_shape
 from ..symmetry._orbit_order import as_arrays, image, signed_permutations
-from ._random_maps import invariant_random_features, patch_indices
+from ._random_maps import invariant_random_features
+from ._random_plan import patch_indices
 
 __all__ = ["InvariantRandomFeatures"]
 
