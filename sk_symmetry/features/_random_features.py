@@ -3,24 +3,14 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 
-from .._compat import (
-    Interval,
-    StrOptions,
-    _fit_context,
-    _openmp_effective_n_threads,
-    check_is_fitted,
-    validate_data,
-)
+from .._compat import Interval, StrOptions, _fit_context, validate_data
 from .._docstrings import fill_doc
-from ..symmetry._group import _image_shape
-from ..symmetry._orbit_order import as_arrays, image, signed_permutations
+from .._utils import n_threads
+from ..symmetry import SymmetryGroup, check_symmetry
+from ..symmetry._internal import as_arrays, as_image_shape, image
+from ._common import InvariantTransformer, check_image_shape
 from ._random_maps import invariant_random_features
 from ._random_plan import patch_indices
 
@@ -28,9 +18,7 @@ __all__ = ["InvariantRandomFeatures"]
 
 
 @fill_doc
-class InvariantRandomFeatures(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
-):
+class InvariantRandomFeatures(InvariantTransformer):
     """Random features pooled over a symmetry group: exactly invariant, continuous.
 
     Feature ``k`` is the group average (the Reynolds operator) of a random
@@ -186,7 +174,7 @@ class InvariantRandomFeatures(
     """
 
     _parameter_constraints: dict = {
-        "symmetry": "no_validation",  # _check_symmetry says what is wrong
+        "symmetry": [None, SymmetryGroup],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "patch_shape": [None, Interval(Integral, 1, None, closed="left"), tuple, list],
         "image_shape": [None, tuple, list],
@@ -198,6 +186,8 @@ class InvariantRandomFeatures(
         "gamma": [None, Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
     }
+
+    _overflowing = "random features"
 
     def __init__(
         self,
@@ -239,7 +229,7 @@ class InvariantRandomFeatures(
         """
         X = validate_data(self, X, dtype=(np.float64, np.float32))
         n_samples, n_features = X.shape
-        self.group_ = signed_permutations(self.symmetry, n_features)
+        self.group_ = check_symmetry(self.symmetry, n_features)
         shape = self._image_shape(n_features)
         self.patches_ = _patch_configs(
             self.patch_shape, self.dilations, shape, self.borders
@@ -274,27 +264,14 @@ class InvariantRandomFeatures(
                 b = np.zeros(columns.size)
             self.random_weights_.append(W)
             self.random_offset_[columns] = b
-        self._n_features_out = self.n_components
         return self
 
     def _image_shape(self, n_features):
         """The (height, width) that patches slide over."""
-        own = self.image_shape
-        if own is not None:
-            own = _image_shape(own)
-        group = self.group_.image_shape
-        if own is not None and group is not None and own != group:
-            raise ValueError(
-                f"image_shape={own} does not match the symmetry's image_shape "
-                f"{group}."
-            )
-        shape = own or group or (1, n_features)
-        if shape[0] * shape[1] != n_features:
-            raise ValueError(
-                f"image_shape={shape} holds {shape[0] * shape[1]} pixels but X "
-                f"has {n_features} features."
-            )
-        return shape
+        shape = check_image_shape(
+            self.image_shape, n_features, self.group_.image_shape
+        )
+        return shape or (1, n_features)
 
     def _indices(self, shape, patch, dilation):
         if patch is None:
@@ -325,22 +302,10 @@ class InvariantRandomFeatures(
                 "zero; use offsets='data' or activation='relu'."
             )
 
-    def transform(self, X):
-        """Map ``X`` to its invariant random features.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to transform.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_components)
-            Same dtype as ``X`` (float32 or float64).
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        X = np.ascontiguousarray(X)
+    def _invariants(self, X):
+        # Max and ppv pooling can hide a NaN (a count, a maximum of others):
+        # one pass over X costs little beside |G| products per position.
+        assert_all_finite(X, input_name="X")
         shape = self._image_shape(X.shape[1])
         perms, signs = self._perms_signs(X.dtype)
         maps = []
@@ -357,24 +322,16 @@ class InvariantRandomFeatures(
                 )
             )
         out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = invariant_random_features(
-                X, perms, signs, maps, self.pooling, self.activation, out,
-                _openmp_effective_n_threads(),
-            )
+        finite = invariant_random_features(
+            X, perms, signs, maps, self.pooling, self.activation, out, n_threads()
+        )
         if self.activation == "cos" and self.pooling == "mean":
             out *= np.sqrt(2.0 / self.n_components)
-        if not finite:
-            raise ValueError(
-                f"The random features of X overflow {X.dtype.name}: scale X "
-                "down (e.g. into [-1, 1]) before this transformer."
-            )
-        return out
+        return out, finite
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    def _names_out(self, names):
+        prefix = type(self).__name__.lower()
+        return [f"{prefix}{k}" for k in range(self.n_components)]
 
 
 def _patch_configs(patch_shape, dilations, image_shape, borders):
@@ -391,7 +348,7 @@ def _patch_configs(patch_shape, dilations, image_shape, borders):
         if isinstance(shape, Integral) and not isinstance(shape, bool) and shape > 0:
             shape = (1, int(shape)) if h == 1 else (int(shape), int(shape))
         else:
-            shape = _image_shape(shape, "patch_shape")
+            shape = as_image_shape(shape, "patch_shape")
         for step in steps:
             if not isinstance(step, Integral) or isinstance(step, bool) or step < 1:
                 raise ValueError(

@@ -6,7 +6,7 @@ has one ``_internal`` module, so no code reaches into another subpackage's
 private modules.
 """
 
-from ._group import _image_shape as check_image_shape
+from ._group import _image_shape as as_image_shape
 from ._orbit_order import (
     as_arrays,
     image,
@@ -17,7 +17,7 @@ from ._orbit_order import (
 
 __all__ = [
     "as_arrays",
-    "check_image_shape",
+    "as_image_shape",
     "image",
     "negation_pairs",
     "orbit_order",
