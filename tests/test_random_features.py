@@ -15,6 +15,7 @@ from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from sk_symmetry import InvariantRandomFeatures, SymmetryGroup, invariant_kernel
+from sk_symmetry.features import _random_plan
 
 S = SymmetryGroup
 
@@ -464,3 +465,63 @@ def test_invariant_kernel_takes_sparse_input(container):
         invariant_kernel(container(X), symmetry=G, kernel="linear"),
         invariant_kernel(X, symmetry=G, kernel="linear"),
     )
+
+
+def _signed_ring(n):
+    """The ring {(-1)^k shift^k}: it negates every patch of a slid window,
+    without holding -identity when n is even."""
+    return S([(np.roll(np.arange(n), 1), -1, "signed_shift")])
+
+
+@pytest.mark.parametrize(
+    "group, patch_shape, borders, plain_inversion",
+    [
+        (_signed_ring(6), 2, "wrap", False),
+        (_signed_ring(6), 3, "wrap", False),
+        (S([(S.mirror((2, 3))[1].perm, -1, "mirror*invert")]), 1, "valid", False),
+        (S.inversion(), None, "valid", True),
+    ],
+)
+def test_groups_that_negate_every_patch_are_refused_without_offsets(
+    group, patch_shape, borders, plain_inversion
+):
+    # Issue 26, item 2: the guard knew only x -> -x; the first three groups
+    # do not hold it and gave tanh features of about 1e-17 and ppv features
+    # of exactly 1/2.
+    G = group.bind(6) if group.n_features is None else group
+    minus_identity = [
+        np.array_equal(g.perm, np.arange(6)) and np.all(g.sign < 0) for g in G
+    ]
+    assert any(minus_identity) == plain_inversion
+    X = np.random.default_rng(0).standard_normal((5, 6))
+    params = {"patch_shape": patch_shape, "borders": borders, "offsets": "zero"}
+    with pytest.raises(ValueError, match="averages every feature to zero"):
+        InvariantRandomFeatures(group, 8, activation="tanh", **params).fit(X)
+    with pytest.raises(ValueError, match="makes every feature 1/2"):
+        InvariantRandomFeatures(group, 8, pooling="ppv", **params).fit(X)
+    # What the guard keeps out: every value meets its negative.
+    perms, signs = np.stack([g.perm for g in G]), np.stack([g.sign for g in G])
+    idx = (
+        np.arange(6)[None]
+        if patch_shape is None
+        else _random_plan.patch_indices((1, 6), (1, patch_shape), 1, borders)
+    )
+    values = (signs[:, idx] * X[0][perms[:, idx]]).sum(axis=2)
+    assert np.array_equal(np.sort(values, axis=None), np.sort(-values, axis=None))
+
+
+def test_groups_that_do_not_negate_every_patch_are_kept_without_offsets():
+    X = np.random.default_rng(0).standard_normal((5, 6))
+    ring, mirror_invert = _signed_ring(6), S([(S.mirror((2, 3))[1].perm, -1, "mi")])
+    for group, patch_shape, borders in [
+        (ring, None, "valid"),  # the whole input: -identity is not in the ring
+        (ring, 2, "valid"),  # the edges break the pairing
+        (mirror_invert, 2, "valid"),  # 1 x 2 patches are not mirrored in place
+        (S.mirror((2, 3)), 1, "valid"),
+    ]:
+        for params in ({"activation": "tanh"}, {"pooling": "ppv"}):
+            features = InvariantRandomFeatures(
+                group, 8, patch_shape=patch_shape, borders=borders,
+                offsets="zero", random_state=0, **params,
+            ).fit_transform(X)
+            assert np.abs(features - (0.5 if "pooling" in params else 0)).max() > 1e-3

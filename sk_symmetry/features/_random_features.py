@@ -12,7 +12,7 @@ from ..symmetry import SymmetryGroup, check_symmetry
 from ..symmetry._internal import as_arrays, as_image_shape, image
 from ._common import InvariantTransformer, check_image_shape
 from ._random_maps import invariant_random_features
-from ._random_plan import patch_indices
+from ._random_plan import negates_every_patch, patch_indices
 
 __all__ = ["InvariantRandomFeatures"]
 
@@ -141,9 +141,11 @@ class InvariantRandomFeatures(InvariantTransformer):
     The inversion trap. Under a group containing ``x -> -x`` each value
     ``sigma(w . u)`` meets ``sigma(-w . u)``: without offsets an odd
     activation (``"tanh"``) averages to exactly zero and every proportion of
-    positive values is one half. `fit` refuses those combinations; the
-    default (``"relu"``, data offsets) works for every group, since
-    ``relu(z) + relu(-z) = |z|``.
+    positive values is one half. So it does under any group that pairs every
+    patch of an image with its negative at another element and position,
+    such as the ring ``{(-1)^k shift^k}`` with patches. `fit` refuses those
+    combinations; the default (``"relu"``, data offsets) works for every
+    group, since ``relu(z) + relu(-z) = |z|``.
 
     Cost. ``transform`` is ``|G| * n_positions`` products of patches and
     weights per row, half as many when the group holds ``-g`` with each
@@ -237,7 +239,7 @@ class InvariantRandomFeatures(InvariantTransformer):
         offsets = self.offsets
         if offsets == "auto":
             offsets = "phase" if self.activation == "cos" else "data"
-        self._check_trap(offsets)
+        self._check_trap(offsets, shape)
         rng = check_random_state(self.random_state)
         perms, signs = self._perms_signs(X.dtype)
         n_configs = len(self.patches_)
@@ -281,25 +283,37 @@ class InvariantRandomFeatures(InvariantTransformer):
     def _perms_signs(self, dtype):
         return as_arrays(self.group_, dtype)
 
-    def _check_trap(self, offsets):
-        n = self.group_.n_features
-        has_inversion = any(
-            np.array_equal(g.perm, np.arange(n)) and np.all(g.sign < 0)
-            for g in self.group_
-        )
-        if offsets != "zero" or not has_inversion:
+    def _check_trap(self, offsets, shape):
+        """Refuse features that vanish by symmetry: without offsets, a group
+        that pairs every patch of an image with its negative (the inversion
+        x -> -x, or e.g. the ring {(-1)^k shift^k}) meets each value with its
+        negative, so ppv is 1/2 and the mean of the odd tanh is zero."""
+        ppv = self.pooling == "ppv" and self.activation != "cos"
+        odd_mean = self.pooling == "mean" and self.activation == "tanh"
+        if offsets != "zero" or not (ppv or odd_mean):
             return
-        if self.pooling == "ppv" and self.activation != "cos":
-            raise ValueError(
-                "offsets='zero' with pooling='ppv' under a symmetry that "
-                "contains the inversion x -> -x makes every feature 1/2 (each "
-                "value meets its negative); use offsets='data'."
+        perms, signs = self._perms_signs(np.int8)
+        for patch, dilation in self.patches_:
+            indices = self._indices(shape, patch, dilation)
+            if not negates_every_patch(perms, signs, indices):
+                continue
+            where = (
+                "every image meets its negative (as under the inversion x -> -x)"
+                if patch is None
+                else f"every {patch[0]} x {patch[1]} patch (dilation "
+                f"{dilation}) of an image meets its negative at another "
+                "element and position"
             )
-        if self.pooling == "mean" and self.activation == "tanh":
+            if ppv:
+                raise ValueError(
+                    f"offsets='zero' with pooling='ppv' under this symmetry "
+                    f"makes every feature 1/2: {where}, so half the values "
+                    "are positive; use offsets='data'."
+                )
             raise ValueError(
-                "offsets='zero' with the odd activation 'tanh' under a symmetry "
-                "that contains the inversion x -> -x averages every feature to "
-                "zero; use offsets='data' or activation='relu'."
+                "offsets='zero' with the odd activation 'tanh' and mean pooling "
+                f"under this symmetry averages every feature to zero: {where}; "
+                "use offsets='data' or activation='relu'."
             )
 
     def _invariants(self, X):

@@ -71,6 +71,13 @@ def negates_every_patch(perms, signs, indices=None):
     mirror * invert}`` with 1 x 1 patches, negate every patch without holding
     the inversion.
 
+    Each selection is compared through a 64-bit hash, linear in the signs
+    (``sum_k sign_k R[k, source_k]`` for fixed random integers ``R``, wrapping
+    around), so that a negated selection hashes to the negated hash: memory
+    stays at one integer per element and position. Two different multisets
+    agree only if hashes collide, which a group of practical size makes
+    vanishingly unlikely.
+
     Parameters
     ----------
     perms : ndarray of int of shape (n_elements, n_features)
@@ -80,13 +87,20 @@ def negates_every_patch(perms, signs, indices=None):
     """
     if indices is None:
         indices = np.arange(perms.shape[1])[None, :]
-    sources = perms[:, indices].reshape(-1, indices.shape[1])
-    sides = (signs[:, indices] > 0).reshape(-1, indices.shape[1])
-    selections = np.hstack([sources, sides]).astype(np.int64)
-    flipped = np.hstack([sources, ~sides]).astype(np.int64)
-    kept = np.unique(selections, axis=0, return_counts=True)
-    negated = np.unique(flipped, axis=0, return_counts=True)
-    return all(np.array_equal(a, b) for a, b in zip(kept, negated, strict=True))
+    size = indices.shape[1]
+    R = np.random.RandomState(0).randint(
+        np.iinfo(np.int64).min, np.iinfo(np.int64).max, (size, perms.shape[1]),
+        dtype=np.int64,
+    )
+    slots = np.arange(size)
+    hashes = np.empty((perms.shape[0], indices.shape[0]), dtype=np.int64)
+    with np.errstate(over="ignore"):
+        for e, (perm, sign) in enumerate(zip(perms, signs, strict=True)):
+            values = R[slots, perm[indices]]
+            np.negative(values, out=values, where=sign[indices] < 0)
+            hashes[e] = values.sum(axis=1)
+        hashes = np.sort(hashes, axis=None)
+        return bool(np.array_equal(hashes, np.sort(-hashes)))
 
 
 @dataclass(frozen=True)
