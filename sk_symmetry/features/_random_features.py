@@ -76,9 +76,10 @@ class InvariantRandomFeatures(InvariantTransformer):
 
     offsets : {"auto", "data", "phase", "zero"}, default="auto"
         ``b_k``. ``"data"``: ``-w_k . u_k`` for a patch ``u_k`` of a random
-        image of a random training row (the hyperplane of feature ``k`` passes
-        through a training patch; ROCKET takes its offsets from the training
-        data too). ``"phase"``: uniform on ``[0, 2 pi)``, for ``"cos"``.
+        image of a random training row, redrawn while it is all zero (the
+        hyperplane of feature ``k`` passes through a training patch that
+        carries signal; ROCKET takes its offsets from the training data
+        too). ``"phase"``: uniform on ``[0, 2 pi)``, for ``"cos"``.
         ``"zero"``: no offsets. ``"auto"``: ``"phase"`` for ``"cos"``, else
         ``"data"``.
 
@@ -255,12 +256,7 @@ class InvariantRandomFeatures(InvariantTransformer):
             if offsets == "phase":
                 b = rng.uniform(0, 2 * np.pi, size=columns.size)
             elif offsets == "data":
-                rows = rng.randint(n_samples, size=columns.size)
-                elements = rng.randint(len(perms), size=columns.size)
-                u = image(X[rows], perms, signs, elements).astype(np.float64)
-                if idx is not None:
-                    u = u[np.arange(columns.size)[:, None],
-                          idx[rng.randint(idx.shape[0], size=columns.size)]]
+                u = _signal_patches(X, perms, signs, idx, columns.size, rng)
                 b = -np.einsum("ks,sk->k", u, W)
             else:
                 b = np.zeros(columns.size)
@@ -346,6 +342,40 @@ class InvariantRandomFeatures(InvariantTransformer):
     def _names_out(self, names):
         prefix = type(self).__name__.lower()
         return [f"{prefix}{k}" for k in range(self.n_components)]
+
+
+# How many times a component's patch is redrawn while it is zero.
+_MAX_REDRAWS = 1000
+
+
+def _signal_patches(X, perms, signs, indices, n_patches, rng):
+    """``n_patches`` patches of random images of random rows of ``X``, as
+    float64 rows: each of a random element, at a random position (`indices`;
+    None for the whole input), redrawn while it is all zero.
+
+    A zero patch would give offset 0, and without an offset a group that
+    negates the patches (any group with the inversion) averages tanh to zero
+    and makes ppv 1/2: a feature dead by construction (issue 26, item 1: 28 of
+    100 on digits with a black background). A patch is zero only where ``X``
+    is, so the redraws stop after ``_MAX_REDRAWS`` rounds (an ``X`` almost
+    everywhere zero), leaving those offsets at zero.
+    """
+    u = np.zeros((n_patches, X.shape[1] if indices is None else indices.shape[1]))
+    todo = np.arange(n_patches)
+    for redraw in range(_MAX_REDRAWS):
+        if redraw == 1 and not X.any():  # nothing but zero patches
+            break
+        rows = rng.randint(X.shape[0], size=todo.size)
+        elements = rng.randint(len(perms), size=todo.size)
+        drawn = image(X[rows], perms, signs, elements).astype(np.float64)
+        if indices is not None:
+            positions = rng.randint(indices.shape[0], size=todo.size)
+            drawn = drawn[np.arange(todo.size)[:, None], indices[positions]]
+        u[todo] = drawn
+        todo = todo[~drawn.any(axis=1)]
+        if todo.size == 0:
+            break
+    return u
 
 
 def _patch_configs(patch_shape, dilations, image_shape, borders):
