@@ -10,7 +10,7 @@ from sklearn.metrics.pairwise import (
     pairwise_kernels,
 )
 
-from ..symmetry._orbit_order import (
+from ..symmetry._internal import (
     as_arrays,
     image,
     orbit_order,

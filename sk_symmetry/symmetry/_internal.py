@@ -6,6 +6,7 @@ has one ``_internal`` module, so no code reaches into another subpackage's
 private modules.
 """
 
+from ._group import SymmetryGroup
 from ._group import _image_shape as as_image_shape
 from ._orbit_order import (
     as_arrays,
@@ -17,9 +18,16 @@ from ._orbit_order import (
 
 __all__ = [
     "as_arrays",
+    "group_or_none",
     "as_image_shape",
     "image",
     "negation_pairs",
     "orbit_order",
     "signed_permutations",
 ]
+
+
+def group_or_none(symmetry):
+    """The `SymmetryGroup` that a `check_symmetry` result is, or None for the
+    pair ``{identity, f}`` of a plain function (which has no group to keep)."""
+    return symmetry if isinstance(symmetry, SymmetryGroup) else None
