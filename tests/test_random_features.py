@@ -7,7 +7,7 @@ import pickle
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from group_strategies import groups_and_data
+from group_strategies import groups_and_data, random_groups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.ndimage import zoom
@@ -551,3 +551,27 @@ def test_data_offsets_on_all_zero_data_stop_redrawing():
     X = np.zeros((3, 9))
     irf = InvariantRandomFeatures(S.inversion(), 4, patch_shape=2).fit(X)
     assert np.array_equal(irf.random_offset_, np.zeros(4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_groups(max_features=6, max_size=48), st.booleans(), st.integers(1, 3))
+def test_the_negated_patch_check_is_the_multiset_identity(G, negate, size):
+    # negates_every_patch hashes the signed selections; compare it with the
+    # exact multisets of (pixel, sign) rows.
+    if negate:
+        G = G * S.inversion()
+    n = G.n_features
+    perms = np.stack([g.perm for g in G])
+    signs = np.stack([g.sign for g in G])
+    for indices in (None, _random_plan.patch_indices((1, n), (1, min(size, n)))):
+        idx = np.arange(n)[None] if indices is None else indices
+        rows = np.concatenate(
+            [perms[:, idx], (signs[:, idx] > 0)], axis=2
+        ).reshape(-1, 2 * idx.shape[1])
+        flipped = rows.copy()
+        flipped[:, idx.shape[1]:] ^= 1
+        exact = np.array_equal(
+            np.unique(rows, axis=0, return_counts=True)[1],
+            np.unique(flipped, axis=0, return_counts=True)[1],
+        ) and np.array_equal(np.unique(rows, axis=0), np.unique(flipped, axis=0))
+        assert _random_plan.negates_every_patch(perms, signs, indices) == exact

@@ -72,11 +72,11 @@ def negates_every_patch(perms, signs, indices=None):
     the inversion.
 
     Each selection is compared through a 64-bit hash, linear in the signs
-    (``sum_k sign_k R[k, source_k]`` for fixed random integers ``R``, wrapping
-    around), so that a negated selection hashes to the negated hash: memory
-    stays at one integer per element and position. Two different multisets
-    agree only if hashes collide, which a group of practical size makes
-    vanishingly unlikely.
+    (``sum_k sign_k A[k] B[source_k]`` modulo ``2**64`` for fixed random
+    integers ``A`` and ``B``), so that a negated selection hashes to the
+    negated hash: memory stays at one integer per element and position. Two
+    different multisets agree only if hashes collide, which a group of
+    practical size makes vanishingly unlikely.
 
     Parameters
     ----------
@@ -87,20 +87,17 @@ def negates_every_patch(perms, signs, indices=None):
     """
     if indices is None:
         indices = np.arange(perms.shape[1])[None, :]
-    size = indices.shape[1]
-    R = np.random.RandomState(0).randint(
-        np.iinfo(np.int64).min, np.iinfo(np.int64).max, (size, perms.shape[1]),
-        dtype=np.int64,
-    )
-    slots = np.arange(size)
-    hashes = np.empty((perms.shape[0], indices.shape[0]), dtype=np.int64)
-    with np.errstate(over="ignore"):
-        for e, (perm, sign) in enumerate(zip(perms, signs, strict=True)):
-            values = R[slots, perm[indices]]
-            np.negative(values, out=values, where=sign[indices] < 0)
-            hashes[e] = values.sum(axis=1)
-        hashes = np.sort(hashes, axis=None)
-        return bool(np.array_equal(hashes, np.sort(-hashes)))
+    rng = np.random.RandomState(0)
+    high = np.iinfo(np.uint64).max
+    A = rng.randint(0, high, size=indices.shape[1], dtype=np.uint64)
+    B = rng.randint(0, high, size=perms.shape[1], dtype=np.uint64)
+    hashes = np.empty((perms.shape[0], indices.shape[0]), dtype=np.uint64)
+    for e, (perm, sign) in enumerate(zip(perms, signs, strict=True)):
+        values = A * B[perm[indices]]  # wraps modulo 2**64
+        np.negative(values, out=values, where=sign[indices] < 0)
+        hashes[e] = values.sum(axis=1)
+    hashes = np.sort(hashes, axis=None)
+    return bool(np.array_equal(hashes, np.sort(np.negative(hashes))))
 
 
 @dataclass(frozen=True)
