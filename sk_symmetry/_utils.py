@@ -1,5 +1,6 @@
 """Small helpers that several subpackages share: the compiled kernels, where a
-warning points, how many threads BLAS may use, and work split over threads."""
+warning points, how many threads BLAS may use, work split over threads, and
+the block size and thread counts of the kernels (defined here only)."""
 
 import functools
 import importlib
@@ -12,12 +13,17 @@ import joblib
 import sklearn
 from threadpoolctl import ThreadpoolController
 
+from ._compat import _openmp_effective_n_threads
+
 __all__ = [
     "compiled_kernel",
     "in_threads",
     "one_blas_thread",
     "threadpool_controller",
     "warn_at_user_call",
+    "BLOCK_BYTES",
+    "MIN_BYTES_PER_THREAD",
+    "n_threads",
     "ODD_ACTIVATIONS",
 ]
 
@@ -54,6 +60,22 @@ def threadpool_controller():
     """One `threadpoolctl.ThreadpoolController` per process: building one
     inspects every loaded library, which costs milliseconds."""
     return ThreadpoolController()
+
+
+# Blocks of rows are sized so that what one block works on (its images, its
+# products, its scores) takes about this many bytes and stays in L2 cache.
+BLOCK_BYTES = 1 << 21
+
+# The compiled kernels give each thread at least this many bytes (of input or
+# output): below that, starting a thread costs more than it saves.
+MIN_BYTES_PER_THREAD = 1 << 23
+
+
+def n_threads():
+    """As many threads as scikit-learn's own OpenMP code would use, so that
+    ``OMP_NUM_THREADS`` and ``threadpoolctl.threadpool_limits`` limit the
+    compiled kernels and the threaded numpy code in the same way."""
+    return _openmp_effective_n_threads()
 
 
 def one_blas_thread():

@@ -221,3 +221,26 @@ def test_size_limit_and_bad_shapes():
         S([(np.arange(10), -1, "invert")], image_shape=(3, 3))
     with pytest.raises(ValueError, match="cannot combine groups on images"):
         S.mirror((2, 2)) * S.mirror((1, 4))
+
+
+def test_a_group_without_generators_is_the_identity_on_the_data_width():
+    # Issue 26, item 5: SymmetryGroup([]) was never bound to a width, and the
+    # random features, the kernel and the transformer then crashed.
+    from sk_symmetry import (
+        GroupInvariantTransformer,
+        InvariantRandomFeatures,
+        check_symmetry,
+        invariant_kernel,
+    )
+
+    X = np.random.default_rng(0).standard_normal((5, 4))
+    identity = SymmetryGroup([(None, 1, "identity")])
+    bound = check_symmetry(SymmetryGroup([]), 4)
+    assert bound.n_features == 4 and len(bound) == 1 and bound == identity.bind(4)
+    for make in (
+        lambda G: InvariantRandomFeatures(G, 7, random_state=0).fit_transform(X),
+        lambda G: invariant_kernel(X, X[:3], symmetry=G),
+        lambda G: GroupInvariantTransformer(G, random_state=0).fit_transform(X),
+        lambda G: GroupInvariantTransformer(G, kind="averaged").fit_transform(X),
+    ):
+        assert np.array_equal(make(SymmetryGroup([])), make(identity))

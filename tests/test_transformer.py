@@ -350,7 +350,7 @@ def test_compiled_kernel_matches_the_definition_and_numpy(data, n_rows, n_thread
     expected = X[:, np.arange(t.partners_.size) % n] * X[:, t.partners_]
     out = np.empty(expected.shape, dtype=X.dtype)
     # Let every thread have a chunk however small the input.
-    with mock.patch.object(_feature_maps, "_MIN_BYTES_PER_THREAD", 1):
+    with mock.patch.object(_feature_maps, "MIN_BYTES_PER_THREAD", 1):
         assert compiled_products(X, t.partners_, out, n_threads) is True
     np.testing.assert_array_equal(out, expected)
     np.testing.assert_array_equal(_numpy_products(X, t), expected)
@@ -454,3 +454,22 @@ def test_compiled_kernel_is_built_and_checks_its_arguments():
         products(b"", np.zeros(1, np.int64), bytearray(0), 2**61, 1, 1, 8)
     with pytest.raises(ValueError, match="too large"):
         products(b"", np.zeros(0, np.int64), bytearray(0), 0, 1, 2**62, 8)
+
+
+def test_the_three_transformers_share_one_base_and_keep_float32():
+    # Issue 28, section 2: one transform, one overflow error, one dtype tag.
+    from sk_symmetry import GroupInvariantTransformer, InvariantRandomFeatures
+    from sk_symmetry.features._common import InvariantTransformer
+
+    X = np.random.default_rng(0).standard_normal((4, 6)).astype(np.float32)
+    for transformer in (
+        InversionInvariantTransformer(),
+        GroupInvariantTransformer(),
+        InvariantRandomFeatures(n_components=5, random_state=0),
+    ):
+        assert isinstance(transformer, InvariantTransformer)
+        tags = transformer.__sklearn_tags__().transformer_tags
+        assert tags.preserves_dtype == ["float64", "float32"]
+        assert transformer.fit_transform(X).dtype == np.float32
+        with pytest.raises(ValueError, match="overflow float32"):
+            transformer.transform(np.full((2, 6), 3e38, dtype=np.float32))

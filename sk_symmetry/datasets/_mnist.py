@@ -11,7 +11,7 @@ from sklearn.utils import Bunch
 
 from .._docstrings import fill_doc
 from .._optional import import_optional
-from ..symmetry._group import _image_shape
+from ..symmetry._internal import as_image_shape as _image_shape
 
 __all__ = ["load_mnist_digits", "rotate_images"]
 

@@ -35,7 +35,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from ..datasets import make_ising
-from ..datasets._ising_exact import CRITICAL_TEMPERATURE
+from ..datasets._internal import CRITICAL_TEMPERATURE
 from ..features import InversionInvariantTransformer
 from ..metrics import make_symmetric_scorer
 from ..neural_network import BiaslessMLPRegressor

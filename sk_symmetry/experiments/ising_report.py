@@ -209,7 +209,7 @@ def _configurations():
     import matplotlib.pyplot as plt
 
     from ..datasets import make_ising
-    from ..datasets._ising_exact import CRITICAL_TEMPERATURE
+    from ..datasets._internal import CRITICAL_TEMPERATURE
 
     temperatures = [1.8, CRITICAL_TEMPERATURE, 3.0]
     data = make_ising(64, temperatures, 1, random_state=0)

@@ -1,6 +1,7 @@
 """What the invariant transformers share: their base class (the shape of
-``transform`` and ``get_feature_names_out``), input checks, the pairs of the
-quadratic features, the overflow error, the number of threads, product names.
+``transform`` and ``get_feature_names_out``, the dtypes kept), input checks,
+the image shape, the pairs of the quadratic features, the overflow error,
+product names.
 
 `InversionInvariantTransformer` is the group machinery specialised to the
 inversion ``x -> -x``: the orbit of a pair ``(i, j)`` under inversion is the
@@ -16,16 +17,16 @@ from sklearn.utils import assert_all_finite
 
 from .._compat import (
     _check_feature_names_in,
-    _openmp_effective_n_threads,
     check_is_fitted,
     validate_data,
 )
+from ..symmetry._internal import as_image_shape
 from ._feature_maps import draw_derangement, neighbor_partners
 
 __all__ = [
     "InvariantTransformer",
     "check_distinct_neighbours",
-    "n_threads",
+    "check_image_shape",
     "pair_partners",
     "product_name",
     "raise_overflow",
@@ -41,8 +42,12 @@ class InvariantTransformer(TransformerMixin, BaseEstimator):
     A subclass fits, and defines ``_invariants(X) -> (out, finite)`` (``X``
     checked by `validate_for_transform`, floating-point warnings off;
     ``finite`` False when an output may not be finite) and
-    ``_names_out(names) -> list of str``.
+    ``_names_out(names) -> list of str``. ``_overflowing`` names what
+    overflows in the error for a non-finite output. Every transformer keeps
+    float32 as float32.
     """
+
+    _overflowing = "products of the features"
 
     def transform(self, X):
         """Map ``X`` to its invariant features.
@@ -66,7 +71,7 @@ class InvariantTransformer(TransformerMixin, BaseEstimator):
         with np.errstate(over="ignore", invalid="ignore"):
             out, finite = self._invariants(X)
         if not finite:
-            raise_overflow(X)
+            raise_overflow(X, self._overflowing)
         return out
 
     def get_feature_names_out(self, input_features=None):
@@ -86,6 +91,11 @@ class InvariantTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         names = _check_feature_names_in(self, input_features)
         return np.asarray(self._names_out(names), dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
 
 
 def validate_for_transform(estimator, X, *, accept_sparse=False):
@@ -107,21 +117,37 @@ def validate_for_transform(estimator, X, *, accept_sparse=False):
     return X if sp.issparse(X) else np.ascontiguousarray(X)
 
 
-def raise_overflow(X):
+def raise_overflow(X, overflowing="products of the features"):
     """Raise for a non-finite output: NaN or infinity in ``X`` if there is
-    one, else products that overflow ``X``'s dtype."""
+    one, else ``overflowing`` (what was computed) overflows ``X``'s dtype."""
     assert_all_finite(X, input_name="X")
     raise ValueError(
-        f"The products of the features of X overflow {X.dtype.name}: "
+        f"The {overflowing} of X overflow {X.dtype.name}: "
         "scale X down (e.g. into [-1, 1]) before this transformer."
     )
 
 
-def n_threads():
-    """As many threads as scikit-learn's own OpenMP code would use, so that
-    ``OMP_NUM_THREADS`` and ``threadpoolctl.threadpool_limits`` limit the
-    compiled kernels in the same way."""
-    return _openmp_effective_n_threads()
+def check_image_shape(image_shape, n_features, group_shape=None):
+    """The ``(height, width)`` of ``n_features`` pixels, or None.
+
+    ``image_shape`` is a transformer's parameter (None, a pair, or
+    ``(length,)`` for the one-row image ``(1, length)``); ``group_shape`` the
+    image shape of its symmetry group, which it must match. None when neither
+    is given.
+    """
+    own = None if image_shape is None else as_image_shape(image_shape)
+    if own is not None and group_shape is not None and own != group_shape:
+        raise ValueError(
+            f"image_shape={own} does not match the symmetry's image_shape "
+            f"{group_shape}."
+        )
+    shape = own or group_shape
+    if shape is not None and shape[0] * shape[1] != n_features:
+        raise ValueError(
+            f"image_shape={shape} holds {shape[0] * shape[1]} pixels but X "
+            f"has n_features = {n_features}."
+        )
+    return shape
 
 
 def pair_partners(

@@ -9,7 +9,7 @@ of the C kernel in ``_products.c``; the numpy kernels are its fallback.
 
 import numpy as np
 
-from .._utils import compiled_kernel, in_threads
+from .._utils import BLOCK_BYTES, MIN_BYTES_PER_THREAD, compiled_kernel, in_threads
 
 # The compiled kernel of _products.c; None when built without a compiler.
 _products = compiled_kernel("sk_symmetry.features._products", "products")
@@ -23,15 +23,6 @@ __all__ = [
     "products_blockwise",
     "square_products",
 ]
-
-# The numpy kernels process rows in blocks of about this many bytes, so that
-# a block is still in cache when it is checked for overflow (and, for the
-# permutation, when the gathered copy is multiplied).
-_BLOCK_BYTES = 1 << 20
-
-# The compiled kernel gives each thread at least this many output bytes:
-# below that, starting a thread costs more than it saves.
-_MIN_BYTES_PER_THREAD = 1 << 23
 
 
 def square_products(X, out):
@@ -117,7 +108,7 @@ def compiled_products(X, partners, out, n_threads=1):
             X.itemsize,
         )
 
-    n_threads = min(n_threads, out.nbytes // _MIN_BYTES_PER_THREAD)
+    n_threads = min(n_threads, out.nbytes // MIN_BYTES_PER_THREAD)
     return all(in_threads(run, n_rows, n_threads))
 
 
@@ -130,7 +121,9 @@ def products_blockwise(kernel, X, out):
     side of "not finite" (a huge but finite value whose square overflows), so a
     caller re-checks exactly when it returns False.
     """
-    block_rows = max(1, _BLOCK_BYTES // max(1, out.shape[1] * out.itemsize))
+    # Blocks of BLOCK_BYTES: a block is still in cache when it is checked for
+    # overflow (and, for the permutation, when the gathered copy is multiplied).
+    block_rows = max(1, BLOCK_BYTES // max(1, out.shape[1] * out.itemsize))
     finite = True
     for start in range(0, X.shape[0], block_rows):
         rows = slice(start, start + block_rows)

@@ -9,9 +9,9 @@ from .._compat import (
     validate_data,
 )
 from .._docstrings import fill_doc
-from .._utils import warn_at_user_call
+from .._utils import n_threads, warn_at_user_call
 from ..symmetry import SymmetryGroup, check_symmetry
-from ._common import InvariantTransformer, n_threads, pair_partners, product_name
+from ._common import InvariantTransformer, pair_partners, product_name
 from ._group_maps import (
     canonical_form,
     canonical_projection,

@@ -19,6 +19,10 @@ sum adds its terms in sorted order.
 
 import numpy as np
 
+# Rows are processed in blocks of about BLOCK_BYTES (a block's scores, gathers
+# and products stay in cache); each thread gets MIN_BYTES_PER_THREAD of input.
+from .._utils import BLOCK_BYTES as _BLOCK_BYTES
+from .._utils import MIN_BYTES_PER_THREAD as _MIN_BYTES_PER_THREAD
 from .._utils import compiled_kernel, in_threads, one_blas_thread
 
 # The compiled kernels of _group_kernels.c; None without a C compiler.
@@ -36,13 +40,6 @@ __all__ = [
     "sorting_network",
 ]
 
-# Rows are processed in blocks of about this many bytes, so that a block's
-# scores, gathers and products stay in cache.
-_BLOCK_BYTES = 1 << 21
-
-# The compiled kernels give each thread at least this many input bytes:
-# below that, starting a thread costs more than it saves.
-_MIN_BYTES_PER_THREAD = 1 << 23
 
 # Whether the averages kernel may use AVX2 where the CPU has it (tests turn
 # it off to compare with SSE2).

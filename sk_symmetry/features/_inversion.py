@@ -11,8 +11,13 @@ from .._compat import (
     validate_data,
 )
 from .._docstrings import fill_doc
-from ..symmetry._group import _image_shape
-from ._common import InvariantTransformer, n_threads, pair_partners, product_name
+from .._utils import n_threads
+from ._common import (
+    InvariantTransformer,
+    check_image_shape,
+    pair_partners,
+    product_name,
+)
 from ._feature_maps import (
     compiled_products,
     neighbor_products,
@@ -148,13 +153,7 @@ class InversionInvariantTransformer(InvariantTransformer):
                     "direction='horizontal' is defined."
                 )
             return None
-        shape = _image_shape(self.image_shape)  # (length,) is (1, length)
-        if shape[0] * shape[1] != n_features:
-            raise ValueError(
-                f"image_shape={shape} holds {shape[0] * shape[1]} pixels but X "
-                f"has n_features = {n_features}."
-            )
-        return shape
+        return check_image_shape(self.image_shape, n_features)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @fill_doc

@@ -3,33 +3,22 @@
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-)
-from sklearn.utils import check_random_state
+from sklearn.utils import assert_all_finite, check_random_state
 
-from .._compat import (
-    Interval,
-    StrOptions,
-    _fit_context,
-    _openmp_effective_n_threads,
-    check_is_fitted,
-    validate_data,
-)
+from .._compat import Interval, StrOptions, _fit_context, validate_data
 from .._docstrings import fill_doc
-from ..symmetry._group import _image_shape
-from ..symmetry._orbit_order import as_arrays, image, signed_permutations
-from ._random_maps import invariant_random_features, patch_indices
+from .._utils import n_threads
+from ..symmetry import SymmetryGroup, check_symmetry
+from ..symmetry._internal import as_arrays, as_image_shape, image
+from ._common import InvariantTransformer, check_image_shape
+from ._random_maps import invariant_random_features
+from ._random_plan import negates_every_patch, patch_indices
 
 __all__ = ["InvariantRandomFeatures"]
 
 
 @fill_doc
-class InvariantRandomFeatures(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
-):
+class InvariantRandomFeatures(InvariantTransformer):
     """Random features pooled over a symmetry group: exactly invariant, continuous.
 
     Feature ``k`` is the group average (the Reynolds operator) of a random
@@ -87,9 +76,10 @@ class InvariantRandomFeatures(
 
     offsets : {"auto", "data", "phase", "zero"}, default="auto"
         ``b_k``. ``"data"``: ``-w_k . u_k`` for a patch ``u_k`` of a random
-        image of a random training row (the hyperplane of feature ``k`` passes
-        through a training patch; ROCKET takes its offsets from the training
-        data too). ``"phase"``: uniform on ``[0, 2 pi)``, for ``"cos"``.
+        image of a random training row, redrawn while it is all zero (the
+        hyperplane of feature ``k`` passes through a training patch that
+        carries signal; ROCKET takes its offsets from the training data
+        too). ``"phase"``: uniform on ``[0, 2 pi)``, for ``"cos"``.
         ``"zero"``: no offsets. ``"auto"``: ``"phase"`` for ``"cos"``, else
         ``"data"``.
 
@@ -152,9 +142,11 @@ class InvariantRandomFeatures(
     The inversion trap. Under a group containing ``x -> -x`` each value
     ``sigma(w . u)`` meets ``sigma(-w . u)``: without offsets an odd
     activation (``"tanh"``) averages to exactly zero and every proportion of
-    positive values is one half. `fit` refuses those combinations; the
-    default (``"relu"``, data offsets) works for every group, since
-    ``relu(z) + relu(-z) = |z|``.
+    positive values is one half. So it does under any group that pairs every
+    patch of an image with its negative at another element and position,
+    such as the ring ``{(-1)^k shift^k}`` with patches. `fit` refuses those
+    combinations; the default (``"relu"``, data offsets) works for every
+    group, since ``relu(z) + relu(-z) = |z|``.
 
     Cost. ``transform`` is ``|G| * n_positions`` products of patches and
     weights per row, half as many when the group holds ``-g`` with each
@@ -185,7 +177,7 @@ class InvariantRandomFeatures(
     """
 
     _parameter_constraints: dict = {
-        "symmetry": "no_validation",  # _check_symmetry says what is wrong
+        "symmetry": [None, SymmetryGroup],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "patch_shape": [None, Interval(Integral, 1, None, closed="left"), tuple, list],
         "image_shape": [None, tuple, list],
@@ -197,6 +189,8 @@ class InvariantRandomFeatures(
         "gamma": [None, Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
     }
+
+    _overflowing = "random features"
 
     def __init__(
         self,
@@ -238,7 +232,7 @@ class InvariantRandomFeatures(
         """
         X = validate_data(self, X, dtype=(np.float64, np.float32))
         n_samples, n_features = X.shape
-        self.group_ = signed_permutations(self.symmetry, n_features)
+        self.group_ = check_symmetry(self.symmetry, n_features)
         shape = self._image_shape(n_features)
         self.patches_ = _patch_configs(
             self.patch_shape, self.dilations, shape, self.borders
@@ -246,7 +240,7 @@ class InvariantRandomFeatures(
         offsets = self.offsets
         if offsets == "auto":
             offsets = "phase" if self.activation == "cos" else "data"
-        self._check_trap(offsets)
+        self._check_trap(offsets, shape)
         rng = check_random_state(self.random_state)
         perms, signs = self._perms_signs(X.dtype)
         n_configs = len(self.patches_)
@@ -262,38 +256,20 @@ class InvariantRandomFeatures(
             if offsets == "phase":
                 b = rng.uniform(0, 2 * np.pi, size=columns.size)
             elif offsets == "data":
-                rows = rng.randint(n_samples, size=columns.size)
-                elements = rng.randint(len(perms), size=columns.size)
-                u = image(X[rows], perms, signs, elements).astype(np.float64)
-                if idx is not None:
-                    u = u[np.arange(columns.size)[:, None],
-                          idx[rng.randint(idx.shape[0], size=columns.size)]]
+                u = _signal_patches(X, perms, signs, idx, columns.size, rng)
                 b = -np.einsum("ks,sk->k", u, W)
             else:
                 b = np.zeros(columns.size)
             self.random_weights_.append(W)
             self.random_offset_[columns] = b
-        self._n_features_out = self.n_components
         return self
 
     def _image_shape(self, n_features):
         """The (height, width) that patches slide over."""
-        own = self.image_shape
-        if own is not None:
-            own = _image_shape(own)
-        group = self.group_.image_shape
-        if own is not None and group is not None and own != group:
-            raise ValueError(
-                f"image_shape={own} does not match the symmetry's image_shape "
-                f"{group}."
-            )
-        shape = own or group or (1, n_features)
-        if shape[0] * shape[1] != n_features:
-            raise ValueError(
-                f"image_shape={shape} holds {shape[0] * shape[1]} pixels but X "
-                f"has {n_features} features."
-            )
-        return shape
+        shape = check_image_shape(
+            self.image_shape, n_features, self.group_.image_shape
+        )
+        return shape or (1, n_features)
 
     def _indices(self, shape, patch, dilation):
         if patch is None:
@@ -303,43 +279,43 @@ class InvariantRandomFeatures(
     def _perms_signs(self, dtype):
         return as_arrays(self.group_, dtype)
 
-    def _check_trap(self, offsets):
-        n = self.group_.n_features
-        has_inversion = any(
-            np.array_equal(g.perm, np.arange(n)) and np.all(g.sign < 0)
-            for g in self.group_
-        )
-        if offsets != "zero" or not has_inversion:
+    def _check_trap(self, offsets, shape):
+        """Refuse features that vanish by symmetry: without offsets, a group
+        that pairs every patch of an image with its negative (the inversion
+        x -> -x, or e.g. the ring {(-1)^k shift^k}) meets each value with its
+        negative, so ppv is 1/2 and the mean of the odd tanh is zero."""
+        ppv = self.pooling == "ppv" and self.activation != "cos"
+        odd_mean = self.pooling == "mean" and self.activation == "tanh"
+        if offsets != "zero" or not (ppv or odd_mean):
             return
-        if self.pooling == "ppv" and self.activation != "cos":
-            raise ValueError(
-                "offsets='zero' with pooling='ppv' under a symmetry that "
-                "contains the inversion x -> -x makes every feature 1/2 (each "
-                "value meets its negative); use offsets='data'."
+        perms, signs = self._perms_signs(np.int8)
+        for patch, dilation in self.patches_:
+            indices = self._indices(shape, patch, dilation)
+            if not negates_every_patch(perms, signs, indices):
+                continue
+            where = (
+                "every image meets its negative (as under the inversion x -> -x)"
+                if patch is None
+                else f"every {patch[0]} x {patch[1]} patch (dilation "
+                f"{dilation}) of an image meets its negative at another "
+                "element and position"
             )
-        if self.pooling == "mean" and self.activation == "tanh":
+            if ppv:
+                raise ValueError(
+                    f"offsets='zero' with pooling='ppv' under this symmetry "
+                    f"makes every feature 1/2: {where}, so half the values "
+                    "are positive; use offsets='data'."
+                )
             raise ValueError(
-                "offsets='zero' with the odd activation 'tanh' under a symmetry "
-                "that contains the inversion x -> -x averages every feature to "
-                "zero; use offsets='data' or activation='relu'."
+                "offsets='zero' with the odd activation 'tanh' and mean pooling "
+                f"under this symmetry averages every feature to zero: {where}; "
+                "use offsets='data' or activation='relu'."
             )
 
-    def transform(self, X):
-        """Map ``X`` to its invariant random features.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to transform.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_components)
-            Same dtype as ``X`` (float32 or float64).
-        """
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        X = np.ascontiguousarray(X)
+    def _invariants(self, X):
+        # Max and ppv pooling can hide a NaN (a count, a maximum of others):
+        # one pass over X costs little beside |G| products per position.
+        assert_all_finite(X, input_name="X")
         shape = self._image_shape(X.shape[1])
         perms, signs = self._perms_signs(X.dtype)
         maps = []
@@ -356,24 +332,50 @@ class InvariantRandomFeatures(
                 )
             )
         out = np.empty((X.shape[0], self.n_components), dtype=X.dtype)
-        with np.errstate(over="ignore", invalid="ignore"):
-            finite = invariant_random_features(
-                X, perms, signs, maps, self.pooling, self.activation, out,
-                _openmp_effective_n_threads(),
-            )
+        finite = invariant_random_features(
+            X, perms, signs, maps, self.pooling, self.activation, out, n_threads()
+        )
         if self.activation == "cos" and self.pooling == "mean":
             out *= np.sqrt(2.0 / self.n_components)
-        if not finite:
-            raise ValueError(
-                f"The random features of X overflow {X.dtype.name}: scale X "
-                "down (e.g. into [-1, 1]) before this transformer."
-            )
-        return out
+        return out, finite
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
-        return tags
+    def _names_out(self, names):
+        prefix = type(self).__name__.lower()
+        return [f"{prefix}{k}" for k in range(self.n_components)]
+
+
+# How many times a component's patch is redrawn while it is zero.
+_MAX_REDRAWS = 1000
+
+
+def _signal_patches(X, perms, signs, indices, n_patches, rng):
+    """``n_patches`` patches of random images of random rows of ``X``, as
+    float64 rows: each of a random element, at a random position (`indices`;
+    None for the whole input), redrawn while it is all zero.
+
+    A zero patch would give offset 0, and without an offset a group that
+    negates the patches (any group with the inversion) averages tanh to zero
+    and makes ppv 1/2: a feature dead by construction (issue 26, item 1: 28 of
+    100 on digits with a black background). A patch is zero only where ``X``
+    is, so the redraws stop after ``_MAX_REDRAWS`` rounds (an ``X`` almost
+    everywhere zero), leaving those offsets at zero.
+    """
+    u = np.zeros((n_patches, X.shape[1] if indices is None else indices.shape[1]))
+    todo = np.arange(n_patches)
+    for redraw in range(_MAX_REDRAWS):
+        if redraw == 1 and not X.any():  # nothing but zero patches
+            break
+        rows = rng.randint(X.shape[0], size=todo.size)
+        elements = rng.randint(len(perms), size=todo.size)
+        drawn = image(X[rows], perms, signs, elements).astype(np.float64)
+        if indices is not None:
+            positions = rng.randint(indices.shape[0], size=todo.size)
+            drawn = drawn[np.arange(todo.size)[:, None], indices[positions]]
+        u[todo] = drawn
+        todo = todo[~drawn.any(axis=1)]
+        if todo.size == 0:
+            break
+    return u
 
 
 def _patch_configs(patch_shape, dilations, image_shape, borders):
@@ -390,7 +392,7 @@ def _patch_configs(patch_shape, dilations, image_shape, borders):
         if isinstance(shape, Integral) and not isinstance(shape, bool) and shape > 0:
             shape = (1, int(shape)) if h == 1 else (int(shape), int(shape))
         else:
-            shape = _image_shape(shape, "patch_shape")
+            shape = as_image_shape(shape, "patch_shape")
         for step in steps:
             if not isinstance(step, Integral) or isinstance(step, bool) or step < 1:
                 raise ValueError(

@@ -1,4 +1,4 @@
-"""Group-averaged random features as plain functions.
+"""Group-averaged random features as plain functions: the block runner.
 
 ``phi_k(x) = pool over g in G and patch positions p of
 sigma(w_k . patch_p(g x) + b_k)``, computed exactly invariantly:
@@ -19,29 +19,17 @@ sigma(w_k . patch_p(g x) + b_k)``, computed exactly invariantly:
   sum over the sorted images adds them in the same order.
 
 Max pooling is order-free anyway and proportions of positive values are exact
-counts; the order matters for the mean.
+counts; the order matters for the mean. `_random_plan` prepares what does not
+depend on the rows; `run_block` computes one block of rows.
 """
 
-import functools
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-from ..symmetry._orbit_order import image, negation_pairs, orbit_order
+from .._utils import in_threads, one_blas_thread
+from ..symmetry._internal import image, orbit_order
+from ._random_plan import plan_random_features
 
-__all__ = [
-    "ACTIVATIONS",
-    "invariant_random_features",
-    "patch_indices",
-]
-
-# Blocks of rows are sized so that the images of a block and the projections
-# of one step each take about this many bytes (they stay in L2 cache).
-_BLOCK_BYTES = 1 << 21
-
-# At most this many components per BLAS product (a column block of weights).
-_MAX_COLUMNS = 512
+__all__ = ["ACTIVATIONS", "invariant_random_features", "run_block"]
 
 
 def _relu(z):
@@ -60,49 +48,6 @@ def _cos(z):
 ACTIVATIONS = {"relu": _relu, "tanh": _tanh, "cos": _cos}
 
 
-def patch_indices(image_shape, patch_shape, dilation=1, borders="valid"):
-    """Pixel indices of every patch of a flattened image, one row per position.
-
-    Parameters
-    ----------
-    image_shape : tuple of int (height, width)
-        A ring or line of ``n`` values is ``(1, n)``.
-    patch_shape : tuple of int (height, width)
-    dilation : int, default=1
-        Step between the pixels of a patch, along both axes.
-    borders : {"valid", "wrap"}, default="valid"
-        ``"valid"``: only patches that lie inside the image. ``"wrap"``: a
-        patch at every pixel, wrapping around the edges (the image is a torus).
-
-    Returns
-    -------
-    indices : ndarray of intp of shape (n_positions, patch_height * patch_width)
-        Positions in row-major order; a patch's pixels in row-major order.
-    """
-    (h, w), (ph, pw) = image_shape, patch_shape
-    dy = np.arange(ph) * dilation
-    dx = np.arange(pw) * dilation
-    if borders == "wrap":
-        y0, x0 = np.arange(h), np.arange(w)
-    else:
-        y0 = np.arange(h - dy[-1])
-        x0 = np.arange(w - dx[-1])
-    rows = (y0[:, None, None, None] + dy[None, None, :, None]) % h
-    cols = (x0[None, :, None, None] + dx[None, None, None, :]) % w
-    index = rows * w + cols
-    return index.reshape(y0.size * x0.size, ph * pw).astype(np.intp)
-
-
-@functools.cache
-def _threadpool_controller():
-    return ThreadpoolController()
-
-
-def _rows_per_block(n_features, n_positions, n_columns, itemsize):
-    per_row = max(n_features, n_positions * n_columns) * itemsize
-    return max(1, _BLOCK_BYTES // per_row)
-
-
 def invariant_random_features(
     X, perms, signs, maps, pooling, activation, out, n_threads=1
 ):
@@ -110,7 +55,7 @@ def invariant_random_features(
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features), float32 or float64, finite
+    X : ndarray of shape (n_samples, n_features), float32 or float64
     perms : ndarray of int of shape (n_elements, n_features)
     signs : ndarray of shape (n_elements, n_features), +-1 in ``X``'s dtype
     maps : list of (indices, weights, offsets, columns)
@@ -131,133 +76,106 @@ def invariant_random_features(
         Whether every output value is finite.
     """
     n_samples, n_features = X.shape
-    n_elements = perms.shape[0]
-    sigma = ACTIVATIONS[activation]
-    pairs = negation_pairs(perms, signs)
-    relu_mean_of_pairs = (
-        pairs is not None and activation == "relu" and pooling == "mean"
+    plan = plan_random_features(
+        perms, signs, maps, pooling, activation, n_features, out.shape[1],
+        X.itemsize,
     )
-    widest = max(
-        (1 if idx is None else idx.shape[0]) * min(W.shape[1], _MAX_COLUMNS)
-        for idx, W, _, _ in maps
-    )
-    # The accumulators of a block hold n_outputs values per row.
-    widest = max(widest, out.shape[1])
-    rows = _rows_per_block(n_features, 1, widest, X.itemsize)
-    starts = list(range(0, n_samples, rows))
-    # Blocks of weight columns as transposed views of C-ordered rows: BLAS
-    # takes a strided column slice of a wide matrix about three times slower
-    # (480 x 9 times 9 x 512).
-    # Whole-input weights take every column at once (a block's projections
-    # are then as large as its accumulators): larger products run faster.
-    # Patches get a last column of ones and the weights a last row of
-    # offsets, so that the product adds the offsets: one pass fewer over the
-    # projections, which outnumber the multiply-adds per value 25 to 1 on
-    # 5 x 5 patches. Paired images need the product without the offsets.
-    column_blocks, patch_index = {}, {}
-    patch_offsets_in_product = pairs is None
-    for idx, W, b, _ in maps:
-        Wt = (
-            np.column_stack([W.T, b])
-            if idx is not None and patch_offsets_in_product
-            else W.T
+    rows = plan.rows_per_block
+    starts = range(0, n_samples, rows)
+
+    def run(first, last):
+        return all(
+            [
+                run_block(plan, X, out, slice(start, min(start + rows, n_samples)))
+                for start in starts[first:last]
+            ]
         )
-        Wt = np.ascontiguousarray(Wt)
-        step = W.shape[1] if idx is None else _MAX_COLUMNS
-        column_blocks[id(W)] = [
-            (c, Wt[c].T)
-            for c in (
-                slice(c0, min(c0 + step, W.shape[1]))
-                for c0 in range(0, W.shape[1], step)
-            )
-        ]
-        if idx is not None:
-            ones = np.full((idx.shape[0], 1), n_features, dtype=idx.dtype)
-            patch_index[id(W)] = (
-                np.hstack([idx, ones]) if patch_offsets_in_product else idx
-            )
 
-    def run_block(start):
-        block = slice(start, min(start + rows, n_samples))
-        Xb = X[block]
-        n_rows = Xb.shape[0]
-        order = orbit_order(Xb, perms, signs, pairs)
-        accs = [np.zeros((n_rows, W.shape[1]), dtype=X.dtype) for _, W, _, _ in maps]
-        if pooling == "max":
-            for acc in accs:
-                acc.fill(-np.inf)
-        for j in range(order.shape[1]):
-            xj = image(Xb, perms, signs, order[:, j])
-            if patch_index and patch_offsets_in_product:
-                xj1 = np.empty((n_rows, n_features + 1), dtype=X.dtype)
-                xj1[:, :-1] = xj
-                xj1[:, -1] = 1.0
-            else:
-                xj1 = xj
-            for (idx, W, b, _), acc in zip(maps, accs, strict=True):
-                if idx is None:
-                    for c, Wc in column_blocks[id(W)]:
-                        z = xj @ Wc
-                        _pool_images(z[:, None], b[c], acc[:, c])
-                    continue
-                n_positions = idx.shape[0]
-                patches = xj1[:, patch_index[id(W)]].reshape(
-                    n_rows * n_positions, -1
-                )
-                for c, Wc in column_blocks[id(W)]:
-                    z = (patches @ Wc).reshape(n_rows, n_positions, -1)
-                    if patch_offsets_in_product:
-                        _pool(z, acc[:, c])
-                    else:
-                        _pool_images(z, b[c], acc[:, c])
-        for (idx, _, _, columns), acc in zip(maps, accs, strict=True):
-            n_positions = 1 if idx is None else idx.shape[0]
-            if pooling == "max":
-                acc += 0.0  # max(-0.0, 0.0) may be either: settle on 0.0
-            else:
-                acc /= n_elements * n_positions
-            out[block, columns] = acc
-        return all(np.isfinite(acc).all() for acc in accs)
+    with one_blas_thread():
+        return all(in_threads(run, len(starts), n_threads))
 
-    def _pool_images(z, b, acc):
-        """Pool ``z + b`` into ``acc``, and ``b - z`` too for paired images."""
-        if pairs is None:
-            z += b
-            _pool(z, acc)
-            return
-        if relu_mean_of_pairs:
-            # relu(b + z) + relu(b - z) = b + max(|z|, |b|): four passes
-            # instead of seven (adding b after the sum would cancel).
-            np.abs(z, out=z)
-            np.maximum(z, np.abs(b), out=z)
-            z += b
-            acc += z[:, 0] if z.shape[1] == 1 else z.sum(axis=1)
-            return
-        _pool(z + b, acc)
-        np.subtract(b, z, out=z)
-        _pool(z, acc)
 
-    def _pool(z, acc):
-        """Pool ``z`` of shape (n_rows, n_positions, n_columns) into ``acc``."""
-        if pooling == "ppv" and activation != "cos":
-            # relu and tanh are positive exactly where their argument is.
-            acc += np.count_nonzero(z > 0, axis=1)
-            return
-        sigma(z)
-        if pooling == "ppv":
-            acc += np.count_nonzero(z > 0, axis=1)
-        elif pooling == "max":
-            np.maximum(acc, z.max(axis=1), out=acc)
-        elif z.shape[1] == 1:
-            acc += z[:, 0]
+def run_block(plan, X, out, block):
+    """Write the features of the rows ``X[block]`` into ``out[block]``;
+    return whether they are all finite."""
+    Xb = X[block]
+    n_rows = Xb.shape[0]
+    order = orbit_order(Xb, plan.perms, plan.signs, plan.pairs)
+    accs = [np.zeros((n_rows, m.n_columns), dtype=X.dtype) for m in plan.maps]
+    if plan.pooling == "max":
+        for acc in accs:
+            acc.fill(-np.inf)
+    ones_column = plan.offsets_in_product and any(
+        m.gather is not None for m in plan.maps
+    )
+    for j in range(order.shape[1]):
+        xj = image(Xb, plan.perms, plan.signs, order[:, j])
+        xj1 = xj
+        if ones_column:
+            xj1 = np.empty((n_rows, xj.shape[1] + 1), dtype=X.dtype)
+            xj1[:, :-1] = xj
+            xj1[:, -1] = 1.0
+        for m, acc in zip(plan.maps, accs, strict=True):
+            _project_and_pool(plan, m, xj, xj1, acc)
+    for m, acc in zip(plan.maps, accs, strict=True):
+        if plan.pooling == "max":
+            acc += 0.0  # max(-0.0, 0.0) may be either: settle on 0.0
         else:
-            acc += z.sum(axis=1)
+            acc /= plan.n_elements * m.n_positions
+        out[block, m.columns] = acc
+    return all(np.isfinite(acc).all() for acc in accs)
 
-    with _threadpool_controller().limit(limits=1, user_api="blas"):
-        n_threads = max(1, min(n_threads, len(starts)))
-        if n_threads == 1:
-            finite = [run_block(start) for start in starts]
+
+def _project_and_pool(plan, patch_map, xj, xj1, acc):
+    """Pool the projections of the images ``xj`` (``xj1`` with a column of
+    ones) for the components of ``patch_map`` into ``acc``."""
+    b = patch_map.offsets
+    if patch_map.gather is None:
+        for c, Wc in patch_map.weight_blocks:
+            z = xj @ Wc
+            _pool_images(plan, z[:, None], b[c], acc[:, c])
+        return
+    n_rows = xj.shape[0]
+    patches = xj1[:, patch_map.gather].reshape(n_rows * patch_map.n_positions, -1)
+    for c, Wc in patch_map.weight_blocks:
+        z = (patches @ Wc).reshape(n_rows, patch_map.n_positions, -1)
+        if plan.offsets_in_product:
+            _pool(plan, z, acc[:, c])
         else:
-            with ThreadPoolExecutor(n_threads) as pool:
-                finite = list(pool.map(run_block, starts))
-    return all(finite)
+            _pool_images(plan, z, b[c], acc[:, c])
+
+
+def _pool_images(plan, z, b, acc):
+    """Pool ``z + b`` into ``acc``, and ``b - z`` too for paired images."""
+    if plan.pairs is None:
+        z += b
+        _pool(plan, z, acc)
+        return
+    if plan.activation == "relu" and plan.pooling == "mean":
+        # relu(b + z) + relu(b - z) = b + max(|z|, |b|): four passes instead
+        # of seven (adding b after the sum would cancel).
+        np.abs(z, out=z)
+        np.maximum(z, np.abs(b), out=z)
+        z += b
+        acc += z[:, 0] if z.shape[1] == 1 else z.sum(axis=1)
+        return
+    _pool(plan, z + b, acc)
+    np.subtract(b, z, out=z)
+    _pool(plan, z, acc)
+
+
+def _pool(plan, z, acc):
+    """Pool ``z`` of shape (n_rows, n_positions, n_columns) into ``acc``."""
+    if plan.pooling == "ppv" and plan.activation != "cos":
+        # relu and tanh are positive exactly where their argument is.
+        acc += np.count_nonzero(z > 0, axis=1)
+        return
+    ACTIVATIONS[plan.activation](z)
+    if plan.pooling == "ppv":
+        acc += np.count_nonzero(z > 0, axis=1)
+    elif plan.pooling == "max":
+        np.maximum(acc, z.max(axis=1), out=acc)
+    elif z.shape[1] == 1:
+        acc += z[:, 0]
+    else:
+        acc += z.sum(axis=1)

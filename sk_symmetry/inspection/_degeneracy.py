@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_array, check_consistent_length
 
 from .._compat import HasMethods, Interval, check_is_fitted, validate_params
 from ..augmentation import OrbitAugmentedClassifier
-from ..neural_network._mlp_math import loss_and_gradient, make_layout
+from ..neural_network._internal import loss_and_gradient, make_layout
 from ..symmetry import check_symmetry
 from ._chain import _model_chain
 from ._result import InspectionResult

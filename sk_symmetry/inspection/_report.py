@@ -7,15 +7,11 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import type_of_target
 
 from .._compat import HasMethods, validate_params
-from ..metrics._scoring import (
-    _base_scorer,
-    _estimator_type,
-    _n_features,
-    _name_of,
-    check_target,
-    target_signs,
-    transform_target,
-)
+from ..metrics._internal import base_scorer as _base_scorer
+from ..metrics._internal import check_target, target_signs, transform_target
+from ..metrics._internal import estimator_type as _estimator_type
+from ..metrics._internal import n_features as _n_features
+from ..metrics._internal import name_of as _name_of
 from ..symmetry import check_symmetry
 from ._chain import _describe_chain, _model_chain
 from ._result import InspectionResult

@@ -39,10 +39,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelEncoder, StandardScaler
 from sklearn.utils import check_array, check_consistent_length, check_random_state
 from sklearn.utils.multiclass import type_of_target
-from threadpoolctl import threadpool_limits
 
 from .._compat import HasMethods, Interval, validate_params
+from .._utils import one_blas_thread
 from ..symmetry import SymmetryGroup, check_symmetry
+from ..symmetry._internal import group_or_none
 from ._symmetry_test_result import SymmetryTestResult, _largest_subgroup
 
 __all__ = ["SymmetryTestResult", "symmetry_test"]
@@ -323,10 +324,7 @@ def symmetry_test(
     group = check_symmetry(symmetry, n_features)
     elements = list(group)
     names = [g.name for g in elements]
-    # check_symmetry binds a group to the width of X; only the pair of a
-    # function X -> X' stays unbound (it acts on any width, and is no group
-    # whose subgroups could be searched).
-    group = None if group.n_features is None else group
+    group = group_or_none(group)
     estimator = _default_estimator() if estimator is None else estimator
     rng = check_random_state(random_state)
     blocks = np.array_split(rng.permutation(n_samples), cv)
@@ -336,7 +334,7 @@ def symmetry_test(
     # multinomial logistic regression on 7,000 digits took 30 s with them on
     # a busy machine, under 1 s without); n_jobs is the parallelism, and
     # joblib's worker processes limit their own threads in the same way.
-    with threadpool_limits(1, user_api="blas"):
+    with one_blas_thread():
         # The model of the labels does not depend on the element: fit it
         # once per block. With one class in the earlier blocks the block is
         # skipped (p-value 1: a choice made from the past keeps it exact).

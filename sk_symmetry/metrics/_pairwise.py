@@ -3,13 +3,14 @@
 from numbers import Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.metrics.pairwise import (
     check_pairwise_arrays,
     kernel_metrics,
     pairwise_kernels,
 )
 
-from ..symmetry._orbit_order import (
+from ..symmetry._internal import (
     as_arrays,
     image,
     orbit_order,
@@ -33,8 +34,10 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
 
     Parameters
     ----------
-    X : array-like of shape (n_samples_X, n_features)
-    Y : array-like of shape (n_samples_Y, n_features), default=None
+    X : {array-like, sparse matrix} of shape (n_samples_X, n_features)
+        Sparse input is made dense (the kernel matrix is dense anyway).
+    Y : {array-like, sparse matrix} of shape (n_samples_Y, n_features), \
+            default=None
         None means ``Y = X``.
     symmetry : SymmetryGroup, default=None
         None means grayscale inversion ``x -> -x``, which adapts to the width.
@@ -102,7 +105,15 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
     array([0, 1])
     """
     _check_kernel(kernel, params)
-    X, Y = check_pairwise_arrays(X, Y, dtype=(np.float64, np.float32))
+    X, Y = check_pairwise_arrays(
+        X, Y, dtype=(np.float64, np.float32), accept_sparse=("csr", "csc", "coo")
+    )
+    # Sparse input is made dense, C-ordered as dense input is used (issue 26,
+    # item 8): the images of Y are dense rows whatever Y is, and K holds a
+    # value per pair of rows anyway.
+    X, Y = (
+        np.ascontiguousarray(A.toarray()) if sp.issparse(A) else A for A in (X, Y)
+    )
     Y = np.ascontiguousarray(Y)
     group = signed_permutations(symmetry, X.shape[1])
     perms, signs = as_arrays(group, Y.dtype)

@@ -11,8 +11,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metadata_routing import get_routing_for_object
 from sklearn.utils.multiclass import type_of_target
 
-from ..symmetry import check_symmetry, invert
-from ..symmetry._group import GroupElement
+from ..symmetry import GroupElement, check_symmetry, invert
 
 __all__ = ["make_symmetric_scorer", "symmetric_scoring"]
 

@@ -9,6 +9,7 @@ their bytes fixes an order that does not depend on which image the row is.
 
 import numpy as np
 
+from .._utils import BLOCK_BYTES
 from ._check import check_symmetry
 from ._group import SymmetryGroup
 from ._invert import invert
@@ -20,9 +21,6 @@ __all__ = [
     "orbit_order",
     "signed_permutations",
 ]
-
-# Rows are sorted in blocks whose images take about this many bytes.
-_BLOCK_BYTES = 1 << 21
 
 
 def signed_permutations(symmetry, n_features):
@@ -101,7 +99,8 @@ def orbit_order(X, perms, signs, pairs=None):
     elements = np.arange(len(perms)) if pairs is None else pairs[:, 0]
     n_elements = len(elements)
     order = np.empty((n_samples, n_elements), dtype=np.intp)
-    rows = max(1, _BLOCK_BYTES // (n_elements * n_features * X.itemsize))
+    # Rows are sorted in blocks whose images take about BLOCK_BYTES.
+    rows = max(1, BLOCK_BYTES // (n_elements * n_features * X.itemsize))
     for start in range(0, n_samples, rows):
         block = slice(start, min(start + rows, n_samples))
         images = np.empty((block.stop - start, n_elements, n_features), X.dtype)
