@@ -23,8 +23,9 @@ from distributed import Client, LocalCluster  # noqa: E402
 from joblib import Parallel, delayed  # noqa: E402
 
 from sk_symmetry.__main__ import main  # noqa: E402
-from sk_symmetry.experiments import _backend, reproduce  # noqa: E402
+from sk_symmetry.experiments import _backend  # noqa: E402
 from sk_symmetry.experiments._backend import backend_context  # noqa: E402
+from sk_symmetry.experiments.reproduce import run as reproduce  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # Generous: the machine's two cores are shared, and a worker restart imports
@@ -272,7 +273,7 @@ def test_scheduler_address_defaults_to_dask_s_environment_variable(
 def test_bad_backend_arguments_exit_before_any_fit(
     command, argv, message, monkeypatch, capsys
 ):
-    from sk_symmetry.experiments import tune
+    from sk_symmetry.experiments.tune import run as tune
 
     def fit(*args, **kwargs):
         raise AssertionError("a fit started")

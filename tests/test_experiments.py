@@ -1,5 +1,6 @@
-"""The experiments' one protocol: the registry drives the command line."""
+"""The experiments' one shape: the registry drives the command line."""
 
+import inspect
 import json
 import types
 
@@ -7,38 +8,62 @@ import pytest
 
 from sk_symmetry import __main__ as cli
 from sk_symmetry.__main__ import _parser, main
-from sk_symmetry.experiments._registry import EXPERIMENTS
+from sk_symmetry.experiments._protocol import Protocol
+from sk_symmetry.experiments._registry import EXPERIMENTS, Experiment
 
 COMMON = {"--quick", "--n-jobs", "--backend", "--scheduler", "--out"}
-FUNCTIONS = (
-    "add_arguments", "make_protocol", "run", "summarize", "format_report",
-    "write_outputs",
-)
+RUN_FUNCTIONS = ("add_arguments", "make_protocol", "run", "summarize")
+REPORT_FUNCTIONS = ("format_report", "write_outputs")
 
 
-@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.NAME)
-def test_every_experiment_follows_the_protocol(experiment):
-    assert isinstance(experiment.NAME, str) and isinstance(experiment.HELP, str)
-    assert "\n" not in experiment.HELP
-    for name in FUNCTIONS:
-        assert callable(getattr(experiment, name)), name
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.name)
+def test_every_experiment_has_the_one_shape(experiment):
+    run, report = experiment.run, experiment.report
+    assert isinstance(run.NAME, str) and isinstance(run.HELP, str)
+    assert "\n" not in run.HELP
+    # A folder per experiment: run.py and report.py side by side.
+    folder = run.__name__.rpartition(".")[0]
+    assert run.__name__ == f"{folder}.run"
+    assert report.__name__ == f"{folder}.report"
+    for name in RUN_FUNCTIONS:
+        assert callable(getattr(run, name)), name
+    for name in REPORT_FUNCTIONS:
+        assert callable(getattr(report, name)), name
+    # The report's two functions and their argument order, the same everywhere.
+    assert list(inspect.signature(report.format_report).parameters) == [
+        "summary", "markdown"
+    ]
+    assert list(inspect.signature(report.write_outputs).parameters) == [
+        "summary", "out"
+    ]
     _, commands = _parser()
     options = {
         option
-        for action in commands[experiment.NAME]._actions
+        for action in commands[run.NAME]._actions
         for option in action.option_strings
     }
     assert COMMON <= options
 
 
+@pytest.mark.parametrize("experiment", EXPERIMENTS, ids=lambda e: e.name)
+def test_every_protocol_is_of_the_one_type(experiment):
+    _, commands = _parser()
+    for quick in ([], ["--quick"]):
+        args = commands[experiment.name].parse_args(quick)
+        protocol = experiment.run.make_protocol(args)
+        assert isinstance(protocol, Protocol)
+        assert isinstance(protocol.describe(), str)
+
+
 def test_names_are_unique_and_the_help_lists_every_command(capsys):
-    names = [e.NAME for e in EXPERIMENTS]
+    names = [e.name for e in EXPERIMENTS]
     assert len(set(names)) == len(names)
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
     for experiment in EXPERIMENTS:
-        assert experiment.NAME in out and experiment.HELP in " ".join(out.split())
+        run = experiment.run
+        assert run.NAME in out and run.HELP in " ".join(out.split())
 
 
 def _fake_experiment(calls):
@@ -57,7 +82,7 @@ def _fake_experiment(calls):
     def summarize(protocol, records):
         return {"protocol": protocol, "total": sum(records)}
 
-    def format_report(summary):
+    def format_report(summary, *, markdown=False):
         return f"total {summary['total']}"
 
     def write_outputs(summary, out):
@@ -66,14 +91,18 @@ def _fake_experiment(calls):
         paths[1].write_text(format_report(summary))
         return paths
 
-    return types.SimpleNamespace(
-        NAME="fake", HELP="a new experiment", add_arguments=add_arguments,
-        make_protocol=make_protocol, run=run, summarize=summarize,
-        format_report=format_report, write_outputs=write_outputs,
+    return Experiment(
+        run=types.SimpleNamespace(
+            NAME="fake", HELP="a new experiment", add_arguments=add_arguments,
+            make_protocol=make_protocol, run=run, summarize=summarize,
+        ),
+        report=types.SimpleNamespace(
+            format_report=format_report, write_outputs=write_outputs
+        ),
     )
 
 
-def test_a_new_experiment_needs_only_its_module_and_a_registry_entry(
+def test_a_new_experiment_needs_only_its_run_and_report_and_a_registry_entry(
     monkeypatch, tmp_path, capsys
 ):
     calls = []
@@ -86,3 +115,38 @@ def test_a_new_experiment_needs_only_its_module_and_a_registry_entry(
     # Its own name is kept; another is prefixed with the command's.
     assert sorted(p.name for p in out.iterdir()) == ["fake.json", "fake_report.md"]
     assert json.loads((out / "fake.json").read_text())["total"] == 6
+
+
+def _ran(calls):
+    """A fake experiment whose run is recorded in ``calls``."""
+    return (*EXPERIMENTS, _fake_experiment(calls))
+
+
+def test_a_folder_in_the_way_is_refused_before_the_run(monkeypatch, tmp_path, capsys):
+    # Issue 26, item 6: a folder named like one of the command's files.
+    calls = []
+    monkeypatch.setattr(cli, "EXPERIMENTS", _ran(calls))
+    out = tmp_path / "out"
+    (out / "fake.md").mkdir(parents=True)
+    with pytest.raises(SystemExit) as exc:
+        main(["fake", "--out", str(out)])
+    assert exc.value.code == 2
+    assert "fake.md" in capsys.readouterr().err
+    assert calls == []  # nothing ran
+    assert sorted(p.name for p in out.iterdir()) == ["fake.md"]
+
+
+def test_no_file_moves_when_one_destination_is_a_folder(monkeypatch, tmp_path, capsys):
+    # A name only the run knows (a figure): found after the run, before any move.
+    monkeypatch.setattr(cli, "EXPERIMENTS", _ran([]))
+    out = tmp_path / "out"
+    (out / "fake_report.md").mkdir(parents=True)
+    (out / "fake.json").write_text("old")
+    assert main(["fake", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "fake_report.md" in err and "is a folder" in err
+    # The old file is untouched and the new files are kept where it says.
+    assert (out / "fake.json").read_text() == "old"
+    [kept] = [p for p in out.iterdir() if p.name.startswith(".partial-")]
+    assert str(kept) in err
+    assert sorted(p.name for p in kept.iterdir()) == ["fake.json", "report.md"]

@@ -107,7 +107,7 @@ def test_symmetry_test_verdicts_match_the_groups(quick_run):
         assert all(verdict[name] == "none" for name in test["subgroup"])
         assert len(test["moved"]) == len(test["elements"])
     # The report shows each group's verdict next to its accuracies.
-    from sk_symmetry.experiments.groups import format_report
+    from sk_symmetry.experiments.groups.report import format_report
 
     report = format_report(result)
     for test in tests:

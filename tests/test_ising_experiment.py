@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sk_symmetry.__main__ import main
-from sk_symmetry.experiments._ising_physics import (
+from sk_symmetry.experiments.ising.physics import (
     confusion_peak,
     extrapolate,
     probability_crossing,

@@ -5,13 +5,13 @@ import textwrap
 
 import numpy as np
 
-from ._tables import save_figures, table_lines, write_csv
+from .._tables import save_figures, table_lines, write_csv
 
 __all__ = [
-    "format_groups_table",
+    "format_report",
     "format_verdict_table",
     "table_rows",
-    "write_groups_outputs",
+    "write_outputs",
 ]
 
 REPORT_TITLE = "The paper's experiment under mirrors and rotations (sk-symmetry groups)"
@@ -78,9 +78,11 @@ def _cells(row):
     ]
 
 
-def format_groups_table(rows, description, tests=(), *, markdown=False):
+def format_report(summary, *, markdown=False):
     """The tables as plain text (terminal) or Markdown (groups.md): the
     models' accuracies, then `symmetry_test`'s verdict per group."""
+    rows, description = summary["cells"], summary["protocol"]
+    tests = summary.get("symmetry_tests", [])
     body = [_cells(row) for row in table_rows(rows)]
     width = 79 if markdown else 100
     lines = [textwrap.fill(description, width), ""]
@@ -188,24 +190,23 @@ def format_verdict_table(rows, tests, *, markdown=False):
     ])
 
 
-def write_groups_outputs(directory, summary):
+def write_outputs(summary, out):
     """groups.csv, groups.json, groups.md and, with matplotlib, the figures;
     return the paths written.
 
     ``summary`` is ``{"protocol": description, "cells": rows, "runs": records}``.
     """
-    rows, description = summary["cells"], summary["protocol"]
-    tests = summary.get("symmetry_tests", [])
+    rows = summary["cells"]
     flat = [
         {k: v for k, v in row.items() if k not in ("element_names", "confusion")}
         | {"element_accuracy": json.dumps(row["element_accuracy"])}
         for row in rows
     ]
-    paths = [directory / f"groups.{ext}" for ext in ("csv", "json", "md")]
+    paths = [out / f"groups.{ext}" for ext in ("csv", "json", "md")]
     write_csv(paths[0], flat)
     with open(paths[1], "w") as f:
         json.dump(summary, f, indent=2)
-    table = format_groups_table(rows, description, tests, markdown=True)
+    table = format_report(summary, markdown=True)
     shown = table_rows(rows)
     figures = [
         ("groups_heatmap.png", "Accuracy per element",
@@ -219,7 +220,7 @@ def write_groups_outputs(directory, summary):
              "Worst case against the number of random features",
              lambda: components_figure(rows)),
         )
-    figures, written = save_figures(directory, figures)
+    figures, written = save_figures(out, figures)
     paths[2].write_text("\n".join([f"# {REPORT_TITLE}", "", table, figures]) + "\n")
     return paths + written
 

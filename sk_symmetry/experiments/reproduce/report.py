@@ -5,9 +5,9 @@ import textwrap
 
 import numpy as np
 
-from ._tables import save_figures, table_lines, write_csv
+from .._tables import save_figures, table_lines, write_csv
 
-__all__ = ["accuracy_figure", "figure_1", "format_tables", "write_outputs"]
+__all__ = ["accuracy_figure", "figure_1", "format_report", "write_outputs"]
 
 _FEATURE_LABELS = {
     "raw": "x_i",
@@ -82,9 +82,10 @@ _TITLES = {
 }
 
 
-def format_tables(rows, description, *, markdown=False):
+def format_report(summary, *, markdown=False):
     """Tables I and II, ours beside the paper's, as text or Markdown."""
-    lines = [description, ""]
+    rows = summary["cells"]
+    lines = [summary["protocol"], ""]
     for table in ("I", "II"):
         body = _table_rows(rows, table)
         lines.append(f"### {_TITLES[table]}" if markdown else _TITLES[table])
@@ -95,14 +96,14 @@ def format_tables(rows, description, *, markdown=False):
     return "\n".join(lines)
 
 
-def write_outputs(directory, summary):
+def write_outputs(summary, out):
     """Write reproduce.csv, reproduce.json, reproduce.md and, with matplotlib,
     the figures; return the paths written.
 
     ``summary`` is ``{"protocol": description, "cells": rows, "runs": records}``.
     """
     rows, description = summary["cells"], summary["protocol"]
-    paths = [directory / f"reproduce.{ext}" for ext in ("csv", "json", "md")]
+    paths = [out / f"reproduce.{ext}" for ext in ("csv", "json", "md")]
     write_csv(paths[0], rows)
     with open(paths[1], "w") as f:
         json.dump(summary, f, indent=2)
@@ -110,13 +111,13 @@ def write_outputs(directory, summary):
         [
             f"# {REPORT_TITLE}",
             "",
-            format_tables(rows, description, markdown=True),
+            format_report(summary, markdown=True),
             textwrap.fill(BUDGET_NOTE, 79, break_on_hyphens=False),
             "",
         ]
     )
     figures, written = save_figures(
-        directory,
+        out,
         [
             (
                 "reproduce_figure1.png",
@@ -138,8 +139,8 @@ def figure_1():
     """The paper's Figure 1: a 6, its inversion, its neighbour-feature image."""
     import matplotlib.pyplot as plt
 
-    from ..datasets import load_shifted_digits
-    from ..features import InversionInvariantTransformer
+    from ...datasets import load_shifted_digits
+    from ...features import InversionInvariantTransformer
 
     data = load_shifted_digits()
     index = int(np.flatnonzero(data.target == 6)[0])

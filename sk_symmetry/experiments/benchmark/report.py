@@ -6,11 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._tables import save_figures, table_lines, write_csv
+from .._tables import save_figures, table_lines, write_csv
 
-__all__ = ["format_report", "summarize", "write_outputs"]
-
-TITLE = "The field's benchmarks, side by side (sk-symmetry benchmark)"
+__all__ = ["format_report", "write_outputs"]
 
 _TITLES = {
     "mnist1d": "MNIST-1D (published split, 4,000 train / 1,000 test)",
@@ -19,77 +17,11 @@ _TITLES = {
     "inversion and at arbitrary angles",
 }
 
+# The measured columns of the summary's rows (each as _mean and _std).
 _METRICS = (
     "accuracy", "worst_case", "orbit_mean", "rotated_accuracy", "fit_time",
     "transform_time", "predict_time",
 )
-
-
-def summarize(protocol, records):
-    """Means and standard deviations over seeds: one row per benchmark and
-    pipeline, the published numbers as quoted rows. JSON-able."""
-    from .benchmark import PUBLISHED, _pipeline
-
-    tables = {}
-    for name in protocol.benchmarks:
-        rows = []
-        for pipeline_name in protocol.pipelines:
-            runs = [
-                r for r in records
-                if r["benchmark"] == name and r["pipeline"] == pipeline_name
-            ]
-            if not runs:
-                continue
-            pipeline = _pipeline(pipeline_name)
-            row = {
-                "benchmark": name,
-                "pipeline": pipeline_name,
-                "label": pipeline.label,
-                "kind": pipeline.kind,
-                "measured": True,
-                "n_seeds": len(runs),
-            }
-            for metric in _METRICS:
-                values = [r[metric] for r in runs if r.get(metric) is not None]
-                if values:
-                    row[f"{metric}_mean"] = float(np.mean(values))
-                    row[f"{metric}_std"] = float(np.std(values))
-            if "element_accuracy" in runs[0]:
-                row["element_names"] = runs[0]["element_names"]
-                row["element_accuracy"] = np.mean(
-                    [r["element_accuracy"] for r in runs], axis=0
-                ).tolist()
-                # rows checked before the 16 scores came from one transform
-                # (0: some seed scored each element on its own images)
-                row["invariance_checked_rows"] = min(
-                    r["invariance_checked_rows"] for r in runs
-                )
-            rows.append(row)
-        for label, accuracy in PUBLISHED.get(name, ()):
-            rows.append(
-                {
-                    "benchmark": name,
-                    "pipeline": f"published {label}",
-                    "label": f"{label} (MNIST-1D paper; quoted, not measured here)",
-                    "kind": "quoted",
-                    "measured": False,
-                    "accuracy_mean": accuracy,
-                }
-            )
-        tables[name] = rows
-    return {
-        "title": TITLE,
-        "protocol": {
-            "description": protocol.describe(),
-            "benchmarks": list(protocol.benchmarks),
-            "n_seeds": protocol.n_seeds,
-            "pipelines": list(protocol.pipelines),
-            "quick": protocol.quick,
-            "skipped_packages": list(protocol.skipped),
-        },
-        "tables": tables,
-        "records": records,
-    }
 
 
 def _mean_sd(row, metric, digits=3):
@@ -196,7 +128,7 @@ def write_outputs(summary, out):
         figures.append(("benchmark_digits.png", "28 x 28 digits under the group",
                         lambda: _digits_figure(summary["tables"]["digits"])))
     links, written = save_figures(out, figures)
-    text = f"# {TITLE}\n\n{format_report(summary, markdown=True)}\n{links}"
+    text = f"# {summary['title']}\n\n{format_report(summary, markdown=True)}\n{links}"
     paths[2].write_text(text)
     return paths + written
 

@@ -12,19 +12,16 @@ layer alone: without biases ``W1 -> -W1`` is also the flip of every
 first-layer unit, so first layers alone would make every minimum its own image.
 """
 
-import time
-import warnings
-
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
-from ..datasets import load_shifted_digits
-from ..inspection import first_layer_action, symmetry_degeneracy
-from ..symmetry import SymmetryGroup
-from ._runner import run_tasks
-from .claims import (
+from ...datasets import load_shifted_digits
+from ...inspection import first_layer_action, symmetry_degeneracy
+from ...symmetry import SymmetryGroup
+from .._fitting import timed_fit
+from .._runner import run_tasks
+from .models import (
     build_models,
     claims_splits,
     inner_network,
@@ -99,11 +96,8 @@ def _image(params, element, action):
 
 
 def _fit_minimum(model, X, y):
-    cpu = time.process_time()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = clone(model).fit(X, y)
-    return model, time.process_time() - cpu
+    fit = timed_fit(clone(model), X, y)
+    return fit.estimator, fit.cpu_time
 
 
 def study_minima(protocol, *, n_jobs=1, progress=None, data=None):

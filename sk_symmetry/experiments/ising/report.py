@@ -5,9 +5,9 @@ import json
 
 import numpy as np
 
-from ._tables import save_figures, table_lines
+from .._tables import save_figures, table_lines
 
-__all__ = ["format_ising_table", "write_ising_outputs"]
+__all__ = ["format_report", "write_outputs"]
 
 _HEADER = [
     "model",
@@ -53,19 +53,19 @@ def _rows(result):
     return rows
 
 
-def format_ising_table(result, *, markdown=False):
+def format_report(summary, *, markdown=False):
     """The results table (and the Binder line) as text or Markdown."""
-    sizes = " / ".join(str(L) for L in result["sizes"])
-    largest = max(result["sizes"])
-    binder = result["binder"]
+    sizes = " / ".join(str(L) for L in summary["sizes"])
+    largest = max(summary["sizes"])
+    binder = summary["binder"]
     lines = [
-        result["protocol"],
+        summary["protocol"],
         "",
         f"Accuracies at L = {largest} (out of fold); T_c(L) for L = {sizes}; "
-        f"Onsager's T_c = {result['onsager_tc']:.6f}.",
+        f"Onsager's T_c = {summary['onsager_tc']:.6f}.",
         "",
     ]
-    body = _rows(result)
+    body = _rows(summary)
     lines.extend(table_lines(_HEADER, body, markdown=markdown))
     crossings = ", ".join(
         f"{pair}: {_tc(value)}" for pair, value in binder["crossings"].items()
@@ -79,7 +79,7 @@ def format_ising_table(result, *, markdown=False):
     return "\n".join(lines)
 
 
-def write_ising_outputs(directory, result):
+def write_outputs(summary, out):
     """Write ising.csv, ising.json, ising.md and, with matplotlib, figures;
     return the paths written."""
     fields = [
@@ -94,10 +94,10 @@ def write_ising_outputs(directory, result):
         "extrapolated_tc_A",
         "extrapolated_tc_B",
     ]
-    with open(directory / "ising.csv", "w", newline="") as f:
+    with open(out / "ising.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
-        for model in result["models"]:
+        for model in summary["models"]:
             for L, size in model["sizes"].items():
                 writer.writerow(
                     {
@@ -108,21 +108,21 @@ def write_ising_outputs(directory, result):
                         "extrapolated_tc_B": model["protocol_B"]["extrapolated_tc"],
                     }
                 )
-    with open(directory / "ising.json", "w") as f:
-        json.dump(result, f, indent=2)
-    report = format_ising_table(result, markdown=True)
+    with open(out / "ising.json", "w") as f:
+        json.dump(summary, f, indent=2)
+    report = format_report(summary, markdown=True)
     figures, written = save_figures(
-        directory,
+        out,
         [
-            ("ising_probability.png", "probability", lambda: _curves(result, "A")),
-            ("ising_confusion.png", "confusion", lambda: _curves(result, "B")),
-            ("ising_binder.png", "binder", lambda: _binder(result)),
+            ("ising_probability.png", "probability", lambda: _curves(summary, "A")),
+            ("ising_confusion.png", "confusion", lambda: _curves(summary, "B")),
+            ("ising_binder.png", "binder", lambda: _binder(summary)),
             ("ising_configurations.png", "configurations", _configurations),
         ],
         dpi=110,
     )
-    (directory / "ising.md").write_text(report + figures)
-    return [directory / f"ising.{ext}" for ext in ("csv", "json", "md")] + written
+    (out / "ising.md").write_text(report + figures)
+    return [out / f"ising.{ext}" for ext in ("csv", "json", "md")] + written
 
 
 def _grid(n):
@@ -208,11 +208,12 @@ def _configurations():
     """Configurations of L = 64 below, at and above T_c."""
     import matplotlib.pyplot as plt
 
-    from ..datasets import make_ising
-    from ..datasets._ising_exact import CRITICAL_TEMPERATURE
+    from ...datasets import make_ising
+    from ...datasets._ising_exact import CRITICAL_TEMPERATURE
+    from .._seeds import DATA_SEED
 
     temperatures = [1.8, CRITICAL_TEMPERATURE, 3.0]
-    data = make_ising(64, temperatures, 1, random_state=0)
+    data = make_ising(64, temperatures, 1, random_state=DATA_SEED)
     fig, axes = plt.subplots(1, 3, figsize=(8, 3.1))
     for ax, row, t, m in zip(
         axes, data.data, temperatures, data.magnetization, strict=True
