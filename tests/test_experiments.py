@@ -150,3 +150,36 @@ def test_no_file_moves_when_one_destination_is_a_folder(monkeypatch, tmp_path, c
     [kept] = [p for p in out.iterdir() if p.name.startswith(".partial-")]
     assert str(kept) in err
     assert sorted(p.name for p in kept.iterdir()) == ["fake.json", "report.md"]
+
+
+def test_no_time_left_is_guessed_from_the_first_finished_tasks():
+    from sk_symmetry.experiments._runner import time_left
+
+    # Issue 26: the first task pays the workers' start-up (here 100 s), and an
+    # estimate from it alone said ~1,300 s left on a run that took 160 s.
+    assert time_left([100.0], 20) is None
+    assert time_left([100.0, 101.0], 20) is None
+    # From the third on: the rate since the first finish, start-up excluded.
+    assert time_left([100.0, 101.0, 102.0], 20) == 17.0
+
+
+def test_progress_lines_and_a_note_on_what_the_last_tasks_wait_for():
+    import io
+
+    from sk_symmetry.experiments._runner import run_tasks
+
+    progress = io.StringIO()
+    out = run_tasks(
+        abs, [(-i,) for i in range(5)], describe=lambda i, r: f"task {i}",
+        progress=progress,
+        waiting=lambda pending: "waiting for the last" if pending == [4] else None,
+    )
+    assert out == [0, 1, 2, 3, 4]
+    lines = progress.getvalue().splitlines()
+    assert [line.split(" |")[0] for line in lines] == [
+        "[  1/5] task 0", "[  2/5] task 1", "[  3/5] task 2", "[  4/5] task 3",
+        "waiting for the last", "[  5/5] task 4",
+    ]
+    assert [line.endswith("s left") for line in lines if "|" in line] == [
+        False, False, True, True, True
+    ]

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression, RidgeClassifierCV
 from sklearn.model_selection import StratifiedShuffleSplit
@@ -264,6 +265,7 @@ def _rocket(kind):
 
 
 ALL = BENCHMARKS
+_ROCKETS = ("minirocket", "rocket", "multirocket")
 RINGS = ("mnist1d", "mnist1d-shuffled")
 # The shuffled variant shows where the symmetry does not help; the costly rows
 # (orbit training, the two largest ROCKETs) run on the published data only.
@@ -555,9 +557,21 @@ def run(protocol, *, n_jobs=1, backend="loky", scheduler=None, progress="stderr"
             f"{worst} ({result['fit_time']:.1f} s)"
         )
 
+    def waiting(pending):
+        # A long silence otherwise: aeon's ROCKETs compile their numba code in
+        # each process on their first fit.
+        rockets = sorted({keys[i][1] for i in pending if keys[i][1] in _ROCKETS})
+        if rockets and len(pending) <= effective_n_jobs(n_jobs):
+            return (
+                f"waiting for {', '.join(rockets)}: aeon compiles its numba code "
+                "on the first fit in each process (a minute or more)..."
+            )
+        return None
+
     with backend_context(backend, scheduler, n_jobs=n_jobs):
         results = run_tasks(
-            _fit_and_score, tasks, n_jobs=n_jobs, describe=describe, progress=progress
+            _fit_and_score, tasks, n_jobs=n_jobs, describe=describe,
+            progress=progress, waiting=waiting,
         )
     return [
         {"benchmark": name, "pipeline": pipeline_name, "seed": seed, **result}
