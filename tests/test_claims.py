@@ -18,6 +18,11 @@ from sk_symmetry.experiments.claims.models import (
 )
 from sk_symmetry.experiments.claims.run import make_claims_protocol, threshold_table
 
+# A figure too small to read at page width, or cut off, fails the quick run.
+pytestmark = pytest.mark.filterwarnings(
+    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
+)
+
 COMMAND = "claims"  # the quick run of conftest.quick_run
 
 

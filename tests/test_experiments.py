@@ -183,3 +183,43 @@ def test_progress_lines_and_a_note_on_what_the_last_tasks_wait_for():
     assert [line.endswith("s left") for line in lines if "|" in line] == [
         False, False, True, True, True
     ]
+
+
+def test_figure_problems_finds_small_and_cut_off_text():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sk_symmetry.experiments._tables import figure_problems
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.set_title("a title that reads")
+    ax.tick_params(labelsize=9)
+    assert figure_problems(fig) == []
+    # Issue 26: a wide figure shown at page width shrinks its ticks...
+    fig.set_size_inches(14, 3)
+    assert any("px high" in p for p in figure_problems(fig))
+    # ... and a title wider than the figure is cut off.
+    fig.set_size_inches(6, 3)
+    ax.set_title("a title far too long for its figure " * 3)
+    assert any("runs past the figure's edge" in p for p in figure_problems(fig))
+    plt.close(fig)
+
+
+def test_save_figures_warns_about_an_unreadable_figure(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from sk_symmetry.experiments._tables import UnreadableFigureWarning, save_figures
+
+    def wide():
+        fig, ax = plt.subplots(figsize=(14, 3))
+        ax.plot([0, 1])
+        return fig
+
+    with pytest.warns(UnreadableFigureWarning, match="wide.png"):
+        _, paths = save_figures(tmp_path, [("wide.png", "wide", wide)])
+    assert [p.name for p in paths] == ["wide.png"]  # written all the same

@@ -5,6 +5,11 @@ import csv
 import numpy as np
 import pytest
 
+# A figure too small to read at page width, or cut off, fails the quick run.
+pytestmark = pytest.mark.filterwarnings(
+    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
+)
+
 COMMAND = "groups"  # the quick run of conftest.quick_run
 
 

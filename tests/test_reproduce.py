@@ -11,6 +11,11 @@ import pytest
 
 from sk_symmetry.__main__ import main
 
+# A figure too small to read at page width, or cut off, fails the quick run.
+pytestmark = pytest.mark.filterwarnings(
+    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
+)
+
 COMMAND = "reproduce"  # the quick run of conftest.quick_run
 
 

@@ -142,11 +142,12 @@ def _mnist1d_figure(summary, names):
     from matplotlib.patches import Patch
 
     tallest = max(len(summary["tables"][name]) for name in names)
+    # One panel under the other: side by side they do not fit a page's width.
     fig, axes = plt.subplots(
-        1, len(names), figsize=(6.5 * len(names), 0.38 * tallest + 2.0),
+        len(names), 1, figsize=(8, (0.3 * tallest + 1.2) * len(names) + 0.6),
         squeeze=False,
     )
-    for ax, name in zip(axes[0], names, strict=True):
+    for ax, name in zip(axes[:, 0], names, strict=True):
         rows = summary["tables"][name]
         means = [row["accuracy_mean"] for row in rows]
         errors = [row.get("accuracy_std", 0.0) for row in rows]
@@ -155,17 +156,24 @@ def _mnist1d_figure(summary, names):
                 hatch=["//" if not row["measured"] else "" for row in rows])
         for yi, mean in zip(y, means, strict=True):
             ax.text(mean + 0.01, yi, f"{mean:.2f}", va="center", fontsize=8)
-        ax.set_yticks(y, [row["label"] for row in rows], fontsize=8)
+        ax.set_yticks(y, [_short_label(row) for row in rows], fontsize=8)
         ax.set_ylim(tallest - 0.5, -0.5)  # same bar height in every panel
         ax.set_xlim(0, 1.08)
         ax.set_xlabel("test accuracy")
-        ax.set_title(_TITLES[name], fontsize=9)
+        ax.set_title(textwrap.fill(_TITLES[name], 70), fontsize=9)
     fig.legend(
         handles=[Patch(color=c, label=k) for k, c in _COLOURS.items()],
         loc="lower center", ncol=len(_COLOURS), fontsize=8,
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.4 / fig.get_figheight(), 1, 1))
     return fig
+
+
+def _short_label(row):
+    """A row's label for a figure: a quoted row says so by its hatching."""
+    if row["measured"]:
+        return row["label"]
+    return row["pipeline"].removeprefix("published ") + " (MNIST-1D paper)"
 
 
 def _digits_figure(rows):
@@ -173,7 +181,7 @@ def _digits_figure(rows):
 
     metrics = (("accuracy", "upright"), ("worst_case", "worst of the 16"),
                ("rotated_accuracy", "arbitrary angle"))
-    fig, ax = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.8))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 2.0))
     y = np.arange(len(rows))
     height = 0.27
     for k, (metric, label) in enumerate(metrics):
@@ -184,6 +192,6 @@ def _digits_figure(rows):
     ax.set_xlim(0, 1)
     ax.set_xlabel("accuracy on the held-out digits")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
-    ax.set_title(_TITLES["digits"], fontsize=9)
+    ax.set_title(textwrap.fill(_TITLES["digits"], 80), fontsize=9)
     fig.tight_layout()
     return fig

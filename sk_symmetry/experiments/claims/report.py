@@ -219,7 +219,7 @@ def learning_curve_figure(records, threshold):
     splits)."""
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(8, 9.4))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     n_splits = len({r["split"] for r in records})
     for color, key in zip(colors, MODELS, strict=False):
@@ -240,16 +240,16 @@ def learning_curve_figure(records, threshold):
     right.set_ylabel("accuracy on X")
     right.set_title("Over-fitting: training rows (dashed) against X_test (solid)",
                     fontsize=10)
-    left.text(left.get_xlim()[0], threshold + 0.01, f" {threshold:.2f}", fontsize=8,
-              color="0.4")
     for ax in (left, right):
         _size_axis(ax, records)
         ax.set_ylim(0, 1.02)
         ax.get_legend().remove()
+    left.text(left.get_xlim()[0], threshold + 0.01, f" {threshold:.2f}", fontsize=8,
+              color="0.4")
     handles, labels = left.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9,
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9,
                frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
     return fig
 
 
@@ -257,7 +257,7 @@ def fit_time_figure(records):
     """CPU time per fit and L-BFGS iterations against training size."""
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(8, 9))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for color, key in zip(colors, MODELS, strict=False):
         if not any(r["model"] == key for r in records):
@@ -278,7 +278,7 @@ def fit_time_figure(records):
     for ax in (left, right):
         _size_axis(ax, records)
     handles, labels = left.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9,
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9,
                frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
     return fig

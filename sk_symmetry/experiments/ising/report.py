@@ -128,10 +128,10 @@ def write_outputs(summary, out):
 def _grid(n):
     import matplotlib.pyplot as plt
 
-    columns = min(n, 4)
+    columns = min(n, 2)  # two panels side by side still read at page width
     rows = -(-n // columns)
     fig, axes = plt.subplots(
-        rows, columns, figsize=(3.3 * columns, 2.9 * rows), sharey=True
+        rows, columns, figsize=(3.9 * columns, 3.1 * rows + 0.6), sharey=True
     )
     return fig, np.atleast_1d(axes).ravel()
 
@@ -160,19 +160,19 @@ def _curves(result, kind):
         if kind == "A":
             ax.axhline(0.5, color="grey", lw=0.6)
         ax.set_title(model["model"], fontsize=9)
-        ax.set_xlabel("T" if kind == "A" else "trial T*", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_xlabel("T" if kind == "A" else "trial T*", fontsize=9)
+        ax.tick_params(labelsize=8)
     for ax in axes[len(models) :]:
         ax.set_axis_off()
     axes[0].set_ylabel(
         'P("ordered"), out of fold' if kind == "A" else "CV accuracy", fontsize=8
     )
-    axes[0].legend(fontsize=7, loc="lower left" if kind == "A" else "upper center")
+    axes[0].legend(fontsize=8, loc="lower left" if kind == "A" else "upper center")
     title = (
-        'Protocol A: probability of "ordered" against T (dots: crossings of 1/2; '
-        "dashed: Onsager's T_c)"
+        'Protocol A: probability of "ordered" against T\n(dots: crossings of '
+        "1/2; dashed: Onsager's T_c)"
         if kind == "A"
-        else "Protocol B, learning by confusion: accuracy against trial T* "
+        else "Protocol B, learning by confusion: accuracy against trial T*\n"
         "(dotted: middle peaks; dashed: Onsager's T_c)"
     )
     fig.suptitle(title, fontsize=10)
@@ -185,7 +185,7 @@ def _binder(result):
 
     temperatures = np.array(result["temperatures"])
     binder = result["binder"]
-    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(7.5, 3.6))
     for L, curve in binder["curves"].items():
         for axis in (ax, zoom):
             axis.plot(temperatures, curve, ".-", lw=1, label=f"L = {L}")

@@ -175,7 +175,7 @@ def accuracy_figure(rows, description):
     n_runs = rows[0]["n_runs"]
     spread = "" if n_runs == 1 else f", mean of {n_runs} runs per cell ± 1 sd"
     position = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(11, 3.8))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     for offset, key, label in (
         (-0.2, "accuracy", "X_test"),
         (0.2, "inverted_accuracy", "-X_test"),
@@ -194,10 +194,10 @@ def accuracy_figure(rows, description):
         ax.text(x, 0.96, text, fontsize=8, va="top")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize=8)
     ax.set_title(
         f"Accuracy on X_test and -X_test, {name}{spread}\n"
-        + textwrap.fill(details, 150),
+        + textwrap.fill(details, 100),
         fontsize=9,
     )
     fig.tight_layout()
