@@ -112,6 +112,8 @@ def study_minima(protocol, *, n_jobs=1, progress=None, data=None):
     """
     data = load_shifted_digits() if data is None else data
     train, _ = claims_splits(protocol, data)[0]
+    # The first split's subset, drawn as the learning curves draw it (the seed
+    # of split i's subsets is i).
     [(_, rows)] = nested_subsets(train, data.groups, [protocol.minima_images], 0)
     X, y = data.data[rows], data.target[rows]
     models = build_models(

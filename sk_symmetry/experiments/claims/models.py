@@ -13,6 +13,7 @@ from sklearn.pipeline import Pipeline
 from ...augmentation import OrbitAugmentedClassifier
 from ...features import GroupInvariantTransformer, InversionInvariantTransformer
 from ...neural_network import BiaslessMLPClassifier
+from .._seeds import MODEL_SEED
 from ..reproduce.run import named_protocol, protocol_splits
 
 __all__ = [
@@ -54,7 +55,7 @@ def build_models(image_shape, *, max_iter, tuned_max_iter, alpha=1e-5):
         ),
         "canonical": Pipeline(
             [
-                ("features", GroupInvariantTransformer(random_state=0)),
+                ("features", GroupInvariantTransformer(random_state=MODEL_SEED)),
                 ("clf", _network(fit_bias=True, **paper)),
             ]
         ),

@@ -16,6 +16,8 @@ __all__ = [
 
 REPORT_TITLE = "The paper's experiment under mirrors and rotations (sk-symmetry groups)"
 
+# How the tables and figures name each kind of features (a kind not listed
+# here is shown by its own name, so a new model row needs no entry).
 _FEATURES = {
     "raw": "raw pixels x_i",
     "averaged neighbor": "averaged x_i x_{i+e1}",
@@ -47,8 +49,12 @@ _LEGEND = (
 )
 
 
+def _math(features):
+    return _FEATURES_MATH.get(features, features)
+
+
 def _features(row):
-    name = _FEATURES[row["features"]]
+    name = _FEATURES.get(row["features"], row["features"])
     if row.get("n_components") is not None:
         name += f" ({row['n_components']})"
     return name
@@ -234,7 +240,7 @@ def _label(row):
     trained = " (trained on orbit)" if row["trained_on"] == "orbit" else ""
     width = "" if row.get("n_components") is None else f" ({row['n_components']})"
     head = "ridge" if row["network"] == "ridge" else f"{row['network']} net"
-    return f"{_FEATURES_MATH[row['features']]}{width}{trained}, {head}"
+    return f"{_math(row['features'])}{width}{trained}, {head}"
 
 
 def element_heatmap(rows):
@@ -329,7 +335,7 @@ def components_figure(rows):
             ax.axhline(best["worst_case"], color=color, ls=(5 * k, (5, 10)), lw=1.5)
             ax.plot([], [], color=color, ls="--", lw=1.5,
                     label=f"{name}: best other invariant model "
-                    f"({_FEATURES_MATH[best['features']]}, {best['network']})")
+                    f"({_math(best['features'])}, {best['network']})")
     ax.set_xscale("log")
     ax.minorticks_off()
     ax.set_xticks(sorted(widths), [str(w) for w in sorted(widths)])
