@@ -52,7 +52,8 @@ Each experiment is a folder (``reproduce``, ``tune``, ``groups``, ``claims``,
 
 Anything else an experiment needs sits in its folder beside these two
 (``claims/models.py`` the models that ``run``, ``minima`` and ``report``
-share; ``ising/models.py``, ``physics.py``, ``schedule.py``). Such a module
+share; ``benchmark/pipelines.py`` the benchmark's rows; ``ising/models.py``,
+``physics.py``, ``schedule.py``). Such a module
 imports no ``run`` or ``report`` module, so there is no import circle (the
 layout test checks it, imports inside functions included).
 
