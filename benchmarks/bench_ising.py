@@ -180,7 +180,7 @@ def main(argv=None):
     )
     print(f"Ratio Wolff / Metropolis: {decorrelated_w / decorrelated_m:,.0f}x")
 
-    from sk_symmetry.experiments.ising import make_data, make_ising_protocol
+    from sk_symmetry.experiments.ising.run import make_data, make_ising_protocol
 
     protocol = make_ising_protocol()
     for n_jobs in (1, 2):

@@ -1,8 +1,8 @@
 """Command line: ``sk-symmetry reproduce`` (or ``python -m sk_symmetry reproduce``).
 
 Parse, dispatch, nothing else: every command is an experiment registered in
-`sk_symmetry.experiments._registry`, run through the same steps (make the
-protocol, run, summarize, print, write).
+`sk_symmetry.experiments._registry` (the only thing read here), run through
+the same steps (make the protocol, run, summarize, print, write).
 """
 
 import argparse
@@ -32,19 +32,19 @@ def _parser():
     subparsers = parser.add_subparsers(dest="command", title="commands")
     commands = {}
     for experiment in EXPERIMENTS:
+        run = experiment.run
         command = subparsers.add_parser(
-            experiment.NAME,
-            help=experiment.HELP,
-            description=getattr(experiment, "DESCRIPTION", experiment.HELP),
+            run.NAME, help=run.HELP, description=getattr(run, "DESCRIPTION", run.HELP)
         )
-        add_common_arguments(command, experiment)
-        experiment.add_arguments(command)
-        commands[experiment.NAME] = command
+        add_common_arguments(command, run)
+        run.add_arguments(command)
+        commands[run.NAME] = command
     return parser, commands
 
 
-def _check_out(parser, out):
-    """Exit with ``parser``'s usage unless a file can be written in ``out``.
+def _check_out(parser, out, command):
+    """Exit with ``parser``'s usage unless ``command``'s files can be written
+    in ``out``.
 
     Asking the file system is the only sure test (permissions, read-only
     mounts, a file in the way), so a probe file is created and removed; folders
@@ -61,6 +61,11 @@ def _check_out(parser, out):
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out, prefix=".probe-"):
             pass
+        # Every command writes these three; a folder in the way of one would
+        # only be found after the run.
+        for name in (f"{command}.{ext}" for ext in ("csv", "json", "md")):
+            if (out / name).is_dir():
+                raise IsADirectoryError(None, f"{name} there is a folder")
     except OSError as exc:
         parser.error(f"--out {out}: cannot write there ({exc.strerror or exc}).")
     finally:
@@ -86,49 +91,65 @@ def _write_out(out, command, write):
     """Let ``write(folder)`` fill a private folder, then move its files to ``out``.
 
     A run that fails or is interrupted while writing leaves nothing
-    half-written in ``out``. Each file's name starts with the command's.
+    half-written in ``out``; every destination is checked before the first
+    file moves, and if one is in the way nothing moves and the files stay
+    where the message says. Each file's name starts with the command's.
+    Returns the exit status.
     """
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
+    keep = False
     try:
         write(staging)
-        moved = []
-        for path in sorted(staging.iterdir()):
-            name = _own_name(path.name, command)
-            path.replace(out / name)
-            moved.append(name)
+        moves = [
+            (path, out / _own_name(path.name, command))
+            for path in sorted(staging.iterdir())
+        ]
+        blocked = [dest.name for _, dest in moves if dest.is_dir()]
+        if blocked:
+            keep = True
+            print(
+                f"--out {out}: not written, {', '.join(blocked)} there "
+                f"{'is a folder' if len(blocked) == 1 else 'are folders'}; "
+                f"the results are in {staging}",
+                file=sys.stderr,
+            )
+            return 1
+        for path, dest in moves:
+            path.replace(dest)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    print(f"Wrote {', '.join(moved)} to {out}", file=sys.stderr)
+        if not keep:
+            shutil.rmtree(staging, ignore_errors=True)
+    moved = ", ".join(dest.name for _, dest in moves)
+    print(f"Wrote {moved} to {out}", file=sys.stderr)
+    return 0
 
 
 def _run(experiment, parser, args):
     """One command: protocol, checks, run, summary, report, files."""
-    protocol = experiment.make_protocol(args)
+    run, report = experiment.run, experiment.report
+    protocol = run.make_protocol(args)
     if args.out is not None:
-        _check_out(parser, args.out)
+        _check_out(parser, args.out, run.NAME)
     scheduler = check_backend_arguments(parser, args)
     try:
-        records = experiment.run(
+        records = run.run(
             protocol, n_jobs=args.n_jobs, backend=args.backend, scheduler=scheduler
         )
     except ClusterError as exc:  # raised on connecting, before any fit
         where = "--backend dask" if scheduler is None else f"--scheduler {scheduler}"
         parser.error(f"{where}: {exc}.")
-    summary = experiment.summarize(protocol, records)
-    print(experiment.format_report(summary))
+    summary = run.summarize(protocol, records)
+    print(report.format_report(summary))
     if args.out is None:
         print(
             "Nothing was written to disk (pass --out FOLDER to keep the results).",
             file=sys.stderr,
         )
-    else:
-        _write_out(
-            args.out,
-            experiment.NAME,
-            lambda folder: experiment.write_outputs(summary, folder),
-        )
-    return 0
+        return 0
+    return _write_out(
+        args.out, run.NAME, lambda folder: report.write_outputs(summary, folder)
+    )
 
 
 def main(argv=None):
@@ -140,12 +161,12 @@ def main(argv=None):
     if args.command is None:
         parser.error(
             "choose a command: "
-            + ", ".join(f"'{e.NAME}' ({e.HELP})" for e in EXPERIMENTS)
+            + ", ".join(f"'{e.run.NAME}' ({e.run.HELP})" for e in EXPERIMENTS)
         )
     command = commands[args.command]
     if unknown:
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
-    [experiment] = [e for e in EXPERIMENTS if e.NAME == args.command]
+    [experiment] = [e for e in EXPERIMENTS if e.name == args.command]
     return _run(experiment, command, args)
 
 

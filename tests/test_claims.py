@@ -7,16 +7,20 @@ import pytest
 
 from sk_symmetry import BiaslessMLPClassifier, load_shifted_digits
 from sk_symmetry.__main__ import main
-from sk_symmetry.experiments.claims import (
-    MODELS,
-    claims_splits,
-    make_claims_protocol,
-    nested_subsets,
-    threshold_table,
-)
-from sk_symmetry.experiments.claims_minima import (
+from sk_symmetry.experiments.claims.minima import (
     align_hidden_units,
     aligned_distance,
+)
+from sk_symmetry.experiments.claims.models import (
+    MODELS,
+    claims_splits,
+    nested_subsets,
+)
+from sk_symmetry.experiments.claims.run import make_claims_protocol, threshold_table
+
+# A figure too small to read at page width, or cut off, fails the quick run.
+pytestmark = pytest.mark.filterwarnings(
+    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
 )
 
 COMMAND = "claims"  # the quick run of conftest.quick_run

@@ -5,6 +5,11 @@ import csv
 import numpy as np
 import pytest
 
+# A figure too small to read at page width, or cut off, fails the quick run.
+pytestmark = pytest.mark.filterwarnings(
+    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
+)
+
 COMMAND = "groups"  # the quick run of conftest.quick_run
 
 
@@ -107,7 +112,7 @@ def test_symmetry_test_verdicts_match_the_groups(quick_run):
         assert all(verdict[name] == "none" for name in test["subgroup"])
         assert len(test["moved"]) == len(test["elements"])
     # The report shows each group's verdict next to its accuracies.
-    from sk_symmetry.experiments.groups import format_report
+    from sk_symmetry.experiments.groups.report import format_report
 
     report = format_report(result)
     for test in tests:

@@ -10,12 +10,17 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from sk_symmetry.__main__ import main
-from sk_symmetry.experiments._ising_physics import (
+from sk_symmetry.experiments.ising.physics import (
     confusion_peak,
     extrapolate,
     probability_crossing,
 )
 from sk_symmetry.features import canonical_spins
+
+# A figure too small to read at page width, or cut off, fails the quick run.
+pytestmark = pytest.mark.filterwarnings(
+    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
+)
 
 TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
 

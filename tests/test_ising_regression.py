@@ -5,7 +5,9 @@ import json
 
 import pytest
 
-from sk_symmetry.experiments import ising_regression
+from sk_symmetry.__main__ import main
+from sk_symmetry.experiments.ising_regression import report
+from sk_symmetry.experiments.ising_regression import run as ising_regression
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +43,9 @@ def test_odd_and_invariant_models_score_the_same_on_flipped_spins(quick_run):
 
 def test_report_and_files(quick_run, tmp_path):
     _, _, summary = quick_run
-    text = ising_regression.format_report(summary)
+    text = report.format_report(summary)
     assert "worst R^2" in text and "BiaslessMLPRegressor" in text
-    paths = ising_regression.write_outputs(summary, tmp_path)
+    paths = report.write_outputs(summary, tmp_path)
     assert sorted(p.name for p in paths) == [
         "ising-regression.csv", "ising-regression.json", "ising-regression.md"]
     loaded = json.loads((tmp_path / "ising-regression.json").read_text())
@@ -51,10 +53,29 @@ def test_report_and_files(quick_run, tmp_path):
     assert len(loaded["rows"]) == len(ising_regression.ROWS)
 
 
-def test_bad_options_are_named():
-    parser = argparse.ArgumentParser()
-    ising_regression.add_arguments(parser)
-    args = parser.parse_args(["--size", "1"])
-    args.quick = False
+def test_bad_options_are_named_in_the_protocol():
+    # Called from code, past the parser: the protocol still refuses them.
+    args = argparse.Namespace(quick=False, size=1, n_seeds=None)
     with pytest.raises(ValueError, match="--size"):
         ising_regression.make_protocol(args)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--size", "1"], "argument --size: must be at least 2, got 1"),
+        (["--size", "0"], "argument --size: must be at least 2, got 0"),
+        (["--size", "-3"], "argument --size: must be at least 2, got -3"),
+        (["--size", "x"], "argument --size: not an integer: 'x'"),
+        (["--n-seeds", "0"], "argument --n-seeds: must be at least 1, got 0"),
+        (["--n-seeds", "-2"], "argument --n-seeds: must be at least 1, got -2"),
+    ],
+)
+def test_bad_options_are_usage_errors(argv, message, capsys):
+    # Issue 26, item 7: argparse's usage error and exit 2, not a traceback.
+    with pytest.raises(SystemExit) as exc:
+        main(["ising-regression", *argv])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: sk-symmetry ising-regression ")
+    assert message in err

@@ -11,6 +11,11 @@ import pytest
 
 from sk_symmetry.__main__ import main
 
+# A figure too small to read at page width, or cut off, fails the quick run.
+pytestmark = pytest.mark.filterwarnings(
+    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
+)
+
 COMMAND = "reproduce"  # the quick run of conftest.quick_run
 
 
@@ -38,7 +43,7 @@ def test_quick_run_writes_every_output(quick_run):
 
 
 def test_report_has_a_heading_and_the_budget_note(quick_run):
-    from sk_symmetry.experiments.reproduce_report import BUDGET_NOTE, REPORT_TITLE
+    from sk_symmetry.experiments.reproduce.report import BUDGET_NOTE, REPORT_TITLE
 
     out, _ = quick_run
     report = (out / "reproduce.md").read_text()
@@ -50,8 +55,8 @@ def test_figures_name_the_protocol_and_the_tables_features(quick_run):
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
 
-    from sk_symmetry.experiments.reproduce import summarize_cells
-    from sk_symmetry.experiments.reproduce_report import accuracy_figure, figure_1
+    from sk_symmetry.experiments.reproduce.report import accuracy_figure, figure_1
+    from sk_symmetry.experiments.reproduce.run import summarize_cells
 
     _, result = quick_run
     rows = summarize_cells(result["runs"])
@@ -76,10 +81,11 @@ def test_figures_name_the_protocol_and_the_tables_features(quick_run):
 
 def _table_features(result):
     """The features column of the text tables, in order."""
-    from sk_symmetry.experiments.reproduce import summarize_cells
-    from sk_symmetry.experiments.reproduce_report import format_tables
+    from sk_symmetry.experiments.reproduce.report import format_report
+    from sk_symmetry.experiments.reproduce.run import summarize_cells
 
-    text = format_tables(summarize_cells(result["runs"]), result["protocol"])
+    cells = summarize_cells(result["runs"])
+    text = format_report({"cells": cells, "protocol": result["protocol"]})
     return [
         re.split(r"\s{2,}", line)[1]
         for line in text.splitlines()
@@ -186,7 +192,8 @@ def no_fit(monkeypatch):
     def fit(*args, **kwargs):
         raise AssertionError("a fit started")
 
-    from sk_symmetry.experiments import reproduce, tune
+    from sk_symmetry.experiments.reproduce import run as reproduce
+    from sk_symmetry.experiments.tune import run as tune
 
     monkeypatch.setattr(reproduce, "run_experiment", fit)
     monkeypatch.setattr(tune, "tune_invariant_network", fit)
@@ -225,7 +232,7 @@ def test_unwritable_out_fails_before_any_fit(command, how, tmp_path, no_fit, cap
 
 
 def test_probe_leaves_nothing_behind_when_the_run_stops(tmp_path, monkeypatch):
-    from sk_symmetry.experiments import reproduce
+    from sk_symmetry.experiments.reproduce import run as reproduce
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -238,7 +245,7 @@ def test_probe_leaves_nothing_behind_when_the_run_stops(tmp_path, monkeypatch):
 
 
 def test_without_out_says_nothing_was_written(quick_run, monkeypatch, capsys):
-    from sk_symmetry.experiments import reproduce
+    from sk_symmetry.experiments.reproduce import run as reproduce
 
     _, result = quick_run
     monkeypatch.setattr(reproduce, "run_experiment", lambda *a, **k: result["runs"])
@@ -272,7 +279,7 @@ def test_quick_tune_scores_the_held_out_split_the_same_on_both(tmp_path, capsys)
 
 
 def test_tune_without_out_says_nothing_was_written(monkeypatch, capsys):
-    from sk_symmetry.experiments import tune
+    from sk_symmetry.experiments.tune import run as tune
 
     monkeypatch.setattr(tune, "tune_invariant_network", lambda **kw: {"n": 1})
     assert main(["tune"]) == 0
@@ -286,7 +293,7 @@ def test_paper_split_is_train_test_split_and_leak_free_splits_keep_groups():
     from sklearn.model_selection import train_test_split
 
     from sk_symmetry import load_shifted_digits
-    from sk_symmetry.experiments.reproduce import named_protocol, protocol_splits
+    from sk_symmetry.experiments.reproduce.run import named_protocol, protocol_splits
 
     data = load_shifted_digits()
     [(train, test)] = protocol_splits(named_protocol("paper"), data)
@@ -328,7 +335,10 @@ def test_commands_sharing_an_out_folder_keep_each_other_s_files(
     quick_run, tmp_path, monkeypatch, capsys
 ):
     """Issue #18, item 14: every file is named after its command."""
-    from sk_symmetry.experiments import groups, ising, reproduce
+    from sk_symmetry.experiments.groups import report as groups_report
+    from sk_symmetry.experiments.groups import run as groups
+    from sk_symmetry.experiments.ising import run as ising
+    from sk_symmetry.experiments.reproduce import run as reproduce
 
     _, result = quick_run
     out = tmp_path / "shared"
@@ -339,8 +349,8 @@ def test_commands_sharing_an_out_folder_keep_each_other_s_files(
     monkeypatch.setattr(groups, "run_groups", lambda *a, **k: [])
     monkeypatch.setattr(groups, "summarize_groups", lambda records: [])
     monkeypatch.setattr(
-        groups, "write_groups_outputs",
-        lambda folder, summary: [(folder / "report.md").write_text("groups")],
+        groups_report, "write_outputs",
+        lambda summary, out: [(out / "report.md").write_text("groups")],
     )
     assert main(["groups", "--quick", "--out", str(out)]) == 0
     for path, content in written.items():

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ._backend import add_backend_arguments
 
-__all__ = ["add_common_arguments", "integer", "n_jobs", "positive_int"]
+__all__ = ["add_common_arguments", "int_at_least", "integer", "n_jobs", "positive_int"]
 
 
 def integer(text):
@@ -21,12 +21,24 @@ def integer(text):
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
 
 
+def int_at_least(minimum):
+    """The argument type of an ``int`` of at least ``minimum``."""
+
+    def parse(text):
+        value = integer(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"must be at least {minimum}, got {value}"
+            )
+        return value
+
+    parse.__name__ = f"int_at_least_{minimum}"  # argparse names it in errors
+    return parse
+
+
 def positive_int(text):
     """An ``int`` of at least 1."""
-    value = integer(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+    return int_at_least(1)(text)
 
 
 def n_jobs(text):

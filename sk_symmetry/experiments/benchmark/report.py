@@ -6,11 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._tables import save_figures, table_lines, write_csv
+from .._tables import save_figures, table_lines, write_csv
 
-__all__ = ["format_report", "summarize", "write_outputs"]
-
-TITLE = "The field's benchmarks, side by side (sk-symmetry benchmark)"
+__all__ = ["format_report", "write_outputs"]
 
 _TITLES = {
     "mnist1d": "MNIST-1D (published split, 4,000 train / 1,000 test)",
@@ -19,77 +17,11 @@ _TITLES = {
     "inversion and at arbitrary angles",
 }
 
+# The measured columns of the summary's rows (each as _mean and _std).
 _METRICS = (
     "accuracy", "worst_case", "orbit_mean", "rotated_accuracy", "fit_time",
     "transform_time", "predict_time",
 )
-
-
-def summarize(protocol, records):
-    """Means and standard deviations over seeds: one row per benchmark and
-    pipeline, the published numbers as quoted rows. JSON-able."""
-    from .benchmark import PUBLISHED, _pipeline
-
-    tables = {}
-    for name in protocol.benchmarks:
-        rows = []
-        for pipeline_name in protocol.pipelines:
-            runs = [
-                r for r in records
-                if r["benchmark"] == name and r["pipeline"] == pipeline_name
-            ]
-            if not runs:
-                continue
-            pipeline = _pipeline(pipeline_name)
-            row = {
-                "benchmark": name,
-                "pipeline": pipeline_name,
-                "label": pipeline.label,
-                "kind": pipeline.kind,
-                "measured": True,
-                "n_seeds": len(runs),
-            }
-            for metric in _METRICS:
-                values = [r[metric] for r in runs if r.get(metric) is not None]
-                if values:
-                    row[f"{metric}_mean"] = float(np.mean(values))
-                    row[f"{metric}_std"] = float(np.std(values))
-            if "element_accuracy" in runs[0]:
-                row["element_names"] = runs[0]["element_names"]
-                row["element_accuracy"] = np.mean(
-                    [r["element_accuracy"] for r in runs], axis=0
-                ).tolist()
-                # rows checked before the 16 scores came from one transform
-                # (0: some seed scored each element on its own images)
-                row["invariance_checked_rows"] = min(
-                    r["invariance_checked_rows"] for r in runs
-                )
-            rows.append(row)
-        for label, accuracy in PUBLISHED.get(name, ()):
-            rows.append(
-                {
-                    "benchmark": name,
-                    "pipeline": f"published {label}",
-                    "label": f"{label} (MNIST-1D paper; quoted, not measured here)",
-                    "kind": "quoted",
-                    "measured": False,
-                    "accuracy_mean": accuracy,
-                }
-            )
-        tables[name] = rows
-    return {
-        "title": TITLE,
-        "protocol": {
-            "description": protocol.describe(),
-            "benchmarks": list(protocol.benchmarks),
-            "n_seeds": protocol.n_seeds,
-            "pipelines": list(protocol.pipelines),
-            "quick": protocol.quick,
-            "skipped_packages": list(protocol.skipped),
-        },
-        "tables": tables,
-        "records": records,
-    }
 
 
 def _mean_sd(row, metric, digits=3):
@@ -196,7 +128,7 @@ def write_outputs(summary, out):
         figures.append(("benchmark_digits.png", "28 x 28 digits under the group",
                         lambda: _digits_figure(summary["tables"]["digits"])))
     links, written = save_figures(out, figures)
-    text = f"# {TITLE}\n\n{format_report(summary, markdown=True)}\n{links}"
+    text = f"# {summary['title']}\n\n{format_report(summary, markdown=True)}\n{links}"
     paths[2].write_text(text)
     return paths + written
 
@@ -210,11 +142,12 @@ def _mnist1d_figure(summary, names):
     from matplotlib.patches import Patch
 
     tallest = max(len(summary["tables"][name]) for name in names)
+    # One panel under the other: side by side they do not fit a page's width.
     fig, axes = plt.subplots(
-        1, len(names), figsize=(6.5 * len(names), 0.38 * tallest + 2.0),
+        len(names), 1, figsize=(8, (0.3 * tallest + 1.2) * len(names) + 0.6),
         squeeze=False,
     )
-    for ax, name in zip(axes[0], names, strict=True):
+    for ax, name in zip(axes[:, 0], names, strict=True):
         rows = summary["tables"][name]
         means = [row["accuracy_mean"] for row in rows]
         errors = [row.get("accuracy_std", 0.0) for row in rows]
@@ -223,17 +156,24 @@ def _mnist1d_figure(summary, names):
                 hatch=["//" if not row["measured"] else "" for row in rows])
         for yi, mean in zip(y, means, strict=True):
             ax.text(mean + 0.01, yi, f"{mean:.2f}", va="center", fontsize=8)
-        ax.set_yticks(y, [row["label"] for row in rows], fontsize=8)
+        ax.set_yticks(y, [_short_label(row) for row in rows], fontsize=8)
         ax.set_ylim(tallest - 0.5, -0.5)  # same bar height in every panel
         ax.set_xlim(0, 1.08)
         ax.set_xlabel("test accuracy")
-        ax.set_title(_TITLES[name], fontsize=9)
+        ax.set_title(textwrap.fill(_TITLES[name], 70), fontsize=9)
     fig.legend(
         handles=[Patch(color=c, label=k) for k, c in _COLOURS.items()],
         loc="lower center", ncol=len(_COLOURS), fontsize=8,
     )
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.4 / fig.get_figheight(), 1, 1))
     return fig
+
+
+def _short_label(row):
+    """A row's label for a figure: a quoted row says so by its hatching."""
+    if row["measured"]:
+        return row["label"]
+    return row["pipeline"].removeprefix("published ") + " (MNIST-1D paper)"
 
 
 def _digits_figure(rows):
@@ -241,7 +181,7 @@ def _digits_figure(rows):
 
     metrics = (("accuracy", "upright"), ("worst_case", "worst of the 16"),
                ("rotated_accuracy", "arbitrary angle"))
-    fig, ax = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.8))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 2.0))
     y = np.arange(len(rows))
     height = 0.27
     for k, (metric, label) in enumerate(metrics):
@@ -252,6 +192,6 @@ def _digits_figure(rows):
     ax.set_xlim(0, 1)
     ax.set_xlabel("accuracy on the held-out digits")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
-    ax.set_title(_TITLES["digits"], fontsize=9)
+    ax.set_title(textwrap.fill(_TITLES["digits"], 80), fontsize=9)
     fig.tight_layout()
     return fig

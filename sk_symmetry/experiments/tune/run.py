@@ -6,33 +6,32 @@ folds split by source image; the held-out test split is scored once, at the
 end, on X and on -X.
 """
 
-import json
 import sys
-import warnings
+from dataclasses import dataclass
 
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
-from ..datasets import load_shifted_digits
-from ..features import InversionInvariantTransformer
-from ..metrics import symmetric_scoring
-from ..neural_network import BiaslessMLPClassifier
-from ..symmetry import invert
-from ._backend import backend_context
-from ._seeds import PERMUTATION_SEED
-from .reproduce import named_protocol, protocol_splits
+from ...datasets import load_shifted_digits
+from ...features import InversionInvariantTransformer
+from ...metrics import symmetric_scoring
+from ...neural_network import BiaslessMLPClassifier
+from ...symmetry import invert
+from .._backend import backend_context
+from .._fitting import budget_reached_is_expected
+from .._protocol import Protocol
+from .._seeds import PERMUTATION_SEED
+from ..reproduce.run import named_protocol, protocol_splits
 
 __all__ = [
     "HELP",
     "NAME",
+    "TuneProtocol",
     "add_arguments",
-    "format_report",
     "make_protocol",
     "run",
     "summarize",
     "tune_invariant_network",
-    "write_outputs",
 ]
 
 NAME = "tune"
@@ -49,33 +48,33 @@ def add_arguments(parser):
     """No options of its own beyond the common ones."""
 
 
+@dataclass(frozen=True)
+class TuneProtocol(Protocol):
+    """The search's grid is set by ``quick`` alone."""
+
+    quick: bool = False
+
+    def describe(self):
+        """One line on the search."""
+        grid = "one candidate" if self.quick else "the full grid"
+        return f"GridSearchCV over {grid} on the first leak-free split"
+
+
 def make_protocol(args):
-    """``{"quick": ...}``: the search's grid is set by ``quick`` alone."""
-    return {"quick": args.quick}
+    """The protocol the parsed command line asks for."""
+    return TuneProtocol(quick=args.quick)
 
 
 def run(protocol, *, n_jobs=1, backend="loky", scheduler=None):
     """The search (`tune_invariant_network`) on the chosen backend: its outcome."""
     with backend_context(backend, scheduler, n_jobs=n_jobs):
         print("Tuning (this takes a few minutes without --quick)...", file=sys.stderr)
-        return tune_invariant_network(quick=protocol["quick"], n_jobs=n_jobs)
+        return tune_invariant_network(quick=protocol.quick, n_jobs=n_jobs)
 
 
 def summarize(protocol, records):
     """The search's outcome as it is."""
     return records
-
-
-def format_report(summary):
-    """The outcome as indented JSON."""
-    return json.dumps(summary, indent=2)
-
-
-def write_outputs(summary, out):
-    """tune.json, the printed JSON; the paths."""
-    path = out / "tune.json"
-    path.write_text(format_report(summary))
-    return [path]
 
 
 def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
@@ -129,8 +128,7 @@ def tune_invariant_network(*, quick=False, n_jobs=1, verbose=0):
         n_jobs=n_jobs,
         verbose=verbose,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with budget_reached_is_expected():
         search.fit(X[train], y[train], groups=groups[train])
     best = search.best_estimator_
     results = search.cv_results_

@@ -5,17 +5,19 @@ import textwrap
 
 import numpy as np
 
-from ._tables import save_figures, table_lines, write_csv
+from .._tables import save_figures, table_lines, write_csv
 
 __all__ = [
-    "format_groups_table",
+    "format_report",
     "format_verdict_table",
     "table_rows",
-    "write_groups_outputs",
+    "write_outputs",
 ]
 
 REPORT_TITLE = "The paper's experiment under mirrors and rotations (sk-symmetry groups)"
 
+# How the tables and figures name each kind of features (a kind not listed
+# here is shown by its own name, so a new model row needs no entry).
 _FEATURES = {
     "raw": "raw pixels x_i",
     "averaged neighbor": "averaged x_i x_{i+e1}",
@@ -47,8 +49,12 @@ _LEGEND = (
 )
 
 
+def _math(features):
+    return _FEATURES_MATH.get(features, features)
+
+
 def _features(row):
-    name = _FEATURES[row["features"]]
+    name = _FEATURES.get(row["features"], row["features"])
     if row.get("n_components") is not None:
         name += f" ({row['n_components']})"
     return name
@@ -78,9 +84,11 @@ def _cells(row):
     ]
 
 
-def format_groups_table(rows, description, tests=(), *, markdown=False):
+def format_report(summary, *, markdown=False):
     """The tables as plain text (terminal) or Markdown (groups.md): the
     models' accuracies, then `symmetry_test`'s verdict per group."""
+    rows, description = summary["cells"], summary["protocol"]
+    tests = summary.get("symmetry_tests", [])
     body = [_cells(row) for row in table_rows(rows)]
     width = 79 if markdown else 100
     lines = [textwrap.fill(description, width), ""]
@@ -188,24 +196,23 @@ def format_verdict_table(rows, tests, *, markdown=False):
     ])
 
 
-def write_groups_outputs(directory, summary):
+def write_outputs(summary, out):
     """groups.csv, groups.json, groups.md and, with matplotlib, the figures;
     return the paths written.
 
     ``summary`` is ``{"protocol": description, "cells": rows, "runs": records}``.
     """
-    rows, description = summary["cells"], summary["protocol"]
-    tests = summary.get("symmetry_tests", [])
+    rows = summary["cells"]
     flat = [
         {k: v for k, v in row.items() if k not in ("element_names", "confusion")}
         | {"element_accuracy": json.dumps(row["element_accuracy"])}
         for row in rows
     ]
-    paths = [directory / f"groups.{ext}" for ext in ("csv", "json", "md")]
+    paths = [out / f"groups.{ext}" for ext in ("csv", "json", "md")]
     write_csv(paths[0], flat)
     with open(paths[1], "w") as f:
         json.dump(summary, f, indent=2)
-    table = format_groups_table(rows, description, tests, markdown=True)
+    table = format_report(summary, markdown=True)
     shown = table_rows(rows)
     figures = [
         ("groups_heatmap.png", "Accuracy per element",
@@ -219,7 +226,7 @@ def write_groups_outputs(directory, summary):
              "Worst case against the number of random features",
              lambda: components_figure(rows)),
         )
-    figures, written = save_figures(directory, figures)
+    figures, written = save_figures(out, figures)
     paths[2].write_text("\n".join([f"# {REPORT_TITLE}", "", table, figures]) + "\n")
     return paths + written
 
@@ -233,7 +240,7 @@ def _label(row):
     trained = " (trained on orbit)" if row["trained_on"] == "orbit" else ""
     width = "" if row.get("n_components") is None else f" ({row['n_components']})"
     head = "ridge" if row["network"] == "ridge" else f"{row['network']} net"
-    return f"{_FEATURES_MATH[row['features']]}{width}{trained}, {head}"
+    return f"{_math(row['features'])}{width}{trained}, {head}"
 
 
 def element_heatmap(rows):
@@ -243,12 +250,13 @@ def element_heatmap(rows):
     rows = _largest_group(rows)
     scores = np.array([row["element_accuracy"] for row in rows])
     names = rows[0]["element_names"]
-    fig, ax = plt.subplots(figsize=(12, 0.5 * len(rows) + 2.6))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 2.8))
     image = ax.imshow(scores, vmin=0, vmax=1, cmap="viridis", aspect="auto")
     for (i, j), value in np.ndenumerate(scores):
-        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+        ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7.5,
                 color="white" if value < 0.6 else "black")
     ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
+    ax.tick_params(labelsize=8)
     ax.set_yticks(range(len(rows)), [_label(r) for r in rows], fontsize=8)
     ax.set_xlabel("group element applied to X_test")
     ax.set_title(
@@ -273,7 +281,7 @@ def confusion_figure(rows):
     image = ax.imshow(confusion, vmin=0, vmax=1, cmap="Blues")
     for (i, j), value in np.ndenumerate(confusion):
         if value >= 0.01:
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7.5,
                     color="white" if value > 0.6 else "black")
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
@@ -297,7 +305,7 @@ def components_figure(rows):
     fig, ax = plt.subplots(figsize=(7.5, 5.2))
     groups = list(dict.fromkeys(r["group"] for r in rows))
     widths = set()
-    for color, group in zip(("C0", "C1", "C2"), groups, strict=False):
+    for k, (color, group) in enumerate(zip(("C0", "C1", "C2"), groups, strict=False)):
         mine = [r for r in rows if r["group"] == group]
         name = f"{group} ({mine[0]['n_elements']})"
         ridge = sorted(
@@ -322,9 +330,12 @@ def components_figure(rows):
         others = [r for r in mine if r["features"] not in ("raw", "random features")]
         if others:
             best = max(others, key=lambda r: r["worst_case"])
-            ax.axhline(best["worst_case"], color=color, ls="--", lw=1,
-                       label=f"{name}: best other invariant model "
-                       f"({_FEATURES_MATH[best['features']]}, {best['network']})")
+            # Dashes offset by group: lines at the same height interleave
+            # instead of one hiding the other; the legend shows plain dashes.
+            ax.axhline(best["worst_case"], color=color, ls=(5 * k, (5, 10)), lw=1.5)
+            ax.plot([], [], color=color, ls="--", lw=1.5,
+                    label=f"{name}: best other invariant model "
+                    f"({_math(best['features'])}, {best['network']})")
     ax.set_xscale("log")
     ax.minorticks_off()
     ax.set_xticks(sorted(widths), [str(w) for w in sorted(widths)])

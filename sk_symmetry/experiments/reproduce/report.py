@@ -5,9 +5,9 @@ import textwrap
 
 import numpy as np
 
-from ._tables import save_figures, table_lines, write_csv
+from .._tables import save_figures, table_lines, write_csv
 
-__all__ = ["accuracy_figure", "figure_1", "format_tables", "write_outputs"]
+__all__ = ["accuracy_figure", "figure_1", "format_report", "write_outputs"]
 
 _FEATURE_LABELS = {
     "raw": "x_i",
@@ -82,9 +82,10 @@ _TITLES = {
 }
 
 
-def format_tables(rows, description, *, markdown=False):
+def format_report(summary, *, markdown=False):
     """Tables I and II, ours beside the paper's, as text or Markdown."""
-    lines = [description, ""]
+    rows = summary["cells"]
+    lines = [summary["protocol"], ""]
     for table in ("I", "II"):
         body = _table_rows(rows, table)
         lines.append(f"### {_TITLES[table]}" if markdown else _TITLES[table])
@@ -95,14 +96,14 @@ def format_tables(rows, description, *, markdown=False):
     return "\n".join(lines)
 
 
-def write_outputs(directory, summary):
+def write_outputs(summary, out):
     """Write reproduce.csv, reproduce.json, reproduce.md and, with matplotlib,
     the figures; return the paths written.
 
     ``summary`` is ``{"protocol": description, "cells": rows, "runs": records}``.
     """
     rows, description = summary["cells"], summary["protocol"]
-    paths = [directory / f"reproduce.{ext}" for ext in ("csv", "json", "md")]
+    paths = [out / f"reproduce.{ext}" for ext in ("csv", "json", "md")]
     write_csv(paths[0], rows)
     with open(paths[1], "w") as f:
         json.dump(summary, f, indent=2)
@@ -110,13 +111,13 @@ def write_outputs(directory, summary):
         [
             f"# {REPORT_TITLE}",
             "",
-            format_tables(rows, description, markdown=True),
+            format_report(summary, markdown=True),
             textwrap.fill(BUDGET_NOTE, 79, break_on_hyphens=False),
             "",
         ]
     )
     figures, written = save_figures(
-        directory,
+        out,
         [
             (
                 "reproduce_figure1.png",
@@ -138,8 +139,8 @@ def figure_1():
     """The paper's Figure 1: a 6, its inversion, its neighbour-feature image."""
     import matplotlib.pyplot as plt
 
-    from ..datasets import load_shifted_digits
-    from ..features import InversionInvariantTransformer
+    from ...datasets import load_shifted_digits
+    from ...features import InversionInvariantTransformer
 
     data = load_shifted_digits()
     index = int(np.flatnonzero(data.target == 6)[0])
@@ -174,7 +175,7 @@ def accuracy_figure(rows, description):
     n_runs = rows[0]["n_runs"]
     spread = "" if n_runs == 1 else f", mean of {n_runs} runs per cell ± 1 sd"
     position = np.arange(len(rows))
-    fig, ax = plt.subplots(figsize=(11, 3.8))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     for offset, key, label in (
         (-0.2, "accuracy", "X_test"),
         (0.2, "inverted_accuracy", "-X_test"),
@@ -193,10 +194,10 @@ def accuracy_figure(rows, description):
         ax.text(x, 0.96, text, fontsize=8, va="top")
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=2, fontsize=8)
     ax.set_title(
         f"Accuracy on X_test and -X_test, {name}{spread}\n"
-        + textwrap.fill(details, 150),
+        + textwrap.fill(details, 100),
         fontsize=9,
     )
     fig.tight_layout()

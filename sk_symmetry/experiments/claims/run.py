@@ -9,49 +9,44 @@ draws them but aware of the groups. Every model is scored on ``X_test``,
 ``-X_test`` and the worse of the two (`symmetry_report`), and on its own
 training rows; its fit is timed (wall clock and the worker's CPU time).
 
-The minima of Sec. IV.A are studied in `claims_minima`.
+The minima of Sec. IV.A are studied in `minima`; the models are in `models`.
 """
 
 import sys
-import time
-import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.pipeline import Pipeline
 
-from ..augmentation import OrbitAugmentedClassifier
-from ..datasets import load_shifted_digits
-from ..features import GroupInvariantTransformer, InversionInvariantTransformer
-from ..inspection import symmetry_report
-from ..neural_network import BiaslessMLPClassifier
-from ..symmetry import invert
-from ._backend import backend_context
-from ._runner import STDERR, run_tasks
-from .reproduce import named_protocol, protocol_splits
+from ...datasets import load_shifted_digits
+from ...inspection import symmetry_report
+from ...symmetry import invert
+from .._backend import backend_context
+from .._fitting import timed_fit
+from .._protocol import Protocol
+from .._runner import STDERR, run_tasks
+from .minima import study_minima
+from .models import (
+    MODELS,
+    build_models,
+    claims_splits,
+    inner_network,
+    nested_subsets,
+    with_seed,
+)
 
 __all__ = [
     "HELP",
-    "MODELS",
     "NAME",
     "ClaimsProtocol",
     "add_arguments",
-    "build_models",
-    "claims_splits",
-    "format_report",
-    "inner_network",
     "make_claims_protocol",
     "make_protocol",
-    "nested_subsets",
     "run",
     "run_learning_curves",
     "summarize",
     "summarize_curves",
     "threshold_table",
-    "with_seed",
-    "write_outputs",
 ]
 
 NAME = "claims"
@@ -68,19 +63,8 @@ QUICK = (
     "not the result"
 )
 
-# Model key -> label, in the order of every table and figure.
-MODELS = {
-    "raw": "raw pixels, bias, trained on X",
-    "raw_orbit": "raw pixels, bias, trained on ±X",
-    "neighbor_nobias": "neighbour products, no bias",
-    "neighbor": "neighbour products, bias",
-    "canonical": "canonical form, bias",
-    "tuned": "tuned: neighbours both ways, alpha 30, bias",
-}
-
-
 @dataclass(frozen=True)
-class ClaimsProtocol:
+class ClaimsProtocol(Protocol):
     """Splits, training sizes, budgets and the minima study of ``claims``."""
 
     n_splits: int
@@ -127,8 +111,6 @@ def run(protocol, *, n_jobs=1, backend="loky", scheduler=None):
 
     Returns ``{"curves": one record per fit, "minima": study_minima's dict}``.
     """
-    from .claims_minima import study_minima
-
     with backend_context(backend, scheduler, n_jobs=n_jobs):
         records = run_learning_curves(protocol, n_jobs=n_jobs, progress=STDERR)
         minima = study_minima(protocol, n_jobs=n_jobs, progress=STDERR)
@@ -154,108 +136,8 @@ def summarize(protocol, records):
     }
 
 
-def format_report(summary):
-    """The three tables, as printed."""
-    from .claims_report import format_claims
-
-    return format_claims(
-        summary["curves"], summary["table"], summary["minima"],
-        summary["protocol"], summary["threshold"],
-    )
-
-
-def write_outputs(summary, out):
-    """claims.csv, claims_curves.csv, claims.json, claims.md and the figures."""
-    from .claims_report import write_claims_outputs
-
-    return write_claims_outputs(out, summary)
-
-
-def _network(**params):
-    return BiaslessMLPClassifier((10, 5), "tanh", solver="lbfgs", **params)
-
-
-def build_models(image_shape, *, max_iter, tuned_max_iter, alpha=1e-5):
-    """The estimators of the learning curves, keyed as `MODELS`."""
-    paper = dict(alpha=alpha, max_iter=max_iter)
-    neighbor = InversionInvariantTransformer("neighbor", image_shape=image_shape)
-    return {
-        "raw": _network(fit_bias=True, **paper),
-        "raw_orbit": OrbitAugmentedClassifier(_network(fit_bias=True, **paper)),
-        "neighbor_nobias": Pipeline(
-            [("features", neighbor), ("clf", _network(fit_bias=False, **paper))]
-        ),
-        "neighbor": Pipeline(
-            [("features", neighbor), ("clf", _network(fit_bias=True, **paper))]
-        ),
-        "canonical": Pipeline(
-            [
-                ("features", GroupInvariantTransformer(random_state=0)),
-                ("clf", _network(fit_bias=True, **paper)),
-            ]
-        ),
-        # What `sk-symmetry tune` chose (the user guide's tune section).
-        "tuned": Pipeline(
-            [
-                (
-                    "features",
-                    InversionInvariantTransformer(
-                        "neighbor", image_shape=image_shape, direction="both"
-                    ),
-                ),
-                (
-                    "clf",
-                    _network(
-                        fit_bias=True, alpha=30.0, max_iter=tuned_max_iter,
-                        max_fun=10**6,
-                    ),
-                ),
-            ]
-        ),
-    }
-
-
-def with_seed(model, seed):
-    """A clone of ``model`` whose network starts from ``seed`` (feature maps
-    keep theirs, so every run sees the same features)."""
-    model = clone(model)
-    return model.set_params(**{
-        name: seed for name in model.get_params()
-        if name.endswith("random_state") and not name.startswith("features")
-    })
-
-
-def inner_network(model):
-    """The BiaslessMLPClassifier at the end of a pipeline or orbit classifier."""
-    while True:
-        if hasattr(model, "steps"):
-            model = model.steps[-1][1]
-        elif hasattr(model, "estimator_"):
-            model = model.estimator_
-        else:
-            return model
-
-
-def nested_subsets(train, groups, sizes, seed):
-    """Training rows for each size: the first ``n`` of the training part's
-    source images in a shuffled order, all their rows (nested, as
-    `learning_curve` takes the first ``n`` samples). None is the whole part."""
-    images = np.random.default_rng(seed).permutation(np.unique(groups[train]))
-    subsets = []
-    for size in sizes:
-        chosen = images if size is None else images[:size]
-        subsets.append((len(chosen), train[np.isin(groups[train], chosen)]))
-    return subsets
-
-
 def _fit_and_score(model, X, y, train, test):
-    model = clone(model)
-    start, cpu = time.perf_counter(), time.process_time()
-    with warnings.catch_warnings():
-        # The iteration budget is part of the protocol: hitting it is expected.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X[train], y[train])
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    model, wall, cpu = timed_fit(clone(model), X[train], y[train])
     scores = {"fit_time": wall, "cpu_time": cpu}
     for part, rows in (("test", test), ("train", train)):
         # One prediction on X and one on -X (the scorers would repeat them).
@@ -305,12 +187,6 @@ def run_learning_curves(protocol, *, n_jobs=1, progress=None, data=None):
             tasks, results, strict=True
         )
     ]
-
-
-def claims_splits(protocol, data):
-    """The leak-free splits of ``reproduce`` (the first ``n_splits``)."""
-    leak_free = replace(named_protocol("leak-free"), n_splits=protocol.n_splits)
-    return protocol_splits(leak_free, data)
 
 
 _CURVE_FIELDS = (

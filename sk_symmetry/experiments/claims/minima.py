@@ -12,19 +12,16 @@ layer alone: without biases ``W1 -> -W1`` is also the flip of every
 first-layer unit, so first layers alone would make every minimum its own image.
 """
 
-import time
-import warnings
-
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 
-from ..datasets import load_shifted_digits
-from ..inspection import first_layer_action, symmetry_degeneracy
-from ..symmetry import SymmetryGroup
-from ._runner import run_tasks
-from .claims import (
+from ...datasets import load_shifted_digits
+from ...inspection import first_layer_action, symmetry_degeneracy
+from ...symmetry import SymmetryGroup
+from .._fitting import timed_fit
+from .._runner import run_tasks
+from .models import (
     build_models,
     claims_splits,
     inner_network,
@@ -99,11 +96,8 @@ def _image(params, element, action):
 
 
 def _fit_minimum(model, X, y):
-    cpu = time.process_time()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = clone(model).fit(X, y)
-    return model, time.process_time() - cpu
+    fit = timed_fit(clone(model), X, y)
+    return fit.estimator, fit.cpu_time
 
 
 def study_minima(protocol, *, n_jobs=1, progress=None, data=None):
@@ -118,6 +112,8 @@ def study_minima(protocol, *, n_jobs=1, progress=None, data=None):
     """
     data = load_shifted_digits() if data is None else data
     train, _ = claims_splits(protocol, data)[0]
+    # The first split's subset, drawn as the learning curves draw it (the seed
+    # of split i's subsets is i).
     [(_, rows)] = nested_subsets(train, data.groups, [protocol.minima_images], 0)
     X, y = data.data[rows], data.target[rows]
     models = build_models(

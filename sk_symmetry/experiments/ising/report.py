@@ -5,9 +5,9 @@ import json
 
 import numpy as np
 
-from ._tables import save_figures, table_lines
+from .._tables import save_figures, table_lines
 
-__all__ = ["format_ising_table", "write_ising_outputs"]
+__all__ = ["format_report", "write_outputs"]
 
 _HEADER = [
     "model",
@@ -53,19 +53,19 @@ def _rows(result):
     return rows
 
 
-def format_ising_table(result, *, markdown=False):
+def format_report(summary, *, markdown=False):
     """The results table (and the Binder line) as text or Markdown."""
-    sizes = " / ".join(str(L) for L in result["sizes"])
-    largest = max(result["sizes"])
-    binder = result["binder"]
+    sizes = " / ".join(str(L) for L in summary["sizes"])
+    largest = max(summary["sizes"])
+    binder = summary["binder"]
     lines = [
-        result["protocol"],
+        summary["protocol"],
         "",
         f"Accuracies at L = {largest} (out of fold); T_c(L) for L = {sizes}; "
-        f"Onsager's T_c = {result['onsager_tc']:.6f}.",
+        f"Onsager's T_c = {summary['onsager_tc']:.6f}.",
         "",
     ]
-    body = _rows(result)
+    body = _rows(summary)
     lines.extend(table_lines(_HEADER, body, markdown=markdown))
     crossings = ", ".join(
         f"{pair}: {_tc(value)}" for pair, value in binder["crossings"].items()
@@ -79,7 +79,7 @@ def format_ising_table(result, *, markdown=False):
     return "\n".join(lines)
 
 
-def write_ising_outputs(directory, result):
+def write_outputs(summary, out):
     """Write ising.csv, ising.json, ising.md and, with matplotlib, figures;
     return the paths written."""
     fields = [
@@ -94,10 +94,10 @@ def write_ising_outputs(directory, result):
         "extrapolated_tc_A",
         "extrapolated_tc_B",
     ]
-    with open(directory / "ising.csv", "w", newline="") as f:
+    with open(out / "ising.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
-        for model in result["models"]:
+        for model in summary["models"]:
             for L, size in model["sizes"].items():
                 writer.writerow(
                     {
@@ -108,30 +108,30 @@ def write_ising_outputs(directory, result):
                         "extrapolated_tc_B": model["protocol_B"]["extrapolated_tc"],
                     }
                 )
-    with open(directory / "ising.json", "w") as f:
-        json.dump(result, f, indent=2)
-    report = format_ising_table(result, markdown=True)
+    with open(out / "ising.json", "w") as f:
+        json.dump(summary, f, indent=2)
+    report = format_report(summary, markdown=True)
     figures, written = save_figures(
-        directory,
+        out,
         [
-            ("ising_probability.png", "probability", lambda: _curves(result, "A")),
-            ("ising_confusion.png", "confusion", lambda: _curves(result, "B")),
-            ("ising_binder.png", "binder", lambda: _binder(result)),
+            ("ising_probability.png", "probability", lambda: _curves(summary, "A")),
+            ("ising_confusion.png", "confusion", lambda: _curves(summary, "B")),
+            ("ising_binder.png", "binder", lambda: _binder(summary)),
             ("ising_configurations.png", "configurations", _configurations),
         ],
         dpi=110,
     )
-    (directory / "ising.md").write_text(report + figures)
-    return [directory / f"ising.{ext}" for ext in ("csv", "json", "md")] + written
+    (out / "ising.md").write_text(report + figures)
+    return [out / f"ising.{ext}" for ext in ("csv", "json", "md")] + written
 
 
 def _grid(n):
     import matplotlib.pyplot as plt
 
-    columns = min(n, 4)
+    columns = min(n, 2)  # two panels side by side still read at page width
     rows = -(-n // columns)
     fig, axes = plt.subplots(
-        rows, columns, figsize=(3.3 * columns, 2.9 * rows), sharey=True
+        rows, columns, figsize=(3.9 * columns, 3.1 * rows + 0.6), sharey=True
     )
     return fig, np.atleast_1d(axes).ravel()
 
@@ -160,19 +160,19 @@ def _curves(result, kind):
         if kind == "A":
             ax.axhline(0.5, color="grey", lw=0.6)
         ax.set_title(model["model"], fontsize=9)
-        ax.set_xlabel("T" if kind == "A" else "trial T*", fontsize=8)
-        ax.tick_params(labelsize=7)
+        ax.set_xlabel("T" if kind == "A" else "trial T*", fontsize=9)
+        ax.tick_params(labelsize=8)
     for ax in axes[len(models) :]:
         ax.set_axis_off()
     axes[0].set_ylabel(
         'P("ordered"), out of fold' if kind == "A" else "CV accuracy", fontsize=8
     )
-    axes[0].legend(fontsize=7, loc="lower left" if kind == "A" else "upper center")
+    axes[0].legend(fontsize=8, loc="lower left" if kind == "A" else "upper center")
     title = (
-        'Protocol A: probability of "ordered" against T (dots: crossings of 1/2; '
-        "dashed: Onsager's T_c)"
+        'Protocol A: probability of "ordered" against T\n(dots: crossings of '
+        "1/2; dashed: Onsager's T_c)"
         if kind == "A"
-        else "Protocol B, learning by confusion: accuracy against trial T* "
+        else "Protocol B, learning by confusion: accuracy against trial T*\n"
         "(dotted: middle peaks; dashed: Onsager's T_c)"
     )
     fig.suptitle(title, fontsize=10)
@@ -185,7 +185,7 @@ def _binder(result):
 
     temperatures = np.array(result["temperatures"])
     binder = result["binder"]
-    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(7.5, 3.6))
     for L, curve in binder["curves"].items():
         for axis in (ax, zoom):
             axis.plot(temperatures, curve, ".-", lw=1, label=f"L = {L}")
@@ -208,11 +208,12 @@ def _configurations():
     """Configurations of L = 64 below, at and above T_c."""
     import matplotlib.pyplot as plt
 
-    from ..datasets import make_ising
-    from ..datasets._internal import CRITICAL_TEMPERATURE
+    from ...datasets import make_ising
+    from ...datasets._internal import CRITICAL_TEMPERATURE
+    from .._seeds import DATA_SEED
 
     temperatures = [1.8, CRITICAL_TEMPERATURE, 3.0]
-    data = make_ising(64, temperatures, 1, random_state=0)
+    data = make_ising(64, temperatures, 1, random_state=DATA_SEED)
     fig, axes = plt.subplots(1, 3, figsize=(8, 3.1))
     for ax, row, t, m in zip(
         axes, data.data, temperatures, data.magnetization, strict=True

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from ..datasets._internal import CRITICAL_TEMPERATURE, binder_cumulant
+from ...datasets._internal import CRITICAL_TEMPERATURE, binder_cumulant
 
 __all__ = [
     "TC",

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from ..augmentation import OrbitAugmentedClassifier
-from ..features import InversionInvariantTransformer, canonical_spins
-from ..neural_network import BiaslessMLPClassifier
-from ._seeds import PERMUTATION_SEED
+from ...augmentation import OrbitAugmentedClassifier
+from ...features import InversionInvariantTransformer, canonical_spins
+from ...neural_network import BiaslessMLPClassifier
+from .._seeds import PERMUTATION_SEED
 
 __all__ = ["MODELS", "Model"]
 

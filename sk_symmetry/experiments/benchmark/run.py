@@ -13,39 +13,41 @@ downloaded; ``pip install "sk_symmetry[benchmark]"``):
   angles (MNIST-rot's protocol: one uniform angle per image, interpolated),
   where no finite group is exact.
 
-Every row is a `Pipeline`: baselines (raw inputs, and trained on the orbit),
-ours (invariant features of the library) and the peers a practitioner would
-pick (aeon's ROCKET family on MNIST-1D; on 28 x 28 the same random features
-without the group average). Adding a row is one entry of `PIPELINES`. The
+Every row is a `Pipeline` of ``pipelines.py``: baselines (raw inputs, and
+trained on the orbit), ours (invariant features of the library) and the peers
+a practitioner would pick (aeon's ROCKET family on MNIST-1D; on 28 x 28 the
+same random features without the group average). Adding a row is one entry
+of `PIPELINES` there. The
 MNIST-1D paper's own numbers are quoted rows, marked as not measured here.
 """
 
-import argparse
 import importlib.util
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from joblib import effective_n_jobs
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, RidgeClassifierCV
 from sklearn.model_selection import StratifiedShuffleSplit
-from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline as SkPipeline
-from sklearn.pipeline import make_pipeline, make_union
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
-from .._optional import import_optional
-from ..augmentation import OrbitAugmentedClassifier
-from ..datasets import load_mnist1d, load_mnist_digits, rotate_images
-from ..features import GroupInvariantTransformer, InvariantRandomFeatures
-from ..neural_network import BiaslessMLPClassifier
-from ..symmetry import SymmetryGroup
-from ._backend import backend_context
-from ._runner import run_tasks
-from .benchmark_report import format_report, summarize, write_outputs
+from ...datasets import load_mnist1d, load_mnist_digits, rotate_images
+from ...symmetry import SymmetryGroup
+from .._arguments import positive_int
+from .._backend import backend_context
+from .._fitting import timed_fit
+from .._protocol import Protocol
+from .._runner import run_tasks
+from .pipelines import (
+    _ROCKETS,
+    BENCHMARKS,
+    PIPELINES,
+    RINGS,
+    Benchmark,
+    Pipeline,
+    pipeline_named,
+)
 
 __all__ = [
     "BENCHMARKS",
@@ -58,15 +60,19 @@ __all__ = [
     "Pipeline",
     "add_arguments",
     "element_accuracies",
-    "format_report",
     "load_benchmark",
     "make_protocol",
     "run",
     "summarize",
-    "write_outputs",
 ]
 
 NAME = "benchmark"
+TITLE = "The field's benchmarks, side by side (sk-symmetry benchmark)"
+# What each fit measures; the summary holds the mean and sd over seeds of each.
+METRICS = (
+    "accuracy", "worst_case", "orbit_mean", "rotated_accuracy", "fit_time",
+    "transform_time", "predict_time",
+)
 HELP = "the field's benchmarks: MNIST-1D and rotated 28 x 28 MNIST digits, with peers"
 DESCRIPTION = (
     "MNIST-1D (published split, and its positions shuffled) and 28 x 28 MNIST "
@@ -78,8 +84,6 @@ DESCRIPTION = (
     'pip install "sk_symmetry[benchmark]". Progress goes to stderr.'
 )
 QUICK = "one seed, the cheap rows and MiniRocket, 1,000 digits: a check"
-
-BENCHMARKS = ("mnist1d", "mnist1d-shuffled", "digits")
 
 # The MNIST-1D paper's table (Greydanus & Kobak 2020, test accuracy on the
 # published split): quoted, not measured here.
@@ -94,210 +98,11 @@ PUBLISHED = {
 }
 
 
-# -- the pipelines ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Benchmark:
-    """What a pipeline is built for: the data's symmetry and the run's budget."""
-
-    name: str
-    group: SymmetryGroup
-    quick: bool
-
-
-@dataclass(frozen=True)
-class Pipeline:
-    """One row of the tables.
-
-    ``build(benchmark, seed)`` returns an unfitted estimator. ``kind`` is
-    ``"baseline"``, ``"ours"`` or ``"peer"``; ``benchmarks`` are the names it
-    runs on; ``needs`` an optional package it imports (its rows are skipped,
-    with a note, where the package is missing); ``quick`` whether ``--quick``
-    runs it. ``invariant`` says its features are exactly invariant under the
-    benchmark's group by construction: its 16 element scores then come from
-    one transform of the held-out images, once the features of a slice of
-    them are found bitwise equal under every element (see
-    `element_accuracies`).
-    """
-
-    name: str
-    label: str
-    kind: str
-    benchmarks: tuple
-    build: object
-    needs: str | None = None
-    quick: bool = True
-    invariant: bool = False
-
-
-def _ridge():
-    # aeon's ROCKET classifiers' own head: scaled features, ridge with
-    # leave-one-out over ten penalties.
-    return RidgeClassifierCV(alphas=np.logspace(-3, 3, 10))
-
-
-def _network(benchmark, seed, *, on_orbit=False):
-    # One hidden layer of 100 ReLU units with biases, L-BFGS: scikit-learn's
-    # MLPClassifier's default shape, in the library's network. On the orbit
-    # (16 or 40 copies of the data) the budget is cut to keep the run short.
-    max_iter = 200 if not (on_orbit or benchmark.quick) else 60
-    return BiaslessMLPClassifier(
-        (100,), activation="relu", fit_bias=True, solver="lbfgs", alpha=1e-4,
-        max_iter=max_iter, random_state=seed,
-    )
-
-
-def _logistic(benchmark, seed):
-    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
-
-
-def _sk_mlp(benchmark, seed):
-    mlp = MLPClassifier((100,), max_iter=50 if benchmark.quick else 200,
-                        random_state=seed)
-    return make_pipeline(StandardScaler(), mlp)
-
-
-# The networks see standardised columns: on the digits, whose background is
-# -1, raw pixels make L-BFGS stop after a few steps.
-def _raw_network(benchmark, seed):
-    return make_pipeline(StandardScaler(), _network(benchmark, seed))
-
-
-def _orbit_network(benchmark, seed):
-    net = make_pipeline(StandardScaler(), _network(benchmark, seed, on_orbit=True))
-    return make_pipeline(OrbitAugmentedClassifier(net, symmetry=benchmark.group))
-
-
-def _canonical_network(benchmark, seed):
-    return make_pipeline(
-        GroupInvariantTransformer(benchmark.group, random_state=seed),
-        StandardScaler(),
-        _network(benchmark, seed),
-    )
-
-
-def _averaged_network(pairs):
-    def build(benchmark, seed):
-        return make_pipeline(
-            GroupInvariantTransformer(benchmark.group, kind="averaged", pairs=pairs),
-            StandardScaler(),
-            _network(benchmark, seed),
-        )
-
-    return build
-
-
-def _identity():
-    return SymmetryGroup([(None, 1, "identity")])
-
-
-def _irf(*, average=True):
-    # Invariant random features (issue 21) with a ridge head. MNIST-1D: 2,000
-    # features on cyclic patches of width 9 (the translations as a
-    # convolution, so no group on top), the configuration the features' own
-    # benchmark chose. Digits: whole-image features and features of 5 x 5
-    # patches with dilations 1, 2 and 3 (spanning 5, 9 and 13 pixels) pooled
-    # over all positions, each averaged over the group, or,
-    # with average=False, the same features with no group average.
-    def build(benchmark, seed):
-        if benchmark.name in RINGS:
-            features = InvariantRandomFeatures(
-                _identity(), 1000 if benchmark.quick else 2000, patch_shape=9,
-                borders="wrap", random_state=seed,
-            )
-            return make_pipeline(features, StandardScaler(), _ridge())
-        group = benchmark.group if average else _identity()
-        n_whole, n_patch = DIGITS_IRF_QUICK if benchmark.quick else DIGITS_IRF
-        features = make_union(
-            InvariantRandomFeatures(group, n_whole, random_state=seed),
-            InvariantRandomFeatures(
-                group, n_patch, patch_shape=5, dilations=[1, 2, 3],
-                image_shape=(28, 28), random_state=seed + 1,
-            ),
-        )
-        # float32 throughout: the same accuracy on the splits tried here, in
-        # about two thirds of the time.
-        return make_pipeline(
-            FunctionTransformer(_as_float32), features, StandardScaler(),
-            _wide_ridge(),
-        )
-
-    return build
-
-
-def _as_float32(X):
-    return np.asarray(X, dtype=np.float32)
-
-
-# Components of the digits' invariant random features: whole-image and 5 x 5
-# patches, in the full run and with --quick.
-DIGITS_IRF = (6000, 1000)
-DIGITS_IRF_QUICK = (1000, 200)
-
-
-def _wide_ridge():
-    # Thousands of scaled features on 4,000 images: trials here chose
-    # penalties of 1e3 to 2e3, at or beyond the top of the ROCKET head's range.
-    return RidgeClassifierCV(alphas=np.logspace(-1, 5, 13))
-
-
-def _rocket(kind):
-    def build(benchmark, seed):
-        module = import_optional(
-            "aeon.transformations.collection.convolution_based",
-            extra="benchmark",
-            purpose=f"the {kind} rows of sk-symmetry benchmark",
-        )
-        transformer = getattr(module, kind)
-        params = {"random_state": seed}
-        if benchmark.quick and kind == "Rocket":
-            params["n_kernels"] = 2000
-        return make_pipeline(
-            transformer(**params), StandardScaler(with_mean=False), _ridge()
-        )
-
-    return build
-
-
-ALL = BENCHMARKS
-RINGS = ("mnist1d", "mnist1d-shuffled")
-# The shuffled variant shows where the symmetry does not help; the costly rows
-# (orbit training, the two largest ROCKETs) run on the published data only.
-NOT_SHUFFLED = ("mnist1d", "digits")
-
-PIPELINES = (
-    Pipeline("logistic", "logistic regression, raw", "baseline", ALL, _logistic),
-    Pipeline("mlp", "scikit-learn MLPClassifier (100,), raw", "baseline",
-             NOT_SHUFFLED, _sk_mlp, quick=False),
-    Pipeline("network", "BiaslessMLPClassifier (100,), raw", "baseline", ALL,
-             _raw_network),
-    Pipeline("network orbit", "BiaslessMLPClassifier (100,), trained on the orbit",
-             "baseline", NOT_SHUFFLED, _orbit_network, quick=False),
-    Pipeline("canonical", "canonical form + network", "ours", ALL,
-             _canonical_network, invariant=True),
-    Pipeline("averaged all", "averaged pairs (all) + network", "ours", RINGS,
-             _averaged_network("all"), invariant=True),
-    Pipeline("averaged neighbor", "averaged neighbour pairs + network", "ours",
-             ("digits",), _averaged_network("neighbor"), invariant=True),
-    Pipeline("irf", "invariant random features + ridge", "ours", ALL, _irf(),
-             invariant=True),
-    Pipeline("minirocket", "MiniRocket + ridge (aeon)", "peer", RINGS,
-             _rocket("MiniRocket"), needs="aeon"),
-    Pipeline("rocket", "ROCKET + ridge (aeon)", "peer", ("mnist1d",),
-             _rocket("Rocket"), needs="aeon", quick=False),
-    Pipeline("multirocket", "MultiRocket + ridge (aeon)", "peer", ("mnist1d",),
-             _rocket("MultiRocket"), needs="aeon", quick=False),
-    Pipeline("irf no average", "the same random features, no group average",
-             "peer", ("digits",), _irf(average=False)),
-)
-
-
 # -- the protocol ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class BenchmarkProtocol:
+class BenchmarkProtocol(Protocol):
     """Benchmarks, seeds, pipelines and sizes of one run."""
 
     benchmarks: tuple = BENCHMARKS
@@ -344,21 +149,11 @@ def add_arguments(parser):
     )
     parser.add_argument(
         "--seeds",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="seeds of the models (and splits of the digits) (default: 5; 1 "
         "with --quick)",
     )
-
-
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def make_protocol(args):
@@ -378,7 +173,7 @@ def make_protocol(args):
     )
     if missing:
         pipelines = tuple(
-            name for name in pipelines if _pipeline(name).needs not in missing
+            name for name in pipelines if pipeline_named(name).needs not in missing
         )
     sizes = {"n_train": 1000, "n_test": 500} if quick else {}
     return BenchmarkProtocol(
@@ -393,13 +188,6 @@ def make_protocol(args):
 
 def _installed(package):
     return importlib.util.find_spec(package) is not None
-
-
-def _pipeline(name):
-    for pipeline in PIPELINES:
-        if pipeline.name == name:
-            return pipeline
-    raise ValueError(f"unknown pipeline {name!r}.")
 
 
 # -- the data --------------------------------------------------------------------
@@ -467,10 +255,7 @@ def _fit_and_score(model, invariant, X_train, y_train, X_test, y_test, X_rotated
 
 def _fit_and_score_here(model, invariant, X_train, y_train, X_test, y_test,
                         X_rotated, group):
-    with warnings.catch_warnings():
-        # The iteration budget is part of the protocol: hitting it is expected.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model, fit_time = _timed(clone(model).fit, X_train, y_train)
+    model, _, fit_time = timed_fit(clone(model), X_train, y_train)
     transform_time = None  # a model without a feature step
     if _has_features(model):
         features, transform_time = _timed(model[:-1].transform, X_test)
@@ -544,7 +329,7 @@ def run(protocol, *, n_jobs=1, backend="loky", scheduler=None, progress="stderr"
             )
             context = Benchmark(name, group, protocol.quick)
             for pipeline_name in protocol.pipelines:
-                pipeline = _pipeline(pipeline_name)
+                pipeline = pipeline_named(pipeline_name)
                 if name not in pipeline.benchmarks:
                     continue
                 model = pipeline.build(context, seed)
@@ -565,9 +350,21 @@ def run(protocol, *, n_jobs=1, backend="loky", scheduler=None, progress="stderr"
             f"{worst} ({result['fit_time']:.1f} s)"
         )
 
+    def waiting(pending):
+        # A long silence otherwise: aeon's ROCKETs compile their numba code in
+        # each process on their first fit.
+        rockets = sorted({keys[i][1] for i in pending if keys[i][1] in _ROCKETS})
+        if rockets and len(pending) <= effective_n_jobs(n_jobs):
+            return (
+                f"waiting for {', '.join(rockets)}: aeon compiles its numba code "
+                "on the first fit in each process (a minute or more)..."
+            )
+        return None
+
     with backend_context(backend, scheduler, n_jobs=n_jobs):
         results = run_tasks(
-            _fit_and_score, tasks, n_jobs=n_jobs, describe=describe, progress=progress
+            _fit_and_score, tasks, n_jobs=n_jobs, describe=describe,
+            progress=progress, waiting=waiting,
         )
     return [
         {"benchmark": name, "pipeline": pipeline_name, "seed": seed, **result}
@@ -575,20 +372,66 @@ def run(protocol, *, n_jobs=1, backend="loky", scheduler=None, progress="stderr"
     ]
 
 
-if __name__ == "__main__":  # until the command line registers the experiment
-    import sys
-
-    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}")
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--out", default=None)
-    add_arguments(parser)
-    args = parser.parse_args()
-    protocol = make_protocol(args)
-    start = time.perf_counter()
-    records = run(protocol, n_jobs=args.n_jobs)
-    summary = summarize(protocol, records)
-    print(format_report(summary))
-    print(f"\n({time.perf_counter() - start:.0f} s)", file=sys.stderr)
-    if args.out:
-        print("\n".join(str(p) for p in write_outputs(summary, args.out)))
+def summarize(protocol, records):
+    """Means and standard deviations over seeds: one row per benchmark and
+    pipeline, the published numbers as quoted rows. JSON-able."""
+    tables = {}
+    for name in protocol.benchmarks:
+        rows = []
+        for pipeline_name in protocol.pipelines:
+            runs = [
+                r for r in records
+                if r["benchmark"] == name and r["pipeline"] == pipeline_name
+            ]
+            if not runs:
+                continue
+            pipeline = pipeline_named(pipeline_name)
+            row = {
+                "benchmark": name,
+                "pipeline": pipeline_name,
+                "label": pipeline.label,
+                "kind": pipeline.kind,
+                "measured": True,
+                "n_seeds": len(runs),
+            }
+            for metric in METRICS:
+                values = [r[metric] for r in runs if r.get(metric) is not None]
+                if values:
+                    row[f"{metric}_mean"] = float(np.mean(values))
+                    row[f"{metric}_std"] = float(np.std(values))
+            if "element_accuracy" in runs[0]:
+                row["element_names"] = runs[0]["element_names"]
+                row["element_accuracy"] = np.mean(
+                    [r["element_accuracy"] for r in runs], axis=0
+                ).tolist()
+                # rows checked before the 16 scores came from one transform
+                # (0: some seed scored each element on its own images)
+                row["invariance_checked_rows"] = min(
+                    r["invariance_checked_rows"] for r in runs
+                )
+            rows.append(row)
+        for label, accuracy in PUBLISHED.get(name, ()):
+            rows.append(
+                {
+                    "benchmark": name,
+                    "pipeline": f"published {label}",
+                    "label": f"{label} (MNIST-1D paper; quoted, not measured here)",
+                    "kind": "quoted",
+                    "measured": False,
+                    "accuracy_mean": accuracy,
+                }
+            )
+        tables[name] = rows
+    return {
+        "title": TITLE,
+        "protocol": {
+            "description": protocol.describe(),
+            "benchmarks": list(protocol.benchmarks),
+            "n_seeds": protocol.n_seeds,
+            "pipelines": list(protocol.pipelines),
+            "quick": protocol.quick,
+            "skipped_packages": list(protocol.skipped),
+        },
+        "tables": tables,
+        "records": records,
+    }

@@ -34,11 +34,14 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 from sklearn.utils import Bunch
 
-from ..datasets import make_ising
-from ..features import canonical_spins
-from ._backend import backend_context
-from ._ising_models import MODELS, Model
-from ._ising_physics import (
+from ...datasets import make_ising
+from ...features import canonical_spins
+from .._backend import backend_context
+from .._protocol import Protocol
+from .._runner import STDERR
+from .._seeds import DATA_SEED
+from .models import MODELS, Model
+from .physics import (
     TC,
     binder_crossings,
     binder_summary,
@@ -46,16 +49,13 @@ from ._ising_physics import (
     extrapolate,
     probability_crossing,
 )
-from ._ising_schedule import (
+from .schedule import (
     confusion_curve,
     dispatch,
     first_round,
     second_round,
     tasks_of,
 )
-from ._runner import STDERR
-from ._seeds import DATA_SEED
-from .ising_report import format_ising_table, write_ising_outputs
 
 __all__ = [
     "HELP",
@@ -68,7 +68,6 @@ __all__ = [
     "canonical_spins",
     "confusion_peak",
     "extrapolate",
-    "format_report",
     "make_data",
     "make_ising_protocol",
     "make_protocol",
@@ -77,7 +76,6 @@ __all__ = [
     "run",
     "run_ising_experiment",
     "summarize",
-    "write_outputs",
 ]
 
 NAME = "ising"
@@ -115,18 +113,8 @@ def summarize(protocol, records):
     return records
 
 
-def format_report(summary):
-    """The table and the Binder line, as printed."""
-    return format_ising_table(summary)
-
-
-def write_outputs(summary, out):
-    """ising.csv, ising.json, ising.md and, with matplotlib, the figures."""
-    return write_ising_outputs(out, summary)
-
-
 @dataclass(frozen=True)
-class IsingProtocol:
+class IsingProtocol(Protocol):
     """Sizes, temperatures, samples, folds and network budget of a run."""
 
     sizes: tuple = (8, 16, 32)

@@ -5,14 +5,14 @@ import textwrap
 
 import numpy as np
 
-from ._tables import save_figures, table_lines, write_csv
-from .claims import MODELS
+from .._tables import save_figures, table_lines, write_csv
+from .models import MODELS
 
 __all__ = [
     "fit_time_figure",
-    "format_claims",
+    "format_report",
     "learning_curve_figure",
-    "write_claims_outputs",
+    "write_outputs",
 ]
 
 REPORT_TITLE = "The paper's claims, measured by sk-symmetry"
@@ -62,12 +62,12 @@ def _threshold_rows(table, threshold):
     return header, body
 
 
-def _curve_rows(summary):
-    sizes = sorted({r["n_images"] for r in summary})
+def _curve_rows(curves):
+    sizes = sorted({r["n_images"] for r in curves})
     header = ["model", *(str(n) for n in sizes)]
     body = []
     for key in MODELS:
-        cells = {r["n_images"]: r for r in summary if r["model"] == key}
+        cells = {r["n_images"]: r for r in curves if r["model"] == key}
         if cells:
             body.append([MODELS[key]] + [
                 f"{cells[n]['test_worst_case_accuracy_mean']:.3f} ± "
@@ -102,8 +102,9 @@ def _minima_rows(minima):
     return header, body
 
 
-def format_claims(summary, table, minima, description, threshold, *, markdown=False):
+def format_report(summary, *, markdown=False):
     """The three tables of ``claims`` as text or Markdown."""
+    table, minima, threshold = summary["table"], summary["minima"], summary["threshold"]
     sections = [
         ("Training size, time and over-fitting", _threshold_rows(table, threshold),
          "Sizes in source images (5 rows each), interpolated in log size between "
@@ -112,7 +113,7 @@ def format_claims(summary, table, minima, description, threshold, *, markdown=Fa
          "(X) minus accuracy on X_test, mean ± sd over splits. CPU s: the fitting "
          "process's CPU time (wall-clock time is in the CSV); means over splits."),
         ("Worst-case accuracy on the test split by training size (mean ± sd over "
-         "splits)", _curve_rows(summary), ""),
+         "splits)", _curve_rows(summary["curves"]), ""),
         ("Sec. IV.A: minima from several seeds", _minima_rows(minima),
          f"{minima['n_images']} source images ({minima['n_train']} rows) of the "
          f"first split, (10, 5) tanh with biases, alpha {minima['alpha']:g}, L-BFGS "
@@ -122,7 +123,7 @@ def format_claims(summary, table, minima, description, threshold, *, markdown=Fa
          "'Degenerate': symmetry_degeneracy says the loss is the same at the "
          "minimum's image under x -> -x and the image is a different point."),
     ]
-    lines = [description, ""]
+    lines = [summary["protocol"], ""]
     for title, (header, body), note in sections:
         lines.append(f"### {title}" if markdown else title)
         if markdown:
@@ -134,15 +135,15 @@ def format_claims(summary, table, minima, description, threshold, *, markdown=Fa
     return "\n".join(lines)
 
 
-def write_claims_outputs(directory, summary):
+def write_outputs(summary, out):
     """Write claims.csv (one row per fit), claims_curves.csv, claims.json,
     claims.md and, with matplotlib, the two figures; return the paths written.
 
-    ``summary`` is what `sk_symmetry.experiments.claims.summarize` returns.
+    ``summary`` is what `sk_symmetry.experiments.claims.run.summarize` returns.
     """
     records, curves = summary["runs"], summary["curves"]
     paths = [
-        directory / name
+        out / name
         for name in ("claims.csv", "claims_curves.csv", "claims.json", "claims.md")
     ]
     write_csv(paths[0], records)
@@ -151,11 +152,10 @@ def write_claims_outputs(directory, summary):
         json.dump(summary, f, indent=2)
     report = "\n".join([
         f"# {REPORT_TITLE}", "",
-        format_claims(curves, summary["table"], summary["minima"],
-                      summary["protocol"], summary["threshold"], markdown=True),
+        format_report(summary, markdown=True),
     ])
     figures, written = save_figures(
-        directory,
+        out,
         [
             (
                 "claims_learning_curve.png",
@@ -219,7 +219,7 @@ def learning_curve_figure(records, threshold):
     splits)."""
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(8, 9.4))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     n_splits = len({r["split"] for r in records})
     for color, key in zip(colors, MODELS, strict=False):
@@ -240,16 +240,16 @@ def learning_curve_figure(records, threshold):
     right.set_ylabel("accuracy on X")
     right.set_title("Over-fitting: training rows (dashed) against X_test (solid)",
                     fontsize=10)
-    left.text(left.get_xlim()[0], threshold + 0.01, f" {threshold:.2f}", fontsize=8,
-              color="0.4")
     for ax in (left, right):
         _size_axis(ax, records)
         ax.set_ylim(0, 1.02)
         ax.get_legend().remove()
+    left.text(left.get_xlim()[0], threshold + 0.01, f" {threshold:.2f}", fontsize=8,
+              color="0.4")
     handles, labels = left.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9,
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9,
                frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
     return fig
 
 
@@ -257,7 +257,7 @@ def fit_time_figure(records):
     """CPU time per fit and L-BFGS iterations against training size."""
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.6))
+    fig, (left, right) = plt.subplots(2, 1, figsize=(8, 9))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for color, key in zip(colors, MODELS, strict=False):
         if not any(r["model"] == key for r in records):
@@ -278,7 +278,7 @@ def fit_time_figure(records):
     for ax in (left, right):
         _size_axis(ax, records)
     handles, labels = left.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=9,
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9,
                frameon=False)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
     return fig

@@ -8,17 +8,17 @@ being told ``T_c``.
 """
 
 import time
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
-from ..metrics import make_symmetric_scorer
-from ._ising_physics import TC, confusion_peak
-from ._runner import run_tasks
+from ...metrics import make_symmetric_scorer
+from .._fitting import budget_reached_is_expected
+from .._runner import run_tasks
+from .._seeds import MODEL_SEED
+from .physics import TC, confusion_peak
 
 __all__ = ["confusion_curve", "dispatch", "first_round", "second_round", "tasks_of"]
 
@@ -36,10 +36,10 @@ def _folds(data, n_folds):
 
 def _fit_fold(model, protocol, data, labels, train, test):
     """Fit on ``train``; probabilities of "ordered" on X and -X of ``test``."""
-    estimator = model.build(data.image_shape, protocol.max_iter, protocol.alpha, 0)
-    with warnings.catch_warnings():
-        # The iteration budget is part of the protocol: hitting it is expected.
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    estimator = model.build(
+        data.image_shape, protocol.max_iter, protocol.alpha, MODEL_SEED
+    )
+    with budget_reached_is_expected():
         estimator.fit(data.data[train], labels[train])
     X_test = data.data[test]
     proba = estimator.predict_proba(X_test)[:, list(estimator.classes_).index(1)]

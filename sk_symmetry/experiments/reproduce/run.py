@@ -14,13 +14,11 @@ whose only copy a dying worker could take with it: a worker that dies loses
 only its running fits, which the scheduler runs again elsewhere.
 """
 
-import warnings
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import (
     GroupShuffleSplit,
     ParameterGrid,
@@ -29,26 +27,25 @@ from sklearn.model_selection import (
 )
 from sklearn.pipeline import Pipeline
 
-from ..augmentation import OrbitAugmentedClassifier
-from ..datasets import load_shifted_digits
-from ..features import InversionInvariantTransformer
-from ..metrics import symmetric_scoring
-from ..neural_network import BiaslessMLPClassifier
-from ._arguments import positive_int
-from ._backend import backend_context
-from ._runner import STDERR, run_tasks
-from ._seeds import PAPER_MODEL_SEEDS, PERMUTATION_SEED, SPLIT_SEED
-from .reproduce_report import format_tables
-from .reproduce_report import write_outputs as _write_outputs
+from ...augmentation import OrbitAugmentedClassifier
+from ...datasets import load_shifted_digits
+from ...features import InversionInvariantTransformer
+from ...metrics import symmetric_scoring
+from ...neural_network import BiaslessMLPClassifier
+from .._arguments import positive_int
+from .._backend import backend_context
+from .._fitting import budget_reached_is_expected
+from .._protocol import Protocol
+from .._runner import STDERR, run_tasks
+from .._seeds import MODEL_SEED, PAPER_MODEL_SEEDS, PERMUTATION_SEED, SPLIT_SEED
 
 __all__ = [
     "HELP",
     "NAME",
     "PAPER_TABLES",
-    "Protocol",
+    "ReproduceProtocol",
     "add_arguments",
     "build_search_space",
-    "format_report",
     "make_protocol",
     "named_protocol",
     "protocol_splits",
@@ -56,7 +53,6 @@ __all__ = [
     "run_experiment",
     "summarize",
     "summarize_cells",
-    "write_outputs",
 ]
 
 NAME = "reproduce"
@@ -87,7 +83,7 @@ FEATURE_SETS = ("raw", "square", "neighbor", "permutation")
 
 
 @dataclass(frozen=True)
-class Protocol:
+class ReproduceProtocol(Protocol):
     """How the experiment is run: data scaling, splits, seeds and budget."""
 
     name: str
@@ -116,10 +112,12 @@ class Protocol:
 def named_protocol(name="leak-free", *, quick=False, max_iter=None):
     """The named protocol; ``quick`` trades repeats and iterations for time."""
     if name == "paper":
-        protocol = Protocol("paper", "per_column", False, 1, (), 200)
+        protocol = ReproduceProtocol("paper", "per_column", False, 1, (), 200)
     elif name == "leak-free":
-        seeds = (0,) if quick else (0, 1, 2)
-        protocol = Protocol("leak-free", "fixed", True, 1 if quick else 5, seeds, 200)
+        seeds = tuple(range(MODEL_SEED, MODEL_SEED + (1 if quick else 3)))
+        protocol = ReproduceProtocol(
+            "leak-free", "fixed", True, 1 if quick else 5, seeds, 200
+        )
     else:
         raise ValueError(f"protocol must be 'paper' or 'leak-free', got {name!r}.")
     if quick:
@@ -165,16 +163,6 @@ def summarize(protocol, records):
         "cells": summarize_cells(records),
         "runs": records,
     }
-
-
-def format_report(summary):
-    """Tables I and II beside the paper's, as printed."""
-    return format_tables(summary["cells"], summary["protocol"])
-
-
-def write_outputs(summary, out):
-    """reproduce.csv, .json, .md and the figures in ``out``; the paths."""
-    return _write_outputs(out, summary)
 
 
 def protocol_splits(protocol, data):
@@ -247,9 +235,7 @@ def _fit_and_score(pipeline, params, protocol, split_index):
     data, splits = _protocol_data(protocol)
     X, y, split = data.data, data.target, splits[split_index]
     estimator = clone(pipeline).set_params(**clone(params, safe=False))
-    with warnings.catch_warnings():
-        # The iteration budget is part of the protocol: hitting it is expected.
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with budget_reached_is_expected():
         scores = cross_validate(
             estimator,
             X,

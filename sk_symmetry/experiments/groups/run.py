@@ -17,28 +17,27 @@ invariant models lose.
 """
 
 import time
-import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import RidgeClassifierCV
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ..augmentation import OrbitAugmentedClassifier
-from ..datasets import load_shifted_digits
-from ..features import GroupInvariantTransformer, InvariantRandomFeatures
-from ..inspection import symmetry_report, symmetry_test
-from ..neural_network import BiaslessMLPClassifier
-from ..symmetry import SymmetryGroup
-from ._arguments import positive_int
-from ._backend import backend_context
-from ._runner import STDERR, run_tasks
-from ._seeds import SPLIT_SEED
-from .groups_report import format_groups_table, write_groups_outputs
+from ...augmentation import OrbitAugmentedClassifier
+from ...datasets import load_shifted_digits
+from ...features import GroupInvariantTransformer, InvariantRandomFeatures
+from ...inspection import symmetry_report, symmetry_test
+from ...neural_network import BiaslessMLPClassifier
+from ...symmetry import SymmetryGroup
+from .._arguments import positive_int
+from .._backend import backend_context
+from .._fitting import timed_fit
+from .._protocol import Protocol
+from .._runner import STDERR, run_tasks
+from .._seeds import MODEL_SEED, SPLIT_SEED
 
 __all__ = [
     "GROUPS",
@@ -47,7 +46,6 @@ __all__ = [
     "GroupsProtocol",
     "add_arguments",
     "build_model",
-    "format_report",
     "groups_protocol",
     "make_group",
     "make_protocol",
@@ -56,7 +54,6 @@ __all__ = [
     "summarize",
     "summarize_groups",
     "summarize_symmetry_tests",
-    "write_outputs",
 ]
 
 NAME = "groups"
@@ -104,7 +101,7 @@ _MIN_GROUP_SIZE = {"averaged all": 16}
 
 
 @dataclass(frozen=True)
-class GroupsProtocol:
+class GroupsProtocol(Protocol):
     """Splits, groups, models and the budget cap of one run.
 
     Random features have ``n_components`` columns in the table's rows; the
@@ -175,18 +172,6 @@ def summarize(protocol, records):
     }
 
 
-def format_report(summary):
-    """The tables and their legends, as printed."""
-    return format_groups_table(
-        summary["cells"], summary["protocol"], summary.get("symmetry_tests", [])
-    )
-
-
-def write_outputs(summary, out):
-    """groups.csv, .json, .md and the figures in ``out``; the paths."""
-    return write_groups_outputs(out, summary)
-
-
 def groups_protocol(*, quick=False):
     """The default run, or with ``quick`` a check of under a minute."""
     if quick:
@@ -225,11 +210,11 @@ def build_model(
             settings["max_iter"] = min(settings["max_iter"], max_iter_cap)
         net = BiaslessMLPClassifier(
             (10, 5), activation="tanh", solver="lbfgs", fit_bias=True,
-            random_state=0, **settings,
+            random_state=MODEL_SEED, **settings,
         )
         head = [StandardScaler(), net] if features == "random features" else [net]
     if features == "random features":
-        irf = InvariantRandomFeatures(group, n_components, random_state=0)
+        irf = InvariantRandomFeatures(group, n_components, random_state=MODEL_SEED)
         return make_pipeline(irf, *head)
     if network == "ridge":
         raise ValueError("the ridge classifier runs on random features only.")
@@ -238,7 +223,9 @@ def build_model(
             return make_pipeline(OrbitAugmentedClassifier(net, symmetry=group))
         return make_pipeline(net)
     if features == "canonical":
-        return make_pipeline(GroupInvariantTransformer(group, random_state=0), net)
+        return make_pipeline(
+            GroupInvariantTransformer(group, random_state=MODEL_SEED), net
+        )
     pairs = features.removeprefix("averaged ")
     return make_pipeline(
         GroupInvariantTransformer(group, kind="averaged", pairs=pairs), net
@@ -246,12 +233,7 @@ def build_model(
 
 
 def _fit_and_score(model, X, y, train, test, group):
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        # The budget is part of the protocol: hitting it is expected.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = clone(model).fit(X[train], y[train])
-    fit_time = time.perf_counter() - start
+    model, fit_time, _ = timed_fit(clone(model), X[train], y[train])
     report = symmetry_report(model, X[test], y[test], group)
     confusion = np.zeros((10, 10), dtype=np.int64)
     for g in group:  # pooled over the orbit: which digits the group merges

@@ -22,26 +22,26 @@ either network, and from raw spins into either for reference. Every network
 is (10, 5) tanh trained by L-BFGS with the same budget and seeds.
 """
 
-import json
 import sys
-import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from ..datasets import make_ising
-from ..datasets._internal import CRITICAL_TEMPERATURE
-from ..features import InversionInvariantTransformer
-from ..metrics import make_symmetric_scorer
-from ..neural_network import BiaslessMLPRegressor
-from ._backend import backend_context
-from ._runner import STDERR, run_tasks
-from ._tables import table_lines, write_csv
+from ...datasets import make_ising
+from ...datasets._internal import CRITICAL_TEMPERATURE
+from ...features import InversionInvariantTransformer
+from ...metrics import make_symmetric_scorer
+from ...neural_network import BiaslessMLPRegressor
+from .._arguments import int_at_least, positive_int
+from .._backend import backend_context
+from .._fitting import budget_reached_is_expected
+from .._protocol import Protocol
+from .._runner import STDERR, run_tasks
+from .._seeds import DATA_SEED, MODEL_SEED
 
 __all__ = [
     "HELP",
@@ -49,11 +49,9 @@ __all__ = [
     "ROWS",
     "IsingRegressionProtocol",
     "add_arguments",
-    "format_report",
     "make_protocol",
     "run",
     "summarize",
-    "write_outputs",
 ]
 
 NAME = "ising-regression"
@@ -107,7 +105,7 @@ ROWS = (
 
 
 @dataclass(frozen=True)
-class IsingRegressionProtocol:
+class IsingRegressionProtocol(Protocol):
     """Lattice, temperatures, samples, network budget and seeds of a run."""
 
     L: int = 16
@@ -122,8 +120,8 @@ class IsingRegressionProtocol:
     # on this data improved every row up to 1 (the (10, 5) network has more
     # weights than ~1500 training configurations can pin down).
     alpha: float = 1.0
-    seeds: tuple = (0, 1, 2)
-    data_seed: int = 0
+    seeds: tuple = tuple(range(MODEL_SEED, MODEL_SEED + 3))
+    data_seed: int = DATA_SEED
 
     @property
     def temperatures(self):
@@ -143,11 +141,11 @@ class IsingRegressionProtocol:
 def add_arguments(parser):
     """``--size`` (the lattice side) and ``--n-seeds``."""
     parser.add_argument(
-        "--size", type=int, default=None,
+        "--size", type=int_at_least(2), default=None, metavar="L",
         help="lattice side L (default: 16, or 8 with --quick)",
     )
     parser.add_argument(
-        "--n-seeds", type=int, default=None,
+        "--n-seeds", type=positive_int, default=None, metavar="N",
         help="network seeds per row (default: 3, or 1 with --quick)",
     )
 
@@ -157,7 +155,7 @@ def make_protocol(args):
     quick = getattr(args, "quick", False)
     base = (
         IsingRegressionProtocol(L=8, n_temperatures=11, n_samples=40,
-                                max_iter=100, seeds=(0,))
+                                max_iter=100, seeds=(MODEL_SEED,))
         if quick else IsingRegressionProtocol()
     )
     changes = {}
@@ -170,7 +168,7 @@ def make_protocol(args):
     if n_seeds is not None:
         if n_seeds < 1:
             raise ValueError(f"--n-seeds must be at least 1, got {n_seeds}.")
-        changes["seeds"] = tuple(range(n_seeds))
+        changes["seeds"] = tuple(range(MODEL_SEED, MODEL_SEED + n_seeds))
     return IsingRegressionProtocol(**{**asdict(base), **changes})
 
 
@@ -216,9 +214,7 @@ def _fit_and_score(row, protocol, seed, data):
         X, y = np.vstack([X, -X]), np.concatenate([y, sign * y])
     model = _build(row, protocol, seed, data["image_shape"])
     # Small networks: one BLAS thread each, the fits run side by side.
-    with threadpool_limits(1), warnings.catch_warnings():
-        # The iteration budget is part of the protocol: hitting it is expected.
-        warnings.simplefilter("ignore", ConvergenceWarning)
+    with threadpool_limits(1), budget_reached_is_expected():
         model.fit(X, y)
         X_test, y_test = data["X_test"], data[f"{row.observable}_test"]
         record = {**asdict(row), "seed": seed, "n_train": len(y)}
@@ -297,59 +293,3 @@ def summarize(protocol, records):
         },
         "runs": records,
     }
-
-
-_HEADER = ["y", "features", "network", "training", "R^2 test", "R^2 -X",
-           "worst R^2", "RMSE test", "RMSE -X", "worst RMSE", "same on -X",
-           "R^2 m<0"]
-
-
-def _table(summary, *, markdown):
-    body = [
-        [r["observable"] + (" (odd)" if r["target"] == "odd" else " (even)"),
-         r["features"], r["network"], r["training"],
-         f"{r['r2_test']:.4f}", f"{r['r2_flipped']:.4f}", f"{r['r2_worst']:.4f}",
-         f"{r['rmse_test']:.4f}", f"{r['rmse_flipped']:.4f}", f"{r['rmse_worst']:.4f}",
-         "exactly" if r["same_on_flipped"] else "no", f"{r['r2_negative']:.4f}"]
-        for r in summary["rows"]
-    ]
-    return table_lines(_HEADER, body, markdown=markdown)
-
-
-def _check_line(summary):
-    check = summary["check"]
-    return (
-        f"magnetization, trained on m > 0: worst-case R^2 over X and -X (lowest "
-        f"over seeds) {check['biasless_m_worst_r2']:.4f} biasless, "
-        f"{check['biased_m_worst_r2']:.4f} with biases; target >= "
-        f"{check['target']} for the biasless one: "
-        f"{'met' if check['met'] else 'NOT MET'}"
-    )
-
-
-def format_report(summary):
-    """The protocol, the table (means over seeds) and the check."""
-    return "\n".join([
-        f"Ising regression: {summary['protocol']}",
-        "",
-        *_table(summary, markdown=False),
-        "",
-        "(means over seeds; -X is the sign-flipped test set, scored against -m "
-        "for m and E for E; R^2 m<0: on the test configurations of the sign "
-        "never trained on)",
-        _check_line(summary),
-    ])
-
-
-def write_outputs(summary, out):
-    """ising-regression.csv (one line per row), .json (everything) and .md."""
-    csv_path = out / f"{NAME}.csv"
-    write_csv(csv_path, summary["rows"])
-    json_path = out / f"{NAME}.json"
-    json_path.write_text(json.dumps(summary, indent=2))
-    md_path = out / f"{NAME}.md"
-    md_path.write_text("\n".join([
-        "# Ising regression", "", summary["protocol"], "",
-        *_table(summary, markdown=True), "", _check_line(summary), "",
-    ]))
-    return [csv_path, json_path, md_path]

@@ -1,0 +1,2 @@
+"""``sk-symmetry groups``: ``run`` (protocol, run, summarize) and ``report``
+(format and write)."""

@@ -1,0 +1,2 @@
+"""``sk-symmetry ising-regression``: ``run`` (protocol, run, summarize) and ``report``
+(format and write)."""

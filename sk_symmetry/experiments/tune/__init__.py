@@ -1,0 +1,2 @@
+"""``sk-symmetry tune``: ``run`` (protocol, run, summarize) and ``report``
+(format and write)."""
