@@ -109,9 +109,10 @@ rows = train[np.isin(groups[train], sources[:250])]
 for name in names[1:]:
     model = make_model(name).fit(X[rows], y[rows])
     result = symmetry_degeneracy(model, X[rows], y[rows])
-    print(f"{name:<19} weights moved: {result.moved.tolist()}, "
-          f"losses {np.round(result.losses, 6).tolist()}, "
+    print(f"{name}: weights moved by the inversion: {bool(result.moved[1])}, "
           f"degenerate: {result.degenerate}")
+    print(f"    training loss at the fitted and at the moved weights: "
+          f"{result.losses[0]:.6f}, {result.losses[1]:.6f}")
 
 # %%
 # What the numbers say

@@ -25,6 +25,7 @@ every image of the test set with :func:`~sk_symmetry.symmetry_report`.
 # with a random sign, a random amplitude and noise. The training set only
 # has phases near zero and positive signs, as data collected under fixed
 # conditions would.
+import textwrap
 import warnings
 
 import matplotlib.pyplot as plt
@@ -141,4 +142,7 @@ plt.show()
 # the symmetric scorers of :func:`~sk_symmetry.symmetric_scoring`.
 #
 # The report of the model trained on the orbit, element by element:
-print(reports["trained on the orbit"])
+# (the first line, which names the chain of estimators, wrapped to fit)
+head, _, table = str(reports["trained on the orbit"]).partition("\n")
+print(textwrap.fill(head, 79))
+print(table)

@@ -25,6 +25,7 @@ and components); its results are in the :ref:`user guide
 # features (:class:`~sk_symmetry.InvariantRandomFeatures`, 200 components)
 # under a ridge classifier. The two invariant models give the same features
 # for all 16 images of a digit.
+import textwrap
 import warnings
 
 import matplotlib.pyplot as plt
@@ -49,7 +50,7 @@ from sk_symmetry import (
 # Small budgets: the networks stop before they converge.
 warnings.simplefilter("ignore", ConvergenceWarning)
 G = SymmetryGroup.dihedral((8, 8)) * SymmetryGroup.inversion()
-print(len(G), "elements:", ", ".join(g.name for g in G))
+print(textwrap.fill(f"{len(G)} elements: " + ", ".join(g.name for g in G), 79))
 
 digits = load_shifted_digits()
 X, y = digits.data, digits.target
