@@ -1,6 +1,7 @@
 """The documentation site: its API page names every public name, and its
 reader check (docs/check_site.py) catches what a reader would trip on."""
 
+import ast
 import doctest
 import importlib.util
 import re
@@ -139,3 +140,24 @@ def test_check_site_reports_what_a_reader_would_trip_on(
 ):
     problems = check_site(_make_site(tmp_path, index=index, gallery=gallery))
     assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "example", sorted((DOCS / "examples").glob("plot_*.py")), ids=lambda p: p.name
+)
+def test_gallery_examples_compute_with_the_public_api(example):
+    """An example computes what it shows with the public API (as scikit-learn's
+    gallery does), rather than running the command line and showing its files;
+    the full experiments' results are in the user guide."""
+    source = example.read_text()
+    for forbidden in ("subprocess", "sk_symmetry.experiments", "-m sk_symmetry",
+                      "plt.imread"):
+        assert forbidden not in source, f"{example.name} uses {forbidden!r}"
+    names = {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module == "sk_symmetry"
+        for alias in node.names
+    }
+    assert names, f"{example.name} imports nothing from sk_symmetry"
+    assert names <= set(sk_symmetry.__all__), names - set(sk_symmetry.__all__)
