@@ -84,7 +84,7 @@ for size in sizes:
 # -----------------------------------------------------------
 # Processor time of one fit on one thread: the model trained on the orbit
 # has twice the rows of the others.
-fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.8), layout="constrained")
 for name in names:
     for ax, values in zip(axes, (worst, gap, seconds), strict=True):
         ax.plot(sizes, [values[name, size] for size in sizes], marker="o",
@@ -93,8 +93,8 @@ for ax, label in zip(axes, ("worst of acc(X), acc(-X)", "train - test accuracy",
                             "CPU seconds per fit"), strict=True):
     ax.set_xlabel("training source images")
     ax.set_ylabel(label)
-axes[0].legend(fontsize=8)
-fig.tight_layout()
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+           ncol=3, fontsize=9)
 plt.show()
 
 # %%

@@ -95,15 +95,15 @@ for name, model in models.items():
 # only on the identity; trained on the orbit (with its small budget here) it
 # is mediocre everywhere; each invariant model has one number per row.
 scores = np.array([report.scores for report in reports.values()])
-fig, ax = plt.subplots(figsize=(9, 3.2))
+fig, ax = plt.subplots(figsize=(10, 4.4))
 image = ax.imshow(scores, vmin=0, vmax=1, cmap="viridis", aspect="auto")
 ax.set_xticks(range(len(G)), reports["raw pixels"].elements, rotation=60,
-              ha="right", fontsize=8)
-ax.set_yticks(range(len(reports)), list(reports), fontsize=9)
+              ha="right", fontsize=9)
+ax.set_yticks(range(len(reports)), list(reports), fontsize=10)
 for (row, column), score in np.ndenumerate(scores):
-    ax.text(column, row, f"{score:.2f}", ha="center", va="center", fontsize=7,
+    ax.text(column, row, f"{score:.2f}", ha="center", va="center", fontsize=8,
             color="black" if score > 0.5 else "white")
-fig.colorbar(image, ax=ax, label="test accuracy")
+fig.colorbar(image, ax=ax, label="test accuracy", fraction=0.03)
 fig.tight_layout()
 plt.show()
 
@@ -116,10 +116,10 @@ plt.show()
 # set, shows where the errors go.
 best = models["random features + ridge"]
 predictions = np.concatenate([best.predict(image) for image in G.orbit(X_test)])
-fig, ax = plt.subplots(figsize=(5.2, 4.6))
+fig, ax = plt.subplots(figsize=(6.4, 5.6))
 ConfusionMatrixDisplay.from_predictions(
     np.tile(y_test, len(G)), predictions, normalize="true", values_format=".2f",
-    colorbar=False, ax=ax, text_kw={"fontsize": 6},
+    colorbar=False, ax=ax, text_kw={"fontsize": 8},
 )
 ax.set_title("random features + ridge, the whole orbit", fontsize=10)
 fig.tight_layout()
@@ -137,6 +137,7 @@ for n, score in zip(widths, worst, strict=True):
     print(f"{n:4d} components: worst case {score:.3f}")
 fig, ax = plt.subplots(figsize=(5, 3.2))
 ax.semilogx(widths, worst, marker="o")
+ax.minorticks_off()
 ax.set_xticks(widths, [str(n) for n in widths])
 ax.set_xlabel("n_components")
 ax.set_ylabel("worst case over the 16 elements")
