@@ -100,7 +100,7 @@ for features in inputs[2:]:
         assert on_x == on_minus_x
 print("invariant features: acc(X) == acc(-X) for all six models")
 
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True)
+fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharey=True, layout="constrained")
 positions = np.arange(len(inputs))
 for ax, fit_bias in zip(axes, (False, True), strict=True):
     on_x = [accuracy[features, fit_bias][0] for features in inputs]
@@ -110,6 +110,6 @@ for ax, fit_bias in zip(axes, (False, True), strict=True):
     ax.set_xticks(positions, inputs, rotation=20, ha="right")
     ax.set_title("with biases" if fit_bias else "without biases (odd)")
 axes[0].set_ylabel("test accuracy")
-axes[0].legend(loc="upper left")
-fig.tight_layout()
+fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
+           ncol=2)
 plt.show()

@@ -104,5 +104,5 @@ print(f"test accuracy on X: {search.score(X_test, y_test):.3f}, "
 # The penalty is the main lever: from the paper's weak one to ``alpha=30``
 # the cross-validated score rises by several points for both feature sets,
 # and only with the strong penalty do the 128 products in both directions
-# beat the 64 horizontal ones, since more inputs also over-fit more. The
-# full search adds restarts and longer budgets.
+# beat the 64 horizontal ones. The full search adds restarts and longer
+# budgets.
