@@ -7,7 +7,15 @@ one line per problem, if
   a file that does not exist, or to an ``#anchor`` missing from its page;
 - a gallery page (``auto_examples/plot_*.html``) shows no figure, or a figure
   whose image file is missing;
-- the home page does not show the package version.
+- the home page does not show the package version;
+- a cross-reference was left unresolved as literal code (``~sklearn.X.Y``
+  printed as it was written, tilde and all);
+- a page tells readers to run a module path (``python -m
+  sk_symmetry.experiments.x``) instead of the ``sk-symmetry`` command;
+- a table cannot fit the article's column at 1280 px, even with every cell
+  wrapped at its spaces (an estimate from the length of the longest word of
+  each column; see ``_min_table_width``);
+- a line of an example's printed output is longer than the column holds.
 
 Standard library only, so it runs right after ``sphinx-build`` in CI.
 """
@@ -21,14 +29,39 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 
 
+# The article's column at a window 1280 px wide, with docs/_static's CSS (the
+# theme's sidebars narrowed), as Chromium lays it out: about 820 px. A table
+# cell's text is 0.85rem (13.6 px) of the theme's sans-serif, whose glyphs
+# average under 8 px for the digits, capitals and signs of these tables;
+# each cell has 1 rem of padding. An example's printed output is monospace:
+# a line of 89 characters reaches the right edge.
+COLUMN_PX = 820
+TABLE_CHAR_PX = 8.0
+TABLE_CELL_PADDING_PX = 16
+OUTPUT_LINE_CHARS = 88
+
+# `~package.module.Name` left as code: a reference that did not resolve.
+_LITERAL_REFERENCE = re.compile(r"~[A-Za-z_]\w*(\.\w+)+")
+# `python -m sk_symmetry.submodule`: a module path, not the command.
+_MODULE_PATH = re.compile(r"python3?\s+-m\s+sk_symmetry\.[\w.]+")
+
+
 class _Page(HTMLParser):
-    """The links, image sources and anchors of one HTML page."""
+    """The links, image sources, anchors, code, tables and printed output of
+    one HTML page."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.links = []  # (tag, attribute, value)
         self.anchors = set()
         self.text = []
+        self.code = []  # the text of each <code> element
+        self.tables = []  # each a list of rows, each a list of cell texts
+        self.outputs = []  # the text of each example's printed output
+        self._code = None
+        self._cell = None
+        self._pre = None
+        self._divs = []  # whether each open <div> is an example's output
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -38,9 +71,76 @@ class _Page(HTMLParser):
         for name in ("href", "src"):
             if attrs.get(name) is not None:
                 self.links.append((tag, name, attrs[name]))
+        classes = (attrs.get("class") or "").split()
+        if tag == "div":
+            self._divs.append("sphx-glr-script-out" in classes)
+        elif tag == "code":
+            self._code = []
+        elif tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.tables and self.tables[-1]:
+            self._cell = []
+        elif tag == "pre" and any(self._divs):
+            self._pre = []
+
+    def handle_endtag(self, tag):
+        if tag == "div" and self._divs:
+            self._divs.pop()
+        elif tag == "code" and self._code is not None:
+            self.code.append("".join(self._code))
+            self._code = None
+        elif tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "pre" and self._pre is not None:
+            self.outputs.append("".join(self._pre))
+            self._pre = None
 
     def handle_data(self, data):
         self.text.append(data)
+        for part in (self._code, self._cell, self._pre):
+            if part is not None:
+                part.append(data)
+
+
+def _min_table_width(rows):
+    """An estimate, in pixels, of the narrowest a table can be laid out: each
+    column as wide as its longest word (cells wrap at spaces only), plus the
+    cells' padding."""
+    widths = {}
+    for row in rows:
+        for column, cell in enumerate(row):
+            longest = max((len(word) for word in cell.split()), default=0)
+            widths[column] = max(widths.get(column, 0), longest)
+    return sum(TABLE_CHAR_PX * n + TABLE_CELL_PADDING_PX for n in widths.values())
+
+
+def _reader_problems(where, page):
+    """What a reader would see wrong in the text of one page."""
+    problems = []
+    for code in page.code:
+        if _LITERAL_REFERENCE.fullmatch(code.strip()):
+            problems.append(f"{where}: unresolved reference left as text: {code!r}")
+    text = " ".join(" ".join(page.text).split())
+    for match in sorted(set(_MODULE_PATH.findall(text))):
+        problems.append(f"{where}: tells readers to run {match!r}, "
+                        "not the sk-symmetry command")
+    for rows in page.tables:
+        width = _min_table_width(rows)
+        if width > COLUMN_PX:
+            header = " | ".join(rows[0]) if rows else ""
+            problems.append(f"{where}: a table about {width:.0f} px wide at "
+                            f"least, wider than the {COLUMN_PX} px column: "
+                            f"{header[:60]!r}")
+    for output in page.outputs:
+        for line in output.splitlines():
+            if len(line) > OUTPUT_LINE_CHARS:
+                problems.append(f"{where}: printed line of {len(line)} characters "
+                                f"(the column holds {OUTPUT_LINE_CHARS}): "
+                                f"{line[:40]!r}...")
+    return problems
 
 
 def _parse(path):
@@ -71,6 +171,7 @@ def check_site(site):
     problems = []
     for path, page in pages.items():
         where = path.relative_to(site)
+        problems.extend(_reader_problems(where, page))
         for tag, attribute, value in page.links:
             target = _internal(value)
             if target is None:

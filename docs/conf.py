@@ -4,10 +4,14 @@ Build it from the repository root with ``sphinx-build -W -n docs docs/_build/htm
 after ``pip install -e ".[docs]"``; CI does exactly that (``.ci/run``).
 """
 
+import importlib
 import os
 import re
 import sys
 import warnings
+
+from docutils import nodes, utils
+from sphinx.domains.python import PyXRefRole
 
 import sk_symmetry
 
@@ -35,12 +39,17 @@ templates_path = ["_templates"]
 # in single backticks are code, as on scikit-learn's own site. Links between
 # pages are explicit (:func:, :class:, :doc:, See Also), and with -n every one
 # of them must resolve.
-default_role = "literal"
+# A single-backtick name with a leading ``~`` (`~sklearn.pipeline.Pipeline`)
+# is a reference, as in a :class: role: the role below makes it one, so that
+# it is not printed as the literal text "~sklearn...".
+default_role = "code-or-reference"
 nitpicky = True
 # The site is built offline: no intersphinx inventory can be fetched, so
 # references to other libraries' objects (in numpydoc's See Also sections, say)
 # stay plain text instead of failing the build. Every sk_symmetry name must
 # still resolve.
+# scikit-learn's public classes and functions link to scikit-learn's own API
+# pages (see _link_to_scikit_learn below).
 nitpick_ignore_regex = [
     (r"py:.*", r"(sklearn|numpy|scipy|pandas|joblib|matplotlib|threadpoolctl)\..*"),
     # A helper that sk_symmetry.inspection exports but the package's __all__ (and
@@ -59,7 +68,9 @@ numpydoc_class_members_toctree = False
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"sk_symmetry {release}"
-html_static_path = []
+# _static/sk_symmetry.css: room for wide tables and figures at laptop widths.
+html_static_path = ["_static"]
+html_css_files = ["sk_symmetry.css"]
 html_theme_options = {
     "logo": {"text": f"sk_symmetry {release}"},
     "navbar_end": ["navbar-icon-links"],
@@ -121,7 +132,46 @@ def _skip_inherited_from_sklearn(app, what, name, obj, skip, options):
     return skip
 
 
+_REFERENCE = re.compile(r"~[A-Za-z_]\w*(\.\w+)+")
+
+
+def _code_or_reference(name, rawtext, text, lineno, inliner, options=None,
+                       content=None):
+    """The default role: `~package.module.Name` is a Python cross-reference
+    (shown as ``Name``), anything else in single backticks is code."""
+    if _REFERENCE.fullmatch(text):
+        return PyXRefRole()("py:obj", rawtext, text, lineno, inliner,
+                            options or {}, content or [])
+    return [nodes.literal(rawtext, utils.unescape(text))], []
+
+
+_SKLEARN_API = "https://scikit-learn.org/stable/modules/generated/{}.html"
+
+
+def _link_to_scikit_learn(app, env, node, contnode):
+    """Resolve a public scikit-learn class or function to its page on
+    scikit-learn's site (intersphinx cannot download the inventory offline)."""
+    target = node.get("reftarget", "")
+    if node.get("refdomain") != "py" or not target.startswith("sklearn."):
+        return None
+    module_name, _, attribute = target.rpartition(".")
+    if any(part.startswith("_") for part in target.split(".")):
+        return None
+    try:
+        obj = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError):
+        return None
+    if not callable(obj):
+        return None
+    reference = nodes.reference("", "", internal=False,
+                                refuri=_SKLEARN_API.format(target))
+    reference.append(contnode)
+    return reference
+
+
 def setup(app):
+    app.add_role("code-or-reference", _code_or_reference)
+    app.connect("missing-reference", _link_to_scikit_learn)
     # Before numpydoc (priority 500) turns the sections into reST.
     app.connect("autodoc-process-docstring", _quote_fitted_names, priority=100)
     app.connect("autodoc-skip-member", _skip_inherited_from_sklearn)

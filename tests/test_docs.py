@@ -1,6 +1,7 @@
 """The documentation site: its API page names every public name, and its
 reader check (docs/check_site.py) catches what a reader would trip on."""
 
+import ast
 import doctest
 import importlib.util
 import re
@@ -83,9 +84,24 @@ def _make_site(root, *, index=None, gallery=None):
     (root / "auto_examples" / "plot_a.html").write_text(
         gallery
         or '<h1 id="top">A</h1><img src="../_images/sphx_glr_plot_a_001.png">'
-        '<a href="../index.html">home</a>'
+        '<a href="../index.html">home</a>' + _SOUND_TEXT
     )
     return root
+
+
+# What a sound page may hold: code that names a package path without a tilde,
+# the command run as a package, a table of a few columns, short output.
+_SOUND_TEXT = (
+    '<code class="docutils literal"><span class="pre">sklearn.pipeline.Pipeline'
+    '</span></code><code>~/results</code>'
+    "<p>python -m sk_symmetry reproduce</p>"
+    "<table><tr><th>pipeline</th><th>transform s</th></tr>"
+    "<tr><td>invariant random features + ridge</td><td>0.15</td></tr></table>"
+    '<div class="sphx-glr-script-out"><div class="highlight"><pre>'
+    + "x" * 80 + "\n" + "y" * 80 + "</pre></div></div>"
+)
+_FIGURE = '<h1 id="top">A</h1><img src="../_images/sphx_glr_plot_a_001.png">'
+_WIDE_ROW = "".join(f"<td>column_{k}_0.123456</td>" for k in range(12))
 
 
 def test_check_site_passes_a_sound_site(check_site, tmp_path):
@@ -103,6 +119,20 @@ def test_check_site_passes_a_sound_site(check_site, tmp_path):
         (None, '<h1 id="top">A</h1><img src="../_images/sphx_glr_plot_b_001.png">',
          "sphx_glr_plot_b_001.png"),
         ('<a href="auto_examples/plot_a.html">a</a>', None, "version"),
+        # A reference that did not resolve, left as the code it was written as.
+        (None, _FIGURE + '<code class="docutils literal"><span class="pre">'
+         "~sklearn.kernel_approximation.RBFSampler</span></code>",
+         "unresolved reference left as text: '~sklearn.kernel_approximation"),
+        # A module path instead of the command, split over spans as Sphinx does.
+        (None, _FIGURE + '<code><span class="pre">python</span> <span class="pre">'
+         '-m</span> <span class="pre">sk_symmetry.experiments.benchmark</span>'
+         "</code>", "'python -m sk_symmetry.experiments.benchmark', not the"),
+        # Twelve columns of long numbers cannot fit the column.
+        (None, _FIGURE + f"<table><tr>{_WIDE_ROW}</tr></table>",
+         "wider than the 820 px column"),
+        # A printed line that runs past the right edge.
+        (None, _FIGURE + '<div class="sphx-glr-script-out"><pre>'
+         + "z" * 120 + "</pre></div>", "printed line of 120 characters"),
     ],
 )
 def test_check_site_reports_what_a_reader_would_trip_on(
@@ -110,3 +140,24 @@ def test_check_site_reports_what_a_reader_would_trip_on(
 ):
     problems = check_site(_make_site(tmp_path, index=index, gallery=gallery))
     assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    "example", sorted((DOCS / "examples").glob("plot_*.py")), ids=lambda p: p.name
+)
+def test_gallery_examples_compute_with_the_public_api(example):
+    """An example computes what it shows with the public API (as scikit-learn's
+    gallery does), rather than running the command line and showing its files;
+    the full experiments' results are in the user guide."""
+    source = example.read_text()
+    for forbidden in ("subprocess", "sk_symmetry.experiments", "-m sk_symmetry",
+                      "plt.imread"):
+        assert forbidden not in source, f"{example.name} uses {forbidden!r}"
+    names = {
+        alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and node.module == "sk_symmetry"
+        for alias in node.names
+    }
+    assert names, f"{example.name} imports nothing from sk_symmetry"
+    assert names <= set(sk_symmetry.__all__), names - set(sk_symmetry.__all__)

@@ -25,6 +25,7 @@ every image of the test set with :func:`~sk_symmetry.symmetry_report`.
 # with a random sign, a random amplitude and noise. The training set only
 # has phases near zero and positive signs, as data collected under fixed
 # conditions would.
+import textwrap
 import warnings
 
 import matplotlib.pyplot as plt
@@ -86,7 +87,8 @@ print([g.name for g in G][:6], "...")
 # Four models, scored on the whole orbit of the test set
 # -------------------------------------------------------
 # ``symmetry_report`` scores each fitted model on ``g(X_test)`` for every
-# element ``g`` and counts the predictions that ``g`` changes. The networks
+# element ``g`` and counts the predictions that ``g`` changes ("changed at
+# most": the largest share over the elements). The networks
 # stop at a fixed budget of 300 L-BFGS iterations, which is part of the
 # comparison, so the warning that says so is silenced.
 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -106,7 +108,7 @@ for name, model in models.items():
     reports[name] = symmetry_report(model, X_test, y_test, G)
     report = reports[name]
     print(f"{name:22} worst case {report.worst_case:.3f}  mean {report.mean:.3f}  "
-          f"largest share of changed predictions {max(report.changed):.3f}")
+          f"changed at most {max(report.changed):.3f}")
 
 # %%
 # One line per model: accuracy on each image of the test set
@@ -141,4 +143,7 @@ plt.show()
 # the symmetric scorers of :func:`~sk_symmetry.symmetric_scoring`.
 #
 # The report of the model trained on the orbit, element by element:
-print(reports["trained on the orbit"])
+# (the first line, which names the chain of estimators, wrapped to fit)
+head, _, table = str(reports["trained on the orbit"]).partition("\n")
+print(textwrap.fill(head, 79))
+print(table)

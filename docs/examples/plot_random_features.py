@@ -89,7 +89,16 @@ print(G)
 result = symmetry_test(
     X_train, y_train, G, estimator=KNeighborsClassifier(5), random_state=0
 )
-print(result)
+# A few of the per-element results (``print(result)`` or, with pandas,
+# ``result.to_frame()`` shows them all): the adjusted p-values of the input
+# and label tests, the accuracy on ``g(X)`` and what was rejected.
+print(f"{'element':<26} {'p, X vs g(X)':>12} {'acc g(X)':>9} {'p, labels':>10}"
+      "  rejected")
+columns = (result.elements, result.input_pvalue_adjusted,
+           result.transformed_accuracy, result.label_pvalue_adjusted,
+           result.rejected)
+for name, p_input, accuracy, p_labels, rejected in zip(*columns, strict=True):
+    print(f"{name:<26} {p_input:12.3g} {accuracy:9.3f} {p_labels:10.3g}  {rejected}")
 print("safe to impose:", result.subgroup_)
 print("backwards moves:", result.relabelled("backwards"))
 
