@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.decomposition import PCA
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.kernel_approximation import RBFSampler
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
 from sklearn.preprocessing import SplineTransformer, StandardScaler
@@ -321,3 +322,22 @@ def test_bad_parameters_are_refused(data):
     X, _ = data
     with pytest.raises(ValueError, match="pooling"):
         GroupAveragedTransformer(PCA(2), pooling="median").fit(X)
+
+
+def test_missing_values_are_pooled_exactly():
+    # -X flips the sign bit of a NaN, a product by -1 does not: NaNs are made
+    # one value before the images are sorted by their bytes (NaN next to
+    # +-1.5, whose bytes differ from NaN's in the sign byte only, changed the
+    # order of the images of x and -x, and the sums' last bits).
+    rng = np.random.default_rng(0)
+    X_train = rng.standard_normal((60, 4))
+    y = (X_train[:, 0] + X_train[:, 1] ** 2 > 0.5).astype(int)
+    X_train[::4, 0] = np.nan
+    clf = SymmetrizedClassifier(
+        HistGradientBoostingClassifier(max_iter=20, random_state=0), G
+    ).fit(X_train, y)
+    values = np.array([np.nan, 1.5, -1.5, 1.0, -0.5, 0.0])
+    X = values[rng.integers(len(values), size=(1000, 4))]
+    P = clf.predict_proba(X)
+    for g in G:
+        assert np.array_equal(clf.predict_proba(g(X)), P), g.name

@@ -93,6 +93,11 @@ def reynolds(function, X, perms, signs, *, pooling="mean", action=None,
 def _pool_block(function, X, perms, signs, pooling, action):
     sparse = sp.issparse(X)
     dense = X.toarray() if sparse else X
+    missing = np.isnan(dense)
+    if missing.any():
+        # -x flips the sign bit of a NaN and a product by -1 does not, so the
+        # bytes of x's images and of (-x)'s would differ: one NaN for all.
+        dense = np.where(missing, np.nan, dense)
     order = orbit_order(dense, perms, signs)
     rows = np.arange(len(dense))
     sums = None
