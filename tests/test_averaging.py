@@ -81,7 +81,8 @@ CLASSIFIERS = {
     "trees": lambda: ExtraTreesClassifier(n_estimators=5, random_state=0),
     # SVC's probability=True is deprecated (scikit-learn 1.9) for this
     "svc_proba": lambda: CalibratedClassifierCV(SVC(), ensemble=False, cv=3),
-    "svc": lambda: SVC(),  # no predict_proba: a vote, and decision_function
+    "svc": lambda: SVC(),  # no predict_proba: the decision function
+    "svc_ovo": lambda: SVC(decision_function_shape="ovo"),  # a vote
     "logistic": lambda: LogisticRegression(),
     "nystroem_logistic": lambda: make_pipeline(
         Nystroem(n_components=5, random_state=0), LogisticRegression()

@@ -106,17 +106,24 @@ def test_sample_weight_for_an_inner_fit_without_it_is_refused(data):
 # -- methods present as the inner model's ---------------------------------------
 def test_methods_follow_the_inner_model(data):
     X, y = data
-    voter = SymmetrizedClassifier(SVC(), G).fit(X, y)
-    assert not hasattr(voter, "predict_proba")
-    assert hasattr(voter, "decision_function")
+    svc = SymmetrizedClassifier(SVC(), G).fit(X, y)
+    assert not hasattr(svc, "predict_proba")
+    # predict follows the averaged decision function
+    assert np.array_equal(
+        svc.predict(X), svc.classes_[(svc.decision_function(X) > 0).astype(int)]
+    )
     tree = SymmetrizedClassifier(DecisionTreeClassifier(random_state=0), G)
     assert hasattr(tree, "predict_proba") and not hasattr(tree, "decision_function")
-    # the vote: the most frequent inner prediction over the orbit
-    votes = np.mean([voter.estimator_.predict(g(X)) for g in G], axis=0)
-    expected = np.where(votes > 0.5, 1, 0)
-    tied = votes == 0.5
-    assert np.array_equal(voter.predict(X)[~tied], expected[~tied])
-    assert np.all(voter.predict(X)[tied] == 0)  # ties: the first class
+
+
+def test_one_vs_one_scores_vote(data):
+    X, _ = data
+    y = np.digitize(X[:, 0] + X[:, 1] ** 2, [0.0, 1.0])
+    voter = SymmetrizedClassifier(SVC(decision_function_shape="ovo"), G).fit(X, y)
+    votes = np.stack([voter.estimator_.predict(g(X)) for g in G])
+    counts = np.stack([(votes == c).sum(axis=0) for c in voter.classes_], axis=1)
+    # the most frequent inner prediction, ties to the first class
+    assert np.array_equal(voter.predict(X), voter.classes_[counts.argmax(axis=1)])
 
 
 def test_predict_proba_is_the_mean_of_the_inner_probabilities(data):

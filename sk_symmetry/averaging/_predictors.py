@@ -75,8 +75,10 @@ class SymmetrizedClassifier(ClassifierMixin, _Symmetrized):
     ``predict_proba(x)`` is the mean over the group elements ``g`` of the
     inner classifier's ``predict_proba(g x)`` (the Reynolds operator), and
     ``predict`` its most probable class. For a classifier without
-    ``predict_proba``, ``predict`` takes the most frequent of the inner
-    predictions on ``g x`` (ties go to the class first in ``classes_``).
+    ``predict_proba``, ``predict`` follows the averaged
+    ``decision_function``, and without either (or with one-vs-one scores)
+    the most frequent of the inner predictions on ``g x`` (ties go to the
+    class first in ``classes_``).
     The predictions are the same, bit for bit, for ``x`` and every ``g x``.
 
     With ``label_action`` the classes move with the data ("left" and "right"
@@ -268,8 +270,11 @@ n_features)
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            The argmax of the averaged probabilities (of the vote fractions
-            if the inner classifier has no ``predict_proba``).
+            The argmax of the averaged probabilities; without
+            ``predict_proba``, of the averaged decision function (one score
+            per class, or ``classes_[1]`` where a single score is positive);
+            without either (or with one-vs-one scores), of the vote
+            fractions.
         """
         check_is_fitted(self)
         X, lazy = self._prepare(X, "predict", None, self.classes_.dtype)
@@ -277,6 +282,10 @@ n_features)
             return X
         if hasattr(self.estimator_, "predict_proba"):
             scores = self._proba(X)
+        elif hasattr(self.estimator_, "decision_function") and not self._one_vs_one():
+            scores = self._decision(X)
+            if scores.ndim == 1:  # positive for classes_[1]
+                return self.classes_[(scores > 0).astype(np.intp)]
         else:
             scores = self._votes(X)
         return self.classes_[np.argmax(scores, axis=1)]
@@ -335,7 +344,14 @@ n_features)
             `predict_proba`'s; other layouts (one-vs-one) are refused.
         """
         check_is_fitted(self)
-        X = validate_X(self, self.estimator, X, reset=False)
+        return self._decision(validate_X(self, self.estimator, X, reset=False))
+
+    def _one_vs_one(self):
+        return len(self.classes_) > 2 and getattr(
+            self.estimator_, "decision_function_shape", "ovr"
+        ) == "ovo"
+
+    def _decision(self, X):
         n_classes = len(self.classes_)
         binary = n_classes == 2
         inner = self.estimator_.decision_function
