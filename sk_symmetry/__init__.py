@@ -11,6 +11,8 @@ importing only from those listed before it:
 - ``neural_network``: `BiaslessMLPClassifier`, `BiaslessMLPRegressor` and
   their math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
+- ``averaging``: group averages of any estimator (`GroupAveragedTransformer`,
+  `SymmetrizedClassifier`, `SymmetrizedRegressor`);
 - ``metrics``: symmetric scorers (`make_symmetric_scorer`,
   `symmetric_scoring`);
 - ``inspection``: diagnostics of fitted models, such as the bound
@@ -60,6 +62,11 @@ True
 """
 
 from .augmentation import OrbitAugmentedClassifier
+from .averaging import (
+    GroupAveragedTransformer,
+    SymmetrizedClassifier,
+    SymmetrizedRegressor,
+)
 from .datasets import (
     load_mnist1d,
     load_mnist_digits,
@@ -93,11 +100,14 @@ __version__ = "0.1.0"
 __all__ = [
     "BiaslessMLPClassifier",
     "BiaslessMLPRegressor",
+    "GroupAveragedTransformer",
     "GroupInvariantTransformer",
     "InvariantRandomFeatures",
     "InversionAccuracyBound",
     "InversionInvariantTransformer",
     "OrbitAugmentedClassifier",
+    "SymmetrizedClassifier",
+    "SymmetrizedRegressor",
     "SymmetryDegeneracy",
     "SymmetryGroup",
     "SymmetryReport",

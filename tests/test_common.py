@@ -3,8 +3,9 @@
 import inspect
 
 from sklearn.base import BaseEstimator
-from sklearn.linear_model import LogisticRegression
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import sk_symmetry
@@ -13,6 +14,9 @@ import sk_symmetry
 # (meta-estimators); a factory, so each instance gets a fresh inner estimator.
 REQUIRED_ARGS = {
     "OrbitAugmentedClassifier": lambda: {"estimator": LogisticRegression()},
+    "GroupAveragedTransformer": lambda: {"transformer": StandardScaler()},
+    "SymmetrizedClassifier": lambda: {"estimator": LogisticRegression()},
+    "SymmetrizedRegressor": lambda: {"estimator": Ridge()},
 }
 
 # Parameter sets checked besides the defaults, so that every code path (each
@@ -50,6 +54,14 @@ EXTRA_PARAMS = {
     # A non-linear inner model (sparse input, no decision_function).
     "OrbitAugmentedClassifier": [
         {"estimator": DecisionTreeClassifier(random_state=0)},
+    ],
+    "GroupAveragedTransformer": [{"pooling": "max", "fit_on": "orbit"}],
+    # A vote (no predict_proba); a sign that flips (odd).
+    "SymmetrizedClassifier": [
+        {"estimator": RidgeClassifier(), "fit_on": "data"},
+    ],
+    "SymmetrizedRegressor": [
+        {"estimator": DecisionTreeRegressor(random_state=0), "target": "odd"},
     ],
 }
 
