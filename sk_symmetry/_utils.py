@@ -22,6 +22,7 @@ __all__ = [
     "threadpool_controller",
     "warn_at_user_call",
     "BLOCK_BYTES",
+    "ESTIMATOR_BLOCK_BYTES",
     "MIN_BYTES_PER_THREAD",
     "n_threads",
     "ODD_ACTIVATIONS",
@@ -65,6 +66,11 @@ def threadpool_controller():
 # Blocks of rows are sized so that what one block works on (its images, its
 # products, its scores) takes about this many bytes and stays in L2 cache.
 BLOCK_BYTES = 1 << 21
+
+# Meta-estimators call an inner estimator on a block of rows' images at a
+# time: larger blocks, as each call has a fixed cost (validation, dispatch),
+# still bounded so that memory does not grow with the data.
+ESTIMATOR_BLOCK_BYTES = 1 << 24
 
 # The compiled kernels give each thread at least this many bytes (of input or
 # output): below that, starting a thread costs more than it saves.

@@ -21,13 +21,13 @@ numbers, met in another order.
 import numpy as np
 import scipy.sparse as sp
 
+from .._utils import ESTIMATOR_BLOCK_BYTES as _BLOCK_BYTES
 from ..symmetry._internal import image, orbit_order
 
 __all__ = ["block_rows", "reynolds"]
 
 # A block of rows takes about this many bytes of images, element orders and
 # partial sums; the input and the output aside, memory stays within it.
-_BLOCK_BYTES = 1 << 24
 
 
 def block_rows(n_samples, n_features, n_elements, n_outputs, n_actions=1):
