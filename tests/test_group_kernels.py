@@ -22,6 +22,12 @@ from sk_symmetry.features._group_maps import (
 
 S = SymmetryGroup
 
+# Tests of the kernels themselves; they skip when SK_SYMMETRY_NO_KERNELS=1
+# (CI's second run, of the numpy fallbacks) or when they were not built.
+needs_kernels = pytest.mark.skipif(
+    _group_maps._group_kernels is None, reason="compiled kernels off or not built"
+)
+
 
 def _both(compiled, numpy, n_threads):
     """Run the compiled and numpy versions, every thread given some rows."""
@@ -31,6 +37,7 @@ def _both(compiled, numpy, n_threads):
     return ours, numpy()
 
 
+@needs_kernels
 @settings(max_examples=100, deadline=None)
 @given(
     groups_and_data(max_features=12, max_rows=30),
@@ -63,6 +70,7 @@ def test_compiled_canonical_form_is_numpys_to_the_bit(
     assert peak[0] == (np.abs(X).max() if X.size else 0)
 
 
+@needs_kernels
 @settings(max_examples=100, deadline=None)
 @given(
     groups_and_data(max_features=12, max_rows=30),
@@ -93,6 +101,7 @@ def test_compiled_orbit_averages_are_numpys_to_the_bit(
     assert ours.tobytes() == theirs.tobytes()
 
 
+@needs_kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "group",
@@ -170,6 +179,7 @@ def test_a_feature_in_no_orbit_is_still_checked():
         t.transform(X)
 
 
+@needs_kernels
 def test_scores_that_overflow_are_settled_by_numpy():
     # Finite input whose scores overflow float32: the kernel leaves the rows
     # to the numpy code, and the result is still numpy's (a safety net: the
@@ -228,6 +238,7 @@ def test_kernels_are_built_and_check_their_arguments():
         k.averages(X, out, plan * 2, no_steps, left, right, column, network, *shape)
 
 
+@needs_kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "group",
