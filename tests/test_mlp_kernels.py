@@ -1,5 +1,6 @@
 """The compiled passes of ``_mlp_kernels.c`` against the numpy path they replace."""
 
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -7,9 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
 
 # CI builds the extension (setup.py); the numpy fallback is for users without
 # a compiler, so here its absence is a failure, not a skip.
+from sk_symmetry import BiaslessMLPClassifier
 from sk_symmetry.neural_network import _mlp_kernels as kernels
 from sk_symmetry.neural_network import _mlp_math, _optimizers
 from sk_symmetry.neural_network._mlp_math import (
@@ -320,3 +323,48 @@ def test_expit_reference_is_scipys():
     expected = expit(z)
     ACTIVATIONS["logistic"](z)
     np.testing.assert_array_equal(z, expected)
+
+
+def _fit_both_ways(solver, activation, dtype, max_iter):
+    """The same fit through the compiled passes and through numpy's."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 10)).astype(dtype)
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    params = {
+        "hidden_layer_sizes": (16,), "activation": activation, "solver": solver,
+        "max_iter": max_iter, "random_state": 0,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        compiled = BiaslessMLPClassifier(**params).fit(X, y)
+        with _numpy_path(), mock.patch.object(_optimizers, "_adam_kernel", None):
+            numpy = BiaslessMLPClassifier(**params).fit(X, y)
+    return compiled.coefs_, numpy.coefs_
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", ["tanh", "logistic", "relu"])
+@pytest.mark.parametrize(
+    ("solver", "max_iter", "bound"),
+    # Measured (x86-64, AVX-512 clones): at most 17.5 eps after 5 L-BFGS
+    # iterations, 3.5 eps after 50 Adam epochs; the bounds leave margin for
+    # other CPUs' clones. L-BFGS amplifies the differences as it goes (its
+    # line search and curvature pairs feed on them): after 50 iterations
+    # float32 weights differed by up to 4e-2 relative, so no bound is claimed
+    # for long L-BFGS runs.
+    [("lbfgs", 5, 256), ("adam", 50, 64)],
+)
+def test_trained_weights_with_and_without_kernels_within_the_bound(
+    solver, max_iter, bound, activation, dtype
+):
+    """The documented bound (_mlp_kernels.c header): the compiled passes are
+    not bitwise numpy's, so trained weights differ by rounding that the
+    optimiser carries along; here, within ``bound * eps`` of the largest
+    weight of each layer."""
+    if _optimizers._adam_kernel is None:  # pragma: no cover
+        pytest.skip("compiled kernels off (the switch) or not built")
+    compiled, numpy = _fit_both_ways(solver, activation, dtype, max_iter)
+    eps = _eps(dtype)
+    for a, b in zip(compiled, numpy, strict=True):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=0, atol=bound * eps * np.abs(b).max())

@@ -26,7 +26,9 @@ from scipy.special import expit
 
 from .._utils import compiled_kernel
 
-# The compiled passes of _mlp_kernels.c; None when built without a compiler.
+# The compiled passes of _mlp_kernels.c; None when built without a compiler or
+# turned off (SK_SYMMETRY_NO_KERNELS=1). They agree with the numpy passes
+# within a documented bound, not bitwise (see the header of _mlp_kernels.c).
 _mlp_kernels = compiled_kernel("sk_symmetry.neural_network._mlp_kernels")
 
 __all__ = [
