@@ -25,7 +25,7 @@ from sk_symmetry.neural_network._mlp_math import (
 from sk_symmetry.neural_network._optimizers import AdamOptimizer
 
 ACTIVATION_NAMES = ["identity", "tanh", "logistic", "relu"]
-CODES = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
+CODES = kernels.ACTIVATION_CODES  # defined once, in _mlp_kernels.c
 DTYPES = [np.float32, np.float64]
 # Rounding: the kernels' tanh, expit and exp are within a few ulp of the
 # correctly rounded result, as numpy's are; sums run in another order.
@@ -368,3 +368,13 @@ def test_trained_weights_with_and_without_kernels_within_the_bound(
     for a, b in zip(compiled, numpy, strict=True):
         assert a.dtype == b.dtype == dtype
         np.testing.assert_allclose(a, b, rtol=0, atol=bound * eps * np.abs(b).max())
+
+
+def test_activation_codes_come_from_the_kernel():
+    """One table of codes, the C module's, and one code per activation the
+    compiled passes run (every activation of the numpy path)."""
+    assert _mlp_math._KERNEL_CODES is kernels.ACTIVATION_CODES
+    assert sorted(CODES) == sorted(ACTIVATIONS) == sorted(ACTIVATION_NAMES)
+    assert sorted(CODES.values()) == list(range(len(CODES)))
+    with pytest.raises(ValueError):
+        kernels.hidden(np.zeros((1, 1)), None, 1, 1, 8, max(CODES.values()) + 1)

@@ -104,7 +104,8 @@ DERIVATIVES = {
 }
 """``delta <- delta * g'`` given the layer's output ``A = g(Z)``; overwrites A."""
 
-_KERNEL_CODES = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
+# The kernels' activation codes, defined once, in _mlp_kernels.c.
+_KERNEL_CODES = {} if _mlp_kernels is None else _mlp_kernels.ACTIVATION_CODES
 
 
 # -------------------------------------------------------------------- packing
