@@ -16,8 +16,10 @@ from threadpoolctl import ThreadpoolController
 from ._compat import _openmp_effective_n_threads
 
 __all__ = [
+    "NO_KERNELS_VARIABLE",
     "compiled_kernel",
     "in_threads",
+    "kernels_disabled",
     "one_blas_thread",
     "threadpool_controller",
     "warn_at_user_call",
@@ -111,10 +113,27 @@ def in_threads(run, n_units, n_threads):
         return [first] + [future.result() for future in futures]
 
 
+# Set to a non-empty value other than "0", this environment variable turns
+# every compiled kernel off, as if none had been built: each caller then runs
+# its numpy or Python fallback. Read when a kernel's module is first imported.
+NO_KERNELS_VARIABLE = "SK_SYMMETRY_NO_KERNELS"
+
+
+def kernels_disabled():
+    """Whether `NO_KERNELS_VARIABLE` turns the compiled kernels off."""
+    return os.environ.get(NO_KERNELS_VARIABLE, "") not in ("", "0")
+
+
 def compiled_kernel(module, name=None):
     """The compiled extension ``module`` (or its function ``name``), or None
-    when it was not built (no C compiler at install time): every caller then
-    runs its numpy or Python fallback."""
+    when it was not built (no C compiler at install time) or when the
+    environment variable ``SK_SYMMETRY_NO_KERNELS`` turns the kernels off:
+    every caller then runs its numpy or Python fallback.
+
+    The only place where sk_symmetry loads a compiled kernel.
+    """
+    if kernels_disabled():
+        return None
     try:
         kernel = importlib.import_module(module)
     except ImportError:  # pragma: no cover

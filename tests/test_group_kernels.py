@@ -22,6 +22,12 @@ from sk_symmetry.features._group_maps import (
 
 S = SymmetryGroup
 
+# Tests of the kernels themselves; they skip when SK_SYMMETRY_NO_KERNELS=1
+# (CI's second run, of the numpy fallbacks) or when they were not built.
+needs_kernels = pytest.mark.skipif(
+    _group_maps._group_kernels is None, reason="compiled kernels off or not built"
+)
+
 
 def _both(compiled, numpy, n_threads):
     """Run the compiled and numpy versions, every thread given some rows."""
@@ -31,6 +37,7 @@ def _both(compiled, numpy, n_threads):
     return ours, numpy()
 
 
+@needs_kernels
 @settings(max_examples=100, deadline=None)
 @given(
     groups_and_data(max_features=12, max_rows=30),
@@ -57,8 +64,13 @@ def test_compiled_canonical_form_is_numpys_to_the_bit(
         )
     assert n_unsettled == 0
     assert ours.tobytes() == theirs.tobytes()
+    # The range check's max |X|, found in the kernel's own pass.
+    peak = np.full(1, -1.0, dtype=X.dtype)
+    compiled_canonical_form(X, perms, signs, t._V, ours, n_threads, peak=peak)
+    assert peak[0] == (np.abs(X).max() if X.size else 0)
 
 
+@needs_kernels
 @settings(max_examples=100, deadline=None)
 @given(
     groups_and_data(max_features=12, max_rows=30),
@@ -89,6 +101,7 @@ def test_compiled_orbit_averages_are_numpys_to_the_bit(
     assert ours.tobytes() == theirs.tobytes()
 
 
+@needs_kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "group",
@@ -166,6 +179,7 @@ def test_a_feature_in_no_orbit_is_still_checked():
         t.transform(X)
 
 
+@needs_kernels
 def test_scores_that_overflow_are_settled_by_numpy():
     # Finite input whose scores overflow float32: the kernel leaves the rows
     # to the numpy code, and the result is still numpy's (a safety net: the
@@ -194,13 +208,17 @@ def test_kernels_are_built_and_check_their_arguments():
     X = np.ones((2, 3))
     codes = np.array([[0, 1, 2]], dtype=np.uint32)
     scores, best, out = np.zeros((2, 1)), np.empty(2, np.int32), np.empty((2, 3))
-    assert k.canonical(X, scores, codes, out, best, 2, 3, 1, 8, 1e-12) == 0
+    peak = np.empty(1)
+    assert k.canonical(X, scores, codes, out, best, peak, 2, 3, 1, 8, 1e-12) == 0
+    assert peak[0] == 1.0
     with pytest.raises(ValueError, match="index out of range"):
-        k.canonical(X, scores, codes + 3, out, best, 2, 3, 1, 8, 1e-12)
+        k.canonical(X, scores, codes + 3, out, best, peak, 2, 3, 1, 8, 1e-12)
     with pytest.raises(ValueError, match="buffer sizes"):
-        k.canonical(X, scores, codes, out, best, 3, 3, 1, 8, 1e-12)
+        k.canonical(X, scores, codes, out, best, peak, 3, 3, 1, 8, 1e-12)
+    with pytest.raises(ValueError, match="buffer sizes"):
+        k.canonical(X, scores, codes, out, best, peak[:0], 2, 3, 1, 8, 1e-12)
     with pytest.raises(ValueError, match="itemsize"):
-        k.canonical(X, scores, codes, out, best, 2, 3, 1, 2, 1e-12)
+        k.canonical(X, scores, codes, out, best, peak, 2, 3, 1, 2, 1e-12)
     plan = np.array([[2, 1, 1]], dtype=np.int64)
     left, right = np.array([0, 1], np.uint32), np.array([1, 2], np.uint32)
     column, network = np.array([0], np.uint32), np.array([0, 1], np.uint32)
@@ -220,6 +238,7 @@ def test_kernels_are_built_and_check_their_arguments():
         k.averages(X, out, plan * 2, no_steps, left, right, column, network, *shape)
 
 
+@needs_kernels
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(
     "group",
@@ -257,3 +276,29 @@ def test_kernels_match_numpy_on_images(dtype, group, n_samples):
     assert compiled_canonical_form(X, perms, signs, c._V, ours) == 0
     canonical_form(X, perms, signs, c._V, theirs)
     assert ours.tobytes() == theirs.tobytes()
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_canonical_range_check_with_and_without_the_kernel(compiled, dtype):
+    """The kernel's max |X| refuses the same X as the numpy pass did, and a
+    NaN is still named before the range."""
+    G = S.dihedral((3, 3)) * S.inversion()
+    X = np.random.default_rng(0).uniform(-1, 1, size=(5, 9)).astype(dtype)
+    t = GroupInvariantTransformer(G, random_state=0).fit(X)
+    limit = np.finfo(dtype).max / (4 * 9)
+    kernels = _group_maps._group_kernels if compiled else None
+    if compiled and kernels is None:  # pragma: no cover
+        pytest.skip("the compiled kernel is not built")
+    with mock.patch.object(_group_maps, "_group_kernels", kernels):
+        for sign in (1, -1):
+            at_limit = X.copy()
+            at_limit[3, 4] = sign * limit
+            t.transform(at_limit)  # accepted
+            above = X.copy()
+            above[3, 4] = sign * np.nextafter(limit, np.inf, dtype=dtype)
+            with pytest.raises(ValueError, match="would overflow"):
+                t.transform(above)
+            above[0, 0] = np.nan
+            with pytest.raises(ValueError, match="Input X contains NaN"):
+                t.transform(above)

@@ -7,6 +7,9 @@ and allows 5 of them; seeds are fixed, so a pass is reproducible.
 
 import itertools
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -23,6 +26,13 @@ from sk_symmetry.datasets._ising_exact import (
 )
 
 TC = CRITICAL_TEMPERATURE
+
+# The long statistical runs need the compiled kernel (SK_SYMMETRY_NO_KERNELS=1
+# or no compiler runs them ~200x slower); the Python fallback draws the same
+# chains bit for bit, which the tests at the end of this file check.
+compiled_only = pytest.mark.skipif(
+    _ising_mc._kernel is None, reason="compiled kernel off or not built"
+)
 
 
 def _mean_and_error(values, n_blocks=20):
@@ -98,6 +108,7 @@ def test_small_lattice_matches_exact_enumeration(temperature, python, monkeypatc
         assert abs(mean - exact[key]) < 5 * error, (key, mean, exact[key], error)
 
 
+@compiled_only
 @pytest.mark.parametrize("temperature", [1.8, 2.0, 2.8, 3.5])
 def test_large_lattice_matches_onsager_and_yang(temperature):
     """L = 32 away from T_c, where finite-size corrections are exponentially small."""
@@ -109,6 +120,7 @@ def test_large_lattice_matches_onsager_and_yang(temperature):
         assert abs(mean - yang_magnetization(temperature)) < 5 * error
 
 
+@compiled_only
 def test_binder_cumulants_of_8_16_32_cross_within_one_percent_of_tc():
     """U_L(T) - U_L'(T) (L < L') changes sign between 0.99 T_c and 1.01 T_c.
 
@@ -248,10 +260,10 @@ def test_the_pilot_run_records_a_bounded_series(monkeypatch):
     recorded = []
     updates = _ising_mc.wolff_updates
 
-    def spy(spins, temperature, n_clusters, state, *, record=True):
+    def spy(spins, temperature, n_clusters, state, *, record=True, **kwargs):
         if record:
             recorded.append(n_clusters)
-        return updates(spins, temperature, n_clusters, state, record=record)
+        return updates(spins, temperature, n_clusters, state, record=record, **kwargs)
 
     monkeypatch.setattr(_ising_mc, "wolff_updates", spy)
     full = _ising_mc.run_chain(16, 50.0, 2, 3)
@@ -294,3 +306,58 @@ def test_kernel_refuses_bad_buffers():
         _ising_mc.wolff_updates(
             np.ones((4, 4), np.int8), 2.0, 1, np.zeros(4, np.uint64)
         )
+
+
+@pytest.mark.parametrize("record", [True, False])
+@pytest.mark.parametrize(
+    ("L", "temperature"), [(2, 2.0), (3, 1.0), (5, TC), (8, 1.5), (8, 3.5)]
+)
+def test_python_fallback_draws_the_kernels_random_numbers(L, temperature, record):
+    """Same state in, bitwise the same spins, records and state out (L = 2,
+    where right and left are one site, included)."""
+    if _ising_mc._kernel is None:  # pragma: no cover
+        pytest.skip("the compiled kernel is not built")
+    start = np.random.default_rng(L)
+    spins = np.where(start.random((L, L)) < 0.5, 1, -1).astype(np.int8)
+    state = _ising_mc._random_state_of(np.random.SeedSequence(L))
+    runs = {}
+    for python in (False, True):
+        s, st = spins.copy(), state.copy()
+        runs[python] = (s, st) + _ising_mc.wolff_updates(
+            s, temperature, 200, st, record=record, python=python
+        )
+    compiled, fallback = runs[False], runs[True]
+    assert not np.array_equal(compiled[1], state)  # the state advanced
+    for a, b in zip(compiled, fallback, strict=True):
+        if a is None:
+            assert b is None
+        else:
+            np.testing.assert_array_equal(a, b)
+
+
+_MAKE_ISING = (
+    "import sys, numpy as np; from sk_symmetry import make_ising; "
+    "d = make_ising(5, [1.8, 3.0], 6, n_chains=2, n_equilibration=5, "
+    "random_state=0); "
+    "np.savez(sys.argv[1], data=d.data, energy=d.energy, "
+    "magnetization=d.magnetization, spacing=d.spacing)"
+)
+
+
+def test_make_ising_is_bitwise_the_same_with_the_kernels_off(tmp_path):
+    """SK_SYMMETRY_NO_KERNELS=1 (the fallback, as without a compiler) and the
+    compiled kernel give the same data, bit for bit."""
+    runs = {}
+    for off in ("0", "1"):
+        path = tmp_path / f"ising_{off}.npz"
+        env = {**os.environ, "SK_SYMMETRY_NO_KERNELS": off}
+        done = subprocess.run(
+            [sys.executable, "-c", _MAKE_ISING, str(path)],
+            env=env, capture_output=True, text=True, check=True,
+        )
+        # Only the run without kernels falls back, and says so.
+        assert ("pure-Python" in done.stderr) == (off == "1"), done.stderr
+        runs[off] = dict(np.load(path))
+    assert runs["0"].keys() == runs["1"].keys()
+    for key, value in runs["0"].items():
+        np.testing.assert_array_equal(value, runs["1"][key], err_msg=key)

@@ -1,5 +1,6 @@
 """The compiled passes of ``_mlp_kernels.c`` against the numpy path they replace."""
 
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -7,9 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
 
 # CI builds the extension (setup.py); the numpy fallback is for users without
 # a compiler, so here its absence is a failure, not a skip.
+from sk_symmetry import BiaslessMLPClassifier
 from sk_symmetry.neural_network import _mlp_kernels as kernels
 from sk_symmetry.neural_network import _mlp_math, _optimizers
 from sk_symmetry.neural_network._mlp_math import (
@@ -22,7 +25,7 @@ from sk_symmetry.neural_network._mlp_math import (
 from sk_symmetry.neural_network._optimizers import AdamOptimizer
 
 ACTIVATION_NAMES = ["identity", "tanh", "logistic", "relu"]
-CODES = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
+CODES = kernels.ACTIVATION_CODES  # defined once, in _mlp_kernels.c
 DTYPES = [np.float32, np.float64]
 # Rounding: the kernels' tanh, expit and exp are within a few ulp of the
 # correctly rounded result, as numpy's are; sums run in another order.
@@ -266,6 +269,9 @@ def test_adam_step_equals_the_numpy_step(dtype):
     assert not np.array_equal(p_compiled, params)
 
 
+@pytest.mark.skipif(
+    _optimizers._adam_kernel is None, reason="compiled kernels off (the switch)"
+)
 def test_adam_kernel_runs_when_it_applies():
     calls = []
     real = _optimizers._adam_kernel
@@ -317,3 +323,60 @@ def test_expit_reference_is_scipys():
     expected = expit(z)
     ACTIVATIONS["logistic"](z)
     np.testing.assert_array_equal(z, expected)
+
+
+def _fit_both_ways(solver, activation, dtype, max_iter):
+    """The same fit through the compiled passes and through numpy's."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 10)).astype(dtype)
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    params = {
+        "hidden_layer_sizes": (16,), "activation": activation, "solver": solver,
+        "max_iter": max_iter, "random_state": 0,
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        compiled = BiaslessMLPClassifier(**params).fit(X, y)
+        with _numpy_path(), mock.patch.object(_optimizers, "_adam_kernel", None):
+            numpy = BiaslessMLPClassifier(**params).fit(X, y)
+    return compiled.coefs_, numpy.coefs_
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("activation", ["tanh", "logistic", "relu"])
+@pytest.mark.parametrize(
+    ("solver", "max_iter", "bound"),
+    # Measured (x86-64, AVX-512 clones): at most 17.5 eps after 5 L-BFGS
+    # iterations, 3.5 eps after 50 Adam epochs; the bounds leave margin for
+    # other CPUs' clones. L-BFGS amplifies the differences as it goes (its
+    # line search and curvature pairs feed on them): after 50 iterations
+    # float32 weights differed by up to 4e-2 relative, so no bound is claimed
+    # for long L-BFGS runs.
+    [("lbfgs", 5, 256), ("adam", 50, 64)],
+)
+def test_trained_weights_with_and_without_kernels_within_the_bound(
+    solver, max_iter, bound, activation, dtype
+):
+    """The documented bound (_mlp_kernels.c header): the compiled passes are
+    not bitwise numpy's, so trained weights differ by rounding that the
+    optimiser carries along; here, within ``bound * eps`` of the largest
+    weight of each layer."""
+    if _optimizers._adam_kernel is None:  # pragma: no cover
+        pytest.skip("compiled kernels off (the switch) or not built")
+    compiled, numpy = _fit_both_ways(solver, activation, dtype, max_iter)
+    eps = _eps(dtype)
+    for a, b in zip(compiled, numpy, strict=True):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_allclose(a, b, rtol=0, atol=bound * eps * np.abs(b).max())
+
+
+def test_activation_codes_come_from_the_kernel():
+    """One table of codes, the C module's, and one code per activation the
+    compiled passes run (every activation of the numpy path)."""
+    if _mlp_math._mlp_kernels is None:  # pragma: no cover
+        pytest.skip("compiled kernels off (the switch) or not built")
+    assert _mlp_math._KERNEL_CODES is kernels.ACTIVATION_CODES
+    assert sorted(CODES) == sorted(ACTIVATIONS) == sorted(ACTIVATION_NAMES)
+    assert sorted(CODES.values()) == list(range(len(CODES)))
+    with pytest.raises(ValueError):
+        kernels.hidden(np.zeros((1, 1)), None, 1, 1, 8, max(CODES.values()) + 1)

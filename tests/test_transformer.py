@@ -336,6 +336,9 @@ def _numpy_products(X, transformer):
     return out
 
 
+@pytest.mark.skipif(
+    _feature_maps._products is None, reason="compiled kernels off or not built"
+)
 @settings(max_examples=80, deadline=None)
 @given(
     data=images_and_params(),
@@ -403,6 +406,9 @@ def test_sse2_and_avx2_gathers_both_match_the_definition(n_rows, n_cols, dtype, 
         np.testing.assert_array_equal(out, X * X[:, perm])
 
 
+@pytest.mark.skipif(
+    _feature_maps._products is None, reason="compiled kernels off or not built"
+)
 def test_compiled_kernel_uses_scikit_learns_thread_count():
     from threadpoolctl import threadpool_limits
 

@@ -128,15 +128,29 @@ failed(const char *problem, int no_memory)
 /* ---- the module ----------------------------------------------------------
  * DEFINE_MODULE(_products, "doc") defines the module _products, whose
  * methods are the file's `methods` table, and its init function, which
- * detects the CPU's features first. */
-#define DEFINE_MODULE(NAME, DOC)                                               \
+ * detects the CPU's features first. DEFINE_MODULE_WITH(NAME, DOC, add) also
+ * calls add(module), which returns -1 with an exception set on failure: for
+ * constants that Python must read from the kernel rather than repeat. */
+static inline int
+add_nothing(PyObject *module)
+{
+    return 0;
+}
+
+#define DEFINE_MODULE_WITH(NAME, DOC, ADD)                                     \
     static struct PyModuleDef module_def = {                                   \
         PyModuleDef_HEAD_INIT, #NAME, DOC, -1, methods,                        \
     };                                                                         \
     PyMODINIT_FUNC PyInit_##NAME(void)                                         \
     {                                                                          \
         detect_cpu();                                                          \
-        return PyModule_Create(&module_def);                                   \
+        PyObject *module = PyModule_Create(&module_def);                       \
+        if (module != NULL && ADD(module) < 0) {                               \
+            Py_DECREF(module);                                                 \
+            return NULL;                                                       \
+        }                                                                      \
+        return module;                                                         \
     }
+#define DEFINE_MODULE(NAME, DOC) DEFINE_MODULE_WITH(NAME, DOC, add_nothing)
 
 #endif /* SK_SYMMETRY_COMMON_H */

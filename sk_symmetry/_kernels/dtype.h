@@ -36,6 +36,7 @@
 #undef V_MIN
 #undef V_MAX
 #undef V_OR
+#undef V_ANDNOT
 #undef V_SET1
 #undef V_ZERO
 #undef V_NONZERO_PAST_SIGN
@@ -128,6 +129,7 @@
 #define V_MIN SK_CAT(_mm_min, PS)
 #define V_MAX SK_CAT(_mm_max, PS)
 #define V_OR SK_CAT(_mm_or, PS)
+#define V_ANDNOT SK_CAT(_mm_andnot, PS) /* ~a & b */
 #define V_SET1 SK_CAT(_mm_set1, PS)
 #define V_ZERO SK_CAT(_mm_setzero, PS)
 /* Whether any lane of acc has a bit set past its sign bit. */

@@ -158,7 +158,8 @@ def make_ising(
     if _ising_mc._kernel is None:
         warnings.warn(
             "sk_symmetry.datasets._wolff is not built (no C compiler at install "
-            "time): make_ising runs pure-Python Wolff updates, over 100x slower.",
+            "time) or SK_SYMMETRY_NO_KERNELS turns it off: make_ising runs "
+            "pure-Python Wolff updates, the same data over 100x slower.",
             RuntimeWarning,
             stacklevel=2,
         )

@@ -1,8 +1,9 @@
 """Monte Carlo of the 2D Ising model as plain functions: Wolff updates, one chain.
 
 `wolff_updates` runs the compiled kernel of ``_wolff.c`` when it was built and
-a pure-Python version of the same algorithm otherwise (correct, but 130x
-slower at T_c for L = 32; `make_ising` warns when it falls back). `run_chain`
+a pure-Python version of the same algorithm otherwise: it draws the same
+random numbers, so the chains are bitwise the same, but it is about 200x
+slower at T_c for L = 32 (`make_ising` warns when it falls back). `run_chain`
 is one Markov chain at one temperature: a random start, equilibration, a pilot
 run that measures the integrated autocorrelation time, then samples spaced by
 at least twice that time, each after a global flip with probability 1/2.
@@ -47,22 +48,47 @@ def _neighbours(i, L):
     )
 
 
-def _wolff_python(spins, L, p_add, n_clusters, state, energy, magnetization):
-    """The kernel's algorithm in Python; random numbers from a numpy Generator.
+_MASK64 = (1 << 64) - 1
 
-    ``state`` here is a `numpy.random.Generator`, so a chain is reproducible
-    but not the same chain as the compiled kernel's.
+
+def _join_threshold(p_add):
+    """The kernel's threshold: a neighbour joins when 32 random bits fall
+    below it (``p_add`` rounded to a multiple of ``2**-32``, capped)."""
+    scaled = p_add * 4294967296.0 + 0.5
+    return 0xFFFFFFFF if scaled >= 4294967295.0 else int(scaled)
+
+
+def _wolff_python(spins, L, p_add, n_clusters, state, energy, magnetization):
+    """The kernel's algorithm in Python, drawing the kernel's random numbers.
+
+    ``state`` is the kernel's xoshiro256** state (4 uint64, advanced in
+    place), and every draw is used as the kernel uses it: the seed site from
+    the high 32 bits of one draw (Lemire's multiply-shift), then one draw per
+    visited site for its four neighbours, 32 bits each, in the kernel's
+    order. So the same state gives bitwise the same chain either way.
     """
     N = L * L
     flat = spins.reshape(-1)
     E = int(lattice_energy(spins.reshape(L, L)))
     M = int(flat.sum(dtype=np.int64))
     flipped = 0
+    threshold = _join_threshold(p_add)
+    s0, s1, s2, s3 = (int(v) for v in state)
     s_list = flat.tolist()  # Python ints are much faster to index than numpy's
     # A table of neighbours, as the kernel has, instead of a division per visit.
     neighbours = [_neighbours(i, L) for i in range(N)]
     for k in range(n_clusters):
-        seed = int(state.integers(N))
+        # xoshiro256** inlined (a call per draw costs a third of the time).
+        x = (s1 * 5) & _MASK64
+        draw = (((x << 7) | (x >> 57)) & _MASK64) * 9 & _MASK64
+        t = (s1 << 17) & _MASK64
+        s2 ^= s0
+        s3 ^= s1
+        s1 ^= s2
+        s0 ^= s3
+        s2 ^= t
+        s3 = ((s3 << 45) | (s3 >> 19)) & _MASK64
+        seed = ((draw >> 32) * N) >> 32
         s = s_list[seed]
         s_list[seed] = -s
         stack = [seed]
@@ -70,10 +96,24 @@ def _wolff_python(spins, L, p_add, n_clusters, state, energy, magnetization):
         while pos < len(stack):
             i = stack[pos]
             pos += 1
-            for n in neighbours[i]:
-                if s_list[n] == s and state.random() < p_add:
-                    s_list[n] = -s
-                    stack.append(n)
+            right, left, down, up = neighbours[i]
+            for a, b in ((right, left), (down, up)):
+                x = (s1 * 5) & _MASK64
+                draw = (((x << 7) | (x >> 57)) & _MASK64) * 9 & _MASK64
+                t = (s1 << 17) & _MASK64
+                s2 ^= s0
+                s3 ^= s1
+                s1 ^= s2
+                s0 ^= s3
+                s2 ^= t
+                s3 = ((s3 << 45) | (s3 >> 19)) & _MASK64
+                # In order: on L = 2, a and b are the same site.
+                if s_list[a] == s and (draw & 0xFFFFFFFF) < threshold:
+                    s_list[a] = -s
+                    stack.append(a)
+                if s_list[b] == s and (draw >> 32) < threshold:
+                    s_list[b] = -s
+                    stack.append(b)
         members = set(stack)
         outside = 0
         for i in stack:
@@ -83,13 +123,17 @@ def _wolff_python(spins, L, p_add, n_clusters, state, energy, magnetization):
         E += 2 * s * outside
         M -= 2 * s * len(stack)
         flipped += len(stack)
-        energy[k] = E
-        magnetization[k] = M
+        if energy.size:
+            energy[k] = E
+            magnetization[k] = M
     flat[:] = s_list
+    state[:] = np.array([s0, s1, s2, s3], dtype=np.uint64)
     return flipped
 
 
-def wolff_updates(spins, temperature, n_clusters, state, *, record=True):
+def wolff_updates(
+    spins, temperature, n_clusters, state, *, record=True, python=False
+):
     """Run ``n_clusters`` Wolff updates on ``spins`` in place.
 
     Parameters
@@ -100,12 +144,14 @@ def wolff_updates(spins, temperature, n_clusters, state, *, record=True):
         Temperature in units of ``J / k_B``.
     n_clusters : int
         Number of single-cluster updates.
-    state : ndarray of 4 uint64 or numpy.random.Generator
-        The xoshiro256** state of the compiled kernel (advanced in place), or
-        a Generator for the Python fallback.
+    state : ndarray of 4 uint64
+        The xoshiro256** state (advanced in place), not all zero.
     record : bool, default=True
         Whether to return the energy and magnetisation after each update;
         the compiled kernel runs 10-15% faster without (at T_c).
+    python : bool, default=False
+        Run the Python fallback even when the kernel is built; it draws the
+        same random numbers, so the result is bitwise the same.
 
     Returns
     -------
@@ -119,8 +165,7 @@ def wolff_updates(spins, temperature, n_clusters, state, *, record=True):
     p_add = -math.expm1(-2.0 / temperature)
     energy = np.empty(n_clusters if record else 0, dtype=np.int64)
     magnetization = np.empty_like(energy)
-    if isinstance(state, np.random.Generator):
-        energy, magnetization = np.empty((2, n_clusters), dtype=np.int64)
+    if python or _kernel is None:
         flipped = _wolff_python(
             spins, L, p_add, n_clusters, state, energy, magnetization
         )
@@ -164,9 +209,7 @@ def integrated_autocorrelation_time(series, *, c=5.0):
     return float(taus[window[0]] if window.size else taus[-1])
 
 
-def _random_state_of(seed, python):
-    if python:
-        return np.random.default_rng(seed)
+def _random_state_of(seed):
     state = seed.generate_state(4, np.uint64)
     # xoshiro256** must not start from all zeros (odds 2**-256).
     state[0] |= np.uint64(state.any() == 0)
@@ -180,7 +223,7 @@ def _random_state_of(seed, python):
 MAX_PILOT_RECORD = 1 << 20
 
 
-def _pilot_tau(spins, temperature, n_pilot, state):
+def _pilot_tau(spins, temperature, n_pilot, state, python=False):
     """The autocorrelation time, in updates, of ``n_pilot`` Wolff updates.
 
     A pilot of more than `MAX_PILOT_RECORD` updates records only every
@@ -196,7 +239,9 @@ def _pilot_tau(spins, temperature, n_pilot, state):
     per_chunk = max(1, MAX_PILOT_RECORD // stride)
     for start in range(0, n_kept, per_chunk):
         stop = min(start + per_chunk, n_kept)
-        e, m, _ = wolff_updates(spins, temperature, (stop - start) * stride, state)
+        e, m, _ = wolff_updates(
+            spins, temperature, (stop - start) * stride, state, python=python
+        )
         energy[start:stop] = e[stride - 1 :: stride]
         magnetization[start:stop] = m[stride - 1 :: stride]
     return stride * max(
@@ -221,7 +266,8 @@ def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=No
         Sweeps (``L * L`` spin flips, counted over clusters) run from the
         random start before the pilot run.
     python : bool, default=None
-        Use the Python fallback; default: only when the kernel is not built.
+        Use the Python fallback (the same chain, bitwise, only slower);
+        default: only when the kernel is not built or turned off.
 
     Returns
     -------
@@ -235,7 +281,7 @@ def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=No
     if not isinstance(seed, np.random.SeedSequence):
         seed = np.random.SeedSequence(seed)
     start_seed, update_seed = seed.spawn(2)
-    state = _random_state_of(update_seed, python)
+    state = _random_state_of(update_seed)
     start = np.random.default_rng(start_seed)
     spins = np.where(start.random((L, L)) < 0.5, 1, -1).astype(np.int8)
     N = L * L
@@ -246,7 +292,9 @@ def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=No
     # At least one round, also for n_equilibration=0: it measures the mean
     # cluster size.
     while clusters == 0 or flipped < n_equilibration * N:
-        _, _, f = wolff_updates(spins, temperature, batch, state, record=False)
+        _, _, f = wolff_updates(
+            spins, temperature, batch, state, record=False, python=python
+        )
         flipped += f
         clusters += batch
         batch = min(2 * batch, 1 << 16)
@@ -254,7 +302,7 @@ def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=No
     # Pilot run long enough for ~100 sweeps and many autocorrelation times.
     n_pilot = max(1000, int(100 * N / mean_cluster))
     for _ in range(4):
-        tau = _pilot_tau(spins, temperature, n_pilot, state)
+        tau = _pilot_tau(spins, temperature, n_pilot, state, python)
         if n_pilot >= 100 * tau:
             break
         n_pilot *= 4
@@ -269,7 +317,9 @@ def run_chain(L, temperature, n_samples, seed, *, n_equilibration=100, python=No
     flips = start.random(n_samples) < 0.5
     total_flipped = 0
     for k in range(n_samples):
-        _, _, f = wolff_updates(spins, temperature, spacing, state, record=False)
+        _, _, f = wolff_updates(
+            spins, temperature, spacing, state, record=False, python=python
+        )
         total_flipped += f
         if flips[k]:
             np.negative(spins, out=spins)

@@ -217,16 +217,21 @@ class GroupInvariantTransformer(InvariantTransformer):
         # The compiled kernels (_group_kernels.c) give the numpy functions'
         # results to the bit; numpy runs when they were not built.
         if self.kind == "canonical":
-            check_canonical_range(X)  # issue 18: overflow picked g-dependent images
+            # Issue 18: scores that overflow picked g-dependent images, so X
+            # is range-checked; the kernel finds max |X| in its own pass.
             out = np.empty_like(X)
             signs = self._signs.astype(X.dtype)
             args = (X, self._perms, signs, self._V, out)
-            n_unsettled = compiled_canonical_form(*args, n_threads())
+            peak = np.zeros(1, dtype=X.dtype)
+            n_unsettled = compiled_canonical_form(*args, n_threads(), peak=peak)
             if n_unsettled is None:
+                check_canonical_range(X)
                 assert_all_finite(X, input_name="X")
                 canonical_form(*args)
-            elif n_unsettled:  # non-finite values, or scores that overflow
-                assert_all_finite(X, input_name="X")
+            else:
+                if n_unsettled:  # non-finite values, or scores that overflow
+                    assert_all_finite(X, input_name="X")
+                check_canonical_range(X, peak[0])
             return out, True
         out = np.empty((X.shape[0], len(self.orbits_)), dtype=X.dtype)
         finite = compiled_orbit_averages(X, self.orbits_, out, n_threads())

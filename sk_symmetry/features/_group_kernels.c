@@ -281,11 +281,11 @@ tile_avx2_f64(const double *src, Py_ssize_t src_stride, double *dst,
 static PyObject *
 canonical(PyObject *self, PyObject *args)
 {
-    Py_buffer x, scores, codes, out, best;
+    Py_buffer x, scores, codes, out, best, peak;
     Py_ssize_t n_rows, n_cols, n_elements, itemsize;
     double slack;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*w*nnnnd", &x, &scores, &codes, &out,
-                          &best, &n_rows, &n_cols, &n_elements, &itemsize,
+    if (!PyArg_ParseTuple(args, "y*y*y*w*w*w*nnnnd", &x, &scores, &codes, &out,
+                          &best, &peak, &n_rows, &n_cols, &n_elements, &itemsize,
                           &slack)) {
         return NULL;
     }
@@ -305,7 +305,8 @@ canonical(PyObject *self, PyObject *args)
     else if (x.len != n_rows * n_cols * itemsize || out.len != x.len ||
              scores.len != n_rows * n_elements * itemsize ||
              codes.len != n_elements * n_cols * (Py_ssize_t)sizeof(uint32_t) ||
-             best.len != n_rows * (Py_ssize_t)sizeof(int32_t)) {
+             best.len != n_rows * (Py_ssize_t)sizeof(int32_t) ||
+             peak.len != itemsize) {
         problem = "buffer sizes do not match the shapes";
     }
     for (Py_ssize_t i = 0; problem == NULL && i < n_elements * n_cols; i++) {
@@ -337,17 +338,19 @@ canonical(PyObject *self, PyObject *args)
         n_flagged = itemsize == 8
                         ? canonical_rows_f64(x.buf, scores.buf, codes.buf, uniform,
                                              runs, run_start, out.buf, best.buf,
-                                             n_rows, n_cols, n_elements, slack)
+                                             peak.buf, n_rows, n_cols, n_elements,
+                                             slack)
                         : canonical_rows_f32(x.buf, scores.buf, codes.buf, uniform,
                                              runs, run_start, out.buf, best.buf,
-                                             n_rows, n_cols, n_elements, slack);
+                                             peak.buf, n_rows, n_cols, n_elements,
+                                             (float)slack);
         Py_END_ALLOW_THREADS
     }
     const int no_memory = problem == NULL && run_start == NULL;
     PyMem_RawFree(uniform);
     PyMem_RawFree(runs);
     PyMem_RawFree(run_start);
-    RELEASE_BUFFERS(&x, &scores, &codes, &out, &best);
+    RELEASE_BUFFERS(&x, &scores, &codes, &out, &best, &peak);
     return failed(problem, no_memory) ? NULL : PyLong_FromSsize_t(n_flagged);
 }
 
@@ -521,13 +524,14 @@ averages(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"canonical", canonical, METH_VARARGS,
-     "canonical(x, scores, codes, out, best, n_rows, n_cols, n_elements,"
+     "canonical(x, scores, codes, out, best, peak, n_rows, n_cols, n_elements,"
      " itemsize, slack) -> int\n\n"
      "For C-ordered float32 or float64 x and scores (n_rows x n_elements),\n"
      "uint32 codes (n_elements x n_cols: index, top bit set for a negative\n"
      "sign) and int32 best (n_rows): writes each row's best element into\n"
-     "best and its signed gather into out, or -1 into best for a row with a\n"
-     "near-tie, left to the caller. Returns the number of such rows."},
+     "best and its signed gather into out, or -1 into best for a row whose\n"
+     "scores or margin are not finite, left to the caller; writes max |x|\n"
+     "into peak (one value of x's type). Returns the number of such rows."},
     {"averages", averages, METH_VARARGS,
      "averages(x, out, plan, steps, left, right, columns, comparators, n_rows,"
      " n_cols, n_out, itemsize, avx2=True) -> bool\n\n"

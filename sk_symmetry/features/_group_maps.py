@@ -121,7 +121,7 @@ def projection_images(group, w):
     return V
 
 
-def check_canonical_range(X):
+def check_canonical_range(X, peak=None):
     """Refuse finite ``X`` whose canonical scores could overflow.
 
     With ``max |w| < 1`` (`projection_images`), a score ``w . g(x)`` and the
@@ -132,13 +132,19 @@ def check_canonical_range(X):
     on ``g``. The test is on ``max |X|``, which every image of ``X`` shares
     bit for bit, so ``X`` and ``g(X)`` are both accepted or both refused.
     Non-finite ``X`` is left to the caller's check.
+
+    ``peak``, if given, is ``max |X|`` as `compiled_canonical_form` found it
+    in its own pass over ``X`` (for finite ``X``): no pass is made here then.
     """
     if X.size == 0:
         return
-    high, low = X.max(), X.min()
-    peak = max(high, -low)
+    if peak is None:
+        high, low = X.max(), X.min()
+        peak = max(high, -low) if np.isfinite(high) and np.isfinite(low) else None
+    elif not np.isfinite(peak):
+        peak = None
     limit = np.finfo(X.dtype).max / (4 * X.shape[1])
-    if np.isfinite(high) and np.isfinite(low) and peak > limit:
+    if peak is not None and peak > limit:
         raise ValueError(
             f"The canonical scores of X would overflow {X.dtype.name}: X has "
             f"values up to {peak:.3g} in magnitude, above finfo.max / "
@@ -348,17 +354,21 @@ def _kernel_applies(X, out):
     )
 
 
-def compiled_canonical_form(X, perms, signs, V, out, n_threads=1):
+def compiled_canonical_form(X, perms, signs, V, out, n_threads=1, peak=None):
     """`canonical_form` with the compiled kernel: the same bits, faster.
 
     The scores are the same BLAS products over the same blocks of rows; the
-    kernel then takes each row's margin, best element and signed gather while
-    the row is in cache. The rare rows with a near-tie go through the numpy
-    Returns None when the kernel does not apply (not built, or not aligned
-    C-ordered float32/float64 arrays), else the number of rows whose score or
-    margin was not finite: non-finite values in ``X`` (whose output is then
-    meaningless; the caller raises), or scores that overflow, which the numpy
-    code settles as `canonical_form` would.
+    kernel then takes each row's margin, best element (settling near-ties
+    exactly) and signed gather while the row is in cache, and ``max |x|``
+    for the range check. Rows whose scores overflow go through the numpy
+    code. Returns None when the kernel does not apply (not built, or not
+    aligned C-ordered float32/float64 arrays), else the number of rows whose
+    score or margin was not finite: non-finite values in ``X`` (whose output
+    is then meaningless; the caller raises), or scores that overflow, which
+    the numpy code settles as `canonical_form` would.
+
+    ``peak``, an ndarray of one value, receives ``max |X|`` (meaningful for
+    finite ``X``), for `check_canonical_range` without a pass of its own.
     """
     if not _kernel_applies(X, out):
         return None
@@ -369,23 +379,29 @@ def compiled_canonical_form(X, perms, signs, V, out, n_threads=1):
 
     def run(first, last):
         n_unsettled = 0
+        high = np.zeros(1, dtype=X.dtype)  # max |x| of this thread's rows
         for block, scores, slack in _scored_blocks(X, V, slice(first, last)):
             Xb, ob = X[block], out[block]
             best = np.empty(Xb.shape[0], dtype=np.int32)
+            block_high = np.empty(1, dtype=X.dtype)
             n = _group_kernels.canonical(
-                Xb, scores, codes, ob, best, *Xb.shape, len(codes), X.itemsize,
-                float(slack),
+                Xb, scores, codes, ob, best, block_high, *Xb.shape, len(codes),
+                X.itemsize, float(slack),
             )
+            np.maximum(high, block_high, out=high)
             if n:
                 rows = np.flatnonzero(best < 0)
                 chosen = _best_images(Xb[rows], scores[rows], slack, perms, signs)
                 for row, k in zip(rows, chosen, strict=True):
                     ob[row] = Xb[row, perms[k]] * signs[k] + 0.0
             n_unsettled += n
-        return n_unsettled
+        return n_unsettled, high
 
     with one_blas_thread(), np.errstate(invalid="ignore", over="ignore"):
-        return sum(in_threads(run, n_blocks, n_threads))
+        results = in_threads(run, n_blocks, n_threads)
+    if peak is not None:
+        peak[...] = max(high[0] for _, high in results)
+    return sum(n for n, _ in results)
 
 
 def compiled_orbit_averages(X, orbits, out, n_threads=1):

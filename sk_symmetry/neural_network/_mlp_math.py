@@ -27,7 +27,9 @@ from scipy.special import expit, xlogy
 
 from .._utils import compiled_kernel
 
-# The compiled passes of _mlp_kernels.c; None when built without a compiler.
+# The compiled passes of _mlp_kernels.c; None when built without a compiler or
+# turned off (SK_SYMMETRY_NO_KERNELS=1). They agree with the numpy passes
+# within a documented bound, not bitwise (see the header of _mlp_kernels.c).
 _mlp_kernels = compiled_kernel("sk_symmetry.neural_network._mlp_kernels")
 
 __all__ = [
@@ -103,7 +105,8 @@ DERIVATIVES = {
 }
 """``delta <- delta * g'`` given the layer's output ``A = g(Z)``; overwrites A."""
 
-_KERNEL_CODES = {"identity": 0, "tanh": 1, "logistic": 2, "relu": 3}
+# The kernels' activation codes, defined once, in _mlp_kernels.c.
+_KERNEL_CODES = {} if _mlp_kernels is None else _mlp_kernels.ACTIVATION_CODES
 
 
 # -------------------------------------------------------------------- packing

@@ -11,10 +11,11 @@ parameters); the numpy step is its fallback and reference.
 
 import numpy as np
 
-try:  # the compiled passes of _mlp_kernels.c; absent when built without a compiler
-    from ._mlp_kernels import adam as _adam_kernel
-except ImportError:  # pragma: no cover
-    _adam_kernel = None
+from .._utils import compiled_kernel
+
+# The Adam pass of _mlp_kernels.c; None when built without a compiler or
+# turned off (SK_SYMMETRY_NO_KERNELS).
+_adam_kernel = compiled_kernel("sk_symmetry.neural_network._mlp_kernels", "adam")
 
 __all__ = ["AdamOptimizer", "SGDOptimizer"]
 
