@@ -23,8 +23,9 @@ def test_quick_run_writes_every_output(quick_run):
     # --quick: five models under dihedral x inversion, four under inversion
     # (averages over all pairs only for the 16-element group), and under each
     # the random features with the network (200 components) and with ridge
-    # (50, 100, 200 components); one split.
-    assert len(rows) == len(result["cells"]) == 9 + 2 * 4
+    # (50, 100, 200 components); one split; and two Reynolds-operator rows
+    # (a symmetrized kNN, averaged RBFSampler features) under the 16 elements.
+    assert len(rows) == len(result["cells"]) == 9 + 2 * 4 + 2
     assert (out / "groups.md").read_text().startswith("# ")
     pytest.importorskip("matplotlib")
     assert {
@@ -45,9 +46,25 @@ def test_invariant_models_score_the_same_on_every_element(quick_run):
             run["group"], 16
         )
         assert run["elements"][0] == "identity"
-        if run["features"] != "raw":  # an identity, not an approximation
+        invariant = run["features"] != "raw" or run["trained_on"] == "symmetrized"
+        if invariant:  # an identity, not an approximation
             assert scores == [scores[0]] * len(scores)
             assert run["changed"] == [0.0] * len(scores)
+            assert run["changed_any"] == 0.0
+
+
+def test_reynolds_rows_are_run_on_their_subsample_and_tabled(quick_run):
+    _, result = quick_run
+    averaging = [r for r in fits(result) if r["network"] in ("kNN", "logistic")]
+    assert {(r["features"], r["trained_on"]) for r in averaging} == {
+        ("raw", "symmetrized"), ("averaged RBFSampler", "X")
+    }
+    assert all(r["n_train"] == 200 and r["n_test"] == 100 for r in averaging)
+    assert all(r["group"] == "dihedral x inversion" for r in averaging)
+    from sk_symmetry.experiments.groups.report import format_report
+
+    text = format_report(result)
+    assert "changed by any element" in text and "symmetrized" in text
 
 
 def test_summary_rows_agree_with_the_runs(quick_run):

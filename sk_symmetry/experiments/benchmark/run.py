@@ -148,6 +148,15 @@ def add_arguments(parser):
         "digits)",
     )
     parser.add_argument(
+        "--pipelines",
+        nargs="+",
+        choices=[p.name for p in PIPELINES],
+        default=None,
+        metavar="NAME",
+        help="run only these rows (default: every row the run takes; names: "
+        + ", ".join(p.name for p in PIPELINES) + ")",
+    )
+    parser.add_argument(
         "--seeds",
         type=positive_int,
         default=None,
@@ -168,6 +177,9 @@ def make_protocol(args):
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}.")
     pipelines = tuple(p.name for p in PIPELINES if p.quick or not quick)
+    only = getattr(args, "pipelines", None)
+    if only is not None:
+        pipelines = tuple(p.name for p in PIPELINES if p.name in only)
     missing = tuple(
         sorted({p.needs for p in PIPELINES if p.needs and not _installed(p.needs)})
     )

@@ -8,6 +8,7 @@ import numpy as np
 from .._tables import save_figures, table_lines, write_csv
 
 __all__ = [
+    "format_averaging_table",
     "format_report",
     "format_verdict_table",
     "table_rows",
@@ -60,12 +61,65 @@ def _features(row):
     return name
 
 
+# The classifiers of the Reynolds-operator rows (scikit-learn's own models,
+# or a logistic head on averaged features): they have a table of their own.
+_AVERAGING_NETWORKS = ("boosting", "SVC", "kNN", "logistic")
+
+
+def _is_averaging(row):
+    return row["network"] in _AVERAGING_NETWORKS
+
+
 def table_rows(rows):
-    """The rows of the table: random features at their widest only (the
-    narrower ones are the figure's)."""
+    """The rows of the main table: random features at their widest only (the
+    narrower ones are the figure's), without the Reynolds-operator rows."""
+    rows = [r for r in rows if not _is_averaging(r)]
     widths = [r["n_components"] for r in rows if r.get("n_components") is not None]
     widest = max(widths, default=None)
     return [r for r in rows if r.get("n_components") in (None, widest)]
+
+
+_AVERAGING_COLUMNS = (
+    "model", "variant", "train / test images", "acc X_test", "worst case",
+    "changed by any element", "fit s", "predict s",
+)
+
+_AVERAGING_LEGEND = (
+    "scikit-learn's models under the largest group: on the data, trained on "
+    "the orbit (OrbitAugmentedClassifier) and symmetrized (SymmetrizedClassifier: "
+    "trained on the orbit, predict_proba averaged over the group); kernel "
+    "approximations averaged over the group (GroupAveragedTransformer) under a "
+    "logistic head. Changed by any element: share of test images whose "
+    "prediction some element of the group changes. Predict s: one predict of "
+    "the test images (mean over elements and splits)."
+)
+
+
+def format_averaging_table(rows, *, markdown=False):
+    """The Reynolds-operator rows (issue 27), or "" when the run had none."""
+    rows = [r for r in rows if _is_averaging(r)]
+    if not rows:
+        return ""
+    body = []
+    for row in rows:
+        spread = "" if row["n_splits"] == 1 else f" ± {row['worst_case_std']:.3f}"
+        averaged = row["features"] != "raw"
+        body.append([
+            row["features"] if averaged else row["network"],
+            "features averaged, logistic head" if averaged else row["trained_on"],
+            f"{row['n_train']:,} / {row['n_test_rows']:,}",
+            f"{row['accuracy_X']:.3f}",
+            f"{row['worst_case']:.3f}{spread}",
+            f"{row['changed_any']:.3f}",
+            f"{row['fit_time']:.1f}",
+            f"{row['predict_time']:.2f}",
+        ])
+    width = 79 if markdown else 100
+    return "\n".join([
+        *table_lines(_AVERAGING_COLUMNS, body, markdown=markdown),
+        "",
+        textwrap.fill(_AVERAGING_LEGEND, width) if markdown else _AVERAGING_LEGEND,
+    ])
 
 
 def _cells(row):
@@ -96,6 +150,9 @@ def format_report(summary, *, markdown=False):
     lines.append("\n" + (textwrap.fill(_LEGEND, width) if markdown else _LEGEND))
     if tests:
         lines += ["", format_verdict_table(rows, tests, markdown=markdown)]
+    averaging = format_averaging_table(rows, markdown=markdown)
+    if averaging:
+        lines += ["", averaging]
     return "\n".join(lines) + ("\n" if markdown else "")
 
 
@@ -214,12 +271,13 @@ def write_outputs(summary, out):
         json.dump(summary, f, indent=2)
     table = format_report(summary, markdown=True)
     shown = table_rows(rows)
-    figures = [
-        ("groups_heatmap.png", "Accuracy per element",
-         lambda: element_heatmap(shown)),
-        ("groups_confusion.png", "Confusion over the orbit",
-         lambda: confusion_figure(shown)),
-    ]
+    figures = []
+    if shown:  # a run of the Reynolds-operator rows alone has no heat map
+        figures.append(("groups_heatmap.png", "Accuracy per element",
+                        lambda: element_heatmap(shown)))
+    if any(r["features"] != "raw" for r in _largest_group(shown)):
+        figures.append(("groups_confusion.png", "Confusion over the orbit",
+                        lambda: confusion_figure(shown)))
     if any(row.get("n_components") for row in rows):
         figures.append(
             ("groups_random_features_components.png",
@@ -232,7 +290,7 @@ def write_outputs(summary, out):
 
 
 def _largest_group(rows):
-    size = max(row["n_elements"] for row in rows)
+    size = max((row["n_elements"] for row in rows), default=None)
     return [row for row in rows if row["n_elements"] == size]
 
 
@@ -327,7 +385,10 @@ def components_figure(rows):
                         color=color, markerfacecolor="white", markersize=8,
                         markeredgewidth=1.5,
                         label=f"{name}: (10, 5) network ({r['network']})")
-        others = [r for r in mine if r["features"] not in ("raw", "random features")]
+        others = [
+            r for r in mine
+            if r["features"] not in ("raw", "random features") and not _is_averaging(r)
+        ]
         if others:
             best = max(others, key=lambda r: r["worst_case"])
             # Dashes offset by group: lines at the same height interleave
