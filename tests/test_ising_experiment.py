@@ -66,7 +66,9 @@ def test_biasless_raw_network_is_bound_by_the_theorem(quick_run):
 
 def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
     _, result = quick_run
-    for name in ("canonical spins", "neighbour products", "permutation products"):
+    names = ("canonical spins", "neighbour products", "permutation products",
+             "raw, bias, symmetrized")
+    for name in names:
         for size in _model(result, name)["sizes"].values():
             assert size["accuracy"] == size["inverted_accuracy"]
             assert size["accuracy"] > 0.6

@@ -11,6 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from ...augmentation import OrbitAugmentedClassifier
+from ...averaging import SymmetrizedClassifier
 from ...features import InversionInvariantTransformer, canonical_spins
 from ...neural_network import BiaslessMLPClassifier
 from .._seeds import PERMUTATION_SEED
@@ -27,6 +28,9 @@ class Model:
     fit_bias: bool
     orbit: bool
     hidden: tuple
+    # The Reynolds operator on the network (issue 27): trained on the data,
+    # its predict_proba averaged over x and -x, so exactly invariant.
+    symmetrized: bool = False
 
     def build(self, image_shape, max_iter, alpha, seed):
         network = BiaslessMLPClassifier(
@@ -39,6 +43,8 @@ class Model:
             random_state=seed,
         )
         clf = OrbitAugmentedClassifier(network) if self.orbit else network
+        if self.symmetrized:
+            clf = SymmetrizedClassifier(network, fit_on="data")
         if self.features == "raw":
             features = "passthrough"
         elif self.features == "canonical":
@@ -63,5 +69,6 @@ MODELS = (
     Model("permutation products", "permutation", True, False, (10, 5)),
     Model("canonical spins", "canonical", True, False, (10, 5)),
     Model("canonical spins, 100 units", "canonical", True, False, (100,)),
+    Model("raw, bias, symmetrized", "raw", True, False, (10, 5), symmetrized=True),
 )
 

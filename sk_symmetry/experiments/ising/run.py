@@ -161,7 +161,8 @@ def make_ising_protocol(*, quick=False):
             models=tuple(
                 m
                 for m in MODELS
-                if m.hidden == (10, 5) and (m.features != "raw" or not m.fit_bias)
+                if m.hidden == (10, 5)
+                and (m.features != "raw" or not m.fit_bias or m.symmetrized)
             ),
         )
     return IsingProtocol()
