@@ -82,7 +82,12 @@ from .inspection import (
     symmetry_test,
 )
 from .metrics import invariant_kernel, make_symmetric_scorer, symmetric_scoring
-from .neural_network import BiaslessMLPClassifier, BiaslessMLPRegressor
+from .neural_network import (
+    BiaslessMLPClassifier,
+    BiaslessMLPRegressor,
+    InvariantCNNClassifier,
+    InvariantCNNRegressor,
+)
 from .symmetry import SymmetryGroup, check_symmetry, invert
 
 __version__ = "0.1.0"
@@ -91,6 +96,8 @@ __all__ = [
     "BiaslessMLPClassifier",
     "BiaslessMLPRegressor",
     "GroupInvariantTransformer",
+    "InvariantCNNClassifier",
+    "InvariantCNNRegressor",
     "InvariantRandomFeatures",
     "InversionInvariantTransformer",
     "OrbitAugmentedClassifier",
