@@ -101,7 +101,8 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
     inversion is run on half its orbit and nothing cancels.
 
     With ``fit_bias=False``, ``activation="tanh"``, ``even_first_layer=False``
-    and mean poolings everywhere (spatial, global and over the group), the
+    and linear poolings everywhere (spatial and over the group ``"mean"``,
+    global ``"mean"`` or ``"flatten"``), the
     logits are an odd function of ``x``: then, as Bergman (2019) shows for
     biasless networks, ``score(X) + score(-X) <= 1``, and a group that holds
     inversion forces every logit to zero. Keep a bias, relu, a max pooling
@@ -249,7 +250,8 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
         -------
         y : ndarray of shape (n_samples,)
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # checks first that the model is fitted
+        return self.classes_[np.argmax(proba, axis=1)]
 
     # -------------------------------------------------------------- helpers
     @property
@@ -301,4 +303,5 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False
+        tags.classifier_tags.poor_score = self._poor_score()
         return tags

@@ -212,6 +212,12 @@ class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
         out = self._raw_output(self._validate_X(X))
         return out[:, 0] if self._y_1d else out
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = self._poor_score()
+        return tags
+
     # -------------------------------------------------------------- helpers
     @property
     def _n_outputs(self):
