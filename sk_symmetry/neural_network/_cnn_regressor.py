@@ -37,7 +37,8 @@ class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
         ``element -> +1 or -1``. The signs must be a character of the group
         (``s_gh = s_g s_h``), else `fit` raises: no function could satisfy
         them. An element that negates only some pixels has no sign under
-        ``"odd"``.
+        ``"odd"``. With a target that changes sign, ``group_pooling`` does
+        not apply: the outputs are averaged with the signs.
 
     Attributes
     ----------
