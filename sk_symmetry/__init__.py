@@ -92,7 +92,12 @@ from .inspection import (
     symmetry_test,
 )
 from .metrics import invariant_kernel, make_symmetric_scorer, symmetric_scoring
-from .neural_network import BiaslessMLPClassifier, BiaslessMLPRegressor
+from .neural_network import (
+    BiaslessMLPClassifier,
+    BiaslessMLPRegressor,
+    InvariantCNNClassifier,
+    InvariantCNNRegressor,
+)
 from .symmetry import SymmetryGroup, check_symmetry, invert
 
 __version__ = "0.1.0"
@@ -102,6 +107,8 @@ __all__ = [
     "BiaslessMLPRegressor",
     "GroupAveragedTransformer",
     "GroupInvariantTransformer",
+    "InvariantCNNClassifier",
+    "InvariantCNNRegressor",
     "InvariantRandomFeatures",
     "InversionAccuracyBound",
     "InversionInvariantTransformer",

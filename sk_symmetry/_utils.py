@@ -25,6 +25,7 @@ __all__ = [
     "warn_at_user_call",
     "BLOCK_BYTES",
     "ESTIMATOR_BLOCK_BYTES",
+    "NETWORK_BLOCK_BYTES",
     "MIN_BYTES_PER_THREAD",
     "n_threads",
     "ODD_ACTIVATIONS",
@@ -73,6 +74,10 @@ BLOCK_BYTES = 1 << 21
 # time: larger blocks, as each call has a fixed cost (validation, dispatch),
 # still bounded so that memory does not grow with the data.
 ESTIMATOR_BLOCK_BYTES = 1 << 24
+
+# The invariant CNN predicts the orbits of a block of rows at once: this many
+# bytes of activations (the largest layer's receptive fields and outputs).
+NETWORK_BLOCK_BYTES = 1 << 25
 
 # The compiled kernels give each thread at least this many bytes (of input or
 # output): below that, starting a thread costs more than it saves.

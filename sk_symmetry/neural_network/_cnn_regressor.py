@@ -1,0 +1,308 @@
+"""`InvariantCNNRegressor`: a convolutional network whose predictions are
+exactly invariant under a group, or change sign with it."""
+
+import numpy as np
+from sklearn.base import RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
+
+from .._compat import StrOptions, _fit_context
+from ._cnn_base import BaseInvariantCNN, fill_cnn_doc
+
+__all__ = ["InvariantCNNRegressor"]
+
+
+@fill_cnn_doc
+class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
+    """Convolutional network regressor, exactly invariant (or odd) under a group.
+
+    The network of `InvariantCNNClassifier` with a linear output and the
+    squared error. With ``target="invariant"`` the features are pooled over
+    each row's orbit before the dense head, and ``predict(g(X)) ==
+    predict(X)`` bit for bit for every element ``g``. With a target that
+    changes sign (``"odd"``, or a sign per element), the head runs on every
+    image of the orbit and the outputs are averaged with the elements' signs
+    (the Reynolds operator of that character): ``predict(g(X)) == s_g *
+    predict(X)`` exactly, for every element.
+
+    Parameters
+    ----------
+    {cnn_parameters}
+
+    target : {"invariant", "odd"} or callable, default="invariant"
+        How ``y`` changes when ``X`` becomes ``g(X)``, as the scorers of
+        `make_symmetric_scorer` take it: unchanged; ``"odd"``, negated by
+        the elements that negate every pixel (inversion, alone or after a
+        permutation) and unchanged by pure permutations; or a callable
+        ``element -> +1 or -1``. The signs must be a character of the group
+        (``s_gh = s_g s_h``), else `fit` raises: no function could satisfy
+        them. An element that negates only some pixels has no sign under
+        ``"odd"``. With a target that changes sign, ``group_pooling`` does
+        not apply: the outputs are averaged with the signs.
+
+    Attributes
+    ----------
+    conv_kernels_ : list of ndarray
+        Kernel of each convolution, ``(kernel_h, kernel_w, in_channels,
+        out_channels)``.
+
+    coefs_ : list of ndarray
+        Weight matrix of each dense layer.
+
+    intercepts_ : list of ndarray or None
+        Biases of each convolution and then of each dense layer; None when
+        ``fit_bias=False``.
+
+    n_orbit_images_ : int
+        Images each row is run through.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    loss_ : float
+        Objective (half the squared error plus penalty) of the last epoch.
+
+    loss_curve_ : list of float
+        Objective of each epoch.
+
+    best_loss_ : float or None
+        Lowest training loss (None with early stopping).
+
+    validation_scores_ : list of float or None
+        Held-out R^2 after each epoch with early stopping, else None.
+
+    best_validation_score_ : float or None
+        Best of `validation_scores_`, else None.
+
+    n_iter_ : int
+        Epochs run by the last call.
+
+    t_ : int
+        Rows seen over all calls.
+
+    n_features_in_ : int
+        Number of features seen during `fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during `fit`, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    InvariantCNNClassifier : The same network for classification.
+    BiaslessMLPRegressor : Odd under inversion through the paper's biasless
+        tanh network.
+
+    Notes
+    -----
+    A target that changes sign is refused with ``even_first_layer=True``
+    (an even network cannot be odd under inversion); "auto" switches the
+    even layer off, and the whole orbit is run.
+
+    Where ``g x = x`` for an element with ``s_g = -1`` (a constant image
+    under ``"odd"`` has ``-x != x``, but an image fixed by a sign-changing
+    permutation does), the prediction is exactly 0, as it must be.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_symmetry import InvariantCNNRegressor, SymmetryGroup
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(50, 8))
+    >>> y = X.sum(axis=1) ** 3
+    >>> G = SymmetryGroup.translations((8,)) * SymmetryGroup.inversion()
+    >>> reg = InvariantCNNRegressor(G, target="odd", max_iter=3,
+    ...                             random_state=0).fit(X, y)
+    >>> bool(np.array_equal(reg.predict(-X), -reg.predict(X)))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseInvariantCNN._parameter_constraints,
+        "target": [StrOptions({"invariant", "odd"}), callable],
+    }
+    _multi_output = True
+    _y_numeric = True
+    _loss = "squared_error"
+
+    def __init__(
+        self, symmetry=None, *, target="invariant", image_shape=None,
+        conv_channels=(8, 16, 32), kernel_size=3, dilation=1, padding="same",
+        spatial_pooling="max", global_pooling="flatten", group_pooling="max",
+        even_first_layer="auto", hidden_layer_sizes=(64,), activation="relu",
+        fit_bias=True, solver="adam", alpha=1e-4, batch_size=32,
+        learning_rate="constant", learning_rate_init=1e-3, power_t=0.5,
+        max_iter=15, shuffle=True, random_state=None, tol=1e-4, verbose=False,
+        warm_start=False, momentum=0.9, nesterovs_momentum=True,
+        early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
+        epsilon=1e-8, n_iter_no_change=10, dtype="float32",
+    ):
+        super().__init__(
+            symmetry, image_shape=image_shape, conv_channels=conv_channels,
+            kernel_size=kernel_size, dilation=dilation, padding=padding,
+            spatial_pooling=spatial_pooling, global_pooling=global_pooling,
+            group_pooling=group_pooling, even_first_layer=even_first_layer,
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
+            fit_bias=fit_bias, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
+            random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1,
+            beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            dtype=dtype,
+        )
+        self.target = target
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows read as images of `image_shape`; any real dtype.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows in the loss.
+
+        Returns
+        -------
+        self : object
+            Fitted regressor.
+        """
+        with self._restored_on_error():
+            return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(BaseInvariantCNN._check_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows read as images.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows.
+
+        Returns
+        -------
+        self : object
+            Updated regressor.
+        """
+        with self._restored_on_error():
+            return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predicted values: ``predict(g(X)) == s_g * predict(X)`` exactly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows read as images.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        out = self._raw_output(self._validate_X(X))
+        return out[:, 0] if self._y_1d else out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.regressor_tags.poor_score = self._poor_score()
+        return tags
+
+    # -------------------------------------------------------------- helpers
+    @property
+    def _n_outputs(self):
+        return self.n_outputs_
+
+    def _prepare_targets(self, y, incremental, first_pass):
+        y = np.asarray(y)
+        Y = y.reshape(len(y), -1).astype(self.dtype)
+        if first_pass:
+            self.n_outputs_ = Y.shape[1]
+            self._y_1d = y.ndim == 1
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} outputs; the previous fit had "
+                f"{self.n_outputs_}."
+            )
+        return Y
+
+    def _element_signs(self, group, perms, signs):
+        """The sign of the output under each element, or None when all are
+        +1; checked to be a character of the group."""
+        target = self.target
+        if isinstance(target, str) and target == "invariant":
+            return None
+        out = np.empty(len(perms))
+        elements = list(group)
+        for index, (perm_signs, element) in enumerate(
+            zip(signs, elements, strict=True)
+        ):
+            if isinstance(target, str):  # "odd"
+                values = np.unique(perm_signs)
+                if values.size != 1:
+                    raise ValueError(
+                        f"target='odd' is ambiguous for the element "
+                        f"{element.name!r}, which negates some pixels only. "
+                        "Pass target as a callable element -> +1 or -1."
+                    )
+                out[index] = values[0]
+            else:
+                sign = target(element)
+                if isinstance(sign, bool) or sign not in (1, -1):
+                    raise ValueError(
+                        f"target({element.name}) must be +1 or -1; got {sign!r}."
+                    )
+                out[index] = sign
+        if (out == 1).all():
+            return None
+        _check_character(perms, signs, out, group)
+        return out
+
+    def _stratify(self, y):
+        return None
+
+    def _validation_score(self, X_val, y_val, sample_weight):
+        pred = self._raw_output(X_val)
+        return r2_score(y_val, pred[:, 0] if self._y_1d else pred,
+                        sample_weight=sample_weight)
+
+
+def _check_character(perms, signs, values, group):
+    """Raise unless ``values[g h] == values[g] * values[h]``: checked for
+    every element ``g`` and generator ``h``, which covers all products."""
+    index = {p.tobytes() + s.tobytes(): i
+             for i, (p, s) in enumerate(zip(perms, signs, strict=True))}
+    if values[0] != 1:
+        raise ValueError(
+            "target maps the identity element to -1; the output cannot change "
+            "when the image does not."
+        )
+    elements = list(group)
+    generators = [
+        index[g.perm.tobytes() + g.sign.astype(signs.dtype).tobytes()]
+        for g in group.generators
+    ]
+    for i in range(len(perms)):
+        for j in generators:
+            # (g_j after g_i)(x) = s_j * s_i[p_j] * x[p_i[p_j]]
+            perm = perms[i][perms[j]]
+            sign = signs[j] * signs[i][perms[j]]
+            k = index[perm.tobytes() + sign.tobytes()]
+            if values[k] != values[i] * values[j]:
+                raise ValueError(
+                    "target's signs are not a character of the group: "
+                    f"{elements[j].name} after {elements[i].name} should give "
+                    f"{values[i] * values[j]:+.0f}, not {values[k]:+.0f}. No "
+                    "function of the images can change sign that way."
+                )

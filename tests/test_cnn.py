@@ -1,0 +1,267 @@
+"""`InvariantCNNClassifier`: exact invariance, the training API, misuse."""
+
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from sk_symmetry import InvariantCNNClassifier, SymmetryGroup
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+TINY = dict(conv_channels=(3, 4), hidden_layer_sizes=(5,), max_iter=2,
+            batch_size=8, random_state=0)
+
+
+def _data(n=40, shape=(4, 4), seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(n, shape[0] * shape[1]))
+    y = (np.abs(X).sum(axis=1) > np.median(np.abs(X).sum(axis=1))).astype(int)
+    return X, y
+
+
+@st.composite
+def _groups(draw):
+    """A shape and a group of signed pixel permutations: a product of spatial
+    groups, or a random group (products with it could close to thousands of
+    elements), times inversion or not."""
+    h, w = draw(st.integers(1, 4)), draw(st.integers(2, 5))
+    n = h * w
+    if draw(st.booleans()):
+        perm = np.array(draw(st.permutations(range(n))))
+        sign = np.array(draw(st.lists(st.sampled_from([-1, 1]), min_size=n,
+                                      max_size=n)))
+        try:
+            group = SymmetryGroup([(perm, sign)], max_size=32)
+        except ValueError:  # more than 32 elements
+            group = SymmetryGroup.mirror((h, w))
+    else:
+        group = SymmetryGroup.translations((h, w))
+        if h == w and draw(st.booleans()):
+            group = SymmetryGroup.dihedral((h, w)) * (
+                group if draw(st.booleans()) else SymmetryGroup([]))
+        elif draw(st.booleans()):
+            group = group * SymmetryGroup.mirror((h, w))
+    if draw(st.booleans()):
+        group = group * SymmetryGroup.inversion()
+    return (h, w), group
+
+
+@st.composite
+def _rows(draw, n_features):
+    """Rows with ties, signed zeros and constant rows."""
+    dtype = draw(st.sampled_from([np.float64, np.float32, np.int64]))
+    values = st.sampled_from([-1.0, -0.0, 0.0, 0.5, 2.0]) | st.floats(
+        -3, 3, allow_nan=False, width=32)
+    if dtype == np.int64:
+        values = st.integers(-2, 2)
+    X = draw(arrays(dtype, (draw(st.integers(1, 6)), n_features), elements=values))
+    if draw(st.booleans()):
+        X[0] = X[0, 0]  # a constant row
+    return X
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_groups(), st.data(), st.sampled_from([
+    {}, {"group_pooling": "mean"}, {"even_first_layer": False},
+    {"even_first_layer": True, "padding": "wrap", "global_pooling": "max"},
+    {"activation": "tanh", "fit_bias": False, "spatial_pooling": "mean",
+     "dtype": "float64"},
+]))
+def test_predictions_are_bitwise_invariant_under_every_element(shape_group, data,
+                                                              params):
+    shape, group = shape_group
+    n = shape[0] * shape[1]
+    X_fit, y_fit = _data(30, shape)
+    clf = InvariantCNNClassifier(group, image_shape=shape, **TINY, **params)
+    clf.fit(X_fit, y_fit)
+    X = data.draw(_rows(n))
+    proba, labels = clf.predict_proba(X), clf.predict(X)
+    for g in group:
+        assert np.array_equal(clf.predict_proba(g(X)), proba), g.name
+        assert np.array_equal(clf.predict(g(X)), labels), g.name
+
+
+def test_even_first_layer_runs_half_the_orbit():
+    X, y = _data()
+    G = SymmetryGroup.dihedral((4, 4)) * SymmetryGroup.inversion()
+    assert InvariantCNNClassifier(G, image_shape=(4, 4), **TINY).fit(
+        X, y).n_orbit_images_ == 8
+    plain = InvariantCNNClassifier(G, image_shape=(4, 4), even_first_layer=False,
+                                   **TINY).fit(X, y)
+    assert plain.n_orbit_images_ == 16
+    without_inversion = InvariantCNNClassifier(
+        SymmetryGroup.dihedral((4, 4)), image_shape=(4, 4), **TINY).fit(X, y)
+    assert without_inversion.n_orbit_images_ == 8
+
+
+def test_even_first_layer_makes_any_group_inversion_invariant():
+    X, y = _data()
+    clf = InvariantCNNClassifier(SymmetryGroup.translations((4, 4)),
+                                 image_shape=(4, 4), even_first_layer=True,
+                                 **TINY).fit(X, y)
+    assert clf.n_orbit_images_ == 16
+    assert np.array_equal(clf.predict_proba(-X), clf.predict_proba(X))
+
+
+def test_odd_network_gives_mirrored_probabilities():
+    """No biases, tanh, mean poolings, plain first layer and no inversion in
+    the group: the logits are odd, so the classes of -x are ranked in
+    reverse (the paper's consequence, stated in the Notes)."""
+    X, y = _data()
+    clf = InvariantCNNClassifier(
+        SymmetryGroup.mirror((4, 4)), image_shape=(4, 4), fit_bias=False,
+        activation="tanh", spatial_pooling="mean", group_pooling="mean",
+        **TINY).fit(X, y)
+    p, p_neg = clf.predict_proba(X), clf.predict_proba(-X)
+    np.testing.assert_allclose(p_neg, p[:, ::-1], rtol=1e-5)
+    assert clf.score(X, y) + clf.score(-X, y) <= 1.0
+
+
+def test_learns_a_separable_problem():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 16)) * 0.3
+    y = rng.integers(0, 3, 200)
+    # a bright pixel in a corner, on an edge or inside: three orbits of the
+    # dihedral group, so three classes it can tell apart
+    X[np.arange(200), np.array([0, 1, 5])[y]] += 3.0
+    clf = InvariantCNNClassifier(
+        SymmetryGroup.dihedral((4, 4)), image_shape=(4, 4), max_iter=30,
+        conv_channels=(8,), random_state=0).fit(X, y)
+    assert clf.score(X, y) > 0.9
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+
+
+def test_training_attributes_early_stopping_partial_fit_and_warm_start(capsys):
+    X, y = _data(60)
+    params = dict(TINY, max_iter=3)
+    clf = InvariantCNNClassifier(None, image_shape=(4, 4), early_stopping=True,
+                                 verbose=True, **params).fit(X, y)
+    assert len(clf.loss_curve_) == len(clf.validation_scores_) == clf.n_iter_ == 3
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None
+    assert capsys.readouterr().out.count("Iteration") == 3
+
+    clf = InvariantCNNClassifier(None, image_shape=(4, 4), **params)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert len(clf.loss_curve_) == 3 and clf.t_ == 3 * len(X)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        InvariantCNNClassifier(image_shape=(4, 4)).partial_fit(X, y)
+
+    warm = InvariantCNNClassifier(None, image_shape=(4, 4), warm_start=True,
+                                  **params).fit(X, y)
+    before = warm.coefs_[0].copy()
+    warm.fit(X, y)
+    assert len(warm.loss_curve_) == 6
+    assert not np.array_equal(warm.coefs_[0], before)
+    with pytest.raises(ValueError, match="architecture of the previous fit"):
+        warm.set_params(conv_channels=(2,)).fit(X, y)
+
+
+def test_same_seed_same_model_and_inputs_untouched():
+    X, y = _data()
+    X32 = X.astype(np.float32)
+    copies = X.copy(), X32.copy(), y.copy()
+    a = InvariantCNNClassifier(image_shape=(4, 4), **TINY).fit(X, y)
+    b = InvariantCNNClassifier(image_shape=(4, 4), **TINY).fit(X32, y)
+    assert np.array_equal(a.predict_proba(X), b.predict_proba(X32))
+    assert a.predict_proba(X).dtype == np.float32
+    c = InvariantCNNClassifier(image_shape=(4, 4), dtype="float64", **TINY).fit(X, y)
+    assert c.predict_proba(X).dtype == np.float64
+    for before, after in zip(copies, (X, X32, y), strict=True):
+        assert np.array_equal(before, after)
+
+
+def test_sample_weight_scales_out_and_zero_weight_rows_are_ignored():
+    X, y = _data()
+    params = dict(TINY, alpha=0.0, shuffle=False)
+    plain = InvariantCNNClassifier(image_shape=(4, 4), **params).fit(X, y)
+    doubled = InvariantCNNClassifier(image_shape=(4, 4), **params).fit(
+        X, y, sample_weight=np.full(len(y), 2.0))
+    np.testing.assert_allclose(doubled.predict_proba(X), plain.predict_proba(X),
+                               rtol=1e-4)
+    weights = np.ones(len(y))
+    weights[::2] = 0
+    weighted = InvariantCNNClassifier(image_shape=(4, 4), **params).fit(
+        X, y, sample_weight=weights)
+    assert not np.allclose(weighted.predict_proba(X), plain.predict_proba(X))
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        InvariantCNNClassifier(image_shape=(4, 4), **params).fit(
+            X, y, sample_weight=np.zeros(len(y)))
+
+
+def test_pickle_pipeline_and_grid_search_over_symmetry():
+    X, y = _data()
+    clf = InvariantCNNClassifier(image_shape=(4, 4), **TINY).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    assert np.array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    before = restored.coefs_[0].copy()
+    restored.partial_fit(X, y)  # the attributes are views of the trained vector
+    assert not np.array_equal(restored.coefs_[0], before)
+
+    pipe = make_pipeline(FunctionTransformer(np.tanh),
+                         InvariantCNNClassifier(image_shape=(4, 4), **TINY))
+    assert pipe.fit(X, y).predict(X).shape == y.shape
+    grid = GridSearchCV(
+        InvariantCNNClassifier(image_shape=(4, 4), **TINY),
+        {"symmetry": [None, SymmetryGroup.dihedral((4, 4))],
+         "conv_channels": [(2,), (2, 3)]}, cv=2,
+    ).fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert clone(clf).get_params()["image_shape"] == (4, 4)
+
+
+@pytest.mark.parametrize("params, X_shape, error, match", [
+    ({"image_shape": (3, 4)}, (10, 16), ValueError, r"image_shape=\(3, 4\) holds 12"),
+    ({"image_shape": (4, 4, 1)}, (10, 16), ValueError, "image_shape must be"),
+    ({"image_shape": (4, 4), "symmetry": SymmetryGroup.dihedral((3, 3))},
+     (10, 16), ValueError, "9"),
+    ({"image_shape": (4, 4), "symmetry": np.negative}, (10, 16), TypeError,
+     "SymmetryGroup"),
+    ({"image_shape": (4, 4), "padding": "valid", "kernel_size": 5}, (10, 16),
+     ValueError, "kernel_size=5"),
+    ({"image_shape": (4, 4), "conv_channels": ()}, (10, 16), ValueError,
+     "at least one convolution"),
+    ({"image_shape": (4, 4), "conv_channels": (2, 0)}, (10, 16), ValueError,
+     "conv_channels must be positive"),
+    ({"image_shape": (4, 4), "padding": "circular"}, (10, 16), ValueError,
+     "padding"),
+])
+def test_clear_errors(params, X_shape, error, match):
+    X = np.random.default_rng(0).normal(size=X_shape)
+    y = np.arange(X_shape[0]) % 2
+    with pytest.raises(error, match=match):
+        InvariantCNNClassifier(**{**TINY, **params}).fit(X, y)
+
+
+def test_non_finite_input_and_wrong_width_are_refused():
+    X, y = _data()
+    clf = InvariantCNNClassifier(image_shape=(4, 4), **TINY)
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.fit(bad, y)
+    clf.fit(X, y)
+    with pytest.raises(ValueError, match="infinity"):
+        clf.predict(np.where(bad == bad, bad, np.inf))
+    with pytest.raises(ValueError, match="16 features"):
+        clf.predict(X[:, :9])
+    with pytest.raises(ValueError, match="1d array"):
+        InvariantCNNClassifier(image_shape=(4, 4), **TINY).fit(
+            X, np.column_stack([y, y]))
+
+
+def test_max_iter_reached_warns():
+    X, y = _data()
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        InvariantCNNClassifier(image_shape=(4, 4), **TINY).fit(X, y)

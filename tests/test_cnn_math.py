@@ -1,0 +1,143 @@
+"""The invariant networks' math against independent computations: gradients
+against finite differences, convolutions against a direct sum."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sk_symmetry.neural_network import _cnn_math
+from sk_symmetry.neural_network._cnn_math import (
+    forward,
+    init_params,
+    loss_and_gradient,
+    make_architecture,
+    orbit_weights,
+    unpack,
+)
+
+
+def _architecture(shape=(6, 5), channels=(3, 2), kernel=3, dilation=1,
+                  padding="same", spatial="max", global_="mean", hidden=(4,),
+                  n_out=3, group="max", activation="relu", even=False, bias=True):
+    return make_architecture(shape, channels, kernel, dilation, padding, spatial,
+                             global_, hidden, n_out, group, activation, even, bias)
+
+
+def _numerical_gradient(f, params, eps=1e-6):
+    grad = np.empty_like(params)
+    for i in range(params.size):
+        step = np.zeros_like(params)
+        step[i] = eps
+        grad[i] = (f(params + step) - f(params - step)) / (2 * eps)
+    return grad
+
+
+CASES = [
+    dict(),
+    dict(padding="wrap", dilation=2, spatial="mean", global_="max"),
+    dict(padding="valid", shape=(9, 10), group="mean", activation="tanh"),
+    dict(even=True, activation="tanh", bias=False),
+    dict(even=True, shape=(1, 11), channels=(2, 3, 2), hidden=()),
+    dict(spatial="none", group="signed", n_out=2),
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("loss", ["log_loss", "squared_error"])
+@pytest.mark.parametrize("chunk", [64, 5])
+def test_gradient_matches_finite_differences(case, loss, chunk, monkeypatch):
+    # chunk: the trunk runs on chunks of images; 5 splits the 12 images
+    monkeypatch.setattr(_cnn_math, "_CHUNK", chunk)
+    rng = np.random.default_rng(0)
+    arch = _architecture(**case)
+    params = init_params(arch, np.float64, rng)
+    params[arch.n_weights:] = rng.normal(scale=0.1, size=arch.n_params - arch.n_weights)
+    n_rows, m = 4, 3
+    stack = rng.normal(size=(n_rows * m, arch.image_shape[0] * arch.image_shape[1]))
+    n_out = arch.dense[-1][1]
+    if loss == "log_loss":
+        Y = np.eye(n_out)[rng.integers(0, n_out, n_rows)]
+    else:
+        Y = rng.normal(size=(n_rows, n_out))
+    sw = rng.uniform(0.5, 2.0, n_rows)
+    weights = None
+    if arch.group_pooling == "signed":
+        weights = rng.choice([-1.0, 0.0, 1.0, 2.0], size=n_rows * m)
+
+    def objective(p):
+        return loss_and_gradient(p, arch, stack, Y, loss, 0.3, sw,
+                                 np.empty_like(p), weights=weights)[0]
+
+    grad = np.empty_like(params)
+    loss_and_gradient(params, arch, stack, Y, loss, 0.3, sw, grad, weights=weights)
+    np.testing.assert_allclose(grad, _numerical_gradient(objective, params),
+                               rtol=1e-5, atol=1e-7)
+
+
+def _direct_conv(A, kernel, dilation, padding):
+    """A convolution (cross-correlation) written as the plain sum over taps."""
+    n, h, w, _ = A.shape
+    kh, kw, _, out = kernel.shape
+    span_h, span_w = dilation * (kh - 1), dilation * (kw - 1)
+    top, left = span_h // 2, span_w // 2
+    if padding == "valid":
+        top = left = 0
+        oh, ow = h - span_h, w - span_w
+    else:
+        oh, ow = h, w
+    Z = np.zeros((n, oh, ow, out))
+    for r in range(oh):
+        for c in range(ow):
+            for i in range(kh):
+                for j in range(kw):
+                    y, x = r + i * dilation - top, c + j * dilation - left
+                    if padding == "wrap":
+                        y, x = y % h, x % w
+                    elif not (0 <= y < h and 0 <= x < w):
+                        continue
+                    Z[:, r, c] += A[:, y, x] @ kernel[i, j]
+    return Z
+
+
+@pytest.mark.parametrize("padding", ["same", "valid", "wrap"])
+@pytest.mark.parametrize("dilation", [1, 2])
+def test_convolution_is_the_direct_sum(padding, dilation):
+    rng = np.random.default_rng(1)
+    arch = _architecture(shape=(7, 8), channels=(3,), padding=padding,
+                         dilation=dilation, spatial="none", global_="mean",
+                         hidden=(), n_out=1, group="mean", activation="tanh",
+                         bias=False)
+    params = init_params(arch, np.float64, rng)
+    conv_w, dense_w, _, _ = unpack(params, arch)
+    dense_w[0][...] = 0
+    dense_w[0][0, 0] = 1.0  # the output is the global mean of channel 0
+    X = rng.normal(size=(2, 56))
+    kernel = conv_w[0].reshape(arch.conv[0])
+    expected = np.tanh(_direct_conv(X.reshape(2, 7, 8, 1), kernel, dilation,
+                                    padding))[..., 0].mean(axis=(1, 2))
+    out, _ = forward(params, arch, X, 2)
+    np.testing.assert_allclose(out[:, 0], expected, rtol=1e-12)
+
+
+def test_architecture_refuses_kernels_larger_than_the_map():
+    with pytest.raises(ValueError, match="kernel_size=5 .*padding='valid'"):
+        _architecture(shape=(4, 4), kernel=5, padding="valid")
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 2), min_size=2, max_size=7), st.randoms())
+def test_orbit_weights_sum_signs_over_runs_of_equal_images(values, random):
+    """Runs of equal images get the sum of their signs on their first image;
+    the total is unchanged and flipping every sign flips the weights."""
+    m = len(values)
+    stack = np.repeat(np.array(sorted(values), float)[:, None], 3, axis=1)
+    signs = np.array([random.choice([-1.0, 1.0]) for _ in range(m)])[None]
+    weights = orbit_weights(stack, signs)
+    assert weights.sum() == signs.sum()
+    assert np.array_equal(orbit_weights(stack, -signs), -weights)
+    firsts = np.r_[True, np.diff(sorted(values)) != 0]
+    assert not weights[~firsts].any()
+    # the weights do not depend on how the signs are ordered inside a run
+    order = np.argsort(np.array(sorted(values)) * 10 + signs[0], kind="stable")
+    assert np.array_equal(orbit_weights(stack, signs[:, order]), weights)
