@@ -222,7 +222,9 @@ def format_verdict_table(rows, tests, *, markdown=False):
     body = []
     for test in tests:
         mine = [
-            r for r in rows if r["group"] == test["group"] and r["features"] != "raw"
+            r for r in rows
+            if r["group"] == test["group"]
+            and (r["features"] != "raw" or r["network"] == "cnn")
         ]
         best = _best(mine)
         ridge = _best([r for r in mine if r["network"] == "ridge"])

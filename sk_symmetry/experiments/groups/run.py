@@ -35,7 +35,7 @@ from ...averaging import GroupAveragedTransformer, SymmetrizedClassifier
 from ...datasets import load_shifted_digits
 from ...features import GroupInvariantTransformer, InvariantRandomFeatures
 from ...inspection import symmetry_report, symmetry_test
-from ...neural_network import BiaslessMLPClassifier
+from ...neural_network import BiaslessMLPClassifier, InvariantCNNClassifier
 from ...symmetry import SymmetryGroup
 from .._arguments import positive_int
 from .._backend import backend_context
@@ -134,6 +134,12 @@ _AVERAGED_FEATURES = {
     ),
 }
 
+# The learned invariant network (issue 29) under every group: its defaults,
+# but for 8 x 8 images one pooling fewer (two convolutions), and as many
+# epochs as the paper's network has L-BFGS iterations to spare.
+CNN_MODELS = (("raw", "X", "cnn"),)
+CNN_EPOCHS = 20
+
 # Averages of all n (n + 1) / 2 pairs leave about n^2 / (2 |G|) columns: 2080
 # for inversion alone, where one fit takes most of a minute. They are run for
 # the 16-element group only, which cuts them to 300 columns.
@@ -157,6 +163,8 @@ class GroupsProtocol(Protocol):
     n_components: int = 3000
     components_sweep: tuple = (100, 300, 1000)
     averaging_models: tuple = AVERAGING_MODELS
+    cnn_models: tuple = CNN_MODELS
+    cnn_epochs: int = CNN_EPOCHS
     averaging_train: int = 1000
     averaging_test: int = 300
 
@@ -189,7 +197,7 @@ class GroupsProtocol(Protocol):
 
 
 # The sets of rows ``--rows`` can pick.
-ROW_SETS = ("paper", "averaging")
+ROW_SETS = ("paper", "averaging", "cnn")
 
 
 def add_arguments(parser):
@@ -198,7 +206,8 @@ def add_arguments(parser):
     parser.add_argument(
         "--rows", nargs="+", choices=ROW_SETS, default=None,
         help="which rows to run: the paper's models and the invariant features "
-        "(paper), scikit-learn's models symmetrized (averaging); default: all",
+        "(paper), scikit-learn's models symmetrized (averaging), the invariant "
+        "CNN (cnn); default: all",
     )
     parser.add_argument(
         "--n-components", type=positive_int, default=None, metavar="N",
@@ -217,6 +226,8 @@ def make_protocol(args):
             protocol = replace(protocol, models=())
         if "averaging" not in rows:
             protocol = replace(protocol, averaging_models=())
+        if "cnn" not in rows:
+            protocol = replace(protocol, cnn_models=())
     n_components = getattr(args, "n_components", None)
     if n_components is not None:
         protocol = replace(protocol, n_components=n_components, components_sweep=tuple(
@@ -257,6 +268,7 @@ def groups_protocol(*, quick=False):
             ),
             averaging_train=200,
             averaging_test=100,
+            cnn_epochs=1,
         )
     return GroupsProtocol(n_splits=3, groups=GROUPS, models=MODELS)
 
@@ -290,9 +302,15 @@ def build_averaging_model(features, trained_on, network, group):
 
 
 def build_model(
-    features, trained_on, network, group, *, max_iter_cap=None, n_components=None
+    features, trained_on, network, group, *, max_iter_cap=None, n_components=None,
+    cnn_epochs=CNN_EPOCHS,
 ):
     """One pipeline of the experiment."""
+    if network == "cnn":
+        return InvariantCNNClassifier(
+            group, image_shape=(8, 8), conv_channels=(16, 32), max_iter=cnn_epochs,
+            random_state=MODEL_SEED,
+        )
     if network == "ridge":
         head = [StandardScaler(), RidgeClassifierCV(alphas=RIDGE_ALPHAS)]
     else:
@@ -402,7 +420,7 @@ def run_groups(protocol, *, n_jobs=1, progress=None):
     )
     tasks, keys = [], []
     for group_name, group in groups.items():
-        for features, trained_on, network in protocol.models:
+        for features, trained_on, network in protocol.models + protocol.cnn_models:
             if len(group) < _MIN_GROUP_SIZE.get(features, 0):
                 continue
             widths = [None]
@@ -414,6 +432,7 @@ def run_groups(protocol, *, n_jobs=1, progress=None):
                 model = build_model(
                     features, trained_on, network, group,
                     max_iter_cap=protocol.max_iter_cap, n_components=width,
+                    cnn_epochs=protocol.cnn_epochs,
                 )
                 key = (group_name, features, trained_on, network, width)
                 for split, (train, test) in enumerate(splits):
