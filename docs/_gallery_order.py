@@ -10,6 +10,8 @@ ORDER = [
     "plot_odd_regression.py",
     "plot_custom_symmetry.py",
     "plot_random_features.py",
+    "plot_invariant_cnn.py",
+    "plot_symmetrize_any_estimator.py",
 ]
 
 
