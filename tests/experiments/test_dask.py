@@ -27,7 +27,7 @@ from sk_symmetry.experiments import _backend  # noqa: E402
 from sk_symmetry.experiments._backend import backend_context  # noqa: E402
 from sk_symmetry.experiments.reproduce import run as reproduce  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Generous: the machine's two cores are shared, and a worker restart imports
 # scikit-learn from scratch.
 PATIENCE = 60
