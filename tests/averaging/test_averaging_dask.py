@@ -25,7 +25,7 @@ G = SymmetryGroup.dihedral((3, 3)) * SymmetryGroup.inversion()
 
 
 @pytest.fixture(scope="module")
-def client():
+def thread_cluster_client():
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster, distributed.Client(cluster) as client:
@@ -57,7 +57,9 @@ def data():
     ],
     ids=["trees", "equivariant_logistic", "odd_forest", "nystroem"],
 )
-def test_dask_arrays_give_the_in_memory_result(client, data, model, methods):
+def test_dask_arrays_give_the_in_memory_result(
+    thread_cluster_client, data, model, methods
+):
     X, y = data
     model.fit(X, y if not hasattr(model, "transform") else None)
     X_dask = da.from_array(X, chunks=(45, 9))
@@ -71,7 +73,7 @@ def test_dask_arrays_give_the_in_memory_result(client, data, model, methods):
 
 
 def test_an_inner_model_that_depends_on_its_batch_stays_exact_per_chunking(
-    client, data
+    thread_cluster_client, data
 ):
     # Ridge's matrix-vector product can round a row differently by where it
     # sits in its batch, so chunks change the last bits; the symmetry, which
@@ -86,7 +88,7 @@ def test_an_inner_model_that_depends_on_its_batch_stays_exact_per_chunking(
         assert np.array_equal(model.predict(g_dask).compute(), s * y_dask)
 
 
-def test_dask_array_of_the_wrong_width_is_refused(client, data):
+def test_dask_array_of_the_wrong_width_is_refused(thread_cluster_client, data):
     X, y = data
     model = SymmetrizedRegressor(Ridge(), G).fit(X, y)
     with pytest.raises(ValueError, match="fitted on 9 features"):

@@ -88,6 +88,7 @@ def test_digits_test_sets_are_the_exact_orbit_and_rotations():
     assert not np.array_equal(X_rotated, X_test)
 
 
+@pytest.mark.slow
 def test_tiny_run_summary_report_and_files(tmp_path):
     protocol = replace(
         benchmark.make_protocol(_parse(["--quick", "--seeds", "2"])),

@@ -23,11 +23,11 @@ pytestmark = pytest.mark.filterwarnings(
     "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
 )
 
-COMMAND = "claims"  # the quick run of conftest.quick_run
+COMMAND = "claims"  # the quick run of conftest.cli_quick_run
 
 
-def test_quick_run_writes_every_output(quick_run):
-    out, result = quick_run
+def test_quick_run_writes_every_output(cli_quick_run):
+    out, result = cli_quick_run
     names = {path.name for path in out.iterdir()}
     assert {"claims.csv", "claims_curves.csv", "claims.json", "claims.md"} <= names
     protocol = make_claims_protocol(quick=True)
@@ -41,8 +41,8 @@ def test_quick_run_writes_every_output(quick_run):
     assert {"claims_learning_curve.png", "claims_fit_time.png"} <= names
 
 
-def test_training_sets_are_whole_source_images(quick_run):
-    _, result = quick_run
+def test_training_sets_are_whole_source_images(cli_quick_run):
+    _, result = cli_quick_run
     for run in result["runs"]:
         assert run["n_train"] == 5 * run["n_images"]  # five shifted copies each
 
@@ -56,8 +56,8 @@ def test_the_default_curves_end_with_the_whole_training_part():
     np.testing.assert_array_equal(np.sort(rows), np.sort(train))
 
 
-def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
-    _, result = quick_run
+def test_invariant_models_score_the_same_on_x_and_minus_x(cli_quick_run):
+    _, result = cli_quick_run
     for run in result["runs"]:
         if run["model"] in ("neighbor_nobias", "neighbor", "canonical", "tuned"):
             assert run["test_accuracy"] == run["test_inverted_accuracy"]
@@ -66,8 +66,8 @@ def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
         )
 
 
-def test_minima_orbit_is_degenerate_invariant_is_not_moved(quick_run):
-    _, result = quick_run
+def test_minima_orbit_is_degenerate_invariant_is_not_moved(cli_quick_run):
+    _, result = cli_quick_run
     minima = {m["model"]: m for m in result["minima"]["models"]}
     orbit, invariant, raw = minima["raw_orbit"], minima["neighbor"], minima["raw"]
     # Sec. IV.A as an identity: the same loss at every minimum's image.

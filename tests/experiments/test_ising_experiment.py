@@ -25,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings(
 TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
 
-COMMAND = "ising"  # the quick run of conftest.quick_run
+COMMAND = "ising"  # the quick run of conftest.cli_quick_run
 
 
 def _model(result, name):
@@ -33,8 +33,8 @@ def _model(result, name):
     return model
 
 
-def test_quick_run_writes_every_output(quick_run, capsys):
-    out, result = quick_run
+def test_quick_run_writes_every_output(cli_quick_run, capsys):
+    out, result = cli_quick_run
     names = {path.name for path in out.iterdir()}
     assert {"ising.csv", "ising.json", "ising.md"} <= names
     assert not any(name.startswith(".partial") for name in names)
@@ -55,26 +55,26 @@ def test_quick_run_writes_every_output(quick_run, capsys):
     } <= names
 
 
-def test_biasless_raw_network_is_bound_by_the_theorem(quick_run):
+def test_biasless_raw_network_is_bound_by_the_theorem(cli_quick_run):
     """accuracy(X) + accuracy(-X) <= 1 for an odd network, in every phase."""
-    _, result = quick_run
+    _, result = cli_quick_run
     model = _model(result, "raw, no bias")
     for size in model["sizes"].values():
         assert size["accuracy"] + size["inverted_accuracy"] <= 1.0
         assert size["ordered_accuracy"] + size["ordered_inverted_accuracy"] <= 1.0
 
 
-def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
-    _, result = quick_run
+def test_invariant_models_score_the_same_on_x_and_minus_x(cli_quick_run):
+    _, result = cli_quick_run
     for name in ("canonical spins", "neighbour products", "permutation products"):
         for size in _model(result, name)["sizes"].values():
             assert size["accuracy"] == size["inverted_accuracy"]
             assert size["accuracy"] > 0.6
 
 
-def test_canonical_spins_find_tc_and_binder_crossing_is_close(quick_run):
+def test_canonical_spins_find_tc_and_binder_crossing_is_close(cli_quick_run):
     """Even the quick run's small lattices put T_c(L) within 5% of Onsager's."""
-    _, result = quick_run
+    _, result = cli_quick_run
     for size in _model(result, "canonical spins")["sizes"].values():
         assert abs(size["tc_A"] - TC) / TC < 0.05
     assert abs(result["binder"]["relative_error"]) < 0.02
