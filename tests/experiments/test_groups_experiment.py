@@ -1,36 +1,28 @@
 """``sk-symmetry groups``: a quick run, its outputs and the identities it must show."""
 
-import csv
 
 import numpy as np
 import pytest
+from quick_outputs import assert_figures, csv_rows, written_files
 
-# A figure too small to read at page width, or cut off, fails the quick run.
-pytestmark = pytest.mark.filterwarnings(
-    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
-)
-
-COMMAND = "groups"  # the quick run of conftest.cli_quick_run
+# The quick run of conftest.cli_quick_run (an unreadable figure fails it).
+COMMAND = "groups"
 
 
 def test_quick_run_writes_every_output(cli_quick_run):
     out, result = cli_quick_run
-    names = {path.name for path in out.iterdir()}
-    assert {"groups.csv", "groups.json", "groups.md"} <= names
-    assert not any(name.startswith(".") for name in names)
-    with open(out / "groups.csv") as f:
-        rows = list(csv.DictReader(f))
+    names = written_files(out, COMMAND)
+    rows = csv_rows(out, COMMAND)
     # --quick: five models under dihedral x inversion, four under inversion
     # (averages over all pairs only for the 16-element group), and under each
     # the random features with the network (200 components) and with ridge
     # (50, 100, 200 components); one split.
     assert len(rows) == len(result["cells"]) == 9 + 2 * 4
     assert (out / "groups.md").read_text().startswith("# ")
-    pytest.importorskip("matplotlib")
-    assert {
-        "groups_heatmap.png", "groups_confusion.png",
+    assert_figures(
+        names, "groups_heatmap.png", "groups_confusion.png",
         "groups_random_features_components.png",
-    } <= names
+    )
 
 
 def fits(result):

@@ -1,6 +1,5 @@
 """``sk-symmetry reproduce``: the paper's findings on a quick run, and bad arguments."""
 
-import csv
 import json
 import os
 import re
@@ -8,15 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from quick_outputs import assert_figures, csv_rows, written_files
 
 from sk_symmetry.__main__ import main
 
-# A figure too small to read at page width, or cut off, fails the quick run.
-pytestmark = pytest.mark.filterwarnings(
-    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
-)
-
-COMMAND = "reproduce"  # the quick run of conftest.cli_quick_run
+# The quick run of conftest.cli_quick_run (an unreadable figure fails it).
+COMMAND = "reproduce"
 
 
 def _runs(result, **match):
@@ -29,17 +25,13 @@ def _runs(result, **match):
 
 def test_quick_run_writes_every_output(cli_quick_run):
     out, result = cli_quick_run
-    names = {path.name for path in out.iterdir()}
-    assert {"reproduce.csv", "reproduce.json", "reproduce.md"} <= names
-    assert not any(name.startswith(".partial") for name in names)
-    with open(out / "reproduce.csv") as f:
-        rows = list(csv.DictReader(f))
+    names = written_files(out, COMMAND)
+    rows = csv_rows(out, COMMAND)
     # 4 raw-feature cells (bias x practice) and 6 invariant ones (bias x kind).
     assert len(rows) == len(result["cells"]) == 10
     report = (out / "reproduce.md").read_text()
     assert "Table I" in report and "Table II" in report
-    pytest.importorskip("matplotlib")
-    assert {"reproduce_figure1.png", "reproduce_accuracy.png"} <= names
+    assert_figures(names, "reproduce_figure1.png", "reproduce_accuracy.png")
 
 
 def test_report_has_a_heading_and_the_budget_note(cli_quick_run):
