@@ -33,7 +33,7 @@ def thread_cluster_client():
 
 
 @pytest.fixture(scope="module")
-def data():
+def tied_data():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((200, 9))
     X[::7] = np.round(X[::7])  # ties and zeros
@@ -58,9 +58,9 @@ def data():
     ids=["trees", "equivariant_logistic", "odd_forest", "nystroem"],
 )
 def test_dask_arrays_give_the_in_memory_result(
-    thread_cluster_client, data, model, methods
+    thread_cluster_client, tied_data, model, methods
 ):
-    X, y = data
+    X, y = tied_data
     model.fit(X, y if not hasattr(model, "transform") else None)
     X_dask = da.from_array(X, chunks=(45, 9))
     for method in methods:
@@ -73,12 +73,12 @@ def test_dask_arrays_give_the_in_memory_result(
 
 
 def test_an_inner_model_that_depends_on_its_batch_stays_exact_per_chunking(
-    thread_cluster_client, data
+    thread_cluster_client, tied_data
 ):
     # Ridge's matrix-vector product can round a row differently by where it
     # sits in its batch, so chunks change the last bits; the symmetry, which
     # the chunking does not touch, stays exact.
-    X, y = data
+    X, y = tied_data
     model = SymmetrizedRegressor(Ridge(), G, target="odd").fit(X, y)
     X_dask = da.from_array(X, chunks=(45, 9))
     y_dask = model.predict(X_dask).compute()
@@ -88,8 +88,8 @@ def test_an_inner_model_that_depends_on_its_batch_stays_exact_per_chunking(
         assert np.array_equal(model.predict(g_dask).compute(), s * y_dask)
 
 
-def test_dask_array_of_the_wrong_width_is_refused(thread_cluster_client, data):
-    X, y = data
+def test_dask_array_of_the_wrong_width_is_refused(thread_cluster_client, tied_data):
+    X, y = tied_data
     model = SymmetrizedRegressor(Ridge(), G).fit(X, y)
     with pytest.raises(ValueError, match="fitted on 9 features"):
         model.predict(da.zeros((10, 4), chunks=5))
