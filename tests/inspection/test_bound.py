@@ -181,6 +181,16 @@ def test_bound_can_fail_for_other_models():
     assert "not a fitted network" in result.reason
 
 
+def _assert_fits_and_is_bound(model, X, y):
+    """Fitted quietly, the model is found to be bound, and the bound holds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    result = inversion_accuracy_bound(model, X, y)
+    assert result.provably_bound, result.reason
+    assert result.holds
+
+
 @pytest.mark.parametrize("orbit_outside", [True, False])
 def test_pipeline_and_orbit_nested_either_way_are_seen_through(orbit_outside):
     from sk_symmetry import BiaslessMLPClassifier
@@ -191,12 +201,7 @@ def test_pipeline_and_orbit_nested_either_way_are_seen_through(orbit_outside):
         model = OrbitAugmentedClassifier(Pipeline([("f", "passthrough"), ("c", net)]))
     else:
         model = Pipeline([("f", "passthrough"), ("c", OrbitAugmentedClassifier(net))])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
-    result = inversion_accuracy_bound(model, X, y)
-    assert result.provably_bound, result.reason
-    assert result.holds
+    _assert_fits_and_is_bound(model, X, y)
 
 
 def test_total_is_the_fraction_of_correct_counts_and_prints_clean():
@@ -220,9 +225,4 @@ def test_a_fitted_search_is_seen_through_to_its_best_estimator(search):
     grid = {"alpha": [1e-4, 1e-2]}
     kwargs = {"n_iter": 2} if search is RandomizedSearchCV else {}
     model = search(net, grid, cv=2, **kwargs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(X, y)
-    result = inversion_accuracy_bound(model, X, y)
-    assert result.provably_bound, result.reason
-    assert result.holds
+    _assert_fits_and_is_bound(model, X, y)

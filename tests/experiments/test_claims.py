@@ -1,9 +1,9 @@
 """``sk-symmetry claims``: a quick run, its identities, and its pieces."""
 
-import csv
 
 import numpy as np
 import pytest
+from quick_outputs import assert_figures, csv_rows, written_files
 
 from sk_symmetry import BiaslessMLPClassifier, load_shifted_digits
 from sk_symmetry.__main__ import main
@@ -18,31 +18,25 @@ from sk_symmetry.experiments.claims.models import (
 )
 from sk_symmetry.experiments.claims.run import make_claims_protocol, threshold_table
 
-# A figure too small to read at page width, or cut off, fails the quick run.
-pytestmark = pytest.mark.filterwarnings(
-    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
-)
-
-COMMAND = "claims"  # the quick run of conftest.quick_run
+# The quick run of conftest.cli_quick_run (an unreadable figure fails it).
+COMMAND = "claims"
 
 
-def test_quick_run_writes_every_output(quick_run):
-    out, result = quick_run
-    names = {path.name for path in out.iterdir()}
-    assert {"claims.csv", "claims_curves.csv", "claims.json", "claims.md"} <= names
+def test_quick_run_writes_every_output(cli_quick_run):
+    out, result = cli_quick_run
+    names = written_files(out, COMMAND)
+    assert "claims_curves.csv" in names
     protocol = make_claims_protocol(quick=True)
-    with open(out / "claims.csv") as f:
-        runs = list(csv.DictReader(f))
+    runs = csv_rows(out, COMMAND)
     assert len(runs) == len(MODELS) * len(protocol.sizes) * protocol.n_splits
     assert [row["model"] for row in result["table"]] == list(MODELS)
     report = (out / "claims.md").read_text()
     assert "images to worst case 0.80" in report and "distinct minima" in report
-    pytest.importorskip("matplotlib")
-    assert {"claims_learning_curve.png", "claims_fit_time.png"} <= names
+    assert_figures(names, "claims_learning_curve.png", "claims_fit_time.png")
 
 
-def test_training_sets_are_whole_source_images(quick_run):
-    _, result = quick_run
+def test_training_sets_are_whole_source_images(cli_quick_run):
+    _, result = cli_quick_run
     for run in result["runs"]:
         assert run["n_train"] == 5 * run["n_images"]  # five shifted copies each
 
@@ -56,8 +50,8 @@ def test_the_default_curves_end_with_the_whole_training_part():
     np.testing.assert_array_equal(np.sort(rows), np.sort(train))
 
 
-def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
-    _, result = quick_run
+def test_invariant_models_score_the_same_on_x_and_minus_x(cli_quick_run):
+    _, result = cli_quick_run
     for run in result["runs"]:
         if run["model"] in ("neighbor_nobias", "neighbor", "canonical", "tuned"):
             assert run["test_accuracy"] == run["test_inverted_accuracy"]
@@ -66,8 +60,8 @@ def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
         )
 
 
-def test_minima_orbit_is_degenerate_invariant_is_not_moved(quick_run):
-    _, result = quick_run
+def test_minima_orbit_is_degenerate_invariant_is_not_moved(cli_quick_run):
+    _, result = cli_quick_run
     minima = {m["model"]: m for m in result["minima"]["models"]}
     orbit, invariant, raw = minima["raw_orbit"], minima["neighbor"], minima["raw"]
     # Sec. IV.A as an identity: the same loss at every minimum's image.

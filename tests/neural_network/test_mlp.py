@@ -1,4 +1,5 @@
-"""`BiaslessMLPClassifier`: symmetry identities, parity with MLPClassifier, errors."""
+"""`BiaslessMLPClassifier`: symmetry identities, parity with MLPClassifier, errors;
+at the end, the tests it shares with `BiaslessMLPRegressor`, run on both."""
 
 import pickle
 import warnings
@@ -9,24 +10,13 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from mlp_cases import CASES, assert_same_weights, blobs, mlp_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.neural_network import MLPClassifier
 from sklearn.utils.validation import has_fit_parameter
 from threadpoolctl import threadpool_limits
 
 from sk_symmetry import BiaslessMLPClassifier, load_shifted_digits
-
-# MLPClassifier.fit takes sample_weight from scikit-learn 1.7 on.
-_MLP_HAS_SAMPLE_WEIGHT = has_fit_parameter(MLPClassifier(), "sample_weight")
-
-
-def _blobs(n=60, n_features=4, n_classes=3, seed=0, dtype=np.float64):
-    rng = np.random.RandomState(seed)
-    centers = rng.normal(scale=2, size=(n_classes, n_features))
-    y = np.arange(n) % n_classes
-    X = centers[y] + rng.normal(size=(n, n_features))
-    return X.astype(dtype), y
 
 
 def _fit_quietly(clf, X, y, **fit_params):
@@ -57,7 +47,7 @@ _inputs = arrays(
 def test_inverted_input_gives_renormalised_inverse_probabilities(
     X, seed, n_classes, activation
 ):
-    X_train, y_train = _blobs(n=30, n_classes=n_classes, seed=seed % 7)
+    X_train, y_train = blobs(n=30, n_classes=n_classes, seed=seed % 7)
     clf = _fit_quietly(
         BiaslessMLPClassifier(
             (5, 3), activation, max_iter=15, random_state=seed
@@ -79,7 +69,7 @@ def test_inverted_input_gives_renormalised_inverse_probabilities(
 def test_accuracy_on_x_plus_accuracy_on_minus_x_is_at_most_one(
     X, labels, seed, n_classes
 ):
-    X_train, y_train = _blobs(n=30, n_classes=n_classes, seed=seed % 7)
+    X_train, y_train = blobs(n=30, n_classes=n_classes, seed=seed % 7)
     clf = _fit_quietly(
         BiaslessMLPClassifier((5, 3), max_iter=15, random_state=seed),
         X_train, y_train,
@@ -95,7 +85,7 @@ def test_accuracy_on_x_plus_accuracy_on_minus_x_is_at_most_one(
 
 
 def test_identity_fails_with_biases_so_the_test_can_fail():
-    X, y = _blobs()
+    X, y = blobs()
     clf = _fit_quietly(BiaslessMLPClassifier(fit_bias=True, random_state=0), X, y)
     proba = clf.predict_proba(X)
     assert not np.allclose(clf.predict_proba(-X), _renormalised_inverse(proba))
@@ -129,55 +119,9 @@ def test_accuracy_matches_mlpclassifier_on_shifted_digits(solver, max_iter):
             BiaslessMLPClassifier((10, 5), "tanh", fit_bias=True, **params),
             X_train, y_train,
         )
-        theirs = _fit_quietly(
-            MLPClassifier((10, 5), "tanh", **params), X_train, y_train
-        )
+        theirs = _fit_quietly(mlp_classifier(**params), X_train, y_train)
     assert abs(ours.score(X_test, y_test) - theirs.score(X_test, y_test)) <= 0.02
     assert ours.n_iter_ == theirs.n_iter_
-
-
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"solver": "sgd"},
-        {"solver": "sgd", "nesterovs_momentum": False},
-        {"solver": "sgd", "learning_rate": "invscaling", "learning_rate_init": 0.1},
-        {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2},
-        {"solver": "adam", "batch_size": 16, "shuffle": False},
-        {"solver": "adam", "early_stopping": True, "validation_fraction": 0.2},
-    ],
-)
-def test_stochastic_solvers_follow_mlpclassifier_step_by_step(options, weighted):
-    # with biases, the same seed and settings give MLPClassifier's weights:
-    # same initialisation, batches, update rules and stopping, up to rounding
-    if weighted and not _MLP_HAS_SAMPLE_WEIGHT:
-        pytest.skip("MLPClassifier takes sample_weight from scikit-learn 1.7 on")
-    X, y = _blobs(n=90)
-    fit_params = {"sample_weight": np.linspace(0.5, 2, len(y))} if weighted else {}
-    params = dict(random_state=0, max_iter=25, **options)
-    ours = _fit_quietly(BiaslessMLPClassifier(fit_bias=True, **params), X, y,
-                        **fit_params)
-    theirs = _fit_quietly(MLPClassifier((10, 5), "tanh", **params), X, y,
-                          **fit_params)
-    assert ours.n_iter_ == theirs.n_iter_
-    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
-    for a, b in zip(ours.coefs_ + ours.intercepts_,
-                    theirs.coefs_ + theirs.intercepts_, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
-    assert ours.best_validation_score_ == theirs.best_validation_score_
-
-
-def test_biasless_model_starts_from_mlpclassifiers_weights():
-    # a 1e-12 learning rate leaves both models at their initial weights
-    X, y = _blobs()
-    params = dict(solver="sgd", learning_rate_init=1e-12, max_iter=1,
-                  random_state=3, momentum=0.0)
-    ours = _fit_quietly(BiaslessMLPClassifier(**params), X, y)
-    theirs = _fit_quietly(MLPClassifier((10, 5), "tanh", **params), X, y)
-    for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-9)
-    assert all(np.all(b == 0) for b in ours.intercepts_)
 
 
 # ------------------------------------------------ determinism and persistence
@@ -185,7 +129,7 @@ def test_biasless_model_starts_from_mlpclassifiers_weights():
 def test_same_random_state_gives_identical_weights_and_pickle_keeps_predictions(
     solver,
 ):
-    X, y = _blobs()
+    X, y = blobs()
     a = _fit_quietly(
         BiaslessMLPClassifier(solver=solver, max_iter=20, random_state=7), X, y)
     b = _fit_quietly(
@@ -200,7 +144,7 @@ def test_same_random_state_gives_identical_weights_and_pickle_keeps_predictions(
 # ------------------------------------------------------------ fitted state
 @pytest.mark.parametrize("fit_bias", [False, True])
 def test_fitted_attributes_mirror_mlpclassifier(fit_bias):
-    X, y = _blobs()
+    X, y = blobs()
     clf = _fit_quietly(
         BiaslessMLPClassifier((6, 4), fit_bias=fit_bias, random_state=0), X, y)
     assert [c.shape for c in clf.coefs_] == [(4, 6), (6, 4), (4, 3)]
@@ -215,27 +159,8 @@ def test_fitted_attributes_mirror_mlpclassifier(fit_bias):
     assert sgd.validation_scores_ is None and sgd.best_validation_score_ is None
 
 
-def test_early_stopping_records_validation_scores():
-    X, y = _blobs(n=120)
-    clf = _fit_quietly(BiaslessMLPClassifier(
-        solver="adam", early_stopping=True, max_iter=30, n_iter_no_change=3,
-        learning_rate_init=0.05, random_state=0), X, y)
-    assert len(clf.validation_scores_) == clf.n_iter_
-    assert clf.best_validation_score_ == max(clf.validation_scores_)
-    assert clf.best_loss_ is None
-
-
-def test_float32_trains_in_float32():
-    X, y = _blobs(dtype=np.float32)
-    for solver in ("lbfgs", "adam"):
-        clf = _fit_quietly(
-            BiaslessMLPClassifier(solver=solver, max_iter=10, random_state=0), X, y)
-        assert all(c.dtype == np.float32 for c in clf.coefs_ + clf.intercepts_)
-        assert clf.predict_proba(X).dtype == np.float32
-
-
 def test_string_labels_and_binary_target():
-    X, y = _blobs(n_classes=2)
+    X, y = blobs(n_classes=2)
     labels = np.array(["ham", "spam"])[y]
     clf = _fit_quietly(BiaslessMLPClassifier(random_state=0), X, labels)
     assert clf.classes_.tolist() == ["ham", "spam"]
@@ -261,7 +186,7 @@ def test_multilabel_indicator_target():
 
 
 def test_partial_fit_runs_one_epoch_per_call_and_learns():
-    X, y = _blobs(n=90)
+    X, y = blobs(n=90)
     clf = BiaslessMLPClassifier(solver="adam", learning_rate_init=0.05, random_state=0)
     first = y < 2  # the first batch lacks class 2
     clf.partial_fit(X[first], y[first], classes=[0, 1, 2])
@@ -274,18 +199,8 @@ def test_partial_fit_runs_one_epoch_per_call_and_learns():
     assert clf.score(X, y) > 0.9
 
 
-def test_warm_start_continues_from_previous_weights():
-    X, y = _blobs()
-    clf = _fit_quietly(BiaslessMLPClassifier(
-        solver="sgd", max_iter=3, warm_start=True, random_state=0), X, y)
-    before = [c.copy() for c in clf.coefs_]
-    _fit_quietly(clf.set_params(max_iter=1, learning_rate_init=1e-12), X, y)
-    for a, b in zip(before, clf.coefs_, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-8)
-
-
 def test_warm_start_and_partial_fit_keep_the_architecture():
-    X, y = _blobs()
+    X, y = blobs()
     clf = _fit_quietly(
         BiaslessMLPClassifier(max_iter=5, warm_start=True, random_state=0), X, y)
     with pytest.raises(ValueError, match="architecture"):
@@ -298,7 +213,7 @@ def test_warm_start_and_partial_fit_keep_the_architecture():
 
 
 def test_no_hidden_layer_is_a_linear_softmax_model():
-    X, y = _blobs()
+    X, y = blobs()
     clf = _fit_quietly(BiaslessMLPClassifier((), random_state=0), X, y)
     assert [c.shape for c in clf.coefs_] == [(4, 3)]
     logits = X @ clf.coefs_[0]
@@ -306,7 +221,7 @@ def test_no_hidden_layer_is_a_linear_softmax_model():
 
 
 def test_sample_weight_changes_the_fit_and_inputs_are_untouched():
-    X, y = _blobs()
+    X, y = blobs()
     sw = np.linspace(0.1, 2, len(y))
     copies = X.copy(), y.copy(), sw.copy()
     plain = _fit_quietly(BiaslessMLPClassifier(max_iter=30, random_state=0), X, y)
@@ -320,7 +235,7 @@ def test_sample_weight_changes_the_fit_and_inputs_are_untouched():
 # ----------------------------------------------------------------- bad input
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_x_is_rejected(bad):
-    X, y = _blobs()
+    X, y = blobs()
     X[3, 1] = bad
     with pytest.raises(ValueError, match="NaN|infinity"):
         BiaslessMLPClassifier().fit(X, y)
@@ -331,7 +246,7 @@ def test_one_class_is_predicted_with_probability_one(fit_bias):
     # As MLPClassifier, which fits a single class and predicts it; its
     # probabilities here are one column, matching classes_ (MLPClassifier's
     # have two columns for its one class).
-    X, y = _blobs()
+    X, y = blobs()
     clf = _fit_quietly(BiaslessMLPClassifier(fit_bias=fit_bias, max_iter=20),
                        X, np.full(len(y), "only"))
     assert clf.classes_.tolist() == ["only"]
@@ -347,7 +262,7 @@ def test_one_class_is_predicted_with_probability_one(fit_bias):
      (np.zeros(60), "non-zero")],
 )
 def test_bad_sample_weight_is_rejected(sample_weight, message):
-    X, y = _blobs()
+    X, y = blobs()
     if isinstance(sample_weight, str):
         sample_weight = np.ones(len(y))
         sample_weight[0] = -1
@@ -356,14 +271,14 @@ def test_bad_sample_weight_is_rejected(sample_weight, message):
 
 
 def test_wrong_number_of_features_at_predict():
-    X, y = _blobs()
+    X, y = blobs()
     clf = _fit_quietly(BiaslessMLPClassifier(max_iter=5, random_state=0), X, y)
     with pytest.raises(ValueError, match="4 features"):
         clf.predict(X[:, :3])
 
 
 def test_partial_fit_errors():
-    X, y = _blobs()
+    X, y = blobs()
     assert not hasattr(BiaslessMLPClassifier(solver="lbfgs"), "partial_fit")
     with pytest.raises(AttributeError, match="partial_fit") as excinfo:
         BiaslessMLPClassifier(solver="lbfgs").partial_fit(X, y)
@@ -376,7 +291,7 @@ def test_partial_fit_errors():
 
 
 def test_failed_first_partial_fit_leaves_no_fitted_state():
-    X, y = _blobs()
+    X, y = blobs()
     clf = BiaslessMLPClassifier(solver="adam")
     with pytest.raises(ValueError, match="not in `self.classes_`"):
         clf.partial_fit(X, y, classes=[0, 1])  # y also holds class 2
@@ -390,7 +305,7 @@ _DIVERGING = dict(activation="identity", solver="sgd", batch_size=10, random_sta
 
 
 def test_failed_first_partial_fit_leaves_the_estimator_as_it_was():
-    X, y = _blobs(n=200)
+    X, y = blobs(n=200)
     clf = BiaslessMLPClassifier(**_DIVERGING)
     before = dict(clf.__dict__)
     with pytest.raises(ValueError, match="diverged"):
@@ -406,7 +321,7 @@ def test_failed_first_partial_fit_leaves_the_estimator_as_it_was():
 
 
 def test_failed_later_partial_fit_keeps_the_previous_model():
-    X, y = _blobs(n=200)
+    X, y = blobs(n=200)
     clf = BiaslessMLPClassifier(**_DIVERGING).partial_fit(X, y, classes=[0, 1, 2])
     coefs, t = [c.copy() for c in clf.coefs_], clf.t_
     with pytest.raises(ValueError, match="diverged"):
@@ -426,7 +341,7 @@ def test_failed_later_partial_fit_keeps_the_previous_model():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sample_weights_whose_sum_overflows_are_named(solver, dtype):
     # The data is fine: the message must not send the user to scale it.
-    X, y = _blobs(dtype=dtype)
+    X, y = blobs(dtype=dtype)
     sample_weight = np.full(len(y), np.finfo(dtype).max / 10)
     clf = BiaslessMLPClassifier(solver=solver, random_state=0)
     with pytest.raises(ValueError, match="sum of sample_weight overflows") as excinfo:
@@ -435,20 +350,9 @@ def test_sample_weights_whose_sum_overflows_are_named(solver, dtype):
     assert not hasattr(clf, "coefs_")
 
 
-@pytest.mark.parametrize(
-    "params", [{"hidden_layer_sizes": (5, 0)}, {"hidden_layer_sizes": [4, 2.5]},
-               {"solver": "newton"},
-               {"activation": "softmax"}, {"alpha": -1.0}, {"fit_bias": "yes"}],
-)
-def test_bad_parameters_are_rejected(params):
-    X, y = _blobs()
-    with pytest.raises(ValueError, match="hidden_layer_sizes|must be"):
-        BiaslessMLPClassifier(**params).fit(X, y)
-
-
 @pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
 def test_hitting_max_iter_warns_at_the_users_call(solver):
-    X, y = _blobs()
+    X, y = blobs()
     with pytest.warns(ConvergenceWarning) as record:
         BiaslessMLPClassifier(solver=solver, max_iter=2, random_state=0).fit(X, y)
     assert [w.filename for w in record] == [__file__]
@@ -458,7 +362,7 @@ def test_hitting_max_iter_warns_at_the_users_call(solver):
 def test_warnings_from_inside_wrappers_point_at_the_users_call(wrapper):
     from sk_symmetry import OrbitAugmentedClassifier
 
-    X, y = _blobs()
+    X, y = blobs()
     net = BiaslessMLPClassifier(max_iter=2, random_state=0)
     if wrapper == "orbit":
         model = OrbitAugmentedClassifier(net)
@@ -470,7 +374,7 @@ def test_warnings_from_inside_wrappers_point_at_the_users_call(wrapper):
 
 
 def test_batch_size_warning_points_at_the_users_call():
-    X, y = _blobs()
+    X, y = blobs()
     clf = BiaslessMLPClassifier(solver="sgd", batch_size=1000, max_iter=1)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
@@ -481,7 +385,7 @@ def test_batch_size_warning_points_at_the_users_call():
 
 @pytest.mark.parametrize("fit_bias", [False, True])
 def test_divergence_raises_instead_of_returning_nan(fit_bias):
-    X, y = _blobs()
+    X, y = blobs()
     clf = BiaslessMLPClassifier(
         activation="identity", solver="sgd", learning_rate_init=1e6,
         fit_bias=fit_bias, random_state=0,
@@ -491,7 +395,7 @@ def test_divergence_raises_instead_of_returning_nan(fit_bias):
 
 
 def test_lbfgs_divergence_raises_instead_of_returning_nan():
-    X, y = _blobs()
+    X, y = blobs()
     clf = BiaslessMLPClassifier(activation="relu", random_state=0)
     with pytest.raises(ValueError, match="diverged"), pytest.warns(
         UserWarning, match="not odd"
@@ -501,7 +405,7 @@ def test_lbfgs_divergence_raises_instead_of_returning_nan():
 
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_sparse_input_fits_and_predicts_like_dense(solver):
-    X, y = _blobs()
+    X, y = blobs()
     X[np.abs(X) < 1] = 0.0
     params = dict(solver=solver, max_iter=10, random_state=0)
     dense = _fit_quietly(BiaslessMLPClassifier(**params), X, y)
@@ -514,7 +418,7 @@ def test_sparse_input_fits_and_predicts_like_dense(solver):
 
 
 def test_grid_search_sweeps_fit_bias():
-    X, y = _blobs(n=90)
+    X, y = blobs(n=90)
     search = GridSearchCV(
         BiaslessMLPClassifier((5,), max_iter=30, random_state=0),
         {"fit_bias": [False, True]}, cv=3,
@@ -525,7 +429,7 @@ def test_grid_search_sweeps_fit_bias():
 
 
 def test_verbose_prints_the_loss_of_each_epoch(capsys):
-    X, y = _blobs()
+    X, y = blobs()
     _fit_quietly(
         BiaslessMLPClassifier(solver="sgd", max_iter=2, verbose=True), X, y)
     assert capsys.readouterr().out.count("loss = ") == 2
@@ -540,7 +444,7 @@ def test_predict_proba_is_mirrored_bitwise_in_any_memory_layout(
     # A group element's X[:, perm] is Fortran-ordered; BLAS sums the product
     # of such an X with a one-column weight matrix in another order than for
     # a C-ordered X, so the two would agree only to rounding.
-    X, y = _blobs(n=50, n_features=7, n_classes=n_classes, seed=1, dtype=dtype)
+    X, y = blobs(n=50, n_features=7, n_classes=n_classes, seed=1, dtype=dtype)
     clf = _fit_quietly(
         BiaslessMLPClassifier(hidden, max_iter=20, random_state=0), X, y)
     proba = clf.predict_proba(X)
@@ -553,18 +457,6 @@ def test_predict_proba_is_mirrored_bitwise_in_any_memory_layout(
                 inverted, clf.predict_proba(np.ascontiguousarray(-X)), strict=True)
     np.testing.assert_array_equal(
         clf.predict_proba(np.asfortranarray(X)), proba, strict=True)
-
-
-@pytest.mark.parametrize("activation", ["relu", "logistic"])
-def test_non_odd_activation_without_biases_warns_at_the_users_call(activation):
-    X, y = _blobs()
-    with pytest.warns(UserWarning, match="not odd") as record:
-        _fit_quietly(BiaslessMLPClassifier(activation=activation, max_iter=5), X, y)
-    assert [w.filename for w in record if "not odd" in str(w.message)] == [__file__]
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        _fit_quietly(BiaslessMLPClassifier(
-            activation=activation, fit_bias=True, max_iter=5), X, y)
 
 
 @settings(max_examples=40, deadline=None)
@@ -586,3 +478,125 @@ def test_binary_predict_proba_swaps_its_columns_under_inversion(X, hidden, seed)
     for minus_X in (-X, np.asfortranarray(-X)):
         np.testing.assert_array_equal(
             clf.predict_proba(minus_X), proba[:, ::-1], strict=True)
+
+
+# ------------------------------- shared with BiaslessMLPRegressor, run on both
+CLASSIFIER, REGRESSOR = CASES
+_FOLLOWED = [
+    (CLASSIFIER, {"solver": "sgd"}),
+    (CLASSIFIER, {"solver": "sgd", "nesterovs_momentum": False}),
+    (CLASSIFIER, {"solver": "sgd", "learning_rate": "invscaling",
+                  "learning_rate_init": 0.1}),
+    (REGRESSOR, {"solver": "lbfgs", "max_iter": 50}),
+    (REGRESSOR, {"solver": "sgd", "learning_rate_init": 0.01}),
+    *[(case, {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2})
+      for case in CASES],
+    *[(case, {"solver": "adam", "batch_size": 16, "shuffle": False})
+      for case in CASES],
+    *[(case, {"solver": "adam", "early_stopping": True, "validation_fraction": 0.2})
+      for case in CASES],
+]
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize(
+    "case, options", _FOLLOWED, ids=lambda v: str(v) if v in CASES else None)
+def test_with_biases_follows_scikit_learn_step_by_step(case, options, weighted):
+    # with biases, the same seed and settings give scikit-learn's weights:
+    # same initialisation, batches, update rules and stopping, up to rounding
+    if weighted and not has_fit_parameter(case.twin(), "sample_weight"):
+        pytest.skip("scikit-learn's MLPs take sample_weight from version 1.7 on")
+    X, y = case.make_data(n=90)
+    fit_params = {"sample_weight": np.linspace(0.5, 2, len(y))} if weighted else {}
+    params = {"random_state": 0, "max_iter": 25, **options}
+    ours = _fit_quietly(case.estimator(fit_bias=True, **params), X, y, **fit_params)
+    theirs = _fit_quietly(case.twin(**params), X, y, **fit_params)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-8)
+    if options["solver"] != "lbfgs":
+        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    # L-BFGS's line search takes the rounding differences further
+    rtol, atol = (1e-6, 1e-9) if options["solver"] == "lbfgs" else (1e-8, 1e-12)
+    assert_same_weights(ours, theirs, rtol=rtol, atol=atol)
+    predict = case.output
+    np.testing.assert_allclose(
+        getattr(ours, predict)(X), getattr(theirs, predict)(X), rtol=rtol)
+    if options.get("early_stopping"):
+        assert ours.best_validation_score_ == pytest.approx(
+            theirs.best_validation_score_, rel=1e-10)
+        np.testing.assert_allclose(
+            ours.validation_scores_, theirs.validation_scores_, rtol=1e-10)
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_biasless_model_starts_from_scikit_learns_weights(case):
+    # a 1e-12 learning rate leaves both models at their initial weights
+    X, y = case.make_data()
+    params = dict(solver="sgd", learning_rate_init=1e-12, max_iter=1,
+                  random_state=3, momentum=0.0)
+    ours = _fit_quietly(case.estimator(**params), X, y)
+    theirs = _fit_quietly(case.twin(**params), X, y)
+    for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+    assert all(np.all(b == 0) for b in ours.intercepts_)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_early_stopping_keeps_the_best_validation_score(case):
+    X, y = case.make_data(n=150)
+    est = _fit_quietly(case.estimator(
+        solver="adam", early_stopping=True, max_iter=40, n_iter_no_change=3,
+        learning_rate_init=0.05, random_state=0), X, y)
+    assert len(est.validation_scores_) == est.n_iter_
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert est.best_loss_ is None and est.best_validation_score_ > 0.5
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_float32_trains_in_float32_and_y_is_untouched(case):
+    X, y = case.make_data(dtype=np.float32)
+    y_copy = y.copy()
+    for solver in ("lbfgs", "adam"):
+        est = _fit_quietly(
+            case.estimator(solver=solver, max_iter=10, random_state=0), X, y)
+        assert all(c.dtype == np.float32 for c in est.coefs_ + est.intercepts_)
+        assert getattr(est, case.output)(X).dtype == np.float32
+    np.testing.assert_array_equal(y, y_copy)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_warm_start_continues_from_previous_weights(case):
+    X, y = case.make_data()
+    est = _fit_quietly(case.estimator(
+        solver="sgd", max_iter=3, warm_start=True, random_state=0), X, y)
+    before = [c.copy() for c in est.coefs_]
+    _fit_quietly(est.set_params(max_iter=1, learning_rate_init=1e-12), X, y)
+    for a, b in zip(before, est.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-8)
+    with pytest.raises(ValueError, match="architecture"):
+        est.set_params(fit_bias=True).fit(X, y)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize(
+    "params", [{"hidden_layer_sizes": (5, 0)}, {"hidden_layer_sizes": [4, 2.5]},
+               {"solver": "newton"},
+               {"activation": "softmax"}, {"alpha": -1.0}, {"fit_bias": "yes"}],
+)
+def test_bad_parameters_are_rejected(case, params):
+    X, y = case.make_data()
+    with pytest.raises(ValueError, match="hidden_layer_sizes|must be"):
+        case.estimator(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+def test_non_odd_activation_without_biases_warns_at_the_users_call(case, activation):
+    X, y = case.make_data()
+    with pytest.warns(UserWarning, match="not odd") as record:
+        _fit_quietly(case.estimator(activation=activation, max_iter=5), X, y)
+    assert [w.filename for w in record if "not odd" in str(w.message)] == [__file__]
+    # with biases it is an ordinary MLP: nothing to warn about
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        _fit_quietly(case.estimator(
+            activation=activation, fit_bias=True, max_iter=5), X, y)

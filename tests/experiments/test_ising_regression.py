@@ -11,7 +11,7 @@ from sk_symmetry.experiments.ising_regression import run as ising_regression
 
 
 @pytest.fixture(scope="module")
-def quick_run():
+def ising_regression_quick_run():
     parser = argparse.ArgumentParser()
     ising_regression.add_arguments(parser)
     args = parser.parse_args(["--n-seeds", "1"])
@@ -21,14 +21,16 @@ def quick_run():
     return protocol, records, ising_regression.summarize(protocol, records)
 
 
-def test_quick_protocol_is_small(quick_run):
-    protocol, records, _ = quick_run
+def test_quick_protocol_is_small(ising_regression_quick_run):
+    protocol, records, _ = ising_regression_quick_run
     assert protocol.L == 8 and protocol.seeds == (0,)
     assert len(records) == len(ising_regression.ROWS)
 
 
-def test_odd_and_invariant_models_score_the_same_on_flipped_spins(quick_run):
-    _, _, summary = quick_run
+def test_odd_and_invariant_models_score_the_same_on_flipped_spins(
+    ising_regression_quick_run,
+):
+    _, _, summary = ising_regression_quick_run
     for row in summary["rows"]:
         odd_network = row["network"] == "BiaslessMLPRegressor"
         guaranteed = (odd_network and row["target"] == "odd") or (
@@ -42,11 +44,11 @@ def test_odd_and_invariant_models_score_the_same_on_flipped_spins(quick_run):
             assert not row["same_on_flipped"], row
 
 
-def test_the_symmetrized_biased_network_is_exactly_odd(quick_run):
+def test_the_symmetrized_biased_network_is_exactly_odd(ising_regression_quick_run):
     # SymmetrizedRegressor(target="odd") around the biased MLPRegressor: the
     # scores on X and -X are equal seed by seed, where the plain biased
     # network's are not (issue 27).
-    _, records, _ = quick_run
+    _, records, _ = ising_regression_quick_run
     (symmetrized,) = [r for r in records if r["symmetrized"]]
     (plain,) = [
         r for r in records
@@ -58,8 +60,8 @@ def test_the_symmetrized_biased_network_is_exactly_odd(quick_run):
     assert plain["r2_test"] != plain["r2_flipped"]
 
 
-def test_report_and_files(quick_run, tmp_path):
-    _, _, summary = quick_run
+def test_report_and_files(ising_regression_quick_run, tmp_path):
+    _, _, summary = ising_regression_quick_run
     text = report.format_report(summary)
     assert "worst R^2" in text and "BiaslessMLPRegressor" in text
     paths = report.write_outputs(summary, tmp_path)

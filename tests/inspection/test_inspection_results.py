@@ -37,7 +37,7 @@ RESULTS = (
 
 
 @pytest.fixture(scope="module")
-def data():
+def linear_data():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(80, 4))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
@@ -45,8 +45,8 @@ def data():
 
 
 @pytest.fixture(scope="module")
-def results(data):
-    X, y = data
+def results(linear_data):
+    X, y = linear_data
     G = SymmetryGroup.mirror((2, 2)) * SymmetryGroup.inversion()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -131,8 +131,8 @@ def test_plot_draws_the_results_values(results, result_type, pyplot):
     assert result.plot(ax=given) is given
 
 
-def test_display_from_data_is_from_result_of_symmetry_test(data, pyplot):
-    X, y = data
+def test_display_from_data_is_from_result_of_symmetry_test(linear_data, pyplot):
+    X, y = linear_data
     G = SymmetryGroup.mirror((2, 2))
     display = SymmetryTestDisplay.from_data(X, y, G, cv=3, random_state=0)
     expected = SymmetryTestDisplay.from_result(
@@ -174,14 +174,14 @@ class _NoPredict:
         (lambda X, y: first_layer_action("invert", 4), "'element'"),
     ],
 )
-def test_public_functions_name_a_bad_parameter(data, call, match):
-    X, y = data
+def test_public_functions_name_a_bad_parameter(linear_data, call, match):
+    X, y = linear_data
     with pytest.raises(ValueError, match=match + " parameter of"):
         call(X, y)
 
 
-def test_rtol_true_is_not_taken_as_one(data):
-    X, y = data
+def test_rtol_true_is_not_taken_as_one(linear_data):
+    X, y = linear_data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         net = BiaslessMLPClassifier((3,), max_iter=5, random_state=0).fit(X, y)

@@ -1,25 +1,18 @@
 """``sk-symmetry groups``: a quick run, its outputs and the identities it must show."""
 
-import csv
 
 import numpy as np
 import pytest
+from quick_outputs import assert_figures, csv_rows, written_files
 
-# A figure too small to read at page width, or cut off, fails the quick run.
-pytestmark = pytest.mark.filterwarnings(
-    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
-)
-
-COMMAND = "groups"  # the quick run of conftest.quick_run
+# The quick run of conftest.cli_quick_run (an unreadable figure fails it).
+COMMAND = "groups"
 
 
-def test_quick_run_writes_every_output(quick_run):
-    out, result = quick_run
-    names = {path.name for path in out.iterdir()}
-    assert {"groups.csv", "groups.json", "groups.md"} <= names
-    assert not any(name.startswith(".") for name in names)
-    with open(out / "groups.csv") as f:
-        rows = list(csv.DictReader(f))
+def test_quick_run_writes_every_output(cli_quick_run):
+    out, result = cli_quick_run
+    names = written_files(out, COMMAND)
+    rows = csv_rows(out, COMMAND)
     # --quick: five models under dihedral x inversion, four under inversion
     # (averages over all pairs only for the 16-element group), and under each
     # the random features with the network (200 components) and with ridge
@@ -28,19 +21,18 @@ def test_quick_run_writes_every_output(quick_run):
     # the invariant CNN under each group.
     assert len(rows) == len(result["cells"]) == 9 + 2 * 4 + 2 + 2
     assert (out / "groups.md").read_text().startswith("# ")
-    pytest.importorskip("matplotlib")
-    assert {
-        "groups_heatmap.png", "groups_confusion.png",
+    assert_figures(
+        names, "groups_heatmap.png", "groups_confusion.png",
         "groups_random_features_components.png",
-    } <= names
+    )
 
 
 def fits(result):
     return [run for run in result["runs"] if run["kind"] == "fit"]
 
 
-def test_invariant_models_score_the_same_on_every_element(quick_run):
-    _, result = quick_run
+def test_invariant_models_score_the_same_on_every_element(cli_quick_run):
+    _, result = cli_quick_run
     for run in fits(result):
         scores = run["element_accuracy"]
         assert len(scores) == len(run["elements"]) == {"inversion": 2}.get(
@@ -71,8 +63,8 @@ def test_reynolds_rows_are_run_on_their_subsample_and_tabled(quick_run):
     assert "changed by any element" in text and "symmetrized" in text
 
 
-def test_summary_rows_agree_with_the_runs(quick_run):
-    _, result = quick_run
+def test_summary_rows_agree_with_the_runs(cli_quick_run):
+    _, result = cli_quick_run
     keys = ("group", "features", "trained_on", "network", "n_components")
     for cell in result["cells"]:
         (run,) = [r for r in fits(result) if all(r[k] == cell[k] for k in keys)]
@@ -85,9 +77,9 @@ def test_summary_rows_agree_with_the_runs(quick_run):
         assert cell["six_as_nine"] == confusion[6, 9] / confusion[6].sum()
 
 
-def test_raw_pixels_trained_on_x_are_not_invariant(quick_run):
+def test_raw_pixels_trained_on_x_are_not_invariant(cli_quick_run):
     """The raw model meets the theorem's bound under inversion alone..."""
-    _, result = quick_run
+    _, result = cli_quick_run
     (raw,) = [
         r for r in fits(result)
         if r["group"] == "inversion" and r["features"] == "raw"
@@ -98,10 +90,10 @@ def test_raw_pixels_trained_on_x_are_not_invariant(quick_run):
     assert raw["changed"][1] > 0.5
 
 
-def test_random_features_rows_are_invariant(quick_run):
+def test_random_features_rows_are_invariant(cli_quick_run):
     """Invariant random features: one score on every element, so the worst
     case, the mean over the orbit and the accuracy on X_test are one number."""
-    _, result = quick_run
+    _, result = cli_quick_run
     cells = [c for c in result["cells"] if c["features"] == "random features"]
     assert {(c["group"], c["network"], c["n_components"]) for c in cells} == {
         (group, network, width)
@@ -115,8 +107,8 @@ def test_random_features_rows_are_invariant(quick_run):
         assert cell["element_accuracy"] == [cell["accuracy_X"]] * cell["n_elements"]
 
 
-def test_symmetry_test_verdicts_match_the_groups(quick_run):
-    _, result = quick_run
+def test_symmetry_test_verdicts_match_the_groups(cli_quick_run):
+    _, result = cli_quick_run
     tests = result["symmetry_tests"]
     assert [t["group"] for t in tests] == ["inversion", "dihedral x inversion"]
     for test in tests:

@@ -1,13 +1,11 @@
-"""``sk-symmetry ising``: a quick run, its outputs, the theorem, and its helpers."""
+"""``sk-symmetry ising``: a quick run, its outputs, the theorem, and its helpers
+(canonical_spins, in the library: tests/features/test_spins.py)."""
 
-import csv
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
+from quick_outputs import assert_figures, csv_rows, written_files
 
 from sk_symmetry.__main__ import main
 from sk_symmetry.experiments.ising.physics import (
@@ -15,17 +13,12 @@ from sk_symmetry.experiments.ising.physics import (
     extrapolate,
     probability_crossing,
 )
-from sk_symmetry.features import canonical_spins
-
-# A figure too small to read at page width, or cut off, fails the quick run.
-pytestmark = pytest.mark.filterwarnings(
-    "error::sk_symmetry.experiments._tables.UnreadableFigureWarning"
-)
 
 TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
 
-COMMAND = "ising"  # the quick run of conftest.quick_run
+# The quick run of conftest.cli_quick_run (an unreadable figure fails it).
+COMMAND = "ising"
 
 
 def _model(result, name):
@@ -33,39 +26,33 @@ def _model(result, name):
     return model
 
 
-def test_quick_run_writes_every_output(quick_run, capsys):
-    out, result = quick_run
-    names = {path.name for path in out.iterdir()}
-    assert {"ising.csv", "ising.json", "ising.md"} <= names
-    assert not any(name.startswith(".partial") for name in names)
-    with open(out / "ising.csv") as f:
-        rows = list(csv.DictReader(f))
+def test_quick_run_writes_every_output(cli_quick_run, capsys):
+    out, result = cli_quick_run
+    names = written_files(out, COMMAND)
+    rows = csv_rows(out, COMMAND)
     assert len(rows) == len(result["models"]) * len(result["sizes"])
     assert "Binder cumulant crossings" in (out / "ising.md").read_text()
     for model in result["models"]:
         for kind in ("A", "B"):
             keys = [k for k in model[f"protocol_{kind}"] if "extrapolated" in k]
             assert "extrapolated_tc" in keys
-    pytest.importorskip("matplotlib")
-    assert {
-        "ising_probability.png",
-        "ising_confusion.png",
-        "ising_binder.png",
+    assert_figures(
+        names, "ising_probability.png", "ising_confusion.png", "ising_binder.png",
         "ising_configurations.png",
-    } <= names
+    )
 
 
-def test_biasless_raw_network_is_bound_by_the_theorem(quick_run):
+def test_biasless_raw_network_is_bound_by_the_theorem(cli_quick_run):
     """accuracy(X) + accuracy(-X) <= 1 for an odd network, in every phase."""
-    _, result = quick_run
+    _, result = cli_quick_run
     model = _model(result, "raw, no bias")
     for size in model["sizes"].values():
         assert size["accuracy"] + size["inverted_accuracy"] <= 1.0
         assert size["ordered_accuracy"] + size["ordered_inverted_accuracy"] <= 1.0
 
 
-def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
-    _, result = quick_run
+def test_invariant_models_score_the_same_on_x_and_minus_x(cli_quick_run):
+    _, result = cli_quick_run
     names = ("canonical spins", "neighbour products", "permutation products",
              "raw, bias, symmetrized")
     for name in names:
@@ -74,36 +61,12 @@ def test_invariant_models_score_the_same_on_x_and_minus_x(quick_run):
             assert size["accuracy"] > 0.6
 
 
-def test_canonical_spins_find_tc_and_binder_crossing_is_close(quick_run):
+def test_canonical_spins_find_tc_and_binder_crossing_is_close(cli_quick_run):
     """Even the quick run's small lattices put T_c(L) within 5% of Onsager's."""
-    _, result = quick_run
+    _, result = cli_quick_run
     for size in _model(result, "canonical spins")["sizes"].values():
         assert abs(size["tc_A"] - TC) / TC < 0.05
     assert abs(result["binder"]["relative_error"]) < 0.02
-
-
-@given(
-    arrays(
-        np.float64,
-        st.tuples(st.integers(1, 5), st.integers(1, 6)),
-        elements=st.sampled_from([-1.0, 1.0]) | st.floats(-3, 3),
-    )
-)
-def test_canonical_spins_is_exactly_invariant(X):
-    original = X.copy()
-    canonical = canonical_spins(X)
-    np.testing.assert_array_equal(canonical_spins(-X), canonical)
-    np.testing.assert_array_equal(X, original)
-    # Each row is x or -x.
-    same = np.all(canonical == X, axis=1) | np.all(canonical == -X, axis=1)
-    assert same.all()
-
-
-def test_canonical_spins_of_tied_rows_follow_the_first_spin():
-    X = np.array([[-1.0, 1.0, 1.0, -1.0], [1.0, 1.0, 1.0, -1.0]])
-    np.testing.assert_array_equal(
-        canonical_spins(X), [[1.0, -1.0, -1.0, 1.0], [1.0, 1.0, 1.0, -1.0]]
-    )
 
 
 def test_probability_crossing_interpolates_the_steepest_drop():

@@ -31,15 +31,15 @@ def reverse_columns(X):
 
 
 @pytest.fixture
-def data():
+def shifted_blobs():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(60, 4)) + np.array([1.0, 0.0, 0.0, 0.0])
     y = rng.integers(0, 3, size=60)
     return X, y
 
 
-def test_fits_inner_estimator_on_the_orbit(data):
-    X, y = data
+def test_fits_inner_estimator_on_the_orbit(shifted_blobs):
+    X, y = shifted_blobs
     clf = OrbitAugmentedClassifier(LogisticRegression(C=0.5)).fit(X, y)
     by_hand = LogisticRegression(C=0.5).fit(np.vstack([X, -X]), np.r_[y, y])
     np.testing.assert_array_equal(clf.estimator_.coef_, by_hand.coef_)
@@ -58,14 +58,14 @@ def test_fits_inner_estimator_on_the_orbit(data):
     assert clf.n_features_in_ == 4
 
 
-def test_trains_on_two_n_rows(data):
-    X, y = data
+def test_trains_on_two_n_rows(shifted_blobs):
+    X, y = shifted_blobs
     clf = OrbitAugmentedClassifier(DecisionTreeClassifier(random_state=0)).fit(X, y)
     assert clf.estimator_.tree_.n_node_samples[0] == 2 * len(y)
 
 
-def test_sample_weight_repeated(data):
-    X, y = data
+def test_sample_weight_repeated(shifted_blobs):
+    X, y = shifted_blobs
     w = np.random.default_rng(1).uniform(0.1, 3.0, size=len(y))
     clf = OrbitAugmentedClassifier(LogisticRegression()).fit(X, y, sample_weight=w)
     by_hand = LogisticRegression().fit(
@@ -76,24 +76,24 @@ def test_sample_weight_repeated(data):
     assert not np.array_equal(unweighted.estimator_.coef_, clf.estimator_.coef_)
 
 
-def test_sample_weight_needs_an_estimator_that_accepts_it(data):
-    X, y = data
+def test_sample_weight_needs_an_estimator_that_accepts_it(shifted_blobs):
+    X, y = shifted_blobs
     clf = OrbitAugmentedClassifier(KNeighborsClassifier())
     with pytest.raises(TypeError, match="does not accept sample_weight"):
         clf.fit(X, y, sample_weight=np.ones(len(y)))
     clf.fit(X, y)  # without weights it is fine
 
 
-def test_any_symmetry(data):
-    X, y = data
+def test_any_symmetry(shifted_blobs):
+    X, y = shifted_blobs
     clf = OrbitAugmentedClassifier(LogisticRegression(), symmetry=reverse_columns)
     clf.fit(X, y)
     by_hand = LogisticRegression().fit(np.vstack([X, X[:, ::-1]]), np.r_[y, y])
     np.testing.assert_array_equal(clf.estimator_.coef_, by_hand.coef_)
 
 
-def test_symmetry_of_wrong_shape(data):
-    X, y = data
+def test_symmetry_of_wrong_shape(shifted_blobs):
+    X, y = shifted_blobs
     clf = OrbitAugmentedClassifier(LogisticRegression(), symmetry=lambda X: X[:, :2])
     with pytest.raises(ValueError, match="shape of X"):
         clf.fit(X, y)
@@ -102,8 +102,8 @@ def test_symmetry_of_wrong_shape(data):
 @pytest.mark.parametrize(
     "estimator, kind", [(LinearRegression(), "regressor"), (KMeans(2), "clusterer")]
 )
-def test_inner_estimator_must_be_a_classifier(data, estimator, kind):
-    X, y = data
+def test_inner_estimator_must_be_a_classifier(shifted_blobs, estimator, kind):
+    X, y = shifted_blobs
     clf = OrbitAugmentedClassifier(estimator)
     assert get_tags(clf).estimator_type == "classifier"  # tags do not crash
     with pytest.raises(ValueError, match=f"must be a classifier.*{kind}"):
@@ -111,8 +111,8 @@ def test_inner_estimator_must_be_a_classifier(data, estimator, kind):
     assert not hasattr(clf, "estimator_")
 
 
-def test_bad_parameters(data):
-    X, y = data
+def test_bad_parameters(shifted_blobs):
+    X, y = shifted_blobs
     with pytest.raises(ValueError, match="symmetry"):
         OrbitAugmentedClassifier(LogisticRegression(), symmetry="invert").fit(X, y)
     with pytest.raises(ValueError, match="estimator"):
@@ -124,8 +124,8 @@ def test_bad_parameters(data):
         clf.fit(X, y)
 
 
-def test_inputs_not_modified(data):
-    X, y = data
+def test_inputs_not_modified(shifted_blobs):
+    X, y = shifted_blobs
     X_before, y_before = X.copy(), y.copy()
     w = np.ones(len(y))
     OrbitAugmentedClassifier(LogisticRegression()).fit(X, y, sample_weight=w)
@@ -134,25 +134,25 @@ def test_inputs_not_modified(data):
     np.testing.assert_array_equal(w, np.ones(len(y)))
 
 
-def test_methods_follow_the_inner_estimator(data):
-    X, y = data
+def test_methods_follow_the_inner_estimator(shifted_blobs):
+    X, y = shifted_blobs
     knn = OrbitAugmentedClassifier(KNeighborsClassifier())
     assert not hasattr(knn, "decision_function")
     assert hasattr(knn, "predict_proba")
     assert hasattr(OrbitAugmentedClassifier(LogisticRegression()), "decision_function")
 
 
-def test_params_reach_the_inner_estimator(data):
-    X, y = data
+def test_params_reach_the_inner_estimator(shifted_blobs):
+    X, y = shifted_blobs
     clf = OrbitAugmentedClassifier(LogisticRegression(C=2.0))
     assert clf.get_params(deep=True)["estimator__C"] == 2.0
     clf.set_params(estimator__C=0.25)
     assert clone(clf).estimator.C == 0.25
 
 
-def test_feature_names(data):
+def test_feature_names(shifted_blobs):
     pd = pytest.importorskip("pandas")
-    X, y = data
+    X, y = shifted_blobs
     df = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     clf = OrbitAugmentedClassifier(LogisticRegression()).fit(df, y)
     assert clf.feature_names_in_.tolist() == ["a", "b", "c", "d"]
@@ -162,16 +162,16 @@ def test_feature_names(data):
         clf.predict(X)
 
 
-def test_pickle_fitted(data):
-    X, y = data
+def test_pickle_fitted(shifted_blobs):
+    X, y = shifted_blobs
     clf = OrbitAugmentedClassifier(LogisticRegression()).fit(X, y)
     np.testing.assert_array_equal(
         pickle.loads(pickle.dumps(clf)).predict(X), clf.predict(X)
     )
 
 
-def test_training_practice_is_a_grid_option(data):
-    X, y = data
+def test_training_practice_is_a_grid_option(shifted_blobs):
+    X, y = shifted_blobs
     pipe = Pipeline([("clf", LogisticRegression())])
     grid = GridSearchCV(
         pipe,
@@ -254,8 +254,8 @@ def test_orbit_of_sparse_data_under_dihedral_times_inversion(fmt):
     np.testing.assert_array_equal(X_sparse.toarray(), X)  # input unchanged
 
 
-def test_width_agnostic_inversion_group_is_the_default(data):
-    X, y = data
+def test_width_agnostic_inversion_group_is_the_default(shifted_blobs):
+    X, y = shifted_blobs
     default = OrbitAugmentedClassifier(LogisticRegression()).fit(X, y)
     assert default.symmetry is None
     for symmetry in (SymmetryGroup.inversion(), invert):
@@ -269,8 +269,8 @@ def test_width_agnostic_inversion_group_is_the_default(data):
         )
 
 
-def test_group_of_another_width_than_X(data):
-    X, y = data
+def test_group_of_another_width_than_X(shifted_blobs):
+    X, y = shifted_blobs
     clf = OrbitAugmentedClassifier(
         LogisticRegression(), symmetry=SymmetryGroup.rotations((3, 3))
     )

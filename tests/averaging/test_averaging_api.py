@@ -29,7 +29,7 @@ MIRROR = SymmetryGroup.mirror((2, 2))
 
 
 @pytest.fixture
-def data():
+def small_data():
     rng = np.random.default_rng(0)
     X = rng.standard_normal((30, 4))
     y = (X[:, 0] > 0).astype(int)
@@ -37,8 +37,8 @@ def data():
 
 
 # -- what is fitted on what -------------------------------------------------
-def test_fit_on_orbit_sees_every_image_and_data_only_x(data):
-    X, y = data
+def test_fit_on_orbit_sees_every_image_and_data_only_x(small_data):
+    X, y = small_data
     for fit_on, rows in (("orbit", len(G) * len(X)), ("data", len(X))):
         clf = SymmetrizedClassifier(
             DecisionTreeClassifier(random_state=0), G, fit_on=fit_on
@@ -50,8 +50,8 @@ def test_fit_on_orbit_sees_every_image_and_data_only_x(data):
     )
 
 
-def test_orbit_labels_follow_the_label_action(data):
-    X, _ = data
+def test_orbit_labels_follow_the_label_action(small_data):
+    X, _ = small_data
     y = np.where(X[:, 0] > 0, "right", "left")
     clf = SymmetrizedClassifier(
         DecisionTreeClassifier(random_state=0), MIRROR, fit_on="orbit",
@@ -64,8 +64,8 @@ def test_orbit_labels_follow_the_label_action(data):
     assert np.array_equal(clf.estimator_.predict(X), tree.predict(X))
 
 
-def test_regressor_trains_on_signed_targets(data):
-    X, _ = data
+def test_regressor_trains_on_signed_targets(small_data):
+    X, _ = small_data
     y = X @ [1.0, 2.0, 0.0, -1.0] + 0.1 * X[:, 0] ** 3
     reg = SymmetrizedRegressor(LinearRegression(), None, target="odd").fit(X, y)
     # trained on (X, y) and (-X, -y), as the least squares fit of both says
@@ -77,8 +77,8 @@ def test_regressor_trains_on_signed_targets(data):
     assert list(reg.target_signs_) == [1, -1]
 
 
-def test_multioutput_regression_is_odd_per_column(data):
-    X, _ = data
+def test_multioutput_regression_is_odd_per_column(small_data):
+    X, _ = small_data
     Y = np.column_stack([X[:, 0] ** 3, X.sum(axis=1)])
     reg = SymmetrizedRegressor(Ridge(), G, target="odd").fit(X, Y)
     assert reg.predict(X).shape == (len(X), 2)
@@ -87,8 +87,8 @@ def test_multioutput_regression_is_odd_per_column(data):
 
 
 # -- sample weights ------------------------------------------------------------
-def test_sample_weight_is_repeated_over_the_orbit(data):
-    X, y = data
+def test_sample_weight_is_repeated_over_the_orbit(small_data):
+    X, y = small_data
     w = np.linspace(0.5, 2.0, len(X))
     clf = SymmetrizedClassifier(LogisticRegression(), G).fit(X, y, sample_weight=w)
     manual = LogisticRegression().fit(
@@ -97,15 +97,15 @@ def test_sample_weight_is_repeated_over_the_orbit(data):
     assert np.array_equal(clf.estimator_.coef_, manual.coef_)
 
 
-def test_sample_weight_for_an_inner_fit_without_it_is_refused(data):
-    X, _ = data
+def test_sample_weight_for_an_inner_fit_without_it_is_refused(small_data):
+    X, _ = small_data
     with pytest.raises(TypeError, match="PCA.fit does not accept sample_weight"):
         GroupAveragedTransformer(PCA(2), G).fit(X, sample_weight=np.ones(len(X)))
 
 
 # -- methods present as the inner model's ---------------------------------------
-def test_methods_follow_the_inner_model(data):
-    X, y = data
+def test_methods_follow_the_inner_model(small_data):
+    X, y = small_data
     svc = SymmetrizedClassifier(SVC(), G).fit(X, y)
     assert not hasattr(svc, "predict_proba")
     # predict follows the averaged decision function
@@ -116,8 +116,8 @@ def test_methods_follow_the_inner_model(data):
     assert hasattr(tree, "predict_proba") and not hasattr(tree, "decision_function")
 
 
-def test_one_vs_one_scores_vote(data):
-    X, _ = data
+def test_one_vs_one_scores_vote(small_data):
+    X, _ = small_data
     y = np.digitize(X[:, 0] + X[:, 1] ** 2, [0.0, 1.0])
     voter = SymmetrizedClassifier(SVC(decision_function_shape="ovo"), G).fit(X, y)
     votes = np.stack([voter.estimator_.predict(g(X)) for g in G])
@@ -126,8 +126,8 @@ def test_one_vs_one_scores_vote(data):
     assert np.array_equal(voter.predict(X), voter.classes_[counts.argmax(axis=1)])
 
 
-def test_predict_proba_is_the_mean_of_the_inner_probabilities(data):
-    X, y = data
+def test_predict_proba_is_the_mean_of_the_inner_probabilities(small_data):
+    X, y = small_data
     clf = SymmetrizedClassifier(LogisticRegression(), G).fit(X, y)
     mean = np.mean([clf.estimator_.predict_proba(g(X)) for g in G], axis=0)
     assert np.allclose(clf.predict_proba(X), mean, rtol=0, atol=1e-15)
@@ -135,8 +135,8 @@ def test_predict_proba_is_the_mean_of_the_inner_probabilities(data):
     assert np.allclose(clf.predict_log_proba(X), np.log(mean))
 
 
-def test_one_vs_one_decision_with_a_label_action_is_refused(data):
-    X, _ = data
+def test_one_vs_one_decision_with_a_label_action_is_refused(small_data):
+    X, _ = small_data
     y = np.digitize(X[:, 0], [-0.5, 0.5])
     clf = SymmetrizedClassifier(
         SVC(decision_function_shape="ovo"), MIRROR,
@@ -147,8 +147,8 @@ def test_one_vs_one_decision_with_a_label_action_is_refused(data):
 
 
 # -- sparse input and output ----------------------------------------------------
-def test_sparse_input_is_pooled_as_dense(data):
-    X, y = data
+def test_sparse_input_is_pooled_as_dense(small_data):
+    X, y = small_data
     X[np.abs(X) < 0.7] = 0.0
     clf = SymmetrizedClassifier(LogisticRegression(), G).fit(sp.csr_matrix(X), y)
     P = clf.predict_proba(sp.csr_matrix(X))
@@ -160,8 +160,8 @@ def test_sparse_input_is_pooled_as_dense(data):
         GroupAveragedTransformer(SplineTransformer(), G).fit(sp.csr_matrix(X))
 
 
-def test_sparse_output_stays_sparse(data):
-    X, _ = data
+def test_sparse_output_stays_sparse(small_data):
+    X, _ = small_data
     tr = GroupAveragedTransformer(SplineTransformer(sparse_output=True), G).fit(X)
     F = tr.transform(X)
     assert sp.issparse(F)
@@ -172,8 +172,8 @@ def test_sparse_output_stays_sparse(data):
 
 
 # -- feature names and output containers --------------------------------------
-def test_feature_names_and_pandas_output(data):
-    X, _ = data
+def test_feature_names_and_pandas_output(small_data):
+    X, _ = small_data
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     scaler = GroupAveragedTransformer(StandardScaler(), MIRROR).fit(frame)
     assert list(scaler.get_feature_names_out()) == ["a", "b", "c", "d"]
@@ -190,8 +190,8 @@ def test_feature_names_and_pandas_output(data):
 
 
 # -- memory: blocks of rows ---------------------------------------------------
-def test_blocks_bound_what_the_inner_model_sees(data, monkeypatch):
-    X, _ = data
+def test_blocks_bound_what_the_inner_model_sees(small_data, monkeypatch):
+    X, _ = small_data
     seen = []
 
     class Recording(RBFSampler):
@@ -212,8 +212,8 @@ def test_blocks_bound_what_the_inner_model_sees(data, monkeypatch):
         assert np.array_equal(whole.transform(g(X)), F_blocks)
 
 
-def test_inputs_are_not_modified(data):
-    X, y = data
+def test_inputs_are_not_modified(small_data):
+    X, y = small_data
     X[0, :] = -0.0
     before, y_before = X.copy(), y.copy()
     clf = SymmetrizedClassifier(LogisticRegression(), G).fit(X, y)
@@ -224,24 +224,24 @@ def test_inputs_are_not_modified(data):
 
 
 # -- what is refused, and how -------------------------------------------------
-def test_wrong_kind_of_inner_estimator_is_refused(data):
-    X, y = data
+def test_wrong_kind_of_inner_estimator_is_refused(small_data):
+    X, y = small_data
     with pytest.raises(ValueError, match="estimator must be a classifier"):
         SymmetrizedClassifier(Ridge()).fit(X, y)
     with pytest.raises(ValueError, match="estimator must be a regressor"):
         SymmetrizedRegressor(LogisticRegression()).fit(X, y)
 
 
-def test_a_plain_function_is_refused_as_symmetry(data):
-    X, y = data
+def test_a_plain_function_is_refused_as_symmetry(small_data):
+    X, y = small_data
     with pytest.raises(TypeError, match="SymmetryGroup of signed permutations"):
         SymmetrizedClassifier(LogisticRegression(), lambda Z: Z[:, ::-1]).fit(X, y)
     # invert is the inversion group, accepted
     SymmetrizedClassifier(LogisticRegression(), invert).fit(X, y)
 
 
-def test_a_group_of_another_width_is_refused(data):
-    X, y = data
+def test_a_group_of_another_width_is_refused(small_data):
+    X, y = small_data
     with pytest.raises(ValueError, match="acts on 9 features"):
         GroupAveragedTransformer(PCA(2), SymmetryGroup.mirror((3, 3))).fit(X)
 
@@ -260,8 +260,8 @@ def test_a_group_of_another_width_is_refused(data):
          "not an action of the group"),
     ],
 )
-def test_bad_label_actions_are_refused(data, label_action, error, match):
-    X, _ = data
+def test_bad_label_actions_are_refused(small_data, label_action, error, match):
+    X, _ = small_data
     y = np.array(["left", "right", "up"])[np.arange(len(X)) % 3]
     D = SymmetryGroup.dihedral((2, 2))
     with pytest.raises(error, match=match):
@@ -270,8 +270,8 @@ def test_bad_label_actions_are_refused(data, label_action, error, match):
         ).fit(X, y)
 
 
-def test_label_action_forms_agree(data):
-    X, _ = data
+def test_label_action_forms_agree(small_data):
+    X, _ = small_data
     y = np.array(["left", "right", "up", "down"])[np.arange(len(X)) % 4]
     D = SymmetryGroup.dihedral((2, 2))
     turn = {"up": "left", "left": "down", "down": "right", "right": "up"}
@@ -298,8 +298,8 @@ def test_label_action_forms_agree(data):
         bad.fit(X, y)
 
 
-def test_orbit_training_adds_the_classes_the_action_reaches(data):
-    X, _ = data
+def test_orbit_training_adds_the_classes_the_action_reaches(small_data):
+    X, _ = small_data
     y = np.full(len(X), "left")
     y[::2] = "up"
     action = {"mirror": {"left": "right", "right": "left"}}
@@ -309,8 +309,8 @@ def test_orbit_training_adds_the_classes_the_action_reaches(data):
         clone(clf).set_params(fit_on="data").fit(X, y)
 
 
-def test_targets_that_are_not_characters_are_refused(data):
-    X, _ = data
+def test_targets_that_are_not_characters_are_refused(small_data):
+    X, _ = small_data
     y = X[:, 0]
     D = SymmetryGroup.dihedral((2, 2))
     with pytest.raises(ValueError, match="target .a sign per element. is not an"):
@@ -325,8 +325,8 @@ def test_targets_that_are_not_characters_are_refused(data):
         SymmetrizedRegressor(Ridge(), target="even").fit(X, y)
 
 
-def test_bad_parameters_are_refused(data):
-    X, _ = data
+def test_bad_parameters_are_refused(small_data):
+    X, _ = small_data
     with pytest.raises(ValueError, match="pooling"):
         GroupAveragedTransformer(PCA(2), pooling="median").fit(X)
 

@@ -5,6 +5,7 @@ on leaving, every process it started (and every process a test started) must
 be gone.
 """
 
+import functools
 import io
 import json
 import os
@@ -27,7 +28,7 @@ from sk_symmetry.experiments import _backend  # noqa: E402
 from sk_symmetry.experiments._backend import backend_context  # noqa: E402
 from sk_symmetry.experiments.reproduce import run as reproduce  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Generous: the machine's two cores are shared, and a worker restart imports
 # scikit-learn from scratch.
 PATIENCE = 60
@@ -68,7 +69,7 @@ def _running(process):
 
 
 @pytest.fixture(scope="module")
-def client():
+def process_cluster_client():
     """A client of a local cluster of two worker processes, one thread each."""
     before = _children()
     with LocalCluster(
@@ -95,11 +96,11 @@ def loky_records():
 
 
 def test_reproduce_gives_the_same_cells_bitwise_on_dask_and_on_loky(
-    client, loky_records, tmp_path, capsys
+    process_cluster_client, loky_records, tmp_path, capsys
 ):
     out = tmp_path / "dask"
     argv = ["reproduce", "--quick", "--backend", "dask", "--out", str(out)]
-    assert main([*argv, "--scheduler", client.scheduler.address]) == 0
+    assert main([*argv, "--scheduler", process_cluster_client.scheduler.address]) == 0
     capsys.readouterr()
     assert not any(path.name.startswith(".") for path in out.iterdir())
     # JSON keeps floats exactly (the shortest repr that reads back the same).
@@ -127,16 +128,16 @@ class _KillAWorkerOnFirstLine(io.StringIO):
 
 
 def test_a_killed_worker_costs_only_its_fits_and_progress_goes_on(
-    client, loky_records
+    process_cluster_client, loky_records
 ):
     protocol = reproduce.named_protocol("leak-free", quick=True)
-    progress = _KillAWorkerOnFirstLine(client)
-    with backend_context("dask", client.scheduler.address):
+    progress = _KillAWorkerOnFirstLine(process_cluster_client)
+    with backend_context("dask", process_cluster_client.scheduler.address):
         records = reproduce.run_experiment(protocol, progress=progress)
     # The scheduler saw the worker go while it held fits, and ran them again.
     removals = [
         event
-        for _, event in client.get_events(progress.killed)
+        for _, event in process_cluster_client.get_events(progress.killed)
         if event.get("action") == "remove-worker"
     ]
     assert removals and removals[-1]["processing-tasks"]
@@ -149,7 +150,8 @@ def test_a_killed_worker_costs_only_its_fits_and_progress_goes_on(
         # The time left once three fits are done (the first ones pay start-up).
         left = r", ~\d+ s left" if done >= 3 else ""
         assert re.match(rf"\[ *{done}/10\] .* elapsed \d+ s{left}$", line)
-    client.wait_for_workers(2, timeout=PATIENCE)  # the nanny restarts it
+    # the nanny restarts it
+    process_cluster_client.wait_for_workers(2, timeout=PATIENCE)
 
 
 class _Interrupt(io.StringIO):
@@ -160,7 +162,7 @@ class _Interrupt(io.StringIO):
 # joblib notes the fits it dropped: that is the point here.
 @pytest.mark.filterwarnings(r"ignore:.*tasks (have been|which were)")
 def test_a_run_that_cannot_finish_leaves_no_output_and_no_work(
-    client, tmp_path, monkeypatch
+    process_cluster_client, tmp_path, monkeypatch
 ):
     run_experiment = reproduce.run_experiment
 
@@ -170,21 +172,25 @@ def test_a_run_that_cannot_finish_leaves_no_output_and_no_work(
     monkeypatch.setattr(reproduce, "run_experiment", interrupted)
     out = tmp_path / "results"
     argv = ["reproduce", "--quick", "--backend", "dask"]
+    address = process_cluster_client.scheduler.address
     with pytest.raises(KeyboardInterrupt):
-        main([*argv, "--scheduler", client.scheduler.address, "--out", str(out)])
+        main([*argv, "--scheduler", address, "--out", str(out)])
     assert not out.exists()
     # The command's client is gone, and its queued fits with it.
     deadline = time.monotonic() + PATIENCE
-    while client.run_on_scheduler(_n_tasks) and time.monotonic() < deadline:
+    n_tasks = functools.partial(process_cluster_client.run_on_scheduler, _n_tasks)
+    while n_tasks() and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert client.run_on_scheduler(_n_tasks) == 0
+    assert n_tasks() == 0
 
 
 def _n_tasks(dask_scheduler):
     return len(dask_scheduler.tasks)
 
 
-def test_user_guide_grid_search_scores_the_same_on_dask_as_locally(client):
+def test_user_guide_grid_search_scores_the_same_on_dask_as_locally(
+    process_cluster_client,
+):
     """The cluster page's example, run on the cluster, then locally."""
     import textwrap
 
@@ -200,7 +206,8 @@ def test_user_guide_grid_search_scores_the_same_on_dask_as_locally(client):
     assert 'Client("tcp://HOST:8786")' in code
     namespace = {}
     try:
-        exec(code.replace("tcp://HOST:8786", client.scheduler.address), namespace)
+        address = process_cluster_client.scheduler.address
+        exec(code.replace("tcp://HOST:8786", address), namespace)
     finally:
         if "client" in namespace:
             namespace["client"].close()
@@ -218,8 +225,8 @@ def _cluster_page():
     return (ROOT / "docs" / "user_guide" / "cluster.rst").read_text()
 
 
-def test_tune_runs_on_dask(client, tmp_path, capsys):
-    address = client.scheduler.address
+def test_tune_runs_on_dask(process_cluster_client, tmp_path, capsys):
+    address = process_cluster_client.scheduler.address
     out = tmp_path / "tune"
     argv = ["tune", "--quick", "--backend", "dask", "--scheduler", address]
     assert main([*argv, "--out", str(out)]) == 0
@@ -231,6 +238,7 @@ def test_tune_runs_on_dask(client, tmp_path, capsys):
     assert result["best_params"]["features"] == "neighbor (horizontal)"
 
 
+@pytest.mark.slow
 def test_without_a_scheduler_a_local_cluster_of_n_jobs_workers_is_started_and_closed():
     before = _children()
     with backend_context("dask", n_jobs=2) as own:
@@ -248,16 +256,17 @@ def _args(**kwargs):
 
 
 def test_scheduler_address_defaults_to_dask_s_environment_variable(
-    client, monkeypatch
+    process_cluster_client, monkeypatch
 ):
     from sk_symmetry.__main__ import _parser
 
-    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", client.scheduler.address)
+    own = process_cluster_client.scheduler.address
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", own)
     _, commands = _parser()
     address = _backend.check_backend_arguments(commands["reproduce"], _args())
-    assert address == client.scheduler.address
+    assert address == own
     with backend_context("dask", address) as connected:
-        assert connected.scheduler.address == client.scheduler.address
+        assert connected.scheduler.address == own
 
 
 @pytest.mark.parametrize(
@@ -301,19 +310,19 @@ def test_without_dask_installed_the_backend_says_how_to_get_it(monkeypatch, caps
 
 
 def test_a_cluster_with_another_sk_symmetry_is_refused_before_any_fit(
-    client, monkeypatch, capsys
+    process_cluster_client, monkeypatch, capsys
 ):
     import sk_symmetry
 
     # The workers are other processes: they keep the real version.
     monkeypatch.setattr(sk_symmetry, "__version__", "0.0.0+another")
-    address = client.scheduler.address
+    address = process_cluster_client.scheduler.address
     with pytest.raises(SystemExit) as exc:
         main(["reproduce", "--quick", "--backend", "dask", "--scheduler", address])
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert f"--scheduler {address}: the cluster runs another sk_symmetry" in err
-    for worker in _worker_pids(client):
+    for worker in _worker_pids(process_cluster_client):
         assert worker in err
 
 

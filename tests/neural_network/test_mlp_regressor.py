@@ -1,4 +1,5 @@
-"""`BiaslessMLPRegressor`: the odd identity, parity with MLPRegressor, errors."""
+"""`BiaslessMLPRegressor`: the odd identity, parity with MLPRegressor, errors
+(the tests it shares with the classifier are in test_mlp.py)."""
 
 import warnings
 from unittest import mock
@@ -9,34 +10,17 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from mlp_cases import assert_same_weights, mlp_regressor, regression_data
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPRegressor
-from sklearn.utils.validation import has_fit_parameter
 
 from sk_symmetry import BiaslessMLPRegressor
 from sk_symmetry.neural_network import _mlp_solvers
-
-_MLP_HAS_SAMPLE_WEIGHT = has_fit_parameter(MLPRegressor(), "sample_weight")
-
-
-def _data(n=60, n_features=4, n_outputs=1, seed=0, dtype=np.float64):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, n_features))
-    W = rng.normal(size=(n_features, n_outputs))
-    Y = np.tanh(X @ W) + 0.2 * (X**2) @ W + 0.05 * rng.normal(size=(n, n_outputs))
-    y = Y[:, 0] if n_outputs == 1 else Y
-    return X.astype(dtype), y
 
 
 def _fit_quietly(est, X, y, **fit_params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return est.fit(X, y, **fit_params)
-
-
-def _mlp_regressor(**params):
-    # MLPRegressor with our defaults (its own are (100,) and relu)
-    return MLPRegressor(hidden_layer_sizes=(10, 5), activation="tanh", **params)
 
 
 # ----------------------------------------------------- the odd-network identity
@@ -53,7 +37,8 @@ def _mlp_regressor(**params):
 def test_inverted_input_gives_negated_prediction_to_the_last_bit(
     data, dtype, solver, activation, hidden, n_outputs, seed
 ):
-    X_train, y_train = _data(n=30, n_outputs=n_outputs, seed=seed % 5, dtype=dtype)
+    X_train, y_train = regression_data(
+        n=30, n_outputs=n_outputs, seed=seed % 5, dtype=dtype)
     reg = _fit_quietly(BiaslessMLPRegressor(
         tuple(hidden), activation, solver=solver, max_iter=8,
         learning_rate_init=0.01, random_state=seed,
@@ -71,72 +56,23 @@ def test_inverted_input_gives_negated_prediction_to_the_last_bit(
 
 
 def test_identity_fails_with_biases_so_the_test_can_fail():
-    X, y = _data()
+    X, y = regression_data()
     reg = _fit_quietly(BiaslessMLPRegressor(fit_bias=True, random_state=0), X, y)
     assert not np.allclose(reg.predict(-X), -reg.predict(X))
     assert any(np.any(b != 0) for b in reg.intercepts_)
 
 
-@pytest.mark.parametrize("activation", ["relu", "logistic"])
-def test_non_odd_activation_without_biases_warns_at_the_users_call(activation):
-    X, y = _data()
-    with pytest.warns(UserWarning, match="not odd") as record:
-        _fit_quietly(BiaslessMLPRegressor(activation=activation, max_iter=5), X, y)
-    assert [w.filename for w in record if "not odd" in str(w.message)] == [__file__]
-    # with biases it is an ordinary MLP: nothing to warn about
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        _fit_quietly(BiaslessMLPRegressor(
-            activation=activation, fit_bias=True, max_iter=5), X, y)
-
-
 # ------------------------------------------------------- parity with sklearn
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"solver": "lbfgs", "max_iter": 50},
-        {"solver": "sgd", "learning_rate_init": 0.01},
-        {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2},
-        {"solver": "adam", "batch_size": 16, "shuffle": False},
-        {"solver": "adam", "early_stopping": True, "validation_fraction": 0.2},
-    ],
-)
-def test_with_biases_follows_mlpregressor(options, weighted):
-    if weighted and not _MLP_HAS_SAMPLE_WEIGHT:
-        pytest.skip("MLPRegressor takes sample_weight from scikit-learn 1.7 on")
-    X, y = _data(n=80)
-    fit_params = {"sample_weight": np.linspace(0.5, 2, len(y))} if weighted else {}
-    params = {"random_state": 0, "max_iter": 25, **options}
-    ours = _fit_quietly(BiaslessMLPRegressor(fit_bias=True, **params), X, y,
-                        **fit_params)
-    theirs = _fit_quietly(_mlp_regressor(**params), X, y, **fit_params)
-    assert ours.n_iter_ == theirs.n_iter_
-    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-8)
-    if options["solver"] != "lbfgs":
-        np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
-    for a, b in zip(ours.coefs_ + ours.intercepts_,
-                    theirs.coefs_ + theirs.intercepts_, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6)
-    if options.get("early_stopping"):
-        assert ours.best_validation_score_ == pytest.approx(
-            theirs.best_validation_score_, rel=1e-10)
-        np.testing.assert_allclose(
-            ours.validation_scores_, theirs.validation_scores_, rtol=1e-10)
-
-
+# (with one output: test_mlp.py, on both networks)
 def test_multi_output_follows_mlpregressor_weights_and_sums_the_loss():
     # The same gradient, so the same weights; MLPRegressor's reported loss is
     # the mean over outputs of what ours sums (without penalty: alpha=0).
-    X, Y = _data(n=80, n_outputs=3)
+    X, Y = regression_data(n=80, n_outputs=3)
     params = dict(solver="sgd", alpha=0.0, max_iter=10, n_iter_no_change=np.inf,
                   random_state=0)
     ours = _fit_quietly(BiaslessMLPRegressor(fit_bias=True, **params), X, Y)
-    theirs = _fit_quietly(_mlp_regressor(**params), X, Y)
-    for a, b in zip(ours.coefs_ + ours.intercepts_,
-                    theirs.coefs_ + theirs.intercepts_, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-12)
+    theirs = _fit_quietly(mlp_regressor(**params), X, Y)
+    assert_same_weights(ours, theirs, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(
         ours.loss_curve_, 3 * np.asarray(theirs.loss_curve_), rtol=1e-10)
     assert ours.predict(X).shape == (80, 3) and ours.n_outputs_ == 3
@@ -160,11 +96,11 @@ def test_multi_output_lbfgs_parts_from_mlpregressor_by_its_loss_value_only():
     # The docstring's exact condition: under L-BFGS the two differ with
     # several outputs only because MLPRegressor hands the line search the
     # mean over outputs as the value of the sum's gradient.
-    X, Y = _data(n=80, n_outputs=3)
+    X, Y = regression_data(n=80, n_outputs=3)
     params = dict(solver="lbfgs", max_iter=60, random_state=0)
 
     def gap(y, **patch):
-        theirs = _fit_quietly(_mlp_regressor(**params), X, y)
+        theirs = _fit_quietly(mlp_regressor(**params), X, y)
         with mock.patch.object(_mlp_solvers, "loss_and_gradient", **patch):
             ours = _fit_quietly(BiaslessMLPRegressor(fit_bias=True, **params), X, y)
         return np.abs(ours.predict(X) - theirs.predict(X)).max()
@@ -176,27 +112,16 @@ def test_multi_output_lbfgs_parts_from_mlpregressor_by_its_loss_value_only():
 
 
 def test_multi_output_biasless_is_odd_and_fits():
-    X, _ = _data(n=120)
+    X, _ = regression_data(n=120)
     Y = np.column_stack([np.tanh(X[:, 0] - X[:, 1]), X[:, 2] ** 3])  # odd
     reg = _fit_quietly(BiaslessMLPRegressor(random_state=0), X, Y)
     assert reg.score(X, Y) > 0.9
     np.testing.assert_array_equal(reg.predict(-X), -reg.predict(X))
 
 
-def test_biasless_model_starts_from_mlpregressors_weights():
-    X, y = _data()
-    params = dict(solver="sgd", learning_rate_init=1e-12, max_iter=1,
-                  random_state=3, momentum=0.0)
-    ours = _fit_quietly(BiaslessMLPRegressor(**params), X, y)
-    theirs = _fit_quietly(_mlp_regressor(**params), X, y)
-    for a, b in zip(ours.coefs_, theirs.coefs_, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-9)
-    assert all(np.all(b == 0) for b in ours.intercepts_)
-
-
 # ---------------------------------------------------------- fitted state
 def test_fitted_attributes():
-    X, y = _data()
+    X, y = regression_data()
     reg = _fit_quietly(BiaslessMLPRegressor((6, 4), random_state=0), X, y)
     assert [c.shape for c in reg.coefs_] == [(4, 6), (6, 4), (4, 1)]
     assert (reg.n_layers_, reg.n_outputs_, reg.out_activation_) == (4, 1, "identity")
@@ -207,32 +132,11 @@ def test_fitted_attributes():
     assert sgd.best_loss_ == min(sgd.loss_curve_) and sgd.validation_scores_ is None
 
 
-def test_early_stopping_keeps_the_best_validation_r2():
-    X, y = _data(n=150)
-    reg = _fit_quietly(BiaslessMLPRegressor(
-        solver="adam", early_stopping=True, max_iter=40, n_iter_no_change=3,
-        learning_rate_init=0.05, random_state=0), X, y)
-    assert len(reg.validation_scores_) == reg.n_iter_
-    assert reg.best_validation_score_ == max(reg.validation_scores_)
-    assert reg.best_loss_ is None and reg.best_validation_score_ > 0.5
-
-
-def test_float32_trains_in_float32_and_y_is_untouched():
-    X, y = _data(dtype=np.float32)
-    y_copy = y.copy()
-    for solver in ("lbfgs", "adam"):
-        reg = _fit_quietly(
-            BiaslessMLPRegressor(solver=solver, max_iter=10, random_state=0), X, y)
-        assert all(c.dtype == np.float32 for c in reg.coefs_ + reg.intercepts_)
-        assert reg.predict(X).dtype == np.float32
-    np.testing.assert_array_equal(y, y_copy)
-
-
 def test_partial_fit_runs_one_epoch_per_call_as_mlpregressor():
-    X, y = _data(n=90)
+    X, y = regression_data(n=90)
     params = dict(solver="adam", learning_rate_init=0.01, random_state=0)
     ours = BiaslessMLPRegressor(fit_bias=True, **params)
-    theirs = _mlp_regressor(**params)
+    theirs = mlp_regressor(**params)
     for _ in range(5):
         ours.partial_fit(X, y)
         theirs.partial_fit(X, y)
@@ -241,23 +145,18 @@ def test_partial_fit_runs_one_epoch_per_call_as_mlpregressor():
     assert ours.loss_curve_[-1] < ours.loss_curve_[0]
 
 
-def test_warm_start_continues_and_keeps_the_architecture():
-    X, y = _data()
+def test_warm_start_keeps_the_number_of_outputs():
+    # (that it continues and keeps fit_bias: test_mlp.py, on both networks)
+    X, y = regression_data()
     reg = _fit_quietly(BiaslessMLPRegressor(
         solver="sgd", max_iter=3, warm_start=True, random_state=0), X, y)
-    before = [c.copy() for c in reg.coefs_]
-    _fit_quietly(reg.set_params(max_iter=1, learning_rate_init=1e-12), X, y)
-    for a, b in zip(before, reg.coefs_, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-8)
     with pytest.raises(ValueError, match="architecture"):
         reg.fit(X, np.column_stack([y, y]))
-    with pytest.raises(ValueError, match="architecture"):
-        reg.set_params(fit_bias=True).fit(X, y)
 
 
 # ----------------------------------------------------------------- bad input
 def test_partial_fit_errors():
-    X, y = _data()
+    X, y = regression_data()
     assert not hasattr(BiaslessMLPRegressor(solver="lbfgs"), "partial_fit")
     with pytest.raises(ValueError, match="early_stopping"):
         BiaslessMLPRegressor(solver="sgd", early_stopping=True).partial_fit(X, y)
@@ -265,7 +164,7 @@ def test_partial_fit_errors():
 
 @pytest.mark.parametrize("bad", ["text", np.nan])
 def test_non_numeric_or_non_finite_y_is_rejected(bad):
-    X, y = _data()
+    X, y = regression_data()
     y = y.astype(object)
     y[2] = bad
     with pytest.raises(ValueError, match="y must be a numeric|NaN"):
@@ -273,19 +172,9 @@ def test_non_numeric_or_non_finite_y_is_rejected(bad):
 
 
 def test_text_target_names_y():
-    X, _ = _data()
+    X, _ = regression_data()
     with pytest.raises(ValueError, match="y must be a numeric regression target"):
         BiaslessMLPRegressor().fit(X, np.array(["a"] * len(X)))
-
-
-@pytest.mark.parametrize(
-    "params", [{"hidden_layer_sizes": (5, 0)}, {"solver": "newton"},
-               {"activation": "softmax"}, {"alpha": -1.0}, {"fit_bias": "yes"}],
-)
-def test_bad_parameters_are_rejected(params):
-    X, y = _data()
-    with pytest.raises(ValueError, match="hidden_layer_sizes|must be"):
-        BiaslessMLPRegressor(**params).fit(X, y)
 
 
 _SKLEARN_SENTENCE = (
@@ -296,7 +185,7 @@ _SKLEARN_SENTENCE = (
 
 @pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
 def test_divergence_raises_and_leaves_the_estimator_unfitted(solver):
-    X, y = _data()
+    X, y = regression_data()
     reg = BiaslessMLPRegressor(activation="identity", solver=solver,
                                learning_rate_init=1e6, random_state=0)
     # scikit-learn's sentence, so that code matching on it keeps working,
@@ -309,7 +198,7 @@ def test_divergence_raises_and_leaves_the_estimator_unfitted(solver):
 
 def test_diverging_fit_with_early_stopping_keeps_the_best_weights():
     # scikit-learn issue 29504: stop, warn, keep the best validation weights
-    X, y = _data(n=200)
+    X, y = regression_data(n=200)
     params = dict(activation="identity", solver="sgd", learning_rate_init=0.3,
                   early_stopping=True, n_iter_no_change=50, max_iter=40,
                   random_state=0)
@@ -331,7 +220,7 @@ def test_diverging_fit_with_early_stopping_keeps_the_best_weights():
 
 
 def test_sparse_y_is_refused_as_mlpregressor_does():
-    X, y = _data()
+    X, y = regression_data()
     for sparse_y in (sp.csr_matrix(y[:, None]), sp.csr_array(np.c_[y, y])):
         with pytest.raises(TypeError, match="dense data is required"):
             BiaslessMLPRegressor().fit(X, sparse_y)
@@ -339,7 +228,7 @@ def test_sparse_y_is_refused_as_mlpregressor_does():
 
 @pytest.mark.parametrize("container", [list, lambda v: np.array(v, dtype=object)])
 def test_y_holding_none_is_named_not_blamed_on_divergence(container):
-    X, y = _data()
+    X, y = regression_data()
     values = list(y)
     values[3] = None
     with pytest.raises(ValueError, match="y must be a numeric .* holds None"):
@@ -366,13 +255,11 @@ def test_poisson_with_biases_follows_mlpregressor(options):
     X, y = _counts()
     params = {"random_state": 0, "max_iter": 20, "loss": "poisson", **options}
     ours = _fit_quietly(BiaslessMLPRegressor(fit_bias=True, **params), X, y)
-    theirs = _fit_quietly(_mlp_regressor(**params), X, y)
+    theirs = _fit_quietly(mlp_regressor(**params), X, y)
     assert ours.out_activation_ == theirs.out_activation_ == "exp"
     assert ours.n_iter_ == theirs.n_iter_
     np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-8)
-    for a, b in zip(ours.coefs_ + ours.intercepts_,
-                    theirs.coefs_ + theirs.intercepts_, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-9)
+    assert_same_weights(ours, theirs, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6)
 
 

@@ -34,21 +34,21 @@ def hflip(X):
 
 
 @pytest.fixture(scope="module")
-def digits():
+def digits_300():
     X, y = load_digits(return_X_y=True)
     X = X[:300] / 8.0 - 1.0  # values in [-1, 1], as in the paper
     return X, y[:300]
 
 
 @pytest.fixture(scope="module")
-def fitted(digits):
-    X, y = digits
+def fitted(digits_300):
+    X, y = digits_300
     # A model with bias on raw pixels: clearly different scores on X and -X.
     return LogisticRegression(max_iter=300).fit(X[:200], y[:200])
 
 
-def test_scores_match_hand_computation(digits, fitted):
-    X, y = digits[0][200:], digits[1][200:]
+def test_scores_match_hand_computation(digits_300, fitted):
+    X, y = digits_300[0][200:], digits_300[1][200:]
     acc = accuracy_score(y, fitted.predict(X))
     acc_inv = accuracy_score(y, fitted.predict(-X))
     assert acc != acc_inv  # otherwise the test below could not tell them apart
@@ -59,8 +59,8 @@ def test_scores_match_hand_computation(digits, fitted):
     )
 
 
-def test_probability_metric_and_f1(digits, fitted):
-    X, y = digits[0][200:], digits[1][200:]
+def test_probability_metric_and_f1(digits_300, fitted):
+    X, y = digits_300[0][200:], digits_300[1][200:]
     labels = fitted.classes_
     expected = -log_loss(y, fitted.predict_proba(-X), labels=labels)
     got = make_symmetric_scorer("neg_log_loss")(fitted, X, y)
@@ -69,8 +69,8 @@ def test_probability_metric_and_f1(digits, fitted):
     assert make_symmetric_scorer("f1_macro")(fitted, X, y) == pytest.approx(expected)
 
 
-def test_callable_scoring_and_other_symmetry(digits, fitted):
-    X, y = digits[0][200:], digits[1][200:]
+def test_callable_scoring_and_other_symmetry(digits_300, fitted):
+    X, y = digits_300[0][200:], digits_300[1][200:]
     calls = []
 
     def first_prediction_is_zero(estimator, X, y):
@@ -86,15 +86,15 @@ def test_callable_scoring_and_other_symmetry(digits, fitted):
     assert make_symmetric_scorer(symmetry=hflip)(fitted, X, y) == expected
 
 
-def test_input_not_modified(digits, fitted):
-    X, y = digits[0][200:].copy(), digits[1][200:]
+def test_input_not_modified(digits_300, fitted):
+    X, y = digits_300[0][200:].copy(), digits_300[1][200:]
     X_before = X.copy()
     make_symmetric_scorer(aggregate="min")(fitted, X, y)
     np.testing.assert_array_equal(X, X_before)
 
 
-def test_sample_weight_is_passed(digits, fitted):
-    X, y = digits[0][200:], digits[1][200:]
+def test_sample_weight_is_passed(digits_300, fitted):
+    X, y = digits_300[0][200:], digits_300[1][200:]
     w = np.random.default_rng(0).uniform(0.1, 2.0, size=len(y))
     acc = accuracy_score(y, fitted.predict(X), sample_weight=w)
     acc_inv = accuracy_score(y, fitted.predict(-X), sample_weight=w)
@@ -103,8 +103,8 @@ def test_sample_weight_is_passed(digits, fitted):
     assert scorer._accept_sample_weight()
 
 
-def test_symmetric_scoring_keys(digits, fitted):
-    X, y = digits[0][200:], digits[1][200:]
+def test_symmetric_scoring_keys(digits_300, fitted):
+    X, y = digits_300[0][200:], digits_300[1][200:]
     scorers = symmetric_scoring("accuracy")
     assert list(scorers) == ["accuracy", "inverted_accuracy", "worst_case_accuracy"]
     acc = accuracy_score(y, fitted.predict(X))
@@ -121,8 +121,8 @@ def test_symmetric_scoring_keys(digits, fitted):
     ]
 
 
-def test_grid_search_refit_on_worst_case(digits):
-    X, y = digits
+def test_grid_search_refit_on_worst_case(digits_300):
+    X, y = digits_300
     # Raw pixels (fit well on X, badly on -X) against invariant features.
     pipe = make_pipeline("passthrough", LogisticRegression(max_iter=300))
     grid = GridSearchCV(
@@ -150,8 +150,8 @@ def test_grid_search_refit_on_worst_case(digits):
     )
 
 
-def test_cross_validate_matches_manual_folds(digits):
-    X, y = digits
+def test_cross_validate_matches_manual_folds(digits_300):
+    X, y = digits_300
     est = DecisionTreeClassifier(random_state=0)
     # A second plain scorer makes scikit-learn cache predictions on X; the
     # symmetric scorers must not be served from that cache.
@@ -166,8 +166,8 @@ def test_cross_validate_matches_manual_folds(digits):
         )
 
 
-def test_cross_validate_with_sample_weight(digits):
-    X, y = digits
+def test_cross_validate_with_sample_weight(digits_300):
+    X, y = digits_300
     out = cross_validate(
         DecisionTreeClassifier(random_state=0), X, y, cv=2,
         scoring=symmetric_scoring(), params={"sample_weight": np.ones(len(y))},
@@ -175,8 +175,8 @@ def test_cross_validate_with_sample_weight(digits):
     assert set(out) >= {"test_accuracy", "test_inverted_accuracy"}
 
 
-def test_pickle_and_repr(digits, fitted):
-    X, y = digits[0][200:], digits[1][200:]
+def test_pickle_and_repr(digits_300, fitted):
+    X, y = digits_300[0][200:], digits_300[1][200:]
     scorer = make_symmetric_scorer("f1_macro", aggregate="min")
     assert repr(scorer) == (
         "make_symmetric_scorer('f1_macro', symmetry=None, aggregate='min')"
@@ -188,9 +188,9 @@ def test_pickle_and_repr(digits, fitted):
     )
 
 
-def test_default_symmetry_is_invert(digits, fitted):
+def test_default_symmetry_is_invert(digits_300, fitted):
     # None (the default), invert and SymmetryGroup.inversion() score the same.
-    X, y = digits[0][200:], digits[1][200:]
+    X, y = digits_300[0][200:], digits_300[1][200:]
     for aggregate in (None, "min", "mean"):
         default = make_symmetric_scorer(aggregate=aggregate)(fitted, X, y)
         for symmetry in (invert, SymmetryGroup.inversion()):
@@ -246,8 +246,8 @@ def test_misspelt_scoring_names_the_argument_and_suggests(scoring, suggestions):
         symmetric_scoring("zzzzzz")
 
 
-def test_metadata_routing_of_sample_weight(digits):
-    X, y = digits
+def test_metadata_routing_of_sample_weight(digits_300):
+    X, y = digits_300
     w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
     with sklearn.config_context(enable_metadata_routing=True):
         scorer = make_symmetric_scorer().set_score_request(sample_weight=True)
@@ -328,8 +328,8 @@ def test_group_scorers_on_dihedral_times_inversion():
     assert weighted != by_hand
 
 
-def test_width_agnostic_group_binds_to_the_width_of_X(digits, fitted):
-    X, y = digits[0][200:], digits[1][200:]
+def test_width_agnostic_group_binds_to_the_width_of_X(digits_300, fitted):
+    X, y = digits_300[0][200:], digits_300[1][200:]
     G = SymmetryGroup.inversion()
     # A group of two elements with aggregate=None: the score on g(X), as invert.
     for aggregate in (None, "min", "mean"):
@@ -362,16 +362,16 @@ def test_group_scorer_keys_are_identifiers_and_unique():
     assert {"score_a_b", "score_a_b_2"} <= set(keys)
 
 
-def test_group_scorers_pickle(digits, fitted):
-    X, y = digits[0][200:], digits[1][200:]
+def test_group_scorers_pickle(digits_300, fitted):
+    X, y = digits_300[0][200:], digits_300[1][200:]
     G = SymmetryGroup.dihedral((8, 8)) * SymmetryGroup.inversion()
     for scorer in symmetric_scoring(symmetry=G).values():
         restored = pickle.loads(pickle.dumps(scorer))
         assert restored(fitted, X, y) == scorer(fitted, X, y)
 
 
-def test_grid_search_with_group_scorers_refits_on_the_worst_case(digits):
-    X, y = digits
+def test_grid_search_with_group_scorers_refits_on_the_worst_case(digits_300):
+    X, y = digits_300
     G = SymmetryGroup.dihedral((8, 8)) * SymmetryGroup.inversion()
     invariant = FunctionTransformer(sorted_magnitudes)
     grid = GridSearchCV(
@@ -409,8 +409,8 @@ def test_aggregate_none_needs_a_group_of_two():
     make_symmetric_scorer(symmetry=G[1])  # one element is a plain callable
 
 
-def test_group_of_another_width_than_X(digits, fitted):
-    X, y = digits[0][200:], digits[1][200:]
+def test_group_of_another_width_than_X(digits_300, fitted):
+    X, y = digits_300[0][200:], digits_300[1][200:]
     G = SymmetryGroup.dihedral((4, 4))
     for aggregate in ("min", "mean"):
         with pytest.raises(ValueError, match="acts on 16 features but X has 64"):
@@ -433,8 +433,8 @@ def test_a_nan_on_any_element_gives_nan(aggregate):
         assert np.isnan(score(None, X, y))
 
 
-def test_group_scorer_does_not_modify_X(digits, fitted):
-    X, y = digits[0][200:].copy(), digits[1][200:]
+def test_group_scorer_does_not_modify_X(digits_300, fitted):
+    X, y = digits_300[0][200:].copy(), digits_300[1][200:]
     X_before = X.copy()
     G = SymmetryGroup.dihedral((8, 8)) * SymmetryGroup.inversion()
     make_symmetric_scorer(symmetry=G, aggregate="min")(fitted, X, y)
