@@ -49,8 +49,8 @@ def test_invariant_models_score_the_same_on_every_element(cli_quick_run):
             assert run["changed_any"] == 0.0
 
 
-def test_reynolds_rows_are_run_on_their_subsample_and_tabled(quick_run):
-    _, result = quick_run
+def test_reynolds_rows_are_run_on_their_subsample_and_tabled(cli_quick_run):
+    _, result = cli_quick_run
     averaging = [r for r in fits(result) if r["network"] in ("kNN", "logistic")]
     assert {(r["features"], r["trained_on"]) for r in averaging} == {
         ("raw", "symmetrized"), ("averaged RBFSampler", "X")
