@@ -140,6 +140,17 @@ n_iter_ : int
 
 n_layers_ : int
     Number of layers, input and output included.""",
+    # The Parameters and Returns of the inspection results' `plot`.
+    "plot_axes": """\
+Parameters
+----------
+ax : matplotlib Axes, default=None
+    Where to draw; None makes a new figure.
+
+Returns
+-------
+ax : matplotlib Axes
+    The Axes drawn on.""",
     # The input of the networks' prediction methods.
     "mlp_predict_input": """\
 X : {array-like, sparse matrix} of shape (n_samples, n_features)
