@@ -155,6 +155,16 @@ ax : matplotlib Axes
     "mlp_predict_input": """\
 X : {array-like, sparse matrix} of shape (n_samples, n_features)
     Input data.""",
+    # The Parameters of the networks' prediction methods and the Returns
+    # heading; the method's own return value follows.
+    "mlp_predict_parameters": """\
+Parameters
+----------
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    Input data.
+
+Returns
+-------""",
 }
 
 
