@@ -51,6 +51,20 @@ Returns
 -------
 self : object
     Fitted transformer.""",
+    # The whole Parameters and Returns of a dense transformer's `fit`.
+    "dense_transformer_fit_parameters": """\
+Parameters
+----------
+X : array-like of shape (n_samples, n_features)
+    Training data.
+
+y : None
+    Ignored.
+
+Returns
+-------
+self : object
+    Fitted transformer.""",
     # BiaslessMLPClassifier's and BiaslessMLPRegressor's: $model is the
     # scikit-learn estimator they follow, $score their early-stopping score.
     # Parameters from `solver` to `shuffle`.
