@@ -51,20 +51,6 @@ Returns
 -------
 self : object
     Fitted transformer.""",
-    # The whole Parameters and Returns of a dense transformer's `fit`.
-    "dense_transformer_fit_parameters": """\
-Parameters
-----------
-X : array-like of shape (n_samples, n_features)
-    Training data.
-
-y : None
-    Ignored.
-
-Returns
--------
-self : object
-    Fitted transformer.""",
     # The meta-estimators of ``averaging``: the end of `fit`'s Parameters
     # and the start of its Returns, ...
     "averaging_fit_sample_weight": """\

@@ -159,7 +159,11 @@ class GroupInvariantTransformer(InvariantTransformer):
     def fit(self, X, y=None):
         """Bind the group to ``X``'s width and prepare the feature map.
 
-        {dense_transformer_fit_parameters}
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        {transformer_fit_returns}
         """
         X = validate_for_group_fit(self, X, self._symmetry())
         n_features = X.shape[1]

@@ -228,7 +228,11 @@ class InvariantRandomFeatures(InvariantTransformer):
     def fit(self, X, y=None):
         """Draw the weights and offsets (data offsets from ``X``).
 
-        {dense_transformer_fit_parameters}
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        {transformer_fit_returns}
         """
         X = validate_for_group_fit(self, X, self.symmetry)
         n_samples, n_features = X.shape
