@@ -81,68 +81,6 @@ find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
     run_start[n_elements] = n;
 }
 
-/* Four runs of one step and length whose sources are consecutive (+-1)
- * and destinations adjacent: a transposed image's 4 x 4 tiles, each loaded
- * as four vectors and transposed in registers, the same value * sign + 0.0
- * per element. Returns whether the four runs at u fit this pattern (and were
- * copied). float32 only: the float64 canonical form is fast enough. */
-#ifdef HAVE_SSE2
-static int
-tile_runs_f32(const float *row, const run *u, const run *last, float *d)
-{
-    if (last - u < 4 || u->length < 4 || u->step == 1 || u->step == -1) {
-        return 0;
-    }
-    const int32_t delta = u[1].src - u[0].src;
-    if (delta != 1 && delta != -1) {
-        return 0;
-    }
-    for (int i = 1; i < 4; i++) {
-        if (u[i].length != u->length || u[i].step != u->step ||
-            u[i].negative != u->negative || u[i].src != u->src + i * delta ||
-            u[i].dst != u->dst + i * u->length) {
-            return 0;
-        }
-    }
-    const Py_ssize_t step = u->step, length = u->length;
-    const float sign = u->negative ? -1.0f : 1.0f;
-    const __m128 vsign = _mm_set1_ps(sign), zero = _mm_setzero_ps();
-    Py_ssize_t j = 0;
-    for (; j + 4 <= length; j += 4) {
-        __m128 v[4];
-        for (int k = 0; k < 4; k++) {
-            const float *at = row + u->src + step * (j + k);
-            v[k] = delta == 1 ? _mm_loadu_ps(at)
-                              : _mm_shuffle_ps(_mm_loadu_ps(at - 3),
-                                               _mm_loadu_ps(at - 3), 0x1b);
-        }
-        _MM_TRANSPOSE4_PS(v[0], v[1], v[2], v[3]);
-        for (int i = 0; i < 4; i++) {
-            _mm_storeu_ps(d + u[i].dst + j,
-                          _mm_add_ps(_mm_mul_ps(v[i], vsign), zero));
-        }
-    }
-    for (; j < length; j++) {
-        for (int i = 0; i < 4; i++) {
-            d[u[i].dst + j] = row[u[i].src + step * j] * sign + 0.0f;
-        }
-    }
-    return 1;
-}
-#else
-static inline int
-tile_runs_f32(const float *row, const run *u, const run *last, float *d)
-{
-    return 0;
-}
-#endif
-
-static inline int
-tile_runs_f64(const double *row, const run *u, const run *last, double *d)
-{
-    return 0; /* the float64 canonical form is fast enough without tiles */
-}
-
 /* One group of orbits of the same size: `size` terms for each of `count`
  * orbits, stored term-major (term t of orbit o at t * stride + o, the
  * stride being count rounded up to a multiple of MAX_LANES). */

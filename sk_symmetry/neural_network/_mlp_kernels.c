@@ -44,7 +44,8 @@
  * (AVX-512), 1.4 ns (AVX2) and 4.8 ns (SSE2 only, no faster than libm) per
  * double. The GIL is released while a kernel runs. The passes and the
  * functions are written once, in _mlp_kernels_template.h, for double and
- * float; here are the constants and polynomials that differ between them.
+ * float; the constants and polynomials that differ between them are in
+ * dtype.h with every other difference of the two types.
  */
 #include "common.h"
 
@@ -103,50 +104,6 @@ add_activation_codes(PyObject *module)
     }
     return 0;
 }
-
-/* ---- what differs between double and float -------------------------------
- * MAGIC: adding it rounds to an integer, kept in the low bits. LN2_HI has
- * few enough bits that n * LN2_HI is exact. exp is clamped to [EXP_MIN,
- * EXP_MAX], where 2^n is a normal number; tanh(TANH_MAX) rounds to 1. */
-#define MAGIC_f64 0x1.8p52
-#define LN2_HI_f64 0x1.62e42fee00000p-1 /* 32 bits */
-#define LN2_LO_f64 0x1.a39ef35793c76p-33
-#define LOG2E_f64 0x1.71547652b82fep0
-#define EXP_MIN_f64 -708.0
-#define EXP_MAX_f64 709.0
-#define TANH_MAX_f64 40.0
-#define SQRT2_f64 0x1.6a09e667f3bcdp0
-
-#define MAGIC_f32 0x1.8p23f
-#define LN2_HI_f32 0x1.62ep-1f /* 13 bits: exact for |n| < 2^11 */
-#define LN2_LO_f32 0x1.0bfbe8p-15f
-#define LOG2E_f32 0x1.715476p0f
-#define EXP_MIN_f32 -87.0f
-#define EXP_MAX_f32 88.0f
-#define TANH_MAX_f32 10.0f
-#define SQRT2_f32 0x1.6a09e6p0f
-
-/* Polynomial coefficients, highest power first (see FN(horner)):
- * expm1(r) = r + r^2 p(r) for |r| <= ln2 / 2, Taylor to r^13 in double
- * (truncation below 1e-17), to r^7 in float (below 2e-8 r); and
- * atanh(f) = f + f^3 q(f^2) for |f| <= 0.172, to f^23 (f^11 in float). */
-static const double expm1_coeffs_f64[] = {
-    1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
-    1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
-    1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5,
-};
-static const float expm1_coeffs_f32[] = {
-    1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f,
-};
-static const double atanh_coeffs_f64[] = {
-    1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
-    1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,
-};
-static const float atanh_coeffs_f32[] = {
-    1.0f / 11, 1.0f / 9, 1.0f / 7, 1.0f / 5, 1.0f / 3,
-};
-
-#define SQRT(x) (sizeof(x) == 4 ? (float)sqrtf((float)(x)) : sqrt((double)(x)))
 
 #define SK_DTYPE 64
 #include "dtype.h"

@@ -1,9 +1,12 @@
 /*
  * The passes of _mlp_kernels.c for one element type (see dtype.h):
- * _mlp_kernels.c includes this for double and for float, after the
- * constants and polynomial coefficients of each type (MAGIC_f64,
- * expm1_coeffs_f64, ...). float32 is computed in float, as numpy does.
+ * _mlp_kernels.c includes this for double and for float; the constants and
+ * polynomial coefficients of each type (MAGIC, EXPM1_COEFFS, ...) are in
+ * dtype.h. float32 is computed in float, as numpy does.
  */
+
+static const T FN(expm1_coeffs)[] = EXPM1_COEFFS;
+static const T FN(atanh_coeffs)[] = ATANH_COEFFS;
 
 /* ---- bit-level helpers (vectorise: bit casts, integer adds and shifts) --- */
 
@@ -48,11 +51,11 @@ FN(expm1_small)(T r)
 static inline T
 FN(reduce)(T x, T *scale)
 {
-    T k = x * FN(LOG2E) + FN(MAGIC);
-    UINT n = FN(bits_of)(k) - FN(bits_of)(FN(MAGIC)); /* two's complement n */
-    k -= FN(MAGIC);
+    T k = x * LOG2E + MAGIC;
+    UINT n = FN(bits_of)(k) - FN(bits_of)(MAGIC); /* two's complement n */
+    k -= MAGIC;
     *scale = FN(from_bits)((n + EXPONENT_BIAS) << MANTISSA_BITS);
-    return (x - k * FN(LN2_HI)) - k * FN(LN2_LO);
+    return (x - k * LN2_HI) - k * LN2_LO;
 }
 
 static inline T
@@ -67,7 +70,7 @@ static inline T
 FN(fast_exp)(T x)
 {
     T scale;
-    T r = FN(reduce)(FN(clamp)(x, FN(EXP_MIN), FN(EXP_MAX)), &scale);
+    T r = FN(reduce)(FN(clamp)(x, EXP_MIN, EXP_MAX), &scale);
     T q = FN(expm1_small)(r);
     return scale + scale * q;
 }
@@ -78,7 +81,7 @@ static inline T
 FN(expm1_neg)(T y)
 {
     T scale;
-    T r = FN(reduce)(y < FN(EXP_MIN) ? FN(EXP_MIN) : y, &scale);
+    T r = FN(reduce)(y < EXP_MIN ? EXP_MIN : y, &scale);
     return scale * FN(expm1_small)(r) + (scale - (T)1);
 }
 
@@ -89,7 +92,7 @@ static inline T
 FN(fast_tanh)(T x)
 {
     const UINT sign = (UINT)1 << SIGN_SHIFT;
-    T a = FN(clamp)(FN(from_bits)(FN(bits_of)(x) & ~sign), (T)0, FN(TANH_MAX));
+    T a = FN(clamp)(FN(from_bits)(FN(bits_of)(x) & ~sign), (T)0, TANH_MAX);
     T e = FN(expm1_neg)((T)-2 * a);
     T t = e / (e + (T)2); /* <= 0 */
     return FN(from_bits)((FN(bits_of)(t) & ~sign) | (FN(bits_of)(x) & sign));
@@ -110,15 +113,15 @@ FN(fast_log)(T x)
     UINT u = FN(bits_of)(x);
     T m = FN(from_bits)((u & mantissa) | ((UINT)EXPONENT_BIAS << MANTISSA_BITS));
     /* the biased exponent as a T, without an integer -> T conversion */
-    T e = FN(from_bits)((u >> MANTISSA_BITS) | FN(bits_of)(FN(MAGIC))) -
-          (FN(MAGIC) + (T)EXPONENT_BIAS);
-    int big = m > FN(SQRT2);
+    T e = FN(from_bits)((u >> MANTISSA_BITS) | FN(bits_of)(MAGIC)) -
+          (MAGIC + (T)EXPONENT_BIAS);
+    int big = m > SQRT2;
     m = big ? (T)0.5 * m : m;
     e = big ? e + (T)1 : e;
     T f = (m - (T)1) / (m + (T)1), f2 = f * f;
     T p = HORNER(FN(atanh_coeffs), f2);
     T s = (T)2 * f;
-    return e * FN(LN2_HI) + (s + (s * f2 * p + e * FN(LN2_LO)));
+    return e * LN2_HI + (s + (s * f2 * p + e * LN2_LO));
 }
 
 /* log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), log1p(t) = log(u) with
