@@ -111,6 +111,56 @@ release_buffers(Py_buffer **views, size_t n)
     release_buffers((Py_buffer *[]){__VA_ARGS__},                              \
                     sizeof((Py_buffer *[]){__VA_ARGS__}) / sizeof(Py_buffer *))
 
+/* Whether rows x width values (of at most 8 bytes) would overflow a
+ * Py_ssize_t count of bytes; rows and width are non-negative. */
+static inline int
+too_large(Py_ssize_t rows, Py_ssize_t width)
+{
+    return rows > 0 && width > PY_SSIZE_T_MAX / 8 / rows;
+}
+
+/* What the shapes say a buffer holds: `items` values of `itemsize` bytes,
+ * or, for items == ANY_COUNT, any whole number of them. A buffer whose obj
+ * is NULL (an optional argument given as None) is not checked. */
+typedef struct {
+    const Py_buffer *view;
+    Py_ssize_t items, itemsize;
+} buffer_size;
+#define ANY_COUNT (-1)
+
+/* "buffer sizes do not match the shapes" for the first buffer that holds
+ * other than it should, else NULL:
+ * CHECK_BUFFERS({&x, n_rows * n_cols, itemsize}, {&out, ...}). */
+static inline const char *
+check_buffers(const buffer_size *sizes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const Py_buffer *view = sizes[i].view;
+        const Py_ssize_t items = sizes[i].items, itemsize = sizes[i].itemsize;
+        if (view->obj != NULL && (items == ANY_COUNT
+                                      ? view->len % itemsize != 0
+                                      : view->len != items * itemsize)) {
+            return "buffer sizes do not match the shapes";
+        }
+    }
+    return NULL;
+}
+#define CHECK_BUFFERS(...)                                                     \
+    check_buffers((buffer_size[]){__VA_ARGS__},                                \
+                  sizeof((buffer_size[]){__VA_ARGS__}) / sizeof(buffer_size))
+
+/* Whether the index (code & mask) of each of the n codes is below bound. */
+static inline int
+indices_below(const uint32_t *codes, Py_ssize_t n, uint32_t mask, uint64_t bound)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((codes[i] & mask) >= bound) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Whether the call failed, with its exception set: a ValueError saying
  * `problem` if there is one, else a MemoryError if `no_memory`. */
 static inline int

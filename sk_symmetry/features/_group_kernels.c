@@ -235,22 +235,20 @@ canonical(PyObject *self, PyObject *args)
              n_cols > (Py_ssize_t)INDEX_MASK || n_elements > INT32_MAX) {
         problem = "shapes out of range";
     }
-    else if (n_rows > 0 && (n_cols > PY_SSIZE_T_MAX / 8 / n_rows ||
-                            n_elements > PY_SSIZE_T_MAX / 8 / n_rows ||
-                            n_cols > PY_SSIZE_T_MAX / 4 / n_elements)) {
+    else if (too_large(n_rows, n_cols) || too_large(n_rows, n_elements) ||
+             (n_rows > 0 && n_cols > PY_SSIZE_T_MAX / 4 / n_elements)) {
         problem = "the shapes are too large";
     }
-    else if (x.len != n_rows * n_cols * itemsize || out.len != x.len ||
-             scores.len != n_rows * n_elements * itemsize ||
-             codes.len != n_elements * n_cols * (Py_ssize_t)sizeof(uint32_t) ||
-             best.len != n_rows * (Py_ssize_t)sizeof(int32_t) ||
-             peak.len != itemsize) {
-        problem = "buffer sizes do not match the shapes";
+    else {
+        problem = CHECK_BUFFERS({&x, n_rows * n_cols, itemsize},
+                                {&out, n_rows * n_cols, itemsize},
+                                {&scores, n_rows * n_elements, itemsize},
+                                {&codes, n_elements * n_cols, sizeof(uint32_t)},
+                                {&best, n_rows, sizeof(int32_t)}, {&peak, 1, itemsize});
     }
-    for (Py_ssize_t i = 0; problem == NULL && i < n_elements * n_cols; i++) {
-        if ((((const uint32_t *)codes.buf)[i] & INDEX_MASK) >= (uint32_t)n_cols) {
-            problem = "index out of range";
-        }
+    if (problem == NULL &&
+        !indices_below(codes.buf, n_elements * n_cols, INDEX_MASK, n_cols)) {
+        problem = "index out of range";
     }
     Py_ssize_t n_flagged = 0;
     /* uniform[g]: 0 if every sign of element g is +1, 1 if every one is -1,
@@ -327,10 +325,8 @@ read_groups(const Py_buffer *plan, const Py_buffer *left, const Py_buffer *right
             2 * n_comparators * (Py_ssize_t)sizeof(uint32_t) > comparators->len) {
             return "buffer sizes do not match the plan";
         }
-        for (Py_ssize_t c = 0; c < 2 * n_cmp; c++) {
-            if (groups[k].comparators[c] >= (uint64_t)size) {
-                return "comparator out of range";
-            }
+        if (!indices_below(groups[k].comparators, 2 * n_cmp, UINT32_MAX, size)) {
+            return "comparator out of range";
         }
     }
     if (n_terms * (Py_ssize_t)sizeof(uint32_t) != left->len ||
@@ -339,12 +335,9 @@ read_groups(const Py_buffer *plan, const Py_buffer *left, const Py_buffer *right
         2 * n_comparators * (Py_ssize_t)sizeof(uint32_t) != comparators->len) {
         return "buffer sizes do not match the plan";
     }
-    const uint64_t n_left = direct ? n_cols : table_size;
-    for (Py_ssize_t i = 0; i < n_terms; i++) {
-        if ((((const uint32_t *)left->buf)[i] & INDEX_MASK) >= n_left ||
-            (direct && ((const uint32_t *)right->buf)[i] >= (uint64_t)n_cols)) {
-            return "index out of range";
-        }
+    if (!indices_below(left->buf, n_terms, INDEX_MASK, direct ? n_cols : table_size) ||
+        (direct && !indices_below(right->buf, n_terms, UINT32_MAX, n_cols))) {
+        return "index out of range";
     }
     for (Py_ssize_t k = 0; k < n_groups; k++) {
         groups[k].any_negative = 0;
@@ -352,12 +345,9 @@ read_groups(const Py_buffer *plan, const Py_buffer *left, const Py_buffer *right
             groups[k].any_negative |= groups[k].left[i] >> 31;
         }
     }
-    for (Py_ssize_t o = 0; o < n_orbits; o++) {
-        if (((const uint32_t *)columns->buf)[o] >= (uint64_t)n_out) {
-            return "column out of range";
-        }
-    }
-    return NULL;
+    return indices_below(columns->buf, n_orbits, UINT32_MAX, n_out)
+               ? NULL
+               : "column out of range";
 }
 
 static PyObject *
@@ -383,15 +373,14 @@ averages(PyObject *self, PyObject *args)
     else if (n_rows < 0 || n_cols < 1 || n_out < 1 || n_cols > (Py_ssize_t)INDEX_MASK) {
         problem = "shapes out of range";
     }
-    else if (n_rows > 0 && (n_cols > PY_SSIZE_T_MAX / 8 / n_rows ||
-                            n_out > PY_SSIZE_T_MAX / 8 / n_rows)) {
+    else if (too_large(n_rows, n_cols) || too_large(n_rows, n_out)) {
         problem = "the shapes are too large";
     }
-    else if (x.len != n_rows * n_cols * itemsize ||
-             out.len != n_rows * n_out * itemsize ||
-             plan.len != n_groups * 3 * (Py_ssize_t)sizeof(int64_t) ||
-             steps.len % sizeof(int64_t) != 0) {
-        problem = "buffer sizes do not match the shapes";
+    else {
+        problem = CHECK_BUFFERS({&x, n_rows * n_cols, itemsize},
+                                {&out, n_rows * n_out, itemsize},
+                                {&plan, ANY_COUNT, 3 * sizeof(int64_t)},
+                                {&steps, ANY_COUNT, sizeof(int64_t)});
     }
     /* The product table: x[i] * x[i + d] for every step d, concatenated. */
     const int64_t *step_values = steps.buf;

@@ -136,7 +136,7 @@ check_sizes(Py_ssize_t rows, Py_ssize_t n, Py_ssize_t itemsize)
     if (problem != NULL) {
         return problem;
     }
-    if (rows < 0 || n < 0 || (rows > 0 && n > PY_SSIZE_T_MAX / 8 / rows)) {
+    if (rows < 0 || n < 0 || too_large(rows, n)) {
         return "the shapes must be non-negative and not too large";
     }
     return NULL;
@@ -179,9 +179,8 @@ hidden(PyObject *self, PyObject *args)
         return NULL;
     }
     const char *problem = check_layer(units, n, itemsize, kind);
-    if (problem == NULL &&
-        (z.len != units * n * itemsize || (b.buf && b.len != units * itemsize))) {
-        problem = "buffer sizes do not match the shapes";
+    if (problem == NULL) {
+        problem = CHECK_BUFFERS({&z, units * n, itemsize}, {&b, units, itemsize});
     }
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
@@ -211,10 +210,9 @@ backward(PyObject *self, PyObject *args)
         return NULL;
     }
     const char *problem = check_layer(units, n, itemsize, kind);
-    if (problem == NULL &&
-        (a.len != units * n * itemsize || d.len != units * n * itemsize ||
-         (gb.buf && gb.len != units * itemsize))) {
-        problem = "buffer sizes do not match the shapes";
+    if (problem == NULL) {
+        problem = CHECK_BUFFERS({&a, units * n, itemsize}, {&d, units * n, itemsize},
+                                {&gb, units, itemsize});
     }
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
@@ -250,12 +248,12 @@ output(PyObject *self, PyObject *args)
     if (problem == NULL && (k < 1 || ldy < n || ldy > PY_SSIZE_T_MAX / 8 / k)) {
         problem = "need at least one output and ldy >= n";
     }
-    if (problem == NULL &&
-        (z.len != k * n * itemsize ||
-         (k > 0 && n > 0 && y.len < ((k - 1) * ldy + n) * itemsize) ||
-         (b.buf && b.len != k * itemsize) || (sw.buf && sw.len != n * itemsize) ||
-         (gb.buf && gb.len != k * itemsize))) {
-        problem = "buffer sizes do not match the shapes";
+    if (problem == NULL) {
+        problem = CHECK_BUFFERS({&z, k * n, itemsize}, {&b, k, itemsize},
+                                {&sw, n, itemsize}, {&gb, k, itemsize});
+    }
+    if (problem == NULL && k > 0 && n > 0 && y.len < ((k - 1) * ldy + n) * itemsize) {
+        problem = "buffer sizes do not match the shapes"; /* y: rows of ldy */
     }
     double loss = 0.0;
     double *gacc = problem == NULL ? PyMem_Calloc(k, sizeof(double)) : NULL;
@@ -284,9 +282,9 @@ adam(PyObject *self, PyObject *args)
         return NULL;
     }
     const char *problem = check_sizes(1, n, itemsize);
-    if (problem == NULL && (p.len != n * itemsize || g.len != n * itemsize ||
-                            m.len != n * itemsize || v.len != n * itemsize)) {
-        problem = "buffer sizes do not match the shapes";
+    if (problem == NULL) {
+        problem = CHECK_BUFFERS({&p, n, itemsize}, {&g, n, itemsize}, {&m, n, itemsize},
+                                {&v, n, itemsize});
     }
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
