@@ -350,6 +350,40 @@ read_groups(const Py_buffer *plan, const Py_buffer *left, const Py_buffer *right
                : "column out of range";
 }
 
+/* What is wrong with the shapes and buffers of averages() (but for the plan
+ * and the orbits: read_groups), or NULL; *table_size gets the size of the
+ * product table, x[i] * x[i + d] for every step d, concatenated. */
+static const char *
+check_averages(const Py_buffer *x, const Py_buffer *out, const Py_buffer *plan,
+               const Py_buffer *steps, Py_ssize_t n_rows, Py_ssize_t n_cols,
+               Py_ssize_t n_out, Py_ssize_t itemsize, Py_ssize_t *table_size)
+{
+    const char *problem = check_itemsize(itemsize);
+    if (problem != NULL) {
+        return problem;
+    }
+    if (n_rows < 0 || n_cols < 1 || n_out < 1 || n_cols > (Py_ssize_t)INDEX_MASK) {
+        return "shapes out of range";
+    }
+    if (too_large(n_rows, n_cols) || too_large(n_rows, n_out)) {
+        return "the shapes are too large";
+    }
+    problem = CHECK_BUFFERS({x, n_rows * n_cols, itemsize}, {out, n_rows * n_out, itemsize},
+                            {plan, ANY_COUNT, 3 * sizeof(int64_t)},
+                            {steps, ANY_COUNT, sizeof(int64_t)});
+    const int64_t *step_values = steps->buf;
+    const Py_ssize_t n_steps = steps->len / (Py_ssize_t)sizeof(int64_t);
+    for (Py_ssize_t s = 0; problem == NULL && s < n_steps; s++) {
+        if (step_values[s] < 0 || step_values[s] >= n_cols) {
+            problem = "step out of range";
+        }
+        else if ((*table_size += n_cols - step_values[s]) > (Py_ssize_t)INDEX_MASK) {
+            problem = "the product table is too large";
+        }
+    }
+    return problem;
+}
+
 static PyObject *
 averages(PyObject *self, PyObject *args)
 {
@@ -361,39 +395,15 @@ averages(PyObject *self, PyObject *args)
                           &n_cols, &n_out, &itemsize, &avx2)) {
         return NULL;
     }
-    const char *problem = check_itemsize(itemsize);
     const Py_ssize_t n_groups = plan.len / (3 * (Py_ssize_t)sizeof(int64_t));
+    const int64_t *step_values = steps.buf;
+    const Py_ssize_t n_steps = steps.len / (Py_ssize_t)sizeof(int64_t);
     orbit_group *groups = NULL;
     void *buf = NULL;
     int status = 0, finite = 1;
-    Py_ssize_t max_terms = 0;
-    if (problem != NULL) {
-        /* reported below, once the buffers are released */
-    }
-    else if (n_rows < 0 || n_cols < 1 || n_out < 1 || n_cols > (Py_ssize_t)INDEX_MASK) {
-        problem = "shapes out of range";
-    }
-    else if (too_large(n_rows, n_cols) || too_large(n_rows, n_out)) {
-        problem = "the shapes are too large";
-    }
-    else {
-        problem = CHECK_BUFFERS({&x, n_rows * n_cols, itemsize},
-                                {&out, n_rows * n_out, itemsize},
-                                {&plan, ANY_COUNT, 3 * sizeof(int64_t)},
-                                {&steps, ANY_COUNT, sizeof(int64_t)});
-    }
-    /* The product table: x[i] * x[i + d] for every step d, concatenated. */
-    const int64_t *step_values = steps.buf;
-    const Py_ssize_t n_steps = steps.len / (Py_ssize_t)sizeof(int64_t);
-    Py_ssize_t table_size = 0;
-    for (Py_ssize_t s = 0; problem == NULL && s < n_steps; s++) {
-        if (step_values[s] < 0 || step_values[s] >= n_cols) {
-            problem = "step out of range";
-        }
-        else if ((table_size += n_cols - step_values[s]) > (Py_ssize_t)INDEX_MASK) {
-            problem = "the product table is too large";
-        }
-    }
+    Py_ssize_t max_terms = 0, table_size = 0;
+    const char *problem = check_averages(&x, &out, &plan, &steps, n_rows, n_cols,
+                                         n_out, itemsize, &table_size);
     if (problem == NULL) {
         groups = PyMem_RawMalloc((n_groups + 1) * sizeof(orbit_group));
         status = groups == NULL ? -1 : 0;
