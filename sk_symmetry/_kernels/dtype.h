@@ -10,8 +10,9 @@
  *     ...
  *
  * A template writes its code once in terms of these names; FN(name) makes
- * name_f32 or name_f64. Only this file says how float and double differ:
- * the type and its bits, and the SSE2 (V_) and AVX2 (W_) vectors of it.
+ * name_f32 or name_f64 (name_f64_v3 in a copy, below). Only this file says
+ * how float and double differ: the type and its bits, the SSE2 (V_) and
+ * AVX2 (W_) vectors of it, and the constants of the kernels' functions.
  */
 #include "common.h"
 
@@ -77,7 +78,14 @@
 #define SK_CAT(a, b) SK_CAT_(a, b)
 #define SK_PASTE_(a, b, c) a##b##c
 #define SK_PASTE(a, b, c) SK_PASTE_(a, b, c)
+/* An includer that compiles a template again for another CPU level (see
+ * common.h) defines SK_COPY as its suffix: FN(name) is then name_f64_v4. */
+#undef FN
+#ifdef SK_COPY
+#define FN(name) SK_CAT(SK_CAT(name, SUFFIX), SK_COPY)
+#else
 #define FN(name) SK_CAT(name, SUFFIX)
+#endif
 
 #if SK_DTYPE == 32
 

@@ -38,9 +38,11 @@
  * and without the kernels (SK_SYMMETRY_NO_KERNELS=1) are close, not equal;
  * each way is reproducible on its own.
  *
- * On x86-64 Linux with GCC each pass is compiled for AVX-512, AVX2 and the
- * SSE2 baseline and the best is chosen at load time (target_clones); other
- * compilers get the portable loops. On this AMD EPYC one tanh took 0.8 ns
+ * On x86-64 with GCC each pass is compiled for AVX-512, AVX2 and the SSE2
+ * baseline, and the copy for the CPU runs (common.h's run-time check, the
+ * one dispatch scheme of every kernel; until the kernels shared it, GCC's
+ * target_clones made the same three copies, so the results are the same
+ * bits); other compilers get the portable loops. On this AMD EPYC one tanh took 0.8 ns
  * (AVX-512), 1.4 ns (AVX2) and 4.8 ns (SSE2 only, no faster than libm) per
  * double. The GIL is released while a kernel runs. The passes and the
  * functions are written once, in _mlp_kernels_template.h, for double and
@@ -56,16 +58,6 @@
  * math errno, sqrt is one instruction. Set for the whole file, because GCC
  * does not inline across functions with different optimisation flags. */
 #pragma GCC optimize("no-trapping-math", "no-math-errno")
-#endif
-
-/* Define SK_SYMMETRY_NO_CLONES to build one version, for the compiler's
- * own target (-march), e.g. to test the AVX2 or SSE2 loops on any CPU. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&          \
-    defined(__linux__) && !defined(SK_SYMMETRY_NO_CLONES)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", \
-                                            "default")))
-#else
-#define CLONES
 #endif
 
 /* Samples per block of the output pass: 10 outputs x 128 samples x 8 bytes
@@ -105,6 +97,13 @@ add_activation_codes(PyObject *module)
     return 0;
 }
 
+/* The passes for each type, once for the baseline and, with
+ * HAVE_LEVEL_DISPATCH, again for x86-64-v3 and v4: the functions marked
+ * LEVEL are compiled for the copy's level (the functions they inline with
+ * them), the others for the baseline, as target_clones did. Define
+ * SK_SYMMETRY_NO_CLONES to build the baseline copy only, for the compiler's
+ * own target (-march), e.g. to test the AVX2 or SSE2 loops on any CPU. */
+#define LEVEL
 #define SK_DTYPE 64
 #include "dtype.h"
 #include "_mlp_kernels_template.h"
@@ -113,6 +112,35 @@ add_activation_codes(PyObject *module)
 #include "dtype.h"
 #include "_mlp_kernels_template.h"
 #undef SK_DTYPE
+#undef LEVEL
+
+#ifdef HAVE_LEVEL_DISPATCH
+#define LEVEL TARGET_V3
+#define SK_COPY v3
+#define SK_DTYPE 64
+#include "dtype.h"
+#include "_mlp_kernels_template.h"
+#undef SK_DTYPE
+#define SK_DTYPE 32
+#include "dtype.h"
+#include "_mlp_kernels_template.h"
+#undef SK_DTYPE
+#undef SK_COPY
+#undef LEVEL
+
+#define LEVEL TARGET_V4
+#define SK_COPY v4
+#define SK_DTYPE 64
+#include "dtype.h"
+#include "_mlp_kernels_template.h"
+#undef SK_DTYPE
+#define SK_DTYPE 32
+#include "dtype.h"
+#include "_mlp_kernels_template.h"
+#undef SK_DTYPE
+#undef SK_COPY
+#undef LEVEL
+#endif
 
 /* ---- Python wrappers ----------------------------------------------------- */
 
@@ -185,9 +213,9 @@ hidden(PyObject *self, PyObject *args)
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
         if (itemsize == 8)
-            hidden_f64(z.buf, b.buf, units, n, kind);
+            LEVEL_COPY(hidden, f64)(z.buf, b.buf, units, n, kind);
         else
-            hidden_f32(z.buf, b.buf, units, n, kind);
+            LEVEL_COPY(hidden, f32)(z.buf, b.buf, units, n, kind);
         Py_END_ALLOW_THREADS
     }
     RELEASE_BUFFERS(&z, &b);
@@ -217,9 +245,9 @@ backward(PyObject *self, PyObject *args)
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
         if (itemsize == 8)
-            backward_f64(a.buf, d.buf, gb.buf, units, n, kind);
+            LEVEL_COPY(backward, f64)(a.buf, d.buf, gb.buf, units, n, kind);
         else
-            backward_f32(a.buf, d.buf, gb.buf, units, n, kind);
+            LEVEL_COPY(backward, f32)(a.buf, d.buf, gb.buf, units, n, kind);
         Py_END_ALLOW_THREADS
     }
     RELEASE_BUFFERS(&a, &d, &gb);
@@ -260,10 +288,11 @@ output(PyObject *self, PyObject *args)
     const int no_memory = problem == NULL && gacc == NULL;
     if (gacc != NULL) {
         Py_BEGIN_ALLOW_THREADS
-        loss = itemsize == 8 ? output_pass_f64(z.buf, y.buf, ldy, b.buf, sw.buf, sw_sum,
-                                               gb.buf, k, n, softmax, gacc)
-                             : output_pass_f32(z.buf, y.buf, ldy, b.buf, sw.buf, sw_sum,
-                                               gb.buf, k, n, softmax, gacc);
+        loss = itemsize == 8
+                   ? LEVEL_COPY(output_pass, f64)(z.buf, y.buf, ldy, b.buf, sw.buf,
+                                                  sw_sum, gb.buf, k, n, softmax, gacc)
+                   : LEVEL_COPY(output_pass, f32)(z.buf, y.buf, ldy, b.buf, sw.buf,
+                                                  sw_sum, gb.buf, k, n, softmax, gacc);
         Py_END_ALLOW_THREADS
     }
     PyMem_Free(gacc);
@@ -289,9 +318,9 @@ adam(PyObject *self, PyObject *args)
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
         if (itemsize == 8)
-            adam_f64(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
+            LEVEL_COPY(adam, f64)(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
         else
-            adam_f32(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
+            LEVEL_COPY(adam, f32)(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
         Py_END_ALLOW_THREADS
     }
     RELEASE_BUFFERS(&p, &g, &m, &v);

@@ -154,7 +154,7 @@ static inline double FN(sum)(const T *x, Py_ssize_t n)
 
 /* Without a bias, add -0.0: x + -0.0 is x for every x, -0.0 included,
  * where x + 0.0 would turn -0.0 into +0.0. */
-CLONES static void FN(hidden)(T *z, const T *b, Py_ssize_t units,
+LEVEL static void FN(hidden)(T *z, const T *b, Py_ssize_t units,
                                    Py_ssize_t n, int kind)
 {
     for (Py_ssize_t u = 0; u < units; u++) {
@@ -183,7 +183,7 @@ CLONES static void FN(hidden)(T *z, const T *b, Py_ssize_t units,
 
 /* delta <- delta * g'(a), one loop per kind so that each vectorises;
  * then the row's sum, while it is in L1. */
-CLONES static void FN(backward)(const T *a, T *delta, T *gb,
+LEVEL static void FN(backward)(const T *a, T *delta, T *gb,
                                      Py_ssize_t units, Py_ssize_t n,
                                      int kind)
 {
@@ -216,7 +216,7 @@ CLONES static void FN(backward)(const T *a, T *delta, T *gb,
 /* One block of w <= BLOCK samples starting at column j0, softmax output.
  * Returns the block's sum of sc_i * loss_i; adds the block's delta rows
  * to gacc. */
-CLONES static double FN(softmax_block)(
+LEVEL static double FN(softmax_block)(
     T *z, const T *y, Py_ssize_t ldy, const T *b, const T *sc,
     Py_ssize_t k, Py_ssize_t n, Py_ssize_t j0, Py_ssize_t w, double *gacc)
 {
@@ -266,7 +266,7 @@ CLONES static double FN(softmax_block)(
 }
 
 /* The same for a logistic output (binary and multilabel targets). */
-CLONES static double FN(logistic_block)(
+LEVEL static double FN(logistic_block)(
     T *z, const T *y, Py_ssize_t ldy, const T *b, const T *sc,
     Py_ssize_t k, Py_ssize_t n, Py_ssize_t j0, Py_ssize_t w, double *gacc)
 {
@@ -298,7 +298,7 @@ static void FN(shares)(const T *sw, double sw_sum, Py_ssize_t j0,
         sc[j] = sw != NULL ? sw[j0 + j] / (T)sw_sum : (T)(1.0 / sw_sum);
 }
 
-CLONES static void FN(adam)(T *p, const T *g, T *m, T *v,
+LEVEL static void FN(adam)(T *p, const T *g, T *m, T *v,
                                  Py_ssize_t n, double b1_, double b2_,
                                  double lr_, double eps_)
 {
