@@ -104,40 +104,17 @@ add_activation_codes(PyObject *module)
  * SK_SYMMETRY_NO_CLONES to build the baseline copy only, for the compiler's
  * own target (-march), e.g. to test the AVX2 or SSE2 loops on any CPU. */
 #define LEVEL
-#define SK_DTYPE 64
-#include "dtype.h"
-#include "_mlp_kernels_template.h"
-#undef SK_DTYPE
-#define SK_DTYPE 32
-#include "dtype.h"
-#include "_mlp_kernels_template.h"
-#undef SK_DTYPE
+#include "_mlp_kernels_types.h"
 #undef LEVEL
-
 #ifdef HAVE_LEVEL_DISPATCH
 #define LEVEL TARGET_V3
 #define SK_COPY v3
-#define SK_DTYPE 64
-#include "dtype.h"
-#include "_mlp_kernels_template.h"
-#undef SK_DTYPE
-#define SK_DTYPE 32
-#include "dtype.h"
-#include "_mlp_kernels_template.h"
-#undef SK_DTYPE
+#include "_mlp_kernels_types.h"
 #undef SK_COPY
 #undef LEVEL
-
 #define LEVEL TARGET_V4
 #define SK_COPY v4
-#define SK_DTYPE 64
-#include "dtype.h"
-#include "_mlp_kernels_template.h"
-#undef SK_DTYPE
-#define SK_DTYPE 32
-#include "dtype.h"
-#include "_mlp_kernels_template.h"
-#undef SK_DTYPE
+#include "_mlp_kernels_types.h"
 #undef SK_COPY
 #undef LEVEL
 #endif
