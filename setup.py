@@ -21,7 +21,7 @@ KERNELS = [
 ]
 
 # The header every kernel includes (common.h) and the float/double template
-# parameters (dtype.h); each kernel's template (*_template.h) sits beside it.
+# parameters (dtype.h); each kernel's headers (*_template.h, ...) sit beside it.
 INCLUDE = "sk_symmetry/_kernels"
 HEADERS = [f"{INCLUDE}/common.h", f"{INCLUDE}/dtype.h"]
 
@@ -31,7 +31,7 @@ setup(
             name,
             [source],
             include_dirs=[INCLUDE],
-            depends=HEADERS + glob.glob(source.replace(".c", "_template.h")),
+            depends=HEADERS + glob.glob(source.replace(".c", "_*.h")),
             optional=True,
         )
         for name, source in KERNELS

@@ -51,6 +51,26 @@ Returns
 -------
 self : object
     Fitted transformer.""",
+    # The meta-estimators of ``averaging``: the end of `fit`'s Parameters
+    # and the start of its Returns, ...
+    "averaging_fit_sample_weight": """\
+sample_weight : array-like of shape (n_samples,), default=None
+    Passed on (repeated over the orbit) only if given; the inner
+    ``fit`` must take it.
+
+Returns
+-------
+self : object""",
+    # ... and the Parameters of a method that takes Dask arrays; $done is
+    # what happens to a Dask array (predicted, transformed).
+    "averaging_dask_input": """\
+Parameters
+----------
+X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+    Data. A Dask array is $done lazily, block by block.
+
+Returns
+-------""",
     # BiaslessMLPClassifier's and BiaslessMLPRegressor's: $model is the
     # scikit-learn estimator they follow, $score their early-stopping score.
     # Parameters from `solver` to `shuffle`.
@@ -140,10 +160,31 @@ n_iter_ : int
 
 n_layers_ : int
     Number of layers, input and output included.""",
+    # The Parameters and Returns of the inspection results' `plot`.
+    "plot_axes": """\
+Parameters
+----------
+ax : matplotlib Axes, default=None
+    Where to draw; None makes a new figure.
+
+Returns
+-------
+ax : matplotlib Axes
+    The Axes drawn on.""",
     # The input of the networks' prediction methods.
     "mlp_predict_input": """\
 X : {array-like, sparse matrix} of shape (n_samples, n_features)
     Input data.""",
+    # The Parameters of the networks' prediction methods and the Returns
+    # heading; the method's own return value follows.
+    "mlp_predict_parameters": """\
+Parameters
+----------
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    Input data.
+
+Returns
+-------""",
 }
 
 

@@ -18,10 +18,17 @@
 #include <string.h>
 
 /* ---- CPU features --------------------------------------------------------
+ * One dispatch scheme for every kernel: code for a wider instruction set is
+ * compiled into the module beside the baseline code, and a run-time check
+ * of the CPU (detect_cpu, when the module is imported) says which runs.
  * SSE2 is part of every x86-64 CPU, so code under HAVE_SSE2 needs no check.
- * AVX2 code is compiled, with GCC or clang on x86-64, for functions marked
- * AVX2 only, and run where cpu_avx2 says the CPU has it. Elsewhere the
- * kernels run their plain C loops. */
+ * Hand-written AVX2 code is compiled, with GCC or clang on x86-64, for
+ * functions marked AVX2 only, and runs where cpu_avx2 says the CPU has it.
+ * Loops that the compiler vectorises are compiled again, with GCC on x86-64,
+ * for the x86-64-v3 (AVX2, FMA) and x86-64-v4 (AVX-512) levels (TARGET_V3,
+ * TARGET_V4), and the copy for cpu_level runs; SK_SYMMETRY_NO_CLONES builds
+ * the baseline copy only, for the compiler's own target (-march). Elsewhere
+ * the kernels run their plain C loops. */
 #if defined(__x86_64__) || defined(_M_X64)
 #include <emmintrin.h>
 #define HAVE_SSE2 1
@@ -33,14 +40,25 @@
 #define AVX2 __attribute__((target("avx2")))
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&          \
+    __GNUC__ >= 12 && !defined(SK_SYMMETRY_NO_CLONES)
+#define HAVE_LEVEL_DISPATCH 1
+#define TARGET_V3 __attribute__((target("arch=x86-64-v3")))
+#define TARGET_V4 __attribute__((target("arch=x86-64-v4")))
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(address) __builtin_prefetch(address)
 #else
 #define PREFETCH(address) ((void)0)
 #endif
 
-/* Whether this CPU runs AVX2; set once, when the module is imported. */
+/* Whether this CPU runs AVX2, and its x86-64 level for the copies (1: the
+ * baseline copy, 3 or 4); set once, when the module is imported. */
 static int cpu_avx2 = 0;
+#ifdef HAVE_LEVEL_DISPATCH
+static int cpu_level = 1;
+#endif
 
 static inline void
 detect_cpu(void)
@@ -49,7 +67,23 @@ detect_cpu(void)
     __builtin_cpu_init();
     cpu_avx2 = __builtin_cpu_supports("avx2") != 0;
 #endif
+#ifdef HAVE_LEVEL_DISPATCH
+    cpu_level = __builtin_cpu_supports("x86-64-v4")   ? 4
+                : __builtin_cpu_supports("x86-64-v3") ? 3
+                                                      : 1;
+#endif
 }
+
+/* LEVEL_COPY(hidden, f64): hidden_f64_v4, hidden_f64_v3 or hidden_f64, the
+ * copy of a function (see dtype.h's SK_COPY) for this CPU's level. */
+#ifdef HAVE_LEVEL_DISPATCH
+#define LEVEL_COPY(name, type)                                                 \
+    (cpu_level >= 4   ? name##_##type##_v4                                     \
+     : cpu_level >= 3 ? name##_##type##_v3                                     \
+                      : name##_##type)
+#else
+#define LEVEL_COPY(name, type) name##_##type
+#endif
 
 static inline PyObject *
 has_avx2(PyObject *self, PyObject *unused)
@@ -110,6 +144,56 @@ release_buffers(Py_buffer **views, size_t n)
 #define RELEASE_BUFFERS(...)                                                   \
     release_buffers((Py_buffer *[]){__VA_ARGS__},                              \
                     sizeof((Py_buffer *[]){__VA_ARGS__}) / sizeof(Py_buffer *))
+
+/* Whether rows x width values (of at most 8 bytes) would overflow a
+ * Py_ssize_t count of bytes; rows and width are non-negative. */
+static inline int
+too_large(Py_ssize_t rows, Py_ssize_t width)
+{
+    return rows > 0 && width > PY_SSIZE_T_MAX / 8 / rows;
+}
+
+/* What the shapes say a buffer holds: `items` values of `itemsize` bytes,
+ * or, for items == ANY_COUNT, any whole number of them. A buffer whose obj
+ * is NULL (an optional argument given as None) is not checked. */
+typedef struct {
+    const Py_buffer *view;
+    Py_ssize_t items, itemsize;
+} buffer_size;
+#define ANY_COUNT (-1)
+
+/* "buffer sizes do not match the shapes" for the first buffer that holds
+ * other than it should, else NULL:
+ * CHECK_BUFFERS({&x, n_rows * n_cols, itemsize}, {&out, ...}). */
+static inline const char *
+check_buffers(const buffer_size *sizes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const Py_buffer *view = sizes[i].view;
+        const Py_ssize_t items = sizes[i].items, itemsize = sizes[i].itemsize;
+        if (view->obj != NULL && (items == ANY_COUNT
+                                      ? view->len % itemsize != 0
+                                      : view->len != items * itemsize)) {
+            return "buffer sizes do not match the shapes";
+        }
+    }
+    return NULL;
+}
+#define CHECK_BUFFERS(...)                                                     \
+    check_buffers((buffer_size[]){__VA_ARGS__},                                \
+                  sizeof((buffer_size[]){__VA_ARGS__}) / sizeof(buffer_size))
+
+/* Whether the index (code & mask) of each of the n codes is below bound. */
+static inline int
+indices_below(const uint32_t *codes, Py_ssize_t n, uint32_t mask, uint64_t bound)
+{
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if ((codes[i] & mask) >= bound) {
+            return 0;
+        }
+    }
+    return 1;
+}
 
 /* Whether the call failed, with its exception set: a ValueError saying
  * `problem` if there is one, else a MemoryError if `no_memory`. */

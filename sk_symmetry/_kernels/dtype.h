@@ -10,8 +10,9 @@
  *     ...
  *
  * A template writes its code once in terms of these names; FN(name) makes
- * name_f32 or name_f64. Only this file says how float and double differ:
- * the type and its bits, and the SSE2 (V_) and AVX2 (W_) vectors of it.
+ * name_f32 or name_f64 (name_f64_v3 in a copy, below). Only this file says
+ * how float and double differ: the type and its bits, the SSE2 (V_) and
+ * AVX2 (W_) vectors of it, and the constants of the kernels' functions.
  */
 #include "common.h"
 
@@ -41,6 +42,8 @@
 #undef V_ZERO
 #undef V_NONZERO_PAST_SIGN
 #undef V_FROM_PAIRS
+#undef V_REVERSE
+#undef V_TRANSPOSE
 #undef W
 #undef W_LANES
 #undef W_LOADU
@@ -59,12 +62,30 @@
 #undef W_MOVEMASK
 #undef W_FOLD
 #undef W_FROM_PAIRS
+#undef SQRT
+#undef MAGIC
+#undef LN2_HI
+#undef LN2_LO
+#undef LOG2E
+#undef EXP_MIN
+#undef EXP_MAX
+#undef TANH_MAX
+#undef SQRT2
+#undef EXPM1_COEFFS
+#undef ATANH_COEFFS
 
 #define SK_CAT_(a, b) a##_##b
 #define SK_CAT(a, b) SK_CAT_(a, b)
 #define SK_PASTE_(a, b, c) a##b##c
 #define SK_PASTE(a, b, c) SK_PASTE_(a, b, c)
+/* An includer that compiles a template again for another CPU level (see
+ * common.h) defines SK_COPY as its suffix: FN(name) is then name_f64_v4. */
+#undef FN
+#ifdef SK_COPY
+#define FN(name) SK_CAT(SK_CAT(name, SUFFIX), SK_COPY)
+#else
 #define FN(name) SK_CAT(name, SUFFIX)
+#endif
 
 #if SK_DTYPE == 32
 
@@ -93,6 +114,26 @@
                   (row)[(q)[1] >> 32], (row)[(uint32_t)(q)[1]],                \
                   (row)[(q)[0] >> 32], (row)[(uint32_t)(q)[0]])
 
+/* The constants and polynomials of _mlp_kernels' exp, tanh and log (see
+ * there). MAGIC: adding it rounds to an integer, kept in the low bits.
+ * LN2_HI has few enough bits that n * LN2_HI is exact. exp is clamped to
+ * [EXP_MIN, EXP_MAX], where 2^n is a normal number; tanh(TANH_MAX) rounds
+ * to 1. Coefficients, highest power first: expm1(r) = r + r^2 p(r) for
+ * |r| <= ln2 / 2, Taylor to r^7 (truncation below 2e-8 r); atanh(f) = f +
+ * f^3 q(f^2) for |f| <= 0.172, to f^11. */
+#define SQRT sqrtf
+#define MAGIC 0x1.8p23f
+#define LN2_HI 0x1.62ep-1f /* 13 bits: exact for |n| < 2^11 */
+#define LN2_LO 0x1.0bfbe8p-15f
+#define LOG2E 0x1.715476p0f
+#define EXP_MIN -87.0f
+#define EXP_MAX 88.0f
+#define TANH_MAX 10.0f
+#define SQRT2 0x1.6a09e6p0f
+#define EXPM1_COEFFS                                                           \
+    {1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f}
+#define ATANH_COEFFS {1.0f / 11, 1.0f / 9, 1.0f / 7, 1.0f / 5, 1.0f / 3}
+
 #elif SK_DTYPE == 64
 
 #define T double
@@ -114,6 +155,24 @@
 #define W_FROM_PAIRS(row, q)                                                   \
     _mm256_set_pd((row)[(q)[1] >> 32], (row)[(uint32_t)(q)[1]],                \
                   (row)[(q)[0] >> 32], (row)[(uint32_t)(q)[0]])
+
+/* As for float: expm1 to r^13 (truncation below 1e-17), atanh to f^23. */
+#define SQRT sqrt
+#define MAGIC 0x1.8p52
+#define LN2_HI 0x1.62e42fee00000p-1 /* 32 bits */
+#define LN2_LO 0x1.a39ef35793c76p-33
+#define LOG2E 0x1.71547652b82fep0
+#define EXP_MIN -708.0
+#define EXP_MAX 709.0
+#define TANH_MAX 40.0
+#define SQRT2 0x1.6a09e667f3bcdp0
+#define EXPM1_COEFFS                                                           \
+    {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, \
+     1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,     \
+     1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5}
+#define ATANH_COEFFS                                                           \
+    {1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,              \
+     1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3}
 
 #else
 #error "define SK_DTYPE as 32 or 64 before including dtype.h"
@@ -137,6 +196,12 @@
     (_mm_movemask_epi8(_mm_cmpeq_epi32(                                        \
          SK_CAT(_mm_slli, EPI)(SK_PASTE(_mm_cast, PS, _si128)(acc), 1),        \
          _mm_setzero_si128())) != 0xFFFF)
+#if SK_DTYPE == 32
+/* The lanes of a in reverse order, and the 4 x 4 transpose of v[0..3] (the
+ * tiles of _group_kernels' canonical form: float32 only). */
+#define V_REVERSE(a) _mm_shuffle_ps((a), (a), 0x1b)
+#define V_TRANSPOSE(v) _MM_TRANSPOSE4_PS((v)[0], (v)[1], (v)[2], (v)[3])
+#endif
 #endif
 
 /* ---- AVX2 vectors of T: __m256 or __m256d -------------------------------- */

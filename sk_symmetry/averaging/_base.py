@@ -95,6 +95,16 @@ def is_dask(X):
     return type(X).__module__.split(".")[0] == "dask" and hasattr(X, "map_blocks")
 
 
+def lazy_or_validated(estimator, inner, X, method, *, n_columns, dtype):
+    """``(result, True)`` for a Dask ``X``: ``method`` called lazily block by
+    block (see `blockwise`); else ``(X, False)``, ``X`` checked against what
+    `fit` saw."""
+    if is_dask(X):
+        return blockwise(X, method, estimator.n_features_in_, n_columns=n_columns,
+                         dtype=dtype), True
+    return validate_X(estimator, inner, X, reset=False), False
+
+
 def blockwise(X, method, n_features, *, n_columns, dtype):
     """``method`` on each block of rows of the Dask array ``X``, lazily.
 

@@ -19,7 +19,13 @@ from .._compat import HasMethods, StrOptions, _fit_context, check_is_fitted
 from .._docstrings import fill_doc
 from ..metrics._internal import check_target, target_signs
 from ..symmetry._internal import as_arrays
-from ._base import blockwise, fit_inner, group_of, inner_has, is_dask, validate_X
+from ._base import (
+    fit_inner,
+    group_of,
+    inner_has,
+    lazy_or_validated,
+    validate_X,
+)
 from ._label_action import (
     action_classes,
     check_action,
@@ -34,6 +40,12 @@ __all__ = ["SymmetrizedClassifier", "SymmetrizedRegressor"]
 
 class _Symmetrized(MetaEstimatorMixin, BaseEstimator):
     """What the classifier and the regressor share."""
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "symmetry": "no_validation",  # signed_permutations says what is wrong
+        "fit_on": [StrOptions({"data", "orbit"})],
+    }
 
     def _inner(self):
         return getattr(self, "estimator_", self.estimator)
@@ -168,9 +180,7 @@ class SymmetrizedClassifier(ClassifierMixin, _Symmetrized):
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict"])],
-        "symmetry": "no_validation",  # signed_permutations says what is wrong
-        "fit_on": [StrOptions({"data", "orbit"})],
+        **_Symmetrized._parameter_constraints,
         "label_action": "no_validation",  # _label_action says what is wrong
     }
 
@@ -182,6 +192,7 @@ class SymmetrizedClassifier(ClassifierMixin, _Symmetrized):
         self.label_action = label_action
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit a clone of ``estimator`` on the orbit of ``X`` (or on ``X``).
 
@@ -193,13 +204,7 @@ class SymmetrizedClassifier(ClassifierMixin, _Symmetrized):
         y : array-like of shape (n_samples,)
             Class labels.
 
-        sample_weight : array-like of shape (n_samples,), default=None
-            Passed on (repeated over the orbit) only if given; the inner
-            ``fit`` must take it.
-
-        Returns
-        -------
-        self : object
+        {averaging_fit_sample_weight}
             The fitted classifier.
         """
         self._check_kind(is_classifier, "classifier")
@@ -251,24 +256,11 @@ class SymmetrizedClassifier(ClassifierMixin, _Symmetrized):
 
         return self._average(X, one_hot, self._columns(), len(classes))
 
-    def _prepare(self, X, method, n_columns, dtype):
-        """A Dask array as a lazy blockwise call, else ``X`` validated."""
-        if is_dask(X):
-            return blockwise(X, getattr(self, method), self.n_features_in_,
-                             n_columns=n_columns, dtype=dtype), True
-        return validate_X(self, self.estimator, X, reset=False), False
-
+    @fill_doc(done="predicted")
     def predict(self, X):
         """The most probable class of the averaged model.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, \
-n_features)
-            Data. A Dask array is predicted lazily, block by block.
-
-        Returns
-        -------
+        {averaging_dask_input}
         y_pred : ndarray of shape (n_samples,)
             The argmax of the averaged probabilities; without
             ``predict_proba``, of the averaged decision function (one score
@@ -277,7 +269,8 @@ n_features)
             fractions.
         """
         check_is_fitted(self)
-        X, lazy = self._prepare(X, "predict", None, self.classes_.dtype)
+        X, lazy = lazy_or_validated(self, self.estimator, X, self.predict,
+                                    n_columns=None, dtype=self.classes_.dtype)
         if lazy:
             return X
         if hasattr(self.estimator_, "predict_proba"):
@@ -291,23 +284,18 @@ n_features)
         return self.classes_[np.argmax(scores, axis=1)]
 
     @available_if(inner_has("predict_proba"))
+    @fill_doc(done="predicted")
     def predict_proba(self, X):
         """The inner classifier's probabilities averaged over the group.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, \
-n_features)
-            Data. A Dask array is processed lazily, block by block.
-
-        Returns
-        -------
+        {averaging_dask_input}
         proba : ndarray of shape (n_samples, n_classes)
             Column ``c`` is the mean over ``g`` of the inner probability of
             class ``pi_g(c)`` on ``g x``.
         """
         check_is_fitted(self)
-        X, lazy = self._prepare(X, "predict_proba", len(self.classes_), np.float64)
+        X, lazy = lazy_or_validated(self, self.estimator, X, self.predict_proba,
+                                    n_columns=len(self.classes_), dtype=np.float64)
         return X if lazy else self._proba(X)
 
     @available_if(inner_has("predict_proba"))
@@ -465,9 +453,7 @@ class SymmetrizedRegressor(RegressorMixin, _Symmetrized):
     """
 
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict"])],
-        "symmetry": "no_validation",  # signed_permutations says what is wrong
-        "fit_on": [StrOptions({"data", "orbit"})],
+        **_Symmetrized._parameter_constraints,
         "target": [StrOptions({"invariant", "odd"}), callable],
     }
 
@@ -479,6 +465,7 @@ class SymmetrizedRegressor(RegressorMixin, _Symmetrized):
         self.target = target
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @fill_doc
     def fit(self, X, y, sample_weight=None):
         """Fit a clone of ``estimator`` on the orbit of ``X`` (or on ``X``).
 
@@ -490,13 +477,7 @@ class SymmetrizedRegressor(RegressorMixin, _Symmetrized):
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
 
-        sample_weight : array-like of shape (n_samples,), default=None
-            Passed on (repeated over the orbit) only if given; the inner
-            ``fit`` must take it.
-
-        Returns
-        -------
-        self : object
+        {averaging_fit_sample_weight}
             The fitted regressor.
         """
         self._check_kind(is_regressor, "regressor")
@@ -520,24 +501,18 @@ class SymmetrizedRegressor(RegressorMixin, _Symmetrized):
         self._n_outputs = None if y.ndim == 1 else y.shape[1]
         return self
 
+    @fill_doc(done="predicted")
     def predict(self, X):
         """The averaged prediction, ``mean over g of s_g * predict(g x)``.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, \
-n_features)
-            Data. A Dask array is predicted lazily, block by block.
-
-        Returns
-        -------
+        {averaging_dask_input}
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         check_is_fitted(self)
-        if is_dask(X):
-            return blockwise(X, self.predict, self.n_features_in_,
-                             n_columns=self._n_outputs, dtype=np.float64)
-        X = validate_X(self, self.estimator, X, reset=False)
+        X, lazy = lazy_or_validated(self, self.estimator, X, self.predict,
+                                    n_columns=self._n_outputs, dtype=np.float64)
+        if lazy:
+            return X
         transforms = [lambda S: S, np.negative] if (
             self.target_signs_ < 0).any() else None
         out = self._average(X, self.estimator_.predict, transforms,

@@ -14,7 +14,7 @@ from .._compat import (
 )
 from .._docstrings import fill_doc
 from ..symmetry._internal import as_arrays
-from ._base import blockwise, fit_inner, group_of, is_dask, validate_X
+from ._base import fit_inner, group_of, is_dask, lazy_or_validated, validate_X
 from ._reynolds import reynolds
 
 __all__ = ["GroupAveragedTransformer"]
@@ -157,35 +157,26 @@ class GroupAveragedTransformer(TransformerMixin, MetaEstimatorMixin, BaseEstimat
             pooling=self.pooling, n_outputs=n_outputs,
         )
 
+    @fill_doc(done="transformed")
     def transform(self, X):
         """Pool the inner transformer's output over the group.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, \
-n_features)
-            Data. A Dask array is transformed lazily, block by block.
-
-        Returns
-        -------
+        {averaging_dask_input}
         X_new : {ndarray, sparse matrix, dask array} of shape (n_samples, \
 n_features_out)
             The mean (or maximum) over ``g`` of ``transformer_.transform(g
             x)``; sparse if the inner transformer's output is.
         """
         check_is_fitted(self)
-        if is_dask(X):
-            if self._out_sparse:
-                raise ValueError(
-                    "the inner transformer returns sparse matrices, which a Dask "
-                    "array cannot hold; pass the data in memory."
-                )
-            return blockwise(
-                X, self.transform, self.n_features_in_,
-                n_columns=self._n_features_out, dtype=self._out_dtype,
+        if is_dask(X) and self._out_sparse:
+            raise ValueError(
+                "the inner transformer returns sparse matrices, which a Dask "
+                "array cannot hold; pass the data in memory."
             )
-        X = validate_X(self, self.transformer, X, reset=False)
-        return self._pool(X)
+        X, lazy = lazy_or_validated(self, self.transformer, X, self.transform,
+                                    n_columns=self._n_features_out,
+                                    dtype=self._out_dtype)
+        return X if lazy else self._pool(X)
 
     def get_feature_names_out(self, input_features=None):
         """The inner transformer's output names (or ``<name>0``, ``<name>1``...).

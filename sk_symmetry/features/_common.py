@@ -20,6 +20,7 @@ from .._compat import (
     check_is_fitted,
     validate_data,
 )
+from ..symmetry import check_symmetry
 from ..symmetry._internal import as_image_shape
 from ._feature_maps import draw_derangement, neighbor_partners
 
@@ -30,6 +31,7 @@ __all__ = [
     "pair_partners",
     "product_name",
     "raise_overflow",
+    "validate_for_group_fit",
     "validate_for_transform",
 ]
 
@@ -96,6 +98,15 @@ class InvariantTransformer(TransformerMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def validate_for_group_fit(estimator, X, symmetry):
+    """``X`` checked for `fit` (dense float32 or float64, names and width
+    recorded), and ``estimator.group_`` set to ``symmetry`` bound to its
+    width."""
+    X = validate_data(estimator, X, dtype=_FLOATS)
+    estimator.group_ = check_symmetry(symmetry, X.shape[1])
+    return X
 
 
 def validate_for_transform(estimator, X, *, accept_sparse=False):

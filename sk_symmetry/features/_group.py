@@ -6,12 +6,16 @@ from sklearn.utils import assert_all_finite, check_random_state
 from .._compat import (
     StrOptions,
     _fit_context,
-    validate_data,
 )
 from .._docstrings import fill_doc
 from .._utils import n_threads, warn_at_user_call
-from ..symmetry import SymmetryGroup, check_symmetry
-from ._common import InvariantTransformer, pair_partners, product_name
+from ..symmetry import SymmetryGroup
+from ._common import (
+    InvariantTransformer,
+    pair_partners,
+    product_name,
+    validate_for_group_fit,
+)
 from ._group_maps import (
     canonical_form,
     canonical_projection,
@@ -161,9 +165,8 @@ class GroupInvariantTransformer(InvariantTransformer):
             Training data.
         {transformer_fit_returns}
         """
-        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        X = validate_for_group_fit(self, X, self._symmetry())
         n_features = X.shape[1]
-        self.group_ = check_symmetry(self._symmetry(), n_features)
         rng = check_random_state(self.random_state)
         if self.kind == "canonical":
             seed = rng.randint(np.iinfo(np.int32).max)

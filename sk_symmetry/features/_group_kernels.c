@@ -81,68 +81,6 @@ find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
     run_start[n_elements] = n;
 }
 
-/* Four runs of one step and length whose sources are consecutive (+-1)
- * and destinations adjacent: a transposed image's 4 x 4 tiles, each loaded
- * as four vectors and transposed in registers, the same value * sign + 0.0
- * per element. Returns whether the four runs at u fit this pattern (and were
- * copied). float32 only: the float64 canonical form is fast enough. */
-#ifdef HAVE_SSE2
-static int
-tile_runs_f32(const float *row, const run *u, const run *last, float *d)
-{
-    if (last - u < 4 || u->length < 4 || u->step == 1 || u->step == -1) {
-        return 0;
-    }
-    const int32_t delta = u[1].src - u[0].src;
-    if (delta != 1 && delta != -1) {
-        return 0;
-    }
-    for (int i = 1; i < 4; i++) {
-        if (u[i].length != u->length || u[i].step != u->step ||
-            u[i].negative != u->negative || u[i].src != u->src + i * delta ||
-            u[i].dst != u->dst + i * u->length) {
-            return 0;
-        }
-    }
-    const Py_ssize_t step = u->step, length = u->length;
-    const float sign = u->negative ? -1.0f : 1.0f;
-    const __m128 vsign = _mm_set1_ps(sign), zero = _mm_setzero_ps();
-    Py_ssize_t j = 0;
-    for (; j + 4 <= length; j += 4) {
-        __m128 v[4];
-        for (int k = 0; k < 4; k++) {
-            const float *at = row + u->src + step * (j + k);
-            v[k] = delta == 1 ? _mm_loadu_ps(at)
-                              : _mm_shuffle_ps(_mm_loadu_ps(at - 3),
-                                               _mm_loadu_ps(at - 3), 0x1b);
-        }
-        _MM_TRANSPOSE4_PS(v[0], v[1], v[2], v[3]);
-        for (int i = 0; i < 4; i++) {
-            _mm_storeu_ps(d + u[i].dst + j,
-                          _mm_add_ps(_mm_mul_ps(v[i], vsign), zero));
-        }
-    }
-    for (; j < length; j++) {
-        for (int i = 0; i < 4; i++) {
-            d[u[i].dst + j] = row[u[i].src + step * j] * sign + 0.0f;
-        }
-    }
-    return 1;
-}
-#else
-static inline int
-tile_runs_f32(const float *row, const run *u, const run *last, float *d)
-{
-    return 0;
-}
-#endif
-
-static inline int
-tile_runs_f64(const double *row, const run *u, const run *last, double *d)
-{
-    return 0; /* the float64 canonical form is fast enough without tiles */
-}
-
 /* One group of orbits of the same size: `size` terms for each of `count`
  * orbits, stored term-major (term t of orbit o at t * stride + o, the
  * stride being count rounded up to a multiple of MAX_LANES). */
@@ -297,22 +235,20 @@ canonical(PyObject *self, PyObject *args)
              n_cols > (Py_ssize_t)INDEX_MASK || n_elements > INT32_MAX) {
         problem = "shapes out of range";
     }
-    else if (n_rows > 0 && (n_cols > PY_SSIZE_T_MAX / 8 / n_rows ||
-                            n_elements > PY_SSIZE_T_MAX / 8 / n_rows ||
-                            n_cols > PY_SSIZE_T_MAX / 4 / n_elements)) {
+    else if (too_large(n_rows, n_cols) || too_large(n_rows, n_elements) ||
+             (n_rows > 0 && n_cols > PY_SSIZE_T_MAX / 4 / n_elements)) {
         problem = "the shapes are too large";
     }
-    else if (x.len != n_rows * n_cols * itemsize || out.len != x.len ||
-             scores.len != n_rows * n_elements * itemsize ||
-             codes.len != n_elements * n_cols * (Py_ssize_t)sizeof(uint32_t) ||
-             best.len != n_rows * (Py_ssize_t)sizeof(int32_t) ||
-             peak.len != itemsize) {
-        problem = "buffer sizes do not match the shapes";
+    else {
+        problem = CHECK_BUFFERS({&x, n_rows * n_cols, itemsize},
+                                {&out, n_rows * n_cols, itemsize},
+                                {&scores, n_rows * n_elements, itemsize},
+                                {&codes, n_elements * n_cols, sizeof(uint32_t)},
+                                {&best, n_rows, sizeof(int32_t)}, {&peak, 1, itemsize});
     }
-    for (Py_ssize_t i = 0; problem == NULL && i < n_elements * n_cols; i++) {
-        if ((((const uint32_t *)codes.buf)[i] & INDEX_MASK) >= (uint32_t)n_cols) {
-            problem = "index out of range";
-        }
+    if (problem == NULL &&
+        !indices_below(codes.buf, n_elements * n_cols, INDEX_MASK, n_cols)) {
+        problem = "index out of range";
     }
     Py_ssize_t n_flagged = 0;
     /* uniform[g]: 0 if every sign of element g is +1, 1 if every one is -1,
@@ -389,10 +325,8 @@ read_groups(const Py_buffer *plan, const Py_buffer *left, const Py_buffer *right
             2 * n_comparators * (Py_ssize_t)sizeof(uint32_t) > comparators->len) {
             return "buffer sizes do not match the plan";
         }
-        for (Py_ssize_t c = 0; c < 2 * n_cmp; c++) {
-            if (groups[k].comparators[c] >= (uint64_t)size) {
-                return "comparator out of range";
-            }
+        if (!indices_below(groups[k].comparators, 2 * n_cmp, UINT32_MAX, size)) {
+            return "comparator out of range";
         }
     }
     if (n_terms * (Py_ssize_t)sizeof(uint32_t) != left->len ||
@@ -401,12 +335,9 @@ read_groups(const Py_buffer *plan, const Py_buffer *left, const Py_buffer *right
         2 * n_comparators * (Py_ssize_t)sizeof(uint32_t) != comparators->len) {
         return "buffer sizes do not match the plan";
     }
-    const uint64_t n_left = direct ? n_cols : table_size;
-    for (Py_ssize_t i = 0; i < n_terms; i++) {
-        if ((((const uint32_t *)left->buf)[i] & INDEX_MASK) >= n_left ||
-            (direct && ((const uint32_t *)right->buf)[i] >= (uint64_t)n_cols)) {
-            return "index out of range";
-        }
+    if (!indices_below(left->buf, n_terms, INDEX_MASK, direct ? n_cols : table_size) ||
+        (direct && !indices_below(right->buf, n_terms, UINT32_MAX, n_cols))) {
+        return "index out of range";
     }
     for (Py_ssize_t k = 0; k < n_groups; k++) {
         groups[k].any_negative = 0;
@@ -414,12 +345,43 @@ read_groups(const Py_buffer *plan, const Py_buffer *left, const Py_buffer *right
             groups[k].any_negative |= groups[k].left[i] >> 31;
         }
     }
-    for (Py_ssize_t o = 0; o < n_orbits; o++) {
-        if (((const uint32_t *)columns->buf)[o] >= (uint64_t)n_out) {
-            return "column out of range";
+    return indices_below(columns->buf, n_orbits, UINT32_MAX, n_out)
+               ? NULL
+               : "column out of range";
+}
+
+/* What is wrong with the shapes and buffers of averages() (but for the plan
+ * and the orbits: read_groups), or NULL; *table_size gets the size of the
+ * product table, x[i] * x[i + d] for every step d, concatenated. */
+static const char *
+check_averages(const Py_buffer *x, const Py_buffer *out, const Py_buffer *plan,
+               const Py_buffer *steps, Py_ssize_t n_rows, Py_ssize_t n_cols,
+               Py_ssize_t n_out, Py_ssize_t itemsize, Py_ssize_t *table_size)
+{
+    const char *problem = check_itemsize(itemsize);
+    if (problem != NULL) {
+        return problem;
+    }
+    if (n_rows < 0 || n_cols < 1 || n_out < 1 || n_cols > (Py_ssize_t)INDEX_MASK) {
+        return "shapes out of range";
+    }
+    if (too_large(n_rows, n_cols) || too_large(n_rows, n_out)) {
+        return "the shapes are too large";
+    }
+    problem = CHECK_BUFFERS({x, n_rows * n_cols, itemsize}, {out, n_rows * n_out, itemsize},
+                            {plan, ANY_COUNT, 3 * sizeof(int64_t)},
+                            {steps, ANY_COUNT, sizeof(int64_t)});
+    const int64_t *step_values = steps->buf;
+    const Py_ssize_t n_steps = steps->len / (Py_ssize_t)sizeof(int64_t);
+    for (Py_ssize_t s = 0; problem == NULL && s < n_steps; s++) {
+        if (step_values[s] < 0 || step_values[s] >= n_cols) {
+            problem = "step out of range";
+        }
+        else if ((*table_size += n_cols - step_values[s]) > (Py_ssize_t)INDEX_MASK) {
+            problem = "the product table is too large";
         }
     }
-    return NULL;
+    return problem;
 }
 
 static PyObject *
@@ -433,40 +395,15 @@ averages(PyObject *self, PyObject *args)
                           &n_cols, &n_out, &itemsize, &avx2)) {
         return NULL;
     }
-    const char *problem = check_itemsize(itemsize);
     const Py_ssize_t n_groups = plan.len / (3 * (Py_ssize_t)sizeof(int64_t));
+    const int64_t *step_values = steps.buf;
+    const Py_ssize_t n_steps = steps.len / (Py_ssize_t)sizeof(int64_t);
     orbit_group *groups = NULL;
     void *buf = NULL;
     int status = 0, finite = 1;
-    Py_ssize_t max_terms = 0;
-    if (problem != NULL) {
-        /* reported below, once the buffers are released */
-    }
-    else if (n_rows < 0 || n_cols < 1 || n_out < 1 || n_cols > (Py_ssize_t)INDEX_MASK) {
-        problem = "shapes out of range";
-    }
-    else if (n_rows > 0 && (n_cols > PY_SSIZE_T_MAX / 8 / n_rows ||
-                            n_out > PY_SSIZE_T_MAX / 8 / n_rows)) {
-        problem = "the shapes are too large";
-    }
-    else if (x.len != n_rows * n_cols * itemsize ||
-             out.len != n_rows * n_out * itemsize ||
-             plan.len != n_groups * 3 * (Py_ssize_t)sizeof(int64_t) ||
-             steps.len % sizeof(int64_t) != 0) {
-        problem = "buffer sizes do not match the shapes";
-    }
-    /* The product table: x[i] * x[i + d] for every step d, concatenated. */
-    const int64_t *step_values = steps.buf;
-    const Py_ssize_t n_steps = steps.len / (Py_ssize_t)sizeof(int64_t);
-    Py_ssize_t table_size = 0;
-    for (Py_ssize_t s = 0; problem == NULL && s < n_steps; s++) {
-        if (step_values[s] < 0 || step_values[s] >= n_cols) {
-            problem = "step out of range";
-        }
-        else if ((table_size += n_cols - step_values[s]) > (Py_ssize_t)INDEX_MASK) {
-            problem = "the product table is too large";
-        }
-    }
+    Py_ssize_t max_terms = 0, table_size = 0;
+    const char *problem = check_averages(&x, &out, &plan, &steps, n_rows, n_cols,
+                                         n_out, itemsize, &table_size);
     if (problem == NULL) {
         groups = PyMem_RawMalloc((n_groups + 1) * sizeof(orbit_group));
         status = groups == NULL ? -1 : 0;

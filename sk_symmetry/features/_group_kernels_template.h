@@ -2,11 +2,66 @@
  * The kernels of _group_kernels.c for one element type (see dtype.h):
  * _group_kernels.c includes this once for float and once for double, after
  * the type-independent definitions it uses (run, orbit_group, CE_V, CE_W)
- * and the type-specific ones (tile_runs_*, tile_avx2_*). Its header says
+ * and the transposes of AVX2 tiles (tile_avx2_*). Its header says
  * why each step is numpy's operation, in numpy's order.
  */
 
 /* ---- canonical form ------------------------------------------------------ */
+
+/* Runs that make tiles: V_LANES runs of one step and length whose sources
+ * are consecutive (+-1) and destinations adjacent, as a transposed image's
+ * tiles are, each loaded as V_LANES vectors and transposed in registers,
+ * the same value * sign + 0 per element. Returns whether the runs at u fit
+ * this pattern (and were copied). Only where dtype.h has V_TRANSPOSE (4 x 4
+ * float32 tiles): the float64 canonical form is fast enough without. */
+#ifdef V_TRANSPOSE
+static int
+FN(tile_runs)(const T *row, const run *u, const run *last, T *d)
+{
+    if (last - u < V_LANES || u->length < V_LANES || u->step == 1 ||
+        u->step == -1) {
+        return 0;
+    }
+    const int32_t delta = u[1].src - u[0].src;
+    if (delta != 1 && delta != -1) {
+        return 0;
+    }
+    for (int i = 1; i < V_LANES; i++) {
+        if (u[i].length != u->length || u[i].step != u->step ||
+            u[i].negative != u->negative || u[i].src != u->src + i * delta ||
+            u[i].dst != u->dst + i * u->length) {
+            return 0;
+        }
+    }
+    const Py_ssize_t step = u->step, length = u->length;
+    const T sign = u->negative ? (T)-1 : (T)1;
+    const V vsign = V_SET1(sign), zero = V_ZERO();
+    Py_ssize_t j = 0;
+    for (; j + V_LANES <= length; j += V_LANES) {
+        V v[V_LANES];
+        for (int k = 0; k < V_LANES; k++) {
+            const T *at = row + u->src + step * (j + k);
+            v[k] = delta == 1 ? V_LOADU(at) : V_REVERSE(V_LOADU(at - (V_LANES - 1)));
+        }
+        V_TRANSPOSE(v);
+        for (int i = 0; i < V_LANES; i++) {
+            V_STOREU(d + u[i].dst + j, V_ADD(V_MUL(v[i], vsign), zero));
+        }
+    }
+    for (; j < length; j++) {
+        for (int i = 0; i < V_LANES; i++) {
+            d[u[i].dst + j] = row[u[i].src + step * j] * sign + (T)0;
+        }
+    }
+    return 1;
+}
+#else
+static inline int
+FN(tile_runs)(const T *row, const run *u, const run *last, T *d)
+{
+    return 0;
+}
+#endif
 
 /* numpy's pairwise sum of |a[i]| (numpy/_core/src/umath/loops_utils.h.src:
  * eight accumulators over blocks of at most 128 values, halving above that).

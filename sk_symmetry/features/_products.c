@@ -130,11 +130,8 @@ check_shapes(const Py_buffer *x, const Py_buffer *idx, const Py_buffer *out,
         (n_rows > 0 && n_out > PY_SSIZE_T_MAX / itemsize / n_rows)) {
         return "the shapes are too large"; /* n_out >= n_cols bounds all sizes */
     }
-    if (x->len != n_rows * n_cols * itemsize || out->len != n_rows * n_out * itemsize ||
-        idx->len != n_out * (Py_ssize_t)sizeof(int64_t)) {
-        return "buffer sizes do not match the shapes";
-    }
-    return NULL;
+    return CHECK_BUFFERS({x, n_rows * n_cols, itemsize}, {out, n_rows * n_out, itemsize},
+                         {idx, n_out, sizeof(int64_t)});
 }
 
 static PyObject *

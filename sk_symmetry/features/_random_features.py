@@ -5,12 +5,16 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import assert_all_finite, check_random_state
 
-from .._compat import Interval, StrOptions, _fit_context, validate_data
+from .._compat import Interval, StrOptions, _fit_context
 from .._docstrings import fill_doc
 from .._utils import n_threads
-from ..symmetry import SymmetryGroup, check_symmetry
+from ..symmetry import SymmetryGroup
 from ..symmetry._internal import as_arrays, as_image_shape, image
-from ._common import InvariantTransformer, check_image_shape
+from ._common import (
+    InvariantTransformer,
+    check_image_shape,
+    validate_for_group_fit,
+)
 from ._random_maps import invariant_random_features
 from ._random_plan import negates_every_patch, patch_indices
 
@@ -230,9 +234,8 @@ class InvariantRandomFeatures(InvariantTransformer):
             Training data.
         {transformer_fit_returns}
         """
-        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        X = validate_for_group_fit(self, X, self.symmetry)
         n_samples, n_features = X.shape
-        self.group_ = check_symmetry(self.symmetry, n_features)
         shape = self._image_shape(n_features)
         self.patches_ = _patch_configs(
             self.patch_shape, self.dilations, shape, self.borders

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score
 
 from .._compat import HasMethods, validate_params
+from .._docstrings import fill_doc
 from .._utils import ODD_ACTIVATIONS as _ODD_ACTIVATIONS
 from ..symmetry import invert
 from ._chain import _model_chain
@@ -39,18 +40,12 @@ class InversionAccuracyBound(InspectionResult):
         """
         return super().to_frame()
 
+    @fill_doc
     def plot(self, ax=None):
         """Bars of ``R`` (on ``X``), ``R_bar`` (on ``-X``) and ``R + R_bar``,
         with the bound 1 as a dashed line (needs matplotlib).
 
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Where to draw; None makes a new figure.
-
-        Returns
-        -------
-        ax : matplotlib Axes
+        {plot_axes}
         """
         return super().plot(ax)
 

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import check_array, check_consistent_length
 
 from .._compat import HasMethods, Interval, check_is_fitted, validate_params
+from .._docstrings import fill_doc
 from ..augmentation import OrbitAugmentedClassifier
 from ..neural_network._internal import loss_and_gradient, make_layout
 from ..symmetry import check_symmetry
@@ -54,19 +55,13 @@ class SymmetryDegeneracy(InspectionResult):
         """
         return super().to_frame()
 
+    @fill_doc
     def plot(self, ax=None):
         """Each element's loss minus the loss at the fitted weights, as bars;
         bars of elements that do not move the weights are hatched (needs
         matplotlib).
 
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Where to draw; None makes a new figure.
-
-        Returns
-        -------
-        ax : matplotlib Axes
+        {plot_axes}
         """
         return super().plot(ax)
 

@@ -7,6 +7,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import type_of_target
 
 from .._compat import HasMethods, validate_params
+from .._docstrings import fill_doc
 from ..metrics._internal import base_scorer as _base_scorer
 from ..metrics._internal import check_target, target_signs, transform_target
 from ..metrics._internal import estimator_type as _estimator_type
@@ -47,19 +48,13 @@ class SymmetryReport(InspectionResult):
         """
         return super().to_frame()
 
+    @fill_doc
     def plot(self, ax=None):
         """The score on each image as a bar, the worst case as a dashed line,
         and the fraction of changed predictions at each bar (needs
         matplotlib).
 
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Where to draw; None makes a new figure.
-
-        Returns
-        -------
-        ax : matplotlib Axes
+        {plot_axes}
         """
         return super().plot(ax)
 

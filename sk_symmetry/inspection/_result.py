@@ -2,6 +2,7 @@
 DataFrame and ``plot(ax=None)`` for a matplotlib figure, both optional
 packages imported only when asked for."""
 
+from .._docstrings import fill_doc
 from .._optional import import_optional
 
 __all__ = ["InspectionResult"]
@@ -28,18 +29,11 @@ class InspectionResult:
         """
         return self._frame(_pandas(type(self).__name__ + ".to_frame"))
 
+    @fill_doc
     def plot(self, ax=None):
         """Draw the result (needs matplotlib).
 
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Where to draw; None makes a new figure.
-
-        Returns
-        -------
-        ax : matplotlib Axes
-            The Axes drawn on.
+        {plot_axes}
         """
         ax = _axes(ax, self._figsize, type(self).__name__ + ".plot")
         self._draw(ax)

@@ -74,6 +74,20 @@ def _holm(pvalues):
     return adjusted
 
 
+def _combined_mcnemar(counts):
+    """Fisher's combination of the exact McNemar p-values of ``(b, d)``
+    discordant counts, one pair per block."""
+    return _fisher([_upper_tail(b, b + d) for b, d in counts])
+
+
+def _holm_after_identity(pvalues):
+    """`_holm` over every row but the first, the identity, which is not
+    tested and keeps p-value 1; rows of several columns are one family."""
+    adjusted = np.ones_like(pvalues)
+    adjusted[1:] = _holm(pvalues[1:].ravel()).reshape(pvalues[1:].shape)
+    return adjusted
+
+
 # -- one element -----------------------------------------------------------------
 def _test_element(element, X, y, n_classes, blocks, estimator, label_models):
     """Discordant counts of both tests for one element, per test block.
@@ -375,9 +389,8 @@ def _build_result(
     for e, c in enumerate(counts, start=1):
         right, wrong = c["input"].sum(axis=0)
         input_accuracy[e] = 0.5 + (right - wrong) / (2.0 * n_tested)
-        input_p[e] = _fisher([_upper_tail(r, r + w) for r, w in c["input"]])
-    input_adjusted = np.ones(n_elements)
-    input_adjusted[1:] = _holm(input_p[1:])
+        input_p[e] = _combined_mcnemar(c["input"])
+    input_adjusted = _holm_after_identity(input_p)
     rejected_input = input_adjusted <= alpha
 
     labels = dict.fromkeys(_LABEL_FIELDS)
@@ -438,17 +451,12 @@ def _label_results(counts, X, y, classes, blocks, label_models):
     class_p = np.ones((n_elements, n_classes))
     moved = np.zeros((n_elements, n_classes, n_classes), dtype=np.int64)
     for e, c in enumerate(counts, start=1):
-        overall = c["label"].sum(axis=1)
-        pvalue[e] = _fisher([_upper_tail(b, b + d) for b, d in overall])
+        pvalue[e] = _combined_mcnemar(c["label"].sum(axis=1))
         for j in range(n_classes):
-            class_p[e, j] = _fisher(
-                [_upper_tail(b, b + d) for b, d in c["label"][:, j]]
-            )
+            class_p[e, j] = _combined_mcnemar(c["label"][:, j])
         moved[e] = c["moved"]
-    adjusted = np.ones(n_elements)
-    adjusted[1:] = _holm(pvalue[1:])
-    class_adjusted = np.ones_like(class_p)
-    class_adjusted[1:] = _holm(class_p[1:].ravel()).reshape(n_elements - 1, n_classes)
+    adjusted = _holm_after_identity(pvalue)
+    class_adjusted = _holm_after_identity(class_p)
     with np.errstate(invalid="ignore", divide="ignore"):
         class_accuracy = right_g / support  # row 0: on X itself
     n_scored = max(int(support.sum()), 1)

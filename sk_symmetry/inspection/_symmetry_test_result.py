@@ -6,6 +6,7 @@ from numbers import Integral
 
 import numpy as np
 
+from .._docstrings import fill_doc
 from ..symmetry import SymmetryGroup
 from ._heat_map import draw_heat_map, heat_map_cells, heat_map_size
 from ._result import InspectionResult, _pandas
@@ -199,19 +200,13 @@ class SymmetryTestResult(InspectionResult):
         columns.update(rejected=self.rejected, invariant=self.invariant)
         return pd.DataFrame(columns, index=pd.Index(self.elements, name="element"))
 
+    @fill_doc
     def plot(self, ax=None):
-        """Draw the heat map of `SymmetryTestDisplay` (needs matplotlib).
+        """Draw the heat map of `SymmetryTestDisplay` (needs matplotlib);
+        `SymmetryTestDisplay.from_result` draws the same and keeps the image
+        and texts.
 
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Where to draw; None makes a new figure.
-
-        Returns
-        -------
-        ax : matplotlib Axes
-            The Axes drawn on. `SymmetryTestDisplay.from_result` draws the
-            same and keeps the image and texts.
+        {plot_axes}
         """
         return super().plot(ax)
 

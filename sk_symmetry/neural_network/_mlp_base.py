@@ -21,6 +21,8 @@ from .._compat import (
     StrOptions,
     _check_sample_weight,
     _fit_context,
+    check_is_fitted,
+    validate_data,
 )
 from .._utils import ODD_ACTIVATIONS
 from .._utils import threadpool_controller as _threadpool_controller
@@ -207,6 +209,17 @@ class BaseBiaslessMLP(BaseEstimator):
         return tags
 
     # -------------------------------------------------------------- helpers
+    def _validate_for_prediction(self, X):
+        """``X`` checked for a prediction method, in C order whatever the
+        input's: BLAS may sum a product in another order for a
+        Fortran-ordered ``X``, so ``X`` and an F-ordered copy of ``-X`` (as
+        ``X[:, perm]`` makes) would mirror each other only to rounding."""
+        check_is_fitted(self)
+        return validate_data(
+            self, X, reset=False, accept_sparse=("csr", "csc"),
+            dtype=(np.float64, np.float32), order="C",
+        )
+
     def _output(self, X):
         """Output-layer values before the output activation."""
         intercepts = self.intercepts_ if self._layout.fit_bias else None

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import (
     unique_labels,
 )
 
-from .._compat import _fit_context, check_is_fitted, validate_data
+from .._compat import _fit_context, validate_data
 from .._docstrings import fill_doc
 from ._mlp_base import BaseBiaslessMLP
 from ._mlp_math import predict_proba_from_output
@@ -177,37 +177,19 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
     def predict_proba(self, X):
         """Class probabilities.
 
-        Parameters
-        ----------
-        {mlp_predict_input}
-
-        Returns
-        -------
+        {mlp_predict_parameters}
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of `classes_`. For a binary target the
             two columns are ``expit(-f(x))`` and ``expit(f(x))``, each computed
             directly so that ``predict_proba(-X)`` mirrors it exactly.
         """
-        check_is_fitted(self)
-        # C order whatever the input's, as the regressor's predict: BLAS may
-        # sum a product in another order for a Fortran-ordered X, and the
-        # mirror under -X would then hold only to rounding.
-        X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32), order="C",
-        )
-        return self._proba_unchecked(X)
+        return self._proba_unchecked(self._validate_for_prediction(X))
 
     @fill_doc
     def predict_log_proba(self, X):
         """Logarithm of `predict_proba`.
 
-        Parameters
-        ----------
-        {mlp_predict_input}
-
-        Returns
-        -------
+        {mlp_predict_parameters}
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         proba = self.predict_proba(X)
@@ -218,12 +200,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
     def predict(self, X):
         """Predicted classes, the most probable ones of `predict_proba`.
 
-        Parameters
-        ----------
-        {mlp_predict_input}
-
-        Returns
-        -------
+        {mlp_predict_parameters}
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
         return self._predict_from_proba(self.predict_proba(X))

@@ -38,13 +38,16 @@
  * and without the kernels (SK_SYMMETRY_NO_KERNELS=1) are close, not equal;
  * each way is reproducible on its own.
  *
- * On x86-64 Linux with GCC each pass is compiled for AVX-512, AVX2 and the
- * SSE2 baseline and the best is chosen at load time (target_clones); other
- * compilers get the portable loops. On this AMD EPYC one tanh took 0.8 ns
+ * On x86-64 with GCC each pass is compiled for AVX-512, AVX2 and the SSE2
+ * baseline, and the copy for the CPU runs (common.h's run-time check, the
+ * one dispatch scheme of every kernel; until the kernels shared it, GCC's
+ * target_clones made the same three copies, so the results are the same
+ * bits); other compilers get the portable loops. On this AMD EPYC one tanh took 0.8 ns
  * (AVX-512), 1.4 ns (AVX2) and 4.8 ns (SSE2 only, no faster than libm) per
  * double. The GIL is released while a kernel runs. The passes and the
  * functions are written once, in _mlp_kernels_template.h, for double and
- * float; here are the constants and polynomials that differ between them.
+ * float; the constants and polynomials that differ between them are in
+ * dtype.h with every other difference of the two types.
  */
 #include "common.h"
 
@@ -55,16 +58,6 @@
  * math errno, sqrt is one instruction. Set for the whole file, because GCC
  * does not inline across functions with different optimisation flags. */
 #pragma GCC optimize("no-trapping-math", "no-math-errno")
-#endif
-
-/* Define SK_SYMMETRY_NO_CLONES to build one version, for the compiler's
- * own target (-march), e.g. to test the AVX2 or SSE2 loops on any CPU. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) &&          \
-    defined(__linux__) && !defined(SK_SYMMETRY_NO_CLONES)
-#define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", \
-                                            "default")))
-#else
-#define CLONES
 #endif
 
 /* Samples per block of the output pass: 10 outputs x 128 samples x 8 bytes
@@ -104,58 +97,27 @@ add_activation_codes(PyObject *module)
     return 0;
 }
 
-/* ---- what differs between double and float -------------------------------
- * MAGIC: adding it rounds to an integer, kept in the low bits. LN2_HI has
- * few enough bits that n * LN2_HI is exact. exp is clamped to [EXP_MIN,
- * EXP_MAX], where 2^n is a normal number; tanh(TANH_MAX) rounds to 1. */
-#define MAGIC_f64 0x1.8p52
-#define LN2_HI_f64 0x1.62e42fee00000p-1 /* 32 bits */
-#define LN2_LO_f64 0x1.a39ef35793c76p-33
-#define LOG2E_f64 0x1.71547652b82fep0
-#define EXP_MIN_f64 -708.0
-#define EXP_MAX_f64 709.0
-#define TANH_MAX_f64 40.0
-#define SQRT2_f64 0x1.6a09e667f3bcdp0
-
-#define MAGIC_f32 0x1.8p23f
-#define LN2_HI_f32 0x1.62ep-1f /* 13 bits: exact for |n| < 2^11 */
-#define LN2_LO_f32 0x1.0bfbe8p-15f
-#define LOG2E_f32 0x1.715476p0f
-#define EXP_MIN_f32 -87.0f
-#define EXP_MAX_f32 88.0f
-#define TANH_MAX_f32 10.0f
-#define SQRT2_f32 0x1.6a09e6p0f
-
-/* Polynomial coefficients, highest power first (see FN(horner)):
- * expm1(r) = r + r^2 p(r) for |r| <= ln2 / 2, Taylor to r^13 in double
- * (truncation below 1e-17), to r^7 in float (below 2e-8 r); and
- * atanh(f) = f + f^3 q(f^2) for |f| <= 0.172, to f^23 (f^11 in float). */
-static const double expm1_coeffs_f64[] = {
-    1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
-    1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
-    1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5,
-};
-static const float expm1_coeffs_f32[] = {
-    1.0f / 5040.0f, 1.0f / 720.0f, 1.0f / 120.0f, 1.0f / 24.0f, 1.0f / 6.0f, 0.5f,
-};
-static const double atanh_coeffs_f64[] = {
-    1.0 / 23, 1.0 / 21, 1.0 / 19, 1.0 / 17, 1.0 / 15, 1.0 / 13,
-    1.0 / 11, 1.0 / 9,  1.0 / 7,  1.0 / 5,  1.0 / 3,
-};
-static const float atanh_coeffs_f32[] = {
-    1.0f / 11, 1.0f / 9, 1.0f / 7, 1.0f / 5, 1.0f / 3,
-};
-
-#define SQRT(x) (sizeof(x) == 4 ? (float)sqrtf((float)(x)) : sqrt((double)(x)))
-
-#define SK_DTYPE 64
-#include "dtype.h"
-#include "_mlp_kernels_template.h"
-#undef SK_DTYPE
-#define SK_DTYPE 32
-#include "dtype.h"
-#include "_mlp_kernels_template.h"
-#undef SK_DTYPE
+/* The passes for each type, once for the baseline and, with
+ * HAVE_LEVEL_DISPATCH, again for x86-64-v3 and v4: the functions marked
+ * LEVEL are compiled for the copy's level (the functions they inline with
+ * them), the others for the baseline, as target_clones did. Define
+ * SK_SYMMETRY_NO_CLONES to build the baseline copy only, for the compiler's
+ * own target (-march), e.g. to test the AVX2 or SSE2 loops on any CPU. */
+#define LEVEL
+#include "_mlp_kernels_types.h"
+#undef LEVEL
+#ifdef HAVE_LEVEL_DISPATCH
+#define LEVEL TARGET_V3
+#define SK_COPY v3
+#include "_mlp_kernels_types.h"
+#undef SK_COPY
+#undef LEVEL
+#define LEVEL TARGET_V4
+#define SK_COPY v4
+#include "_mlp_kernels_types.h"
+#undef SK_COPY
+#undef LEVEL
+#endif
 
 /* ---- Python wrappers ----------------------------------------------------- */
 
@@ -179,7 +141,7 @@ check_sizes(Py_ssize_t rows, Py_ssize_t n, Py_ssize_t itemsize)
     if (problem != NULL) {
         return problem;
     }
-    if (rows < 0 || n < 0 || (rows > 0 && n > PY_SSIZE_T_MAX / 8 / rows)) {
+    if (rows < 0 || n < 0 || too_large(rows, n)) {
         return "the shapes must be non-negative and not too large";
     }
     return NULL;
@@ -222,16 +184,15 @@ hidden(PyObject *self, PyObject *args)
         return NULL;
     }
     const char *problem = check_layer(units, n, itemsize, kind);
-    if (problem == NULL &&
-        (z.len != units * n * itemsize || (b.buf && b.len != units * itemsize))) {
-        problem = "buffer sizes do not match the shapes";
+    if (problem == NULL) {
+        problem = CHECK_BUFFERS({&z, units * n, itemsize}, {&b, units, itemsize});
     }
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
         if (itemsize == 8)
-            hidden_f64(z.buf, b.buf, units, n, kind);
+            LEVEL_COPY(hidden, f64)(z.buf, b.buf, units, n, kind);
         else
-            hidden_f32(z.buf, b.buf, units, n, kind);
+            LEVEL_COPY(hidden, f32)(z.buf, b.buf, units, n, kind);
         Py_END_ALLOW_THREADS
     }
     RELEASE_BUFFERS(&z, &b);
@@ -254,17 +215,16 @@ backward(PyObject *self, PyObject *args)
         return NULL;
     }
     const char *problem = check_layer(units, n, itemsize, kind);
-    if (problem == NULL &&
-        (a.len != units * n * itemsize || d.len != units * n * itemsize ||
-         (gb.buf && gb.len != units * itemsize))) {
-        problem = "buffer sizes do not match the shapes";
+    if (problem == NULL) {
+        problem = CHECK_BUFFERS({&a, units * n, itemsize}, {&d, units * n, itemsize},
+                                {&gb, units, itemsize});
     }
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
         if (itemsize == 8)
-            backward_f64(a.buf, d.buf, gb.buf, units, n, kind);
+            LEVEL_COPY(backward, f64)(a.buf, d.buf, gb.buf, units, n, kind);
         else
-            backward_f32(a.buf, d.buf, gb.buf, units, n, kind);
+            LEVEL_COPY(backward, f32)(a.buf, d.buf, gb.buf, units, n, kind);
         Py_END_ALLOW_THREADS
     }
     RELEASE_BUFFERS(&a, &d, &gb);
@@ -293,22 +253,23 @@ output(PyObject *self, PyObject *args)
     if (problem == NULL && (k < 1 || ldy < n || ldy > PY_SSIZE_T_MAX / 8 / k)) {
         problem = "need at least one output and ldy >= n";
     }
-    if (problem == NULL &&
-        (z.len != k * n * itemsize ||
-         (k > 0 && n > 0 && y.len < ((k - 1) * ldy + n) * itemsize) ||
-         (b.buf && b.len != k * itemsize) || (sw.buf && sw.len != n * itemsize) ||
-         (gb.buf && gb.len != k * itemsize))) {
-        problem = "buffer sizes do not match the shapes";
+    if (problem == NULL) {
+        problem = CHECK_BUFFERS({&z, k * n, itemsize}, {&b, k, itemsize},
+                                {&sw, n, itemsize}, {&gb, k, itemsize});
+    }
+    if (problem == NULL && k > 0 && n > 0 && y.len < ((k - 1) * ldy + n) * itemsize) {
+        problem = "buffer sizes do not match the shapes"; /* y: rows of ldy */
     }
     double loss = 0.0;
     double *gacc = problem == NULL ? PyMem_Calloc(k, sizeof(double)) : NULL;
     const int no_memory = problem == NULL && gacc == NULL;
     if (gacc != NULL) {
         Py_BEGIN_ALLOW_THREADS
-        loss = itemsize == 8 ? output_pass_f64(z.buf, y.buf, ldy, b.buf, sw.buf, sw_sum,
-                                               gb.buf, k, n, softmax, gacc)
-                             : output_pass_f32(z.buf, y.buf, ldy, b.buf, sw.buf, sw_sum,
-                                               gb.buf, k, n, softmax, gacc);
+        loss = itemsize == 8
+                   ? LEVEL_COPY(output_pass, f64)(z.buf, y.buf, ldy, b.buf, sw.buf,
+                                                  sw_sum, gb.buf, k, n, softmax, gacc)
+                   : LEVEL_COPY(output_pass, f32)(z.buf, y.buf, ldy, b.buf, sw.buf,
+                                                  sw_sum, gb.buf, k, n, softmax, gacc);
         Py_END_ALLOW_THREADS
     }
     PyMem_Free(gacc);
@@ -327,16 +288,16 @@ adam(PyObject *self, PyObject *args)
         return NULL;
     }
     const char *problem = check_sizes(1, n, itemsize);
-    if (problem == NULL && (p.len != n * itemsize || g.len != n * itemsize ||
-                            m.len != n * itemsize || v.len != n * itemsize)) {
-        problem = "buffer sizes do not match the shapes";
+    if (problem == NULL) {
+        problem = CHECK_BUFFERS({&p, n, itemsize}, {&g, n, itemsize}, {&m, n, itemsize},
+                                {&v, n, itemsize});
     }
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
         if (itemsize == 8)
-            adam_f64(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
+            LEVEL_COPY(adam, f64)(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
         else
-            adam_f32(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
+            LEVEL_COPY(adam, f32)(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
         Py_END_ALLOW_THREADS
     }
     RELEASE_BUFFERS(&p, &g, &m, &v);

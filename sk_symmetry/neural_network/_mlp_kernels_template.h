@@ -1,9 +1,12 @@
 /*
  * The passes of _mlp_kernels.c for one element type (see dtype.h):
- * _mlp_kernels.c includes this for double and for float, after the
- * constants and polynomial coefficients of each type (MAGIC_f64,
- * expm1_coeffs_f64, ...). float32 is computed in float, as numpy does.
+ * _mlp_kernels.c includes this for double and for float; the constants and
+ * polynomial coefficients of each type (MAGIC, EXPM1_COEFFS, ...) are in
+ * dtype.h. float32 is computed in float, as numpy does.
  */
+
+static const T FN(expm1_coeffs)[] = EXPM1_COEFFS;
+static const T FN(atanh_coeffs)[] = ATANH_COEFFS;
 
 /* ---- bit-level helpers (vectorise: bit casts, integer adds and shifts) --- */
 
@@ -48,11 +51,11 @@ FN(expm1_small)(T r)
 static inline T
 FN(reduce)(T x, T *scale)
 {
-    T k = x * FN(LOG2E) + FN(MAGIC);
-    UINT n = FN(bits_of)(k) - FN(bits_of)(FN(MAGIC)); /* two's complement n */
-    k -= FN(MAGIC);
+    T k = x * LOG2E + MAGIC;
+    UINT n = FN(bits_of)(k) - FN(bits_of)(MAGIC); /* two's complement n */
+    k -= MAGIC;
     *scale = FN(from_bits)((n + EXPONENT_BIAS) << MANTISSA_BITS);
-    return (x - k * FN(LN2_HI)) - k * FN(LN2_LO);
+    return (x - k * LN2_HI) - k * LN2_LO;
 }
 
 static inline T
@@ -67,7 +70,7 @@ static inline T
 FN(fast_exp)(T x)
 {
     T scale;
-    T r = FN(reduce)(FN(clamp)(x, FN(EXP_MIN), FN(EXP_MAX)), &scale);
+    T r = FN(reduce)(FN(clamp)(x, EXP_MIN, EXP_MAX), &scale);
     T q = FN(expm1_small)(r);
     return scale + scale * q;
 }
@@ -78,7 +81,7 @@ static inline T
 FN(expm1_neg)(T y)
 {
     T scale;
-    T r = FN(reduce)(y < FN(EXP_MIN) ? FN(EXP_MIN) : y, &scale);
+    T r = FN(reduce)(y < EXP_MIN ? EXP_MIN : y, &scale);
     return scale * FN(expm1_small)(r) + (scale - (T)1);
 }
 
@@ -89,7 +92,7 @@ static inline T
 FN(fast_tanh)(T x)
 {
     const UINT sign = (UINT)1 << SIGN_SHIFT;
-    T a = FN(clamp)(FN(from_bits)(FN(bits_of)(x) & ~sign), (T)0, FN(TANH_MAX));
+    T a = FN(clamp)(FN(from_bits)(FN(bits_of)(x) & ~sign), (T)0, TANH_MAX);
     T e = FN(expm1_neg)((T)-2 * a);
     T t = e / (e + (T)2); /* <= 0 */
     return FN(from_bits)((FN(bits_of)(t) & ~sign) | (FN(bits_of)(x) & sign));
@@ -110,15 +113,15 @@ FN(fast_log)(T x)
     UINT u = FN(bits_of)(x);
     T m = FN(from_bits)((u & mantissa) | ((UINT)EXPONENT_BIAS << MANTISSA_BITS));
     /* the biased exponent as a T, without an integer -> T conversion */
-    T e = FN(from_bits)((u >> MANTISSA_BITS) | FN(bits_of)(FN(MAGIC))) -
-          (FN(MAGIC) + (T)EXPONENT_BIAS);
-    int big = m > FN(SQRT2);
+    T e = FN(from_bits)((u >> MANTISSA_BITS) | FN(bits_of)(MAGIC)) -
+          (MAGIC + (T)EXPONENT_BIAS);
+    int big = m > SQRT2;
     m = big ? (T)0.5 * m : m;
     e = big ? e + (T)1 : e;
     T f = (m - (T)1) / (m + (T)1), f2 = f * f;
     T p = HORNER(FN(atanh_coeffs), f2);
     T s = (T)2 * f;
-    return e * FN(LN2_HI) + (s + (s * f2 * p + e * FN(LN2_LO)));
+    return e * LN2_HI + (s + (s * f2 * p + e * LN2_LO));
 }
 
 /* log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), log1p(t) = log(u) with
@@ -151,7 +154,7 @@ static inline double FN(sum)(const T *x, Py_ssize_t n)
 
 /* Without a bias, add -0.0: x + -0.0 is x for every x, -0.0 included,
  * where x + 0.0 would turn -0.0 into +0.0. */
-CLONES static void FN(hidden)(T *z, const T *b, Py_ssize_t units,
+LEVEL static void FN(hidden)(T *z, const T *b, Py_ssize_t units,
                                    Py_ssize_t n, int kind)
 {
     for (Py_ssize_t u = 0; u < units; u++) {
@@ -180,7 +183,7 @@ CLONES static void FN(hidden)(T *z, const T *b, Py_ssize_t units,
 
 /* delta <- delta * g'(a), one loop per kind so that each vectorises;
  * then the row's sum, while it is in L1. */
-CLONES static void FN(backward)(const T *a, T *delta, T *gb,
+LEVEL static void FN(backward)(const T *a, T *delta, T *gb,
                                      Py_ssize_t units, Py_ssize_t n,
                                      int kind)
 {
@@ -213,7 +216,7 @@ CLONES static void FN(backward)(const T *a, T *delta, T *gb,
 /* One block of w <= BLOCK samples starting at column j0, softmax output.
  * Returns the block's sum of sc_i * loss_i; adds the block's delta rows
  * to gacc. */
-CLONES static double FN(softmax_block)(
+LEVEL static double FN(softmax_block)(
     T *z, const T *y, Py_ssize_t ldy, const T *b, const T *sc,
     Py_ssize_t k, Py_ssize_t n, Py_ssize_t j0, Py_ssize_t w, double *gacc)
 {
@@ -263,7 +266,7 @@ CLONES static double FN(softmax_block)(
 }
 
 /* The same for a logistic output (binary and multilabel targets). */
-CLONES static double FN(logistic_block)(
+LEVEL static double FN(logistic_block)(
     T *z, const T *y, Py_ssize_t ldy, const T *b, const T *sc,
     Py_ssize_t k, Py_ssize_t n, Py_ssize_t j0, Py_ssize_t w, double *gacc)
 {
@@ -295,7 +298,7 @@ static void FN(shares)(const T *sw, double sw_sum, Py_ssize_t j0,
         sc[j] = sw != NULL ? sw[j0 + j] / (T)sw_sum : (T)(1.0 / sw_sum);
 }
 
-CLONES static void FN(adam)(T *p, const T *g, T *m, T *v,
+LEVEL static void FN(adam)(T *p, const T *g, T *m, T *v,
                                  Py_ssize_t n, double b1_, double b2_,
                                  double lr_, double eps_)
 {

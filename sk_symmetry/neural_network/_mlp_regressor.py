@@ -7,7 +7,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils import column_or_1d
 from sklearn.utils.metaestimators import available_if
 
-from .._compat import StrOptions, _fit_context, check_is_fitted, validate_data
+from .._compat import StrOptions, _fit_context, validate_data
 from .._docstrings import fill_doc
 from ._mlp_base import BaseBiaslessMLP
 
@@ -207,25 +207,12 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
     def predict(self, X):
         """Predicted values.
 
-        Parameters
-        ----------
-        {mlp_predict_input}
-
-        Returns
-        -------
+        {mlp_predict_parameters}
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             In the dtype of ``X`` (float32 or float64); one dimension for a
             single output, as `MLPRegressor`.
         """
-        check_is_fitted(self)
-        # C order whatever the input's: BLAS sums a product in another order
-        # for a Fortran-ordered X, so X and an F-ordered copy of -X (as
-        # X[:, perm] makes) would be negatives only to rounding.
-        X = validate_data(
-            self, X, reset=False, accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32), order="C",
-        )
-        return self._predict_unchecked(X)
+        return self._predict_unchecked(self._validate_for_prediction(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
