@@ -455,11 +455,13 @@ class BaseInvariantCNN(BaseEstimator):
                 self.best_validation_score_ = score
                 self._best_params[...] = self._params
         else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+            # partial_fit holds nothing out even with early_stopping set
+            best = np.inf if self.best_loss_ is None else self.best_loss_
+            if self.loss_curve_[-1] > best - self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
-            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+            self.best_loss_ = min(best, self.loss_curve_[-1])
 
 
 def _image_bytes(arch, itemsize):
