@@ -99,7 +99,7 @@ class BaseInvariantCNN(BaseEstimator):
     }
 
     def __init__(
-        self, symmetry=None, *, image_shape=None, conv_channels=(8, 16, 32),
+        self, symmetry=None, *, image_shape=None, conv_channels=(8, 16, 32, 32),
         kernel_size=3, dilation=1, padding="same", spatial_pooling="max",
         global_pooling="flatten", group_pooling="max", even_first_layer="auto",
         hidden_layer_sizes=(64,), activation="relu", fit_bias=True,
@@ -494,7 +494,7 @@ image_shape : tuple (height, width) or (length,), default=None
     1-d signals as ``(length,)`` or ``(1, length)``. None reads each row
     as a 1-d signal.
 
-conv_channels : array-like of int, default=(8, 16, 32)
+conv_channels : array-like of int, default=(8, 16, 32, 32)
     Output channels of each convolution; the trunk's depth.
 
 kernel_size : int, default=3
