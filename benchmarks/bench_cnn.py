@@ -27,7 +27,7 @@ from sk_symmetry.neural_network._cnn_math import (
 
 def architecture():
     return make_architecture(
-        (28, 28), (8, 16, 32), 3, 1, "same", "max", "flatten", (64,), 10, "max",
+        (28, 28), (8, 16, 32, 32), 3, 1, "same", "max", "flatten", (64,), 10, "max",
         "relu", True, True,
     )
 

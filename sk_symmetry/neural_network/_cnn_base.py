@@ -98,7 +98,7 @@ class BaseInvariantCNN(BaseEstimator):
     }
 
     def __init__(
-        self, symmetry=None, *, image_shape=None, conv_channels=(8, 16, 32),
+        self, symmetry=None, *, image_shape=None, conv_channels=(8, 16, 32, 32),
         kernel_size=3, dilation=1, padding="same", spatial_pooling="max",
         global_pooling="flatten", group_pooling="max", even_first_layer="auto",
         hidden_layer_sizes=(64,), activation="relu", fit_bias=True,
@@ -454,11 +454,13 @@ class BaseInvariantCNN(BaseEstimator):
                 self.best_validation_score_ = score
                 self._best_params[...] = self._params
         else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+            # partial_fit holds nothing out even with early_stopping set
+            best = np.inf if self.best_loss_ is None else self.best_loss_
+            if self.loss_curve_[-1] > best - self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
-            self.best_loss_ = min(self.best_loss_, self.loss_curve_[-1])
+            self.best_loss_ = min(best, self.loss_curve_[-1])
 
 
 def _image_bytes(arch, itemsize):
@@ -491,7 +493,7 @@ image_shape : tuple (height, width) or (length,), default=None
     1-d signals as ``(length,)`` or ``(1, length)``. None reads each row
     as a 1-d signal.
 
-conv_channels : array-like of int, default=(8, 16, 32)
+conv_channels : array-like of int, default=(8, 16, 32, 32)
     Output channels of each convolution; the trunk's depth.
 
 kernel_size : int, default=3

@@ -265,3 +265,13 @@ def test_max_iter_reached_warns():
     X, y = _data()
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         InvariantCNNClassifier(image_shape=(4, 4), **TINY).fit(X, y)
+
+
+def test_partial_fit_with_early_stopping_set_runs_without_holding_out():
+    """partial_fit has no held-out data: it tracks the training loss even
+    when early_stopping is set (it used to subtract tol from None)."""
+    X, y = _data()
+    clf = InvariantCNNClassifier(image_shape=(4, 4), early_stopping=True, **TINY)
+    clf.partial_fit(X, y, classes=[0, 1]).partial_fit(X, y)
+    assert len(clf.loss_curve_) == 2
+    assert clf.validation_scores_ == []
