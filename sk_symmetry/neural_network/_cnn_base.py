@@ -22,7 +22,7 @@ from .._compat import (
 )
 from .._utils import NETWORK_BLOCK_BYTES as _BLOCK_BYTES
 from .._utils import warn_at_user_call as _warn_at_user_call
-from ..symmetry import SymmetryGroup
+from ..symmetry import check_symmetry
 from ..symmetry._internal import (
     as_arrays,
     negation_pairs,
@@ -172,8 +172,10 @@ class BaseInvariantCNN(BaseEstimator):
         """Whether scikit-learn's checks may not expect a good fit: their
         data have no symmetry, and a network that cannot tell ``x`` from
         ``g x`` cannot fit what the group mixes."""
-        return not (isinstance(self.symmetry, SymmetryGroup)
-                    and len(self.symmetry) == 1)
+        try:
+            return len(check_symmetry(self.symmetry)) != 1
+        except (TypeError, ValueError):  # fit names a bad symmetry
+            return True
 
     def _check_solver(self):
         return True  # both solvers are stochastic: partial_fit always exists

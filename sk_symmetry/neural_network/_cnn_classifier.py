@@ -109,7 +109,7 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
     or the even first layer to avoid it.
 
     Cost: every row is run through the trunk ``n_orbit_images_`` times, so
-    an epoch costs that many times the plain network's; the defaults (three
+    an epoch costs that many times the plain network's; the defaults (four
     small blocks) keep it to seconds per thousand 28 x 28 images under eight
     images per row. Prediction runs in blocks of rows whose activations take
     a few tens of megabytes, whatever the size of ``X``.
