@@ -8,13 +8,15 @@ importing only from those listed before it:
 - ``features``: invariant feature maps and their transformers
   (`InversionInvariantTransformer`, `GroupInvariantTransformer`,
   `InvariantRandomFeatures`, `canonical_spins`);
-- ``neural_network``: `BiaslessMLPClassifier`, `BiaslessMLPRegressor` and
-  their math;
+- ``neural_network``: `BiaslessMLPClassifier`, `BiaslessMLPRegressor`, the
+  invariant convolutional networks (`InvariantCNNClassifier`,
+  `InvariantCNNRegressor`) and their math;
 - ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
-- ``averaging``: group averages of any estimator (`GroupAveragedTransformer`,
-  `SymmetrizedClassifier`, `SymmetrizedRegressor`);
 - ``metrics``: symmetric scorers (`make_symmetric_scorer`,
   `symmetric_scoring`);
+- ``averaging``: group averages of any estimator (`GroupAveragedTransformer`,
+  `SymmetrizedClassifier`, `SymmetrizedRegressor`), whose signed targets are
+  the scorers';
 - ``inspection``: diagnostics of fitted models, such as the bound
   ``accuracy(X) + accuracy(-X) <= 1`` of odd networks
   (`inversion_accuracy_bound`, `symmetry_report`, `symmetry_degeneracy`),

@@ -191,7 +191,10 @@ def _digits_figure(rows):
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("accuracy on the held-out digits")
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
+    # Below the axes' label, in the figure's own margin: with few rows an
+    # axes-anchored legend sat on the label.
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=8, loc="lower center",
+               ncol=3)
     ax.set_title(textwrap.fill(_TITLES["digits"], 80), fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.4 / fig.get_figheight(), 1, 1))
     return fig
