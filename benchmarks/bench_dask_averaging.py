@@ -12,9 +12,10 @@ Before anything is timed it checks, on one chunk, that the Dask result is the
 in-memory result bit for bit, and that the symmetrized predictions on ``-X``
 equal those on ``X``.
 
-Run: ``python benchmarks/bench_dask_averaging.py`` (defaults: L = 64, 64
-chunks of 2,000 configurations, 2.1 GB of float64 spins, two workers of 300 MB
-each). Prints what it ran and the peak memory the workers reported.
+Run: ``python benchmarks/bench_dask_averaging.py`` (defaults: L = 48, 80
+chunks of 1,000 configurations, 1.47 GB of float64 spins, two workers of 600 MB
+each, of which a worker's imports take about 200 MB). Prints what it ran and
+the peak memory the workers reported.
 """
 
 import argparse
@@ -46,10 +47,10 @@ def _peak_rss():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=64)
-    parser.add_argument("--chunks", type=int, default=64)
-    parser.add_argument("--rows", type=int, default=2000)
-    parser.add_argument("--memory-limit", default="300MB")
+    parser.add_argument("--size", type=int, default=48)
+    parser.add_argument("--chunks", type=int, default=80)
+    parser.add_argument("--rows", type=int, default=1000)
+    parser.add_argument("--memory-limit", default="600MB")
     args = parser.parse_args()
 
     import dask
