@@ -299,7 +299,9 @@ def _largest_group(rows):
 def _label(row):
     trained = " (trained on orbit)" if row["trained_on"] == "orbit" else ""
     width = "" if row.get("n_components") is None else f" ({row['n_components']})"
-    head = "ridge" if row["network"] == "ridge" else f"{row['network']} net"
+    head = {"ridge": "ridge", "cnn": "invariant CNN"}.get(
+        row["network"], f"{row['network']} net"
+    )
     return f"{_math(row['features'])}{width}{trained}, {head}"
 
 
@@ -389,7 +391,9 @@ def components_figure(rows):
                         label=f"{name}: (10, 5) network ({r['network']})")
         others = [
             r for r in mine
-            if r["features"] not in ("raw", "random features") and not _is_averaging(r)
+            if not _is_averaging(r)
+            and (r["features"] not in ("raw", "random features")
+                 or r["network"] == "cnn")
         ]
         if others:
             best = max(others, key=lambda r: r["worst_case"])
