@@ -13,6 +13,8 @@ from sklearn.utils.multiclass import (
 
 from .._compat import _fit_context
 from ._cnn_base import BaseInvariantCNN, fill_cnn_doc
+from ._mlp_base import first_partial_fit_call
+from ._mlp_math import predict_proba_from_output
 
 __all__ = ["InvariantCNNClassifier"]
 
@@ -203,16 +205,7 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
         self : object
             Updated classifier.
         """
-        first_call = not hasattr(self, "classes_")
-        if first_call and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        if not first_call and classes is not None and not np.array_equal(
-            self.classes_, unique_labels(classes)
-        ):
-            raise ValueError(
-                f"`classes={classes!r}` is not the same as on last call to "
-                f"partial_fit, was: {self.classes_!r}"
-            )
+        first_call = first_partial_fit_call(self, classes)
         with self._restored_on_error():
             if first_call:
                 self.classes_ = unique_labels(classes)
@@ -232,10 +225,7 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
             Probabilities in the order of `classes_`.
         """
         logits = self._raw_output(self._validate_X(X))
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        return logits
+        return predict_proba_from_output(logits, "softmax")
 
     def predict_log_proba(self, X):
         """Logarithm of `predict_proba`.

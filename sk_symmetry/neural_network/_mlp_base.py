@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import unique_labels
 
 from .._compat import (
     Interval,
@@ -36,7 +37,7 @@ from ._mlp_math import (
 from ._mlp_solvers import MinibatchEpoch, minimize_lbfgs
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
-__all__ = ["BaseBiaslessMLP"]
+__all__ = ["BaseBiaslessMLP", "first_partial_fit_call"]
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -54,6 +55,24 @@ NON_FINITE_MESSAGE = (
     "Solver produced non-finite parameter weights. The input data may contain "
     "large values and need to be preprocessed."
 )
+
+
+def first_partial_fit_call(estimator, classes):
+    """Whether this is the classifier's first `partial_fit` call, after the
+    checks and words of scikit-learn's ``_check_partial_fit_first_call``:
+    ``classes`` is required on the first call and, when given later, must be
+    the classes of the first. Sets nothing: the caller fits the classes."""
+    first_call = not hasattr(estimator, "classes_")
+    if first_call and classes is None:
+        raise ValueError("classes must be passed on the first call to partial_fit.")
+    if not first_call and classes is not None and not np.array_equal(
+        estimator.classes_, unique_labels(classes)
+    ):
+        raise ValueError(
+            f"`classes={classes!r}` is not the same as on last call to "
+            f"partial_fit, was: {estimator.classes_!r}"
+        )
+    return first_call
 
 
 def _diverged(what, hint):

@@ -15,7 +15,7 @@ from sklearn.utils.multiclass import (
 
 from .._compat import _fit_context, validate_data
 from .._docstrings import fill_doc
-from ._mlp_base import BaseBiaslessMLP
+from ._mlp_base import BaseBiaslessMLP, first_partial_fit_call
 from ._mlp_math import predict_proba_from_output
 
 __all__ = ["BiaslessMLPClassifier"]
@@ -152,17 +152,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
         self : object
             Updated classifier.
         """
-        # The checks and words of MLPClassifier (_check_partial_fit_first_call)
-        first_call = not hasattr(self, "classes_")
-        if first_call and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        if not first_call and classes is not None and not np.array_equal(
-            self.classes_, unique_labels(classes)
-        ):
-            raise ValueError(
-                f"`classes={classes!r}` is not the same as on last call to "
-                f"partial_fit, was: {self.classes_!r}"
-            )
+        first_call = first_partial_fit_call(self, classes)
         with self._restored_on_error():
             if first_call:
                 self._label_binarizer = LabelBinarizer()
