@@ -14,12 +14,18 @@ the plain one over the whole orbit, at ``--epochs`` epochs.
 ``validate``: one network (the defaults, changed by ``--params`` as JSON)
 on that same validation split, to choose the defaults.
 
+``group``: the group route (``trunk="group"``: equivariant layers) on that
+same validation split, one line per configuration of ``--configs`` (a JSON
+list of parameter dicts; a default list otherwise), with the worst case
+over the 16 elements (each element's images predicted and scored).
+
 ``test``: the chosen network (the estimator's defaults unless flags say
 otherwise) on the three test splits (seeds 0, 1, 2): accuracy on ``X``, the
 worst case over the 16 elements (checked equal to it: exact invariance, so
 every element's predictions are compared bit for bit), fit wall and CPU time.
 
 Run: ``python benchmarks/accuracy_cnn.py routes``,
+``python benchmarks/accuracy_cnn.py group --configs '[{"max_iter": 10}]'``,
 ``python benchmarks/accuracy_cnn.py validate --params '{"max_iter": 20}'`` and
 ``python benchmarks/accuracy_cnn.py test [--seeds 0 1 2]``. Use
 ``OMP_NUM_THREADS`` to pin the BLAS threads; the script prints what it ran.
@@ -71,6 +77,31 @@ def validate(args, X, y, G):
           f"{clf.n_iter_} epochs", flush=True)
 
 
+def worst_case(clf, X, y, G):
+    """The lowest accuracy over the group's images of ``X``."""
+    return min(float(np.mean(clf.predict(g(X)) == y)) for g in G)
+
+
+GROUP_CONFIGS = [
+    {"conv_channels": [8, 16, 16, 16], "max_iter": 10},
+]
+
+
+def group(args, X, y, G):
+    X_fit, y_fit, X_val, y_val = validation_split(args, X, y)
+    configs = json.loads(args.configs) if args.configs else GROUP_CONFIGS
+    for params in configs:
+        params = {"trunk": "group", **params}
+        clf = InvariantCNNClassifier(G, image_shape=(28, 28), random_state=0,
+                                     **params)
+        wall, cpu = timed_fit(clf, X_fit, y_fit)
+        acc, worst = clf.score(X_val, y_val), worst_case(clf, X_val, y_val, G)
+        print(f"{params}: validation {acc:.3f}, worst case {worst:.3f}  fit "
+              f"{cpu:.1f} s CPU ({cpu * 4000 / len(X_fit):.0f} s per 4,000 rows)"
+              f", {wall:.1f} s wall, loss {clf.loss_:.4f}, {clf.n_iter_} epochs",
+              flush=True)
+
+
 def routes(args, X, y, G):
     X_fit, y_fit, X_val, y_val = validation_split(args, X, y)
     print(f"{args.epochs} epochs")
@@ -119,7 +150,8 @@ def test(args, X, y, G):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("study", choices=["routes", "validate", "test"])
+    parser.add_argument("study", choices=["routes", "validate", "group", "test"])
+    parser.add_argument("--configs", default=None, help="JSON list, for group")
     parser.add_argument("--params", default="{}", help="JSON, for validate and test")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--epochs", type=int, default=None)
@@ -133,7 +165,8 @@ def main():
     G = SymmetryGroup.dihedral((28, 28)) * SymmetryGroup.inversion()
     print(f"{args.study}: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}")
-    {"routes": routes, "validate": validate, "test": test}[args.study](args, X, y, G)
+    studies = {"routes": routes, "validate": validate, "group": group, "test": test}
+    studies[args.study](args, X, y, G)
 
 
 if __name__ == "__main__":

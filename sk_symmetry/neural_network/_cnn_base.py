@@ -38,6 +38,9 @@ from ._cnn_math import (
     orbit_weights,
     unpack,
 )
+from ._gcnn_math import GroupArchitecture
+from ._gcnn_math import loss_and_gradient as group_loss_and_gradient
+from ._gcnn_route import group_output, group_route
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
 __all__ = ["BaseInvariantCNN"]
@@ -95,6 +98,7 @@ class BaseInvariantCNN(BaseEstimator):
             Options(Real, {np.inf}),
         ],
         "dtype": [StrOptions({"float32", "float64"})],
+        "trunk": [StrOptions({"auto", "orbit", "group"})],
     }
 
     def __init__(
@@ -107,7 +111,7 @@ class BaseInvariantCNN(BaseEstimator):
         random_state=None, tol=1e-4, verbose=False, warm_start=False,
         momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        n_iter_no_change=10, dtype="float32",
+        n_iter_no_change=10, dtype="float32", trunk="auto",
     ):
         self.symmetry = symmetry
         self.image_shape = image_shape
@@ -143,6 +147,7 @@ class BaseInvariantCNN(BaseEstimator):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.dtype = dtype
+        self.trunk = trunk
 
     # ------------------------------------------------------------ public API
     @property
@@ -240,6 +245,11 @@ class BaseInvariantCNN(BaseEstimator):
                 raise ValueError(f"{name} must be positive integers; got {values}.")
         if not conv_channels:
             raise ValueError("conv_channels must hold at least one convolution.")
+        route = group_route(self, shape, perms, signs, element_signs, even,
+                            conv_channels, hidden)
+        if route is not None:  # one image per row: the trunk is equivariant
+            return route, (perms[:1] * 0 + np.arange(n_features), signs[:1] * 0 + 1,
+                           None, None)
         group_pooling = "signed" if element_signs is not None else self.group_pooling
         arch = make_architecture(
             shape, conv_channels, self.kernel_size, self.dilation, self.padding,
@@ -262,6 +272,8 @@ class BaseInvariantCNN(BaseEstimator):
     def _raw_output(self, X):
         """Network outputs for validated rows, by blocks of rows."""
         arch, group = self._arch, self._group
+        if isinstance(arch, GroupArchitecture):
+            return group_output(self._params, arch, X)
         m = len(group[0]) if group[2] is None else len(group[2])
         rows = max(1, _BLOCK_BYTES // (m * _image_bytes(arch, X.itemsize)))
         outputs = []
@@ -325,6 +337,7 @@ class BaseInvariantCNN(BaseEstimator):
                 f"previous fit; it changed from {self._arch} to {arch}."
             )
         self.n_orbit_images_ = len(group[0]) if group[2] is None else len(group[2])
+        self.trunk_ = "group" if isinstance(arch, GroupArchitecture) else "orbit"
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._fit_stochastic(X, Y, y, sample_weight, rng, incremental)
         if not np.isfinite(self._params).all():
@@ -387,6 +400,9 @@ class BaseInvariantCNN(BaseEstimator):
         if weights is not None:
             weights = weights.reshape(n_samples, m)
         grad = np.empty_like(params)
+        step = loss_and_gradient
+        if isinstance(arch, GroupArchitecture):
+            step = group_loss_and_gradient
         index = np.arange(n_samples)
         optimizer = self._optimizer
         self.n_iter_ = 0
@@ -401,7 +417,7 @@ class BaseInvariantCNN(BaseEstimator):
                 if sw is not None and not sw.any():
                     continue
                 w_b = None if weights is None else weights[rows].reshape(-1)
-                loss, _ = loss_and_gradient(
+                loss, _ = step(
                     params, arch, stack[rows].reshape(len(rows) * m, -1), Y[rows],
                     self._loss, self.alpha, sw, grad, weights=w_b,
                 )
@@ -599,7 +615,24 @@ n_iter_no_change : int, default=10
     Epochs without an improvement of ``tol`` before stopping.
 
 dtype : {"float32", "float64"}, default="float32"
-    Precision of the computation, whatever the input's dtype."""
+    Precision of the computation, whatever the input's dtype.
+
+trunk : {"auto", "orbit", "group"}, default="auto"
+    How invariance is built. "orbit" runs a plain trunk on every image of
+    each row's orbit and pools over the orbit (any group). "group" makes
+    the trunk itself equivariant (a lifting convolution, then group
+    convolutions with ``conv_channels`` base channels, each in one copy per
+    group element, filters tied by the group) and reads it out invariantly
+    (``global_pooling="flatten"``: each copy read in its own frame, then
+    ``group_pooling`` over the copies; "max" or "mean": over positions,
+    then over copies): one image per row and a richer trunk, for groups of
+    quarter turns and mirrors of a square image, possibly times inversion,
+    with an odd ``kernel_size``; 2 x 2 pooling only at even sizes.
+    Predictions are then computed in fixed point (integers on power-of-two
+    grids multiplied in float64, where every sum is exact in any order),
+    which makes them bitwise invariant. "auto" takes "group" when it
+    applies and the group moves pixels, "orbit" otherwise; the fitted
+    ``trunk_`` says which."""
 
 
 def fill_cnn_doc(cls):

@@ -55,7 +55,11 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
 
     n_orbit_images_ : int
         Images each row is run through: the group's size, or half of it
-        with the even first layer and a group holding ``-g`` for each ``g``.
+        with the even first layer and a group holding ``-g`` for each ``g``
+        (1 with ``trunk_ == "group"``).
+
+    trunk_ : {"orbit", "group"}
+        The route ``trunk`` took: the orbit, or the equivariant trunk.
 
     loss_ : float
         Objective (mean log-loss plus penalty) of the last epoch.
@@ -152,8 +156,8 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
     >>> G = SymmetryGroup.dihedral((6, 6)) * SymmetryGroup.inversion()
     >>> clf = InvariantCNNClassifier(G, image_shape=(6, 6), max_iter=3,
     ...                              random_state=0).fit(X, y)
-    >>> clf.n_orbit_images_
-    8
+    >>> clf.trunk_, clf.n_orbit_images_
+    ('group', 1)
     >>> p = clf.predict_proba(X)
     >>> all(np.array_equal(clf.predict_proba(g(X)), p) for g in G)
     True

@@ -54,7 +54,10 @@ class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
         ``fit_bias=False``.
 
     n_orbit_images_ : int
-        Images each row is run through.
+        Images each row is run through (1 with ``trunk_ == "group"``).
+
+    trunk_ : {"orbit", "group"}
+        The route ``trunk`` took: the orbit, or the equivariant trunk.
 
     n_outputs_ : int
         Number of outputs.
@@ -135,7 +138,7 @@ class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
         max_iter=15, shuffle=True, random_state=None, tol=1e-4, verbose=False,
         warm_start=False, momentum=0.9, nesterovs_momentum=True,
         early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
-        epsilon=1e-8, n_iter_no_change=10, dtype="float32",
+        epsilon=1e-8, n_iter_no_change=10, dtype="float32", trunk="auto",
     ):
         super().__init__(
             symmetry, image_shape=image_shape, conv_channels=conv_channels,
@@ -151,7 +154,7 @@ class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
             nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
             validation_fraction=validation_fraction, beta_1=beta_1,
             beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            dtype=dtype,
+            dtype=dtype, trunk=trunk,
         )
         self.target = target
 
