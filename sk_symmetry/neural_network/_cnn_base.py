@@ -38,9 +38,9 @@ from ._cnn_math import (
     orbit_weights,
     unpack,
 )
-from ._gcnn_math import GroupArchitecture
+from ._gcnn_math import GroupArchitecture, make_group_architecture
 from ._gcnn_math import loss_and_gradient as group_loss_and_gradient
-from ._gcnn_route import group_output, group_route
+from ._gcnn_route import GROUP_CHANNELS, group_elements, group_output
 from ._optimizers import AdamOptimizer, SGDOptimizer
 
 __all__ = ["BaseInvariantCNN"]
@@ -61,7 +61,9 @@ class BaseInvariantCNN(BaseEstimator):
     _parameter_constraints: dict = {
         "symmetry": "no_validation",  # signed_permutations checks it
         "image_shape": [None, tuple, list, Interval(Integral, 1, None, closed="left")],
-        "conv_channels": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "conv_channels": [
+            None, "array-like", Interval(Integral, 1, None, closed="left"),
+        ],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "dilation": [Interval(Integral, 1, None, closed="left")],
         "padding": [StrOptions({"same", "valid", "wrap"})],
@@ -102,7 +104,7 @@ class BaseInvariantCNN(BaseEstimator):
     }
 
     def __init__(
-        self, symmetry=None, *, image_shape=None, conv_channels=(8, 16, 32, 32),
+        self, symmetry=None, *, image_shape=None, conv_channels=None,
         kernel_size=3, dilation=1, padding="same", spatial_pooling="max",
         global_pooling="flatten", group_pooling="max", even_first_layer="auto",
         hidden_layer_sizes=(64,), activation="relu", fit_bias=True,
@@ -232,7 +234,10 @@ class BaseInvariantCNN(BaseEstimator):
                 even = pairs is not None
             if not even:
                 pairs = None
+        elements = group_elements(self, shape, perms, signs, element_signs)
         conv_channels = self.conv_channels
+        if conv_channels is None:
+            conv_channels = (8, 16, 32, 32) if elements is None else GROUP_CHANNELS
         if isinstance(conv_channels, Integral):
             conv_channels = [conv_channels]
         conv_channels = [int(c) for c in conv_channels]
@@ -245,11 +250,15 @@ class BaseInvariantCNN(BaseEstimator):
                 raise ValueError(f"{name} must be positive integers; got {values}.")
         if not conv_channels:
             raise ValueError("conv_channels must hold at least one convolution.")
-        route = group_route(self, shape, perms, signs, element_signs, even,
-                            conv_channels, hidden)
-        if route is not None:  # one image per row: the trunk is equivariant
-            return route, (perms[:1] * 0 + np.arange(n_features), signs[:1] * 0 + 1,
-                           None, None)
+        if elements is not None:  # one image per row: the trunk is equivariant
+            arch = make_group_architecture(
+                shape, elements, conv_channels, self.kernel_size, self.dilation,
+                self.padding, self.spatial_pooling, self.global_pooling, hidden,
+                self._n_outputs, self.group_pooling, self.activation, even,
+                self.fit_bias,
+            )
+            return arch, (np.arange(n_features)[None], np.ones((1, n_features), dtype),
+                          None, None)
         group_pooling = "signed" if element_signs is not None else self.group_pooling
         arch = make_architecture(
             shape, conv_channels, self.kernel_size, self.dilation, self.padding,
@@ -511,8 +520,11 @@ image_shape : tuple (height, width) or (length,), default=None
     1-d signals as ``(length,)`` or ``(1, length)``. None reads each row
     as a 1-d signal.
 
-conv_channels : array-like of int, default=(8, 16, 32, 32)
-    Output channels of each convolution; the trunk's depth.
+conv_channels : array-like of int, default=None
+    Output channels of each convolution; the trunk's depth. With the group
+    trunk, base channels, each computed in one copy per group element. None
+    means ``(8, 16, 32, 32)`` with the orbit trunk and ``(8, 16, 16, 16)``
+    with the group trunk (see ``trunk``).
 
 kernel_size : int, default=3
     Side of the square kernels (length 1 along an axis of length 1).

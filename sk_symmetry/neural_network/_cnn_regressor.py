@@ -130,7 +130,7 @@ class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
 
     def __init__(
         self, symmetry=None, *, target="invariant", image_shape=None,
-        conv_channels=(8, 16, 32, 32), kernel_size=3, dilation=1, padding="same",
+        conv_channels=None, kernel_size=3, dilation=1, padding="same",
         spatial_pooling="max", global_pooling="flatten", group_pooling="max",
         even_first_layer="auto", hidden_layer_sizes=(64,), activation="relu",
         fit_bias=True, solver="adam", alpha=1e-4, batch_size=32,

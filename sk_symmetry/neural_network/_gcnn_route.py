@@ -4,9 +4,12 @@ predictions by blocks of rows."""
 import numpy as np
 
 from .._utils import NETWORK_BLOCK_BYTES
-from ._gcnn_math import d4_structure, forward, make_group_architecture
+from ._gcnn_math import d4_structure, forward
 
-__all__ = ["group_output", "group_route"]
+__all__ = ["GROUP_CHANNELS", "group_elements", "group_output"]
+
+# The group route's base channels when conv_channels=None (each in |G| copies).
+GROUP_CHANNELS = (8, 16, 16, 16)
 
 
 def _unsupported(estimator, shape, perms, signs, element_signs):
@@ -19,35 +22,29 @@ def _unsupported(estimator, shape, perms, signs, element_signs):
     return d4_structure(perms, signs, shape)[1]
 
 
-def group_route(estimator, shape, perms, signs, element_signs, even,
-                conv_channels, hidden):
-    """The `GroupArchitecture` of the group route, or None for the orbit's.
+def group_elements(estimator, shape, perms, signs, element_signs):
+    """The group as ``(D4 index, sign)`` pairs when the estimator takes the
+    group route, else None.
 
-    ``trunk="auto"`` takes the group route when the group's spatial part
-    has more than one element and the route applies; ``"group"`` raises a
-    ValueError saying why it does not apply.
+    ``trunk="auto"`` takes the group route when it applies and the group
+    moves pixels (under inversion alone the orbit route is as cheap);
+    ``"group"`` raises a ValueError saying why it does not apply.
     """
     if estimator.trunk == "orbit":
         return None
     reason = _unsupported(estimator, shape, perms, signs, element_signs)
-    if reason is None:
-        elements = d4_structure(perms, signs, shape)[0]
-        if estimator.trunk == "auto" and len({i for i, _ in elements}) == 1:
-            return None  # no spatial map: the orbit route is as cheap
-    elif estimator.trunk == "group":
-        raise ValueError(
-            f"trunk='group' needs a group of quarter turns and mirrors of a "
-            f"square image (possibly times inversion) and an odd kernel_size; "
-            f"here {reason}. Use trunk='orbit' or 'auto'."
-        )
-    else:
+    if reason is not None:
+        if estimator.trunk == "group":
+            raise ValueError(
+                "trunk='group' needs a group of quarter turns and mirrors of a "
+                "square image (possibly times inversion) and an odd "
+                f"kernel_size; here {reason}. Use trunk='orbit' or 'auto'."
+            )
         return None
-    return make_group_architecture(
-        shape, elements, conv_channels, estimator.kernel_size, estimator.dilation,
-        estimator.padding, estimator.spatial_pooling, estimator.global_pooling,
-        hidden, estimator._n_outputs, estimator.group_pooling, estimator.activation,
-        even, estimator.fit_bias,
-    )
+    elements = d4_structure(perms, signs, shape)[0]
+    if estimator.trunk == "auto" and len({i for i, _ in elements}) == 1:
+        return None
+    return elements
 
 
 def _row_bytes(arch):
