@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
+from test_cnn import _rows  # rows of any dtype with ties, signed zeros, constants
 
 from sk_symmetry import InvariantCNNClassifier, InvariantCNNRegressor, SymmetryGroup
 from sk_symmetry.neural_network import _gcnn_math
@@ -46,20 +46,6 @@ def _subgroups(draw):
     if draw(st.booleans()):
         gens.append((np.arange(side * side), -1, "invert"))
     return side, SymmetryGroup(gens)
-
-
-@st.composite
-def _rows(draw, n_features):
-    """Rows of any dtype with ties, signed zeros and constant rows."""
-    dtype = draw(st.sampled_from([np.float64, np.float32, np.int64]))
-    values = st.sampled_from([-1.0, -0.0, 0.0, 0.5, 2.0]) | st.floats(
-        -3, 3, allow_nan=False, width=32)
-    if dtype == np.int64:
-        values = st.integers(-2, 2)
-    X = draw(arrays(dtype, (draw(st.integers(1, 5)), n_features), elements=values))
-    if draw(st.booleans()):
-        X[0] = X[0, 0]  # a constant row
-    return X
 
 
 PARAMS = [

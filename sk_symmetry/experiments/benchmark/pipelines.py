@@ -172,7 +172,7 @@ def _wide_ridge():
     return RidgeClassifierCV(alphas=np.logspace(-1, 5, 13))
 
 
-def _cnn(*, average=True, on_orbit=False):
+def _cnn(*, average=True, on_orbit=False, trunk="orbit"):
     # The learned invariant network (issue 29) with its defaults (chosen on a
     # validation split of the digits' training images, see its docstring):
     # the convolutional trunk on each image's orbit, pooled over it. With
@@ -180,7 +180,8 @@ def _cnn(*, average=True, on_orbit=False):
     # with on_orbit=True that network trained on every g(X), the standard
     # practice; its epochs are cut so that it sees about as many images as the
     # invariant network's orbit pooling does. MNIST-1D: a ring, so periodic
-    # padding under the 40 translations.
+    # padding under the 40 translations. trunk="group": the equivariant trunk
+    # (digits: dihedral x inversion) with its own default channels.
     def build(benchmark, seed):
         group = benchmark.group if average and not on_orbit else _identity()
         epochs = 3 if benchmark.quick else 15
@@ -190,7 +191,7 @@ def _cnn(*, average=True, on_orbit=False):
         if benchmark.name in RINGS:
             params = {"image_shape": (1, 40), "padding": "wrap"}
         cnn = InvariantCNNClassifier(group, max_iter=epochs, random_state=seed,
-                                     **params)
+                                     trunk=trunk, **params)
         if on_orbit:
             return OrbitAugmentedClassifier(cnn, symmetry=benchmark.group)
         return cnn
@@ -263,6 +264,8 @@ PIPELINES = (
              "peer", ("digits",), _irf(average=False)),
     Pipeline("cnn", "invariant CNN (InvariantCNNClassifier)", "ours",
              NOT_SHUFFLED, _cnn()),
+    Pipeline("gcnn", "group-equivariant CNN (InvariantCNNClassifier, "
+             "trunk='group')", "ours", ("digits",), _cnn(trunk="group")),
     Pipeline("cnn no average", "the same CNN, no group", "baseline", ("digits",),
              _cnn(average=False)),
     Pipeline("cnn orbit", "the same CNN, no group, trained on the orbit",
