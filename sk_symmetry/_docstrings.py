@@ -111,6 +111,16 @@ Returns
 -------""",
     # BiaslessMLPClassifier's and BiaslessMLPRegressor's: $model is the
     # scikit-learn estimator they follow, $score their early-stopping score.
+    # `hidden_layer_sizes` and `activation`.
+    "mlp_layer_parameters": """\
+hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(10, 5)
+    The ith element is the number of neurons in the ith hidden layer.
+
+activation : {"identity", "logistic", "tanh", "relu"}, default="tanh"
+    Activation of the hidden layers. Only ``"tanh"`` and ``"identity"``
+    are odd, which the identities of the Notes need; with ``"relu"`` or
+    ``"logistic"`` and ``fit_bias=False`` `fit` warns that the network is
+    not odd.""",
     # Parameters from `solver` to `shuffle`.
     "mlp_solver_parameters": """\
 solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"

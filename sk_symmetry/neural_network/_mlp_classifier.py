@@ -30,14 +30,7 @@ class BiaslessMLPClassifier(ClassifierMixin, NetworkClassifierMixin, BaseBiasles
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(10, 5)
-        The ith element is the number of neurons in the ith hidden layer.
-
-    activation : {"identity", "logistic", "tanh", "relu"}, default="tanh"
-        Activation of the hidden layers. Only ``"tanh"`` and ``"identity"``
-        are odd, which the inversion identity below needs; with ``"relu"`` or
-        ``"logistic"`` and ``fit_bias=False`` `fit` warns that the network
-        is not odd.
+    {mlp_layer_parameters}
 
     fit_bias : bool, default=False
         Whether every hidden and output neuron has a bias. False gives the
@@ -116,13 +109,18 @@ class BiaslessMLPClassifier(ClassifierMixin, NetworkClassifierMixin, BaseBiasles
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_symmetry import BiaslessMLPClassifier
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.uniform(-1, 1, size=(100, 4))
+    >>> from sk_symmetry import BiaslessMLPClassifier, make_symmetric_scorer
+    >>> X = np.random.RandomState(0).uniform(-1, 1, size=(100, 4))
     >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
     >>> clf = BiaslessMLPClassifier(random_state=0).fit(X, y)
     >>> round(clf.score(X, y), 2)
     1.0
+
+    On the inverted data the odd network is as wrong as it was right
+    (``score(X) + score(-X) <= 1``):
+
+    >>> round(make_symmetric_scorer("accuracy")(clf, X, y), 2)
+    0.0
     >>> p, p_inv = clf.predict_proba(X[:1]), clf.predict_proba(-X[:1])
     >>> bool(np.allclose(p_inv, (1 / p) / (1 / p).sum(axis=1, keepdims=True)))
     True

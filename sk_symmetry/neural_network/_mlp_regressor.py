@@ -31,13 +31,7 @@ class BiaslessMLPRegressor(RegressorMixin, NetworkRegressorMixin, BaseBiaslessML
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(10, 5)
-        The ith element is the number of neurons in the ith hidden layer.
-
-    activation : {"identity", "logistic", "tanh", "relu"}, default="tanh"
-        Activation of the hidden layers. Only ``"tanh"`` and ``"identity"``
-        are odd; with ``"relu"`` or ``"logistic"`` and ``fit_bias=False``
-        `fit` warns that the network is not odd (see Notes).
+    {mlp_layer_parameters}
 
     loss : {"squared_error", "poisson"}, default="squared_error"
         Half the squared error with a linear output, or half the Poisson
