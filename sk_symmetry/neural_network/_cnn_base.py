@@ -36,7 +36,8 @@ __all__ = ["BaseInvariantCNN"]
 class BaseInvariantCNN(BaseNetwork):
     """Parameters, fit and prediction of the invariant networks.
 
-    A subclass defines ``_prepare_targets`` (``y`` as the 2-d float matrix
+    What the MLPs do the same way comes from `BaseNetwork`. A subclass
+    defines ``_prepare_targets`` (``y`` as the 2-d float matrix
     the loss compares outputs with), ``_loss``, ``_element_signs`` (None, or
     the sign each group element gives the output), ``_stratify`` and
     ``_validation_score``. Not for direct use.

@@ -65,8 +65,9 @@ def _blas_threads_for(layout):
 class BaseBiaslessMLP(BaseNetwork):
     """What `BiaslessMLPClassifier` and `BiaslessMLPRegressor` share.
 
-    Parameters, validation, initialisation, the L-BFGS and stochastic fits
-    and their bookkeeping, as scikit-learn's ``BaseMultilayerPerceptron``.
+    The MLP's parameters, validation, initialisation and its L-BFGS and
+    stochastic fits, as scikit-learn's ``BaseMultilayerPerceptron``; what
+    the CNNs do the same way comes from `BaseNetwork`.
     A subclass says what its targets are through five hooks:
     ``_validate_input`` (``X`` and the 2-d training targets ``Y``),
     ``_output_activation`` (the output layer and so the loss),
