@@ -165,6 +165,11 @@ class BaseNetwork(BaseEstimator):
         """
         if incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if self.validation_scores_ is None:
+            # A warm start with early stopping after a fit without it: the
+            # validation scores start here (the loss curve goes on).
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
         parts = iter(train_test_split(
             *(a for a in arrays if a is not None), random_state=rng,
             test_size=self.validation_fraction, stratify=stratify,
