@@ -255,7 +255,7 @@ image_shape : tuple (height, width) or (length,), default=None
 conv_channels : array-like of int, default=None
     Output channels of each convolution; the trunk's depth. With the group
     trunk, base channels, each computed in one copy per group element. None
-    means ``(8, 16, 32, 32)`` with the orbit trunk and ``(8, 16, 16, 16)``
+    means ``(8, 16, 32, 32)`` with the orbit trunk and ``(8, 8, 16, 16)``
     with the group trunk (see ``trunk``).
 
 kernel_size : int, default=3

@@ -9,7 +9,7 @@ from ._gcnn_math import d4_structure, forward
 __all__ = ["GROUP_CHANNELS", "group_elements", "group_output"]
 
 # The group route's base channels when conv_channels=None (each in |G| copies).
-GROUP_CHANNELS = (8, 16, 16, 16)
+GROUP_CHANNELS = (8, 8, 16, 16)
 
 
 def _unsupported(estimator, shape, perms, signs, element_signs):

@@ -187,8 +187,6 @@ def _cnn(*, average=True, on_orbit=False, trunk="orbit"):
         epochs = 3 if benchmark.quick else 15
         if on_orbit:
             epochs = max(1, epochs // 4)
-        if trunk == "group" and not benchmark.quick:
-            epochs = 10  # about 130 s of CPU on 4,000 digits, escnn's budget
         params = {"image_shape": (28, 28)}
         if benchmark.name in RINGS:
             params = {"image_shape": (1, 40), "padding": "wrap"}
