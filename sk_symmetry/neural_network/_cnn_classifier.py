@@ -95,6 +95,15 @@ class InvariantCNNClassifier(ClassifierMixin, NetworkClassifierMixin, BaseInvari
     invariant model's error is a 6 read as a turned 9: under the half turn
     they are one orbit, told apart only by handwriting.
 
+    The group route (``trunk="group"``, taken by "auto" for quarter turns
+    and mirrors of a square image, with or without inversion) runs each row
+    once through an equivariant trunk and reads it out in each copy's own
+    frame. Its default channels were chosen on the same validation split
+    (3,000 rows; worst case over the 16 elements, equal to the accuracy on
+    ``X``): base channels ``(8, 16, 16, 16)`` at 10 epochs 0.917, with a
+    global max readout 0.868, with ``alpha=1e-2`` 0.912; ``(8, 8, 16, 16)``
+    at 15 epochs 0.936 (chosen; about 150 s of CPU per 4,000 digits).
+
     A `fit` or `partial_fit` that raises leaves the estimator as it was.
 
     {references}
