@@ -264,8 +264,8 @@ PIPELINES = (
              "peer", ("digits",), _irf(average=False)),
     Pipeline("cnn", "invariant CNN (InvariantCNNClassifier)", "ours",
              NOT_SHUFFLED, _cnn()),
-    Pipeline("gcnn", "group-equivariant CNN (InvariantCNNClassifier, "
-             "trunk='group')", "ours", ("digits",), _cnn(trunk="group")),
+    Pipeline("gcnn", "invariant CNN, equivariant trunk", "ours",
+             ("digits",), _cnn(trunk="group")),
     Pipeline("cnn no average", "the same CNN, no group", "baseline", ("digits",),
              _cnn(average=False)),
     Pipeline("cnn orbit", "the same CNN, no group, trained on the orbit",
