@@ -82,8 +82,21 @@ def worst_case(clf, X, y, G):
     return min(float(np.mean(clf.predict(g(X)) == y)) for g in G)
 
 
+# What was tried for the group route's defaults (issue 29), in order; the
+# validation accuracy (= worst case) and CPU s per 4,000 rows measured:
 GROUP_CONFIGS = [
-    {"conv_channels": [8, 16, 16, 16], "max_iter": 10},
+    {"conv_channels": [8, 16, 16, 16], "max_iter": 10},  # 0.917, 133 s
+    {"conv_channels": [8, 16, 16, 16], "max_iter": 10,
+     "global_pooling": "max"},  # 0.868, 128 s
+    {"conv_channels": [8, 16, 16, 16], "max_iter": 10, "alpha": 1e-2},  # 0.912
+    {"conv_channels": [6, 12, 12, 12], "max_iter": 8,
+     "even_first_layer": False},  # 0.937, 238 s (the relu pair, 16 copies)
+    {"conv_channels": [8, 8, 16, 16], "max_iter": 15},  # 0.936, 147 s: chosen
+    {"conv_channels": [4, 8, 8, 8], "max_iter": 12,
+     "even_first_layer": False},  # 0.906, 147 s
+    {"conv_channels": [8, 8, 16, 16], "max_iter": 15,
+     "learning_rate_init": 2e-3},  # 0.909, 136 s
+    {"conv_channels": [8, 8, 16, 32], "max_iter": 15},  # 0.932, 166 s
 ]
 
 
