@@ -100,31 +100,12 @@ FN(pairwise_abs)(const T *a, Py_ssize_t n)
     return FN(pairwise_abs)(a, n2) + FN(pairwise_abs)(a + n2, n - n2);
 }
 
-/* max(high, |a[i]|) for i < n (meaningful when every a[i] is finite). With
- * SSE2 in vector registers, four of them: the compiler keeps a running
- * maximum scalar (it may not reorder one without -ffast-math), and that
- * chain cost more than the rest of a row's work. */
-static inline T
+/* max(high, |a[i]|) for i < n: only for the rare rows whose sum |a[i]|
+ * exceeds the caller's limit (see canonical_rows), so a plain loop. */
+static T
 FN(peak_abs)(const T *a, Py_ssize_t n, T high)
 {
-    Py_ssize_t i = 0;
-#ifdef HAVE_SSE2
-    const V sign = V_SET1((T)-0.0);
-    V m[4] = {V_SET1(high), V_SET1(high), V_SET1(high), V_SET1(high)};
-    for (; i + 4 * V_LANES <= n; i += 4 * V_LANES) {
-        for (int k = 0; k < 4; k++) {
-            m[k] = V_MAX(m[k], V_ANDNOT(sign, V_LOADU(a + i + k * V_LANES)));
-        }
-    }
-    T lanes[4 * V_LANES];
-    for (int k = 0; k < 4; k++) {
-        V_STOREU(lanes + k * V_LANES, m[k]);
-    }
-    for (int k = 0; k < 4 * V_LANES; k++) {
-        high = lanes[k] > high ? lanes[k] : high;
-    }
-#endif
-    for (; i < n; i++) {
+    for (Py_ssize_t i = 0; i < n; i++) {
         const T v = ABS(a[i]);
         high = v > high ? v : high;
     }
@@ -154,23 +135,25 @@ FN(greater)(const T *row, const uint32_t *a, const uint32_t *b, Py_ssize_t n)
  * case out's row is left for the caller. Returns the number of flagged rows.
  * The comparisons are numpy's: argmax keeps the first maximum, a near-tie is
  * a second score >= top - slack * sum|x| (all in T), settled as
- * _lexicographic_best does. *peak is max |x| over the rows (meaningful when
- * no row is flagged: a NaN or infinity flags its row), for the caller's
- * range check, taken here while each row is in cache rather than in a pass
- * of its own. */
+ * _lexicographic_best does. *peak is max |x| over the rows whose sum |x|
+ * (the margin's, which is never below the row's largest |x|: rounding a sum
+ * of non-negative values up or down keeps it at or above each term) exceeds
+ * limit, else 0: whenever some |x| exceeds limit, it is max |x| over all the
+ * rows (meaningful when no row is flagged: a NaN or infinity flags its row).
+ * The caller's range check needs no more, and the common rows cost one
+ * comparison instead of a pass of their own. */
 static Py_ssize_t
 FN(canonical_rows)(const T *x, const T *scores, const uint32_t *codes,
                    const int8_t *uniform, const run *runs,
                    const Py_ssize_t *run_start, T *out, int32_t *best,
                    T *peak, Py_ssize_t n_rows, Py_ssize_t n_cols,
-                   Py_ssize_t n_elements, T slack)
+                   Py_ssize_t n_elements, T slack, T limit)
 {
     Py_ssize_t n_flagged = 0;
     T high = 0;
     for (Py_ssize_t r = 0; r < n_rows; r++) {
         const T *row = x + r * n_cols;
         const T *s = scores + r * n_elements;
-        high = FN(peak_abs)(row, n_cols, high);
         Py_ssize_t b = 0;
         T top = s[0];
         int finite = isfinite(top);
@@ -181,7 +164,11 @@ FN(canonical_rows)(const T *x, const T *scores, const uint32_t *codes,
                 b = g;
             }
         }
-        const T margin = slack * FN(pairwise_abs)(row, n_cols);
+        const T total = FN(pairwise_abs)(row, n_cols);
+        if (total > limit) {
+            high = FN(peak_abs)(row, n_cols, high);
+        }
+        const T margin = slack * total;
         const T threshold = top - margin;
         Py_ssize_t count = 0;
         for (Py_ssize_t g = 0; g < n_elements; g++) {
