@@ -81,6 +81,20 @@ find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
     run_start[n_elements] = n;
 }
 
+/* What canonical() needs of the group, made once per transform by
+ * canonical_plan() rather than for every block of rows: the checked codes,
+ * whether each element has one sign (uniform[g]: 0 if every sign is +1, 1 if
+ * every one is -1, -1 if they differ; multiplying by +-1 is the same bits as
+ * flipping the sign bit, and vectorises) and each element's runs. One
+ * allocation, held by a capsule that Python code cannot forge. */
+typedef struct {
+    Py_ssize_t n_cols, n_elements;
+    uint32_t *codes;
+    int8_t *uniform;
+    run *runs;
+    Py_ssize_t *run_start;
+} canonical_plan_t;
+
 /* One group of orbits of the same size: `size` terms for each of `count`
  * orbits, stored term-major (term t of orbit o at t * stride + o, the
  * stride being count rounded up to a multiple of MAX_LANES). */
@@ -216,20 +230,6 @@ tile_avx2_f64(const double *src, Py_ssize_t src_stride, double *dst,
 #include "_group_kernels_template.h"
 #undef SK_DTYPE
 
-/* What canonical() needs of the group, made once per transform by
- * canonical_plan() rather than for every block of rows: the checked codes,
- * whether each element has one sign (uniform[g]: 0 if every sign is +1, 1 if
- * every one is -1, -1 if they differ; multiplying by +-1 is the same bits as
- * flipping the sign bit, and vectorises) and each element's runs. One
- * allocation, held by a capsule that Python code cannot forge. */
-typedef struct {
-    Py_ssize_t n_cols, n_elements;
-    uint32_t *codes;
-    int8_t *uniform;
-    run *runs;
-    Py_ssize_t *run_start;
-} canonical_plan_t;
-
 #define PLAN_NAME "sk_symmetry.features._group_kernels.canonical_plan"
 
 static void
@@ -304,8 +304,10 @@ canonical(PyObject *self, PyObject *args)
     PyObject *capsule;
     Py_ssize_t n_rows, itemsize;
     double slack, limit;
-    if (!PyArg_ParseTuple(args, "y*y*Ow*w*w*nndd", &x, &scores, &capsule, &out,
-                          &best, &peak, &n_rows, &itemsize, &slack, &limit)) {
+    int avx2 = 1;
+    if (!PyArg_ParseTuple(args, "y*y*Ow*w*w*nndd|p", &x, &scores, &capsule, &out,
+                          &best, &peak, &n_rows, &itemsize, &slack, &limit,
+                          &avx2)) {
         return NULL;
     }
     const canonical_plan_t *plan = PyCapsule_IsValid(capsule, PLAN_NAME)
@@ -336,16 +338,11 @@ canonical(PyObject *self, PyObject *args)
     if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
         n_flagged = itemsize == 8
-                        ? canonical_rows_f64(x.buf, scores.buf, plan->codes,
-                                             plan->uniform, plan->runs,
-                                             plan->run_start, out.buf, best.buf,
-                                             peak.buf, n_rows, n_cols, n_elements,
-                                             slack, limit)
-                        : canonical_rows_f32(x.buf, scores.buf, plan->codes,
-                                             plan->uniform, plan->runs,
-                                             plan->run_start, out.buf, best.buf,
-                                             peak.buf, n_rows, n_cols, n_elements,
-                                             (float)slack, (float)limit);
+                        ? canonical_rows_f64(x.buf, scores.buf, plan, out.buf, best.buf,
+                                             peak.buf, n_rows, slack, limit, avx2)
+                        : canonical_rows_f32(x.buf, scores.buf, plan, out.buf, best.buf,
+                                             peak.buf, n_rows, (float)slack,
+                                             (float)limit, avx2);
         Py_END_ALLOW_THREADS
     }
     RELEASE_BUFFERS(&x, &scores, &out, &best, &peak);
@@ -529,7 +526,7 @@ static PyMethodDef methods[] = {
      "and used for every block of rows."},
     {"canonical", canonical, METH_VARARGS,
      "canonical(x, scores, plan, out, best, peak, n_rows, itemsize, slack,"
-     " limit) -> int\n\n"
+     " limit, avx2=True) -> int\n\n"
      "For C-ordered float32 or float64 x (n_rows x n_cols) and scores\n"
      "(n_rows x n_elements), a plan from canonical_plan and int32 best\n"
      "(n_rows): writes each row's best element into best and its signed\n"
@@ -537,7 +534,8 @@ static PyMethodDef methods[] = {
      "not finite, left to the caller; writes into peak (one value of x's\n"
      "type) max |x| over the rows whose sum |x| exceeds limit, else 0: max\n"
      "|x| itself whenever that exceeds limit. Returns the number of rows\n"
-     "left to the caller."},
+     "left to the caller. The sums |x| use AVX2 where the CPU has it, unless\n"
+     "avx2=False (the same bits either way)."},
     {"averages", averages, METH_VARARGS,
      "averages(x, out, plan, steps, left, right, columns, comparators, n_rows,"
      " n_cols, n_out, itemsize, avx2=True) -> bool\n\n"
@@ -551,7 +549,8 @@ static PyMethodDef methods[] = {
      "Returns whether every output is finite. On a CPU with AVX2 and without\n"
      "steps, rows are the vector lanes; else orbits are, with SSE2 (always\n"
      "with avx2=False)."},
-    HAS_AVX2_METHOD("has_avx2() -> bool: whether averages can use AVX2 here."),
+    HAS_AVX2_METHOD("has_avx2() -> bool: whether averages and canonical can use"
+                    " AVX2 here."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,9 +1,9 @@
 /*
  * The kernels of _group_kernels.c for one element type (see dtype.h):
  * _group_kernels.c includes this once for float and once for double, after
- * the type-independent definitions it uses (run, orbit_group, CE_V, CE_W)
- * and the transposes of AVX2 tiles (tile_avx2_*). Its header says
- * why each step is numpy's operation, in numpy's order.
+ * the type-independent definitions it uses (run, canonical_plan_t,
+ * orbit_group, CE_V, CE_W) and the transposes of AVX2 tiles (tile_avx2_*).
+ * Its header says why each step is numpy's operation, in numpy's order.
  */
 
 /* ---- canonical form ------------------------------------------------------ */
@@ -100,6 +100,56 @@ FN(pairwise_abs)(const T *a, Py_ssize_t n)
     return FN(pairwise_abs)(a, n2) + FN(pairwise_abs)(a + n2, n - n2);
 }
 
+#ifdef HAVE_AVX2_DISPATCH
+/* The same sum with a block's eight partial sums r[0..7] in AVX2 vectors
+ * (W_LANES per vector): lane by lane the same additions in the same order,
+ * and |a[i]| as the sign bit cleared, as fabs does, so the same bits. */
+AVX2 static T
+FN(pairwise_abs_avx2)(const T *a, Py_ssize_t n)
+{
+    if (n < 8) {
+        return FN(pairwise_abs)(a, n);
+    }
+    if (n <= 128) {
+        const W sign = W_SIGN;
+        W r[8 / W_LANES];
+        Py_ssize_t i;
+        for (int k = 0; k < 8 / W_LANES; k++) {
+            r[k] = W_ANDNOT(sign, W_LOADU(a + k * W_LANES));
+        }
+        for (i = 8; i < n - (n % 8); i += 8) {
+            for (int k = 0; k < 8 / W_LANES; k++) {
+                r[k] = W_ADD(r[k], W_ANDNOT(sign, W_LOADU(a + i + k * W_LANES)));
+            }
+        }
+        T s[8];
+        for (int k = 0; k < 8 / W_LANES; k++) {
+            W_STOREU(s + k * W_LANES, r[k]);
+        }
+        T res = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+        for (; i < n; i++) {
+            res += ABS(a[i]);
+        }
+        return res;
+    }
+    Py_ssize_t n2 = n / 2;
+    n2 -= n2 % 8;
+    return FN(pairwise_abs_avx2)(a, n2) + FN(pairwise_abs_avx2)(a + n2, n - n2);
+}
+#endif
+
+/* The margin's sum |a[i]|, with AVX2 where the CPU has it and avx2 allows. */
+static inline T
+FN(abs_sum)(const T *a, Py_ssize_t n, int avx2)
+{
+#ifdef HAVE_AVX2_DISPATCH
+    if (avx2 && cpu_avx2) {
+        return FN(pairwise_abs_avx2)(a, n);
+    }
+#endif
+    return FN(pairwise_abs)(a, n);
+}
+
 /* max(high, |a[i]|) for i < n: only for the rare rows whose sum |a[i]|
  * exceeds the caller's limit (see canonical_rows), so a plain loop. */
 static T
@@ -143,12 +193,15 @@ FN(greater)(const T *row, const uint32_t *a, const uint32_t *b, Py_ssize_t n)
  * The caller's range check needs no more, and the common rows cost one
  * comparison instead of a pass of their own. */
 static Py_ssize_t
-FN(canonical_rows)(const T *x, const T *scores, const uint32_t *codes,
-                   const int8_t *uniform, const run *runs,
-                   const Py_ssize_t *run_start, T *out, int32_t *best,
-                   T *peak, Py_ssize_t n_rows, Py_ssize_t n_cols,
-                   Py_ssize_t n_elements, T slack, T limit)
+FN(canonical_rows)(const T *x, const T *scores, const canonical_plan_t *plan,
+                   T *out, int32_t *best, T *peak, Py_ssize_t n_rows, T slack,
+                   T limit, int avx2)
 {
+    const Py_ssize_t n_cols = plan->n_cols, n_elements = plan->n_elements;
+    const uint32_t *codes = plan->codes;
+    const int8_t *uniform = plan->uniform;
+    const run *runs = plan->runs;
+    const Py_ssize_t *run_start = plan->run_start;
     Py_ssize_t n_flagged = 0;
     T high = 0;
     for (Py_ssize_t r = 0; r < n_rows; r++) {
@@ -164,7 +217,7 @@ FN(canonical_rows)(const T *x, const T *scores, const uint32_t *codes,
                 b = g;
             }
         }
-        const T total = FN(pairwise_abs)(row, n_cols);
+        const T total = FN(abs_sum)(row, n_cols, avx2);
         if (total > limit) {
             high = FN(peak_abs)(row, n_cols, high);
         }

@@ -42,8 +42,8 @@ __all__ = [
 ]
 
 
-# Whether the averages kernel may use AVX2 where the CPU has it (tests turn
-# it off to compare with SSE2).
+# Whether the kernels may use AVX2 where the CPU has it (tests turn it off to
+# compare with SSE2).
 _avx2 = True
 
 # An index's top bit in the compiled kernels' plans: the term is negated.
@@ -399,7 +399,7 @@ def compiled_canonical_form(X, perms, signs, V, out, n_threads=1, peak=None):
             best = np.empty(Xb.shape[0], dtype=np.int32)
             n = _group_kernels.canonical(
                 Xb, scores, plan, ob, best, block_high, Xb.shape[0], X.itemsize,
-                float(slack), limit,
+                float(slack), limit, _avx2,
             )
             np.maximum(high, block_high, out=high)
             if n:

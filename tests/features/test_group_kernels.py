@@ -295,9 +295,37 @@ def test_kernels_match_numpy_on_images(dtype, group, n_samples):
     perms = np.stack([g.perm for g in c.group_])
     signs = np.stack([g.sign for g in c.group_]).astype(dtype)
     ours, theirs = np.empty_like(X), np.empty_like(X)
-    assert compiled_canonical_form(X, perms, signs, c._V, ours) == 0
     canonical_form(X, perms, signs, c._V, theirs)
-    assert ours.tobytes() == theirs.tobytes()
+    for avx2 in (True, False):  # the margins' sums with AVX2 or SSE2
+        with mock.patch.object(_group_maps, "_avx2", avx2):
+            assert compiled_canonical_form(X, perms, signs, c._V, ours) == 0
+        assert ours.tobytes() == theirs.tobytes()
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("avx2", [True, False], ids=["avx2", "sse2"])
+def test_the_margins_sum_is_numpys_to_the_bit(dtype, avx2):
+    """The kernel's sum |x| (of a row's rounding margin) has the bits of
+    numpy's pairwise sum, for lengths around its blocks of 8 and 128. The
+    kernel's peak tells: only rows whose sum exceeds the limit are looked
+    at. Values over many scales, so that another order would round
+    differently (a sequential sum differs on about half of these rows)."""
+    from sk_symmetry.features import _group_kernels as k
+
+    rng = np.random.default_rng(0)
+    for n in [*range(1, 40), 127, 128, 129, 255, 256, 300, 784, 1000]:
+        x = rng.lognormal(sigma=3, size=(1, n)) * rng.choice([-1, 1], size=n)
+        x = x.astype(dtype)
+        total = np.abs(x).sum(axis=1)[0]
+        plan = k.canonical_plan(np.arange(n, dtype=np.uint32), n, 1)
+        scores, best, out = np.zeros((1, 1), dtype), np.empty(1, np.int32), x * 0
+        peak = np.empty(1, dtype)
+        below = np.nextafter(total, -np.inf, dtype=dtype)
+        for limit, expected in ((total, 0.0), (below, np.abs(x).max())):
+            args = (1, x.itemsize, 0.0, float(limit), avx2)
+            assert k.canonical(x, scores, plan, out, best, peak, *args) == 0
+            assert peak[0] == expected, (n, limit)
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
