@@ -63,12 +63,51 @@ FN(tile_runs)(const T *row, const run *u, const run *last, T *d)
 }
 #endif
 
+/* The eight partial sums of a block of numpy's pairwise sum (below):
+ * r[j] = |a[j]| + |a[j + 8]| + ... over a[0 .. end), end a multiple of 8. */
+static void
+FN(block_sums)(const T *a, Py_ssize_t end, T *r)
+{
+    for (int j = 0; j < 8; j++) {
+        r[j] = ABS(a[j]);
+    }
+    for (Py_ssize_t i = 8; i < end; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            r[j] += ABS(a[i + j]);
+        }
+    }
+}
+
+#ifdef HAVE_AVX2_DISPATCH
+/* The same with r in AVX2 vectors (W_LANES partial sums per vector): lane
+ * by lane the same additions in the same order, and |a[i]| as the sign bit
+ * cleared, as fabs does, so the same bits. */
+AVX2 static void
+FN(block_sums_avx2)(const T *a, Py_ssize_t end, T *r)
+{
+    const W sign = W_SIGN;
+    W v[8 / W_LANES];
+    for (int k = 0; k < 8 / W_LANES; k++) {
+        v[k] = W_ANDNOT(sign, W_LOADU(a + k * W_LANES));
+    }
+    for (Py_ssize_t i = 8; i < end; i += 8) {
+        for (int k = 0; k < 8 / W_LANES; k++) {
+            v[k] = W_ADD(v[k], W_ANDNOT(sign, W_LOADU(a + i + k * W_LANES)));
+        }
+    }
+    for (int k = 0; k < 8 / W_LANES; k++) {
+        W_STOREU(r + k * W_LANES, v[k]);
+    }
+}
+#endif
+
 /* numpy's pairwise sum of |a[i]| (numpy/_core/src/umath/loops_utils.h.src:
- * eight accumulators over blocks of at most 128 values, halving above that).
+ * eight accumulators over blocks of at most 128 values, halving above that),
+ * the accumulators in AVX2 vectors if avx2 (which the CPU must have).
  * numpy's reduction adds this to its initial value 0, which changes nothing
  * for a sum of absolute values. */
 static T
-FN(pairwise_abs)(const T *a, Py_ssize_t n)
+FN(pairwise_abs)(const T *a, Py_ssize_t n, int avx2)
 {
     if (n < 8) {
         T res = 0;
@@ -79,14 +118,15 @@ FN(pairwise_abs)(const T *a, Py_ssize_t n)
     }
     if (n <= 128) {
         T r[8];
-        Py_ssize_t i;
-        for (int j = 0; j < 8; j++) {
-            r[j] = ABS(a[j]);
+        Py_ssize_t i = n - (n % 8);
+#ifdef HAVE_AVX2_DISPATCH
+        if (avx2) {
+            FN(block_sums_avx2)(a, i, r);
         }
-        for (i = 8; i < n - (n % 8); i += 8) {
-            for (int j = 0; j < 8; j++) {
-                r[j] += ABS(a[i + j]);
-            }
+        else
+#endif
+        {
+            FN(block_sums)(a, i, r);
         }
         T res = ((r[0] + r[1]) + (r[2] + r[3])) +
                 ((r[4] + r[5]) + (r[6] + r[7]));
@@ -97,57 +137,7 @@ FN(pairwise_abs)(const T *a, Py_ssize_t n)
     }
     Py_ssize_t n2 = n / 2;
     n2 -= n2 % 8;
-    return FN(pairwise_abs)(a, n2) + FN(pairwise_abs)(a + n2, n - n2);
-}
-
-#ifdef HAVE_AVX2_DISPATCH
-/* The same sum with a block's eight partial sums r[0..7] in AVX2 vectors
- * (W_LANES per vector): lane by lane the same additions in the same order,
- * and |a[i]| as the sign bit cleared, as fabs does, so the same bits. */
-AVX2 static T
-FN(pairwise_abs_avx2)(const T *a, Py_ssize_t n)
-{
-    if (n < 8) {
-        return FN(pairwise_abs)(a, n);
-    }
-    if (n <= 128) {
-        const W sign = W_SIGN;
-        W r[8 / W_LANES];
-        Py_ssize_t i;
-        for (int k = 0; k < 8 / W_LANES; k++) {
-            r[k] = W_ANDNOT(sign, W_LOADU(a + k * W_LANES));
-        }
-        for (i = 8; i < n - (n % 8); i += 8) {
-            for (int k = 0; k < 8 / W_LANES; k++) {
-                r[k] = W_ADD(r[k], W_ANDNOT(sign, W_LOADU(a + i + k * W_LANES)));
-            }
-        }
-        T s[8];
-        for (int k = 0; k < 8 / W_LANES; k++) {
-            W_STOREU(s + k * W_LANES, r[k]);
-        }
-        T res = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
-        for (; i < n; i++) {
-            res += ABS(a[i]);
-        }
-        return res;
-    }
-    Py_ssize_t n2 = n / 2;
-    n2 -= n2 % 8;
-    return FN(pairwise_abs_avx2)(a, n2) + FN(pairwise_abs_avx2)(a + n2, n - n2);
-}
-#endif
-
-/* The margin's sum |a[i]|, with AVX2 where the CPU has it and avx2 allows. */
-static inline T
-FN(abs_sum)(const T *a, Py_ssize_t n, int avx2)
-{
-#ifdef HAVE_AVX2_DISPATCH
-    if (avx2 && cpu_avx2) {
-        return FN(pairwise_abs_avx2)(a, n);
-    }
-#endif
-    return FN(pairwise_abs)(a, n);
+    return FN(pairwise_abs)(a, n2, avx2) + FN(pairwise_abs)(a + n2, n - n2, avx2);
 }
 
 /* max(high, |a[i]|) for i < n: only for the rare rows whose sum |a[i]|
@@ -197,6 +187,11 @@ FN(canonical_rows)(const T *x, const T *scores, const canonical_plan_t *plan,
                    T *out, int32_t *best, T *peak, Py_ssize_t n_rows, T slack,
                    T limit, int avx2)
 {
+#ifdef HAVE_AVX2_DISPATCH
+    avx2 = avx2 && cpu_avx2;
+#else
+    avx2 = 0;
+#endif
     const Py_ssize_t n_cols = plan->n_cols, n_elements = plan->n_elements;
     const uint32_t *codes = plan->codes;
     const int8_t *uniform = plan->uniform;
@@ -217,7 +212,7 @@ FN(canonical_rows)(const T *x, const T *scores, const canonical_plan_t *plan,
                 b = g;
             }
         }
-        const T total = FN(abs_sum)(row, n_cols, avx2);
+        const T total = FN(pairwise_abs)(row, n_cols, avx2);
         if (total > limit) {
             high = FN(peak_abs)(row, n_cols, high);
         }
