@@ -209,6 +209,13 @@ failed(const char *problem, int no_memory)
     return problem != NULL || no_memory;
 }
 
+/* The end of a wrapper, after its scratch memory is freed: releases the
+ * buffers, then returns NULL with the exception set if the call failed (see
+ * failed()), else result, which is built only then:
+ *     return FINISH(problem, no_memory, PyBool_FromLong(ok), &x, &out); */
+#define FINISH(problem, no_memory, result, ...)                                \
+    (RELEASE_BUFFERS(__VA_ARGS__), failed(problem, no_memory) ? NULL : (result))
+
 /* ---- the module ----------------------------------------------------------
  * DEFINE_MODULE(_products, "doc") defines the module _products, whose
  * methods are the file's `methods` table, and its init function, which

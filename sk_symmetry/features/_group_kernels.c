@@ -46,39 +46,33 @@ typedef struct {
     int8_t negative;
 } run;
 
-/* The runs of each element's codes, in order; run_start[g] is element g's
- * first, run_start[n_elements] their number. The codes are checked. */
-static void
-find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
-          run *runs, Py_ssize_t *run_start)
+/* The runs of one element's n_cols codes c (checked), in order, written to
+ * runs; returns their number. */
+static Py_ssize_t
+find_runs(const uint32_t *c, Py_ssize_t n_cols, run *runs)
 {
     Py_ssize_t n = 0;
-    for (Py_ssize_t g = 0; g < n_elements; g++) {
-        const uint32_t *c = codes + g * n_cols;
-        run_start[g] = n;
-        for (Py_ssize_t j = 0; j < n_cols;) {
-            const int64_t src = c[j] & INDEX_MASK;
-            const uint32_t negative = c[j] >> 31;
-            int64_t step = 1;
-            Py_ssize_t end = j + 1;
-            if (end < n_cols && (c[end] >> 31) == negative &&
-                (int64_t)(c[end] & INDEX_MASK) != src) {
-                step = (int64_t)(c[end] & INDEX_MASK) - src;
-            }
-            while (end < n_cols && (c[end] >> 31) == negative &&
-                   (int64_t)(c[end] & INDEX_MASK) == src + step * (end - j)) {
-                end++;
-            }
-            runs[n].dst = (int32_t)j;
-            runs[n].src = (int32_t)src;
-            runs[n].length = (int32_t)(end - j);
-            runs[n].step = (int32_t)step;
-            runs[n].negative = (int8_t)negative;
-            n++;
-            j = end;
+    for (Py_ssize_t j = 0; j < n_cols; n++) {
+        const int64_t src = c[j] & INDEX_MASK;
+        const uint32_t negative = c[j] >> 31;
+        int64_t step = 1;
+        Py_ssize_t end = j + 1;
+        if (end < n_cols && (c[end] >> 31) == negative &&
+            (int64_t)(c[end] & INDEX_MASK) != src) {
+            step = (int64_t)(c[end] & INDEX_MASK) - src;
         }
+        while (end < n_cols && (c[end] >> 31) == negative &&
+               (int64_t)(c[end] & INDEX_MASK) == src + step * (end - j)) {
+            end++;
+        }
+        runs[n].dst = (int32_t)j;
+        runs[n].src = (int32_t)src;
+        runs[n].length = (int32_t)(end - j);
+        runs[n].step = (int32_t)step;
+        runs[n].negative = (int8_t)negative;
+        j = end;
     }
-    run_start[n_elements] = n;
+    return n;
 }
 
 /* What canonical() needs of the group, made once per transform by
@@ -221,14 +215,8 @@ tile_avx2_f64(const double *src, Py_ssize_t src_stride, double *dst,
 }
 #endif
 
-#define SK_DTYPE 32
-#include "dtype.h"
-#include "_group_kernels_template.h"
-#undef SK_DTYPE
-#define SK_DTYPE 64
-#include "dtype.h"
-#include "_group_kernels_template.h"
-#undef SK_DTYPE
+#define SK_TEMPLATE "_group_kernels_template.h"
+#include "each_dtype.h"
 
 #define PLAN_NAME "sk_symmetry.features._group_kernels.canonical_plan"
 
@@ -275,6 +263,7 @@ canonical_plan(PyObject *self, PyObject *args)
         plan->codes = (uint32_t *)(plan->runs + n_codes);
         plan->uniform = (int8_t *)(plan->codes + n_codes);
         memcpy(plan->codes, codes.buf, n_codes * sizeof(uint32_t));
+        Py_ssize_t n_runs = 0;
         for (Py_ssize_t g = 0; g < n_elements; g++) {
             const uint32_t *c = plan->codes + g * n_cols;
             plan->uniform[g] = (int8_t)(c[0] >> 31);
@@ -283,8 +272,10 @@ canonical_plan(PyObject *self, PyObject *args)
                     plan->uniform[g] = -1;
                 }
             }
+            plan->run_start[g] = n_runs;
+            n_runs += find_runs(c, n_cols, plan->runs + n_runs);
         }
-        find_runs(plan->codes, n_cols, n_elements, plan->runs, plan->run_start);
+        plan->run_start[n_elements] = n_runs;
     }
     RELEASE_BUFFERS(&codes);
     if (failed(problem, plan == NULL)) {
@@ -345,8 +336,8 @@ canonical(PyObject *self, PyObject *args)
                                              (float)limit, avx2);
         Py_END_ALLOW_THREADS
     }
-    RELEASE_BUFFERS(&x, &scores, &out, &best, &peak);
-    return failed(problem, 0) ? NULL : PyLong_FromSsize_t(n_flagged);
+    return FINISH(problem, 0, PyLong_FromSsize_t(n_flagged), &x, &scores, &out, &best,
+                  &peak);
 }
 
 static const char *
@@ -514,8 +505,8 @@ averages(PyObject *self, PyObject *args)
     }
     PyMem_RawFree(groups);
     PyMem_RawFree(buf);
-    RELEASE_BUFFERS(&x, &out, &plan, &steps, &left, &right, &columns, &comparators);
-    return failed(problem, status != 0) ? NULL : PyBool_FromLong(finite);
+    return FINISH(problem, status != 0, PyBool_FromLong(finite), &x, &out, &plan,
+                  &steps, &left, &right, &columns, &comparators);
 }
 
 static PyMethodDef methods[] = {
