@@ -221,7 +221,8 @@ class GroupInvariantTransformer(InvariantTransformer):
         # results to the bit; numpy runs when they were not built.
         if self.kind == "canonical":
             # Issue 18: scores that overflow picked g-dependent images, so X
-            # is range-checked; the kernel finds max |X| in its own pass.
+            # is range-checked; the kernel finds max |X|, if above the limit,
+            # in its own pass.
             out = np.empty_like(X)
             signs = self._signs.astype(X.dtype)
             args = (X, self._perms, signs, self._V, out)
