@@ -440,6 +440,9 @@ class SymmetrizedRegressor(RegressorMixin, _Symmetrized):
 
     Examples
     --------
+    A random forest is not odd; averaged with ``target="odd"``, it is, bit
+    for bit:
+
     >>> import numpy as np
     >>> from sklearn.ensemble import RandomForestRegressor
     >>> from sk_symmetry import SymmetrizedRegressor
