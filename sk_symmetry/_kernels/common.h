@@ -26,9 +26,11 @@
  * functions marked AVX2 only, and runs where cpu_avx2 says the CPU has it.
  * Loops that the compiler vectorises are compiled again, with GCC on x86-64,
  * for the x86-64-v3 (AVX2, FMA) and x86-64-v4 (AVX-512) levels (TARGET_V3,
- * TARGET_V4), and the copy for cpu_level runs; SK_SYMMETRY_NO_CLONES builds
- * the baseline copy only, for the compiler's own target (-march). Elsewhere
- * the kernels run their plain C loops. */
+ * TARGET_V4), and the copy for cpu_level runs. Elsewhere the kernels run
+ * their plain C loops. Compiling with -DSK_SYMMETRY_BASELINE_ONLY builds the
+ * baseline copy only, for the compiler's own target (-march), e.g. to test
+ * the AVX2 or SSE2 loops on any CPU; it is a build flag, not the run-time
+ * switch SK_SYMMETRY_NO_KERNELS, which turns every kernel off. */
 #if defined(__x86_64__) || defined(_M_X64)
 #include <emmintrin.h>
 #define HAVE_SSE2 1
@@ -41,7 +43,7 @@
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&          \
-    __GNUC__ >= 12 && !defined(SK_SYMMETRY_NO_CLONES)
+    __GNUC__ >= 12 && !defined(SK_SYMMETRY_BASELINE_ONLY)
 #define HAVE_LEVEL_DISPATCH 1
 #define TARGET_V3 __attribute__((target("arch=x86-64-v3")))
 #define TARGET_V4 __attribute__((target("arch=x86-64-v4")))
