@@ -101,7 +101,7 @@ add_activation_codes(PyObject *module)
  * HAVE_LEVEL_DISPATCH, again for x86-64-v3 and v4: the functions marked
  * LEVEL are compiled for the copy's level (the functions they inline with
  * them), the others for the baseline, as target_clones did. Define
- * SK_SYMMETRY_NO_CLONES to build the baseline copy only, for the compiler's
+ * SK_SYMMETRY_BASELINE_ONLY to build the baseline copy only, for the compiler's
  * own target (-march), e.g. to test the AVX2 or SSE2 loops on any CPU. */
 #define LEVEL
 #include "_mlp_kernels_types.h"
