@@ -298,7 +298,9 @@ def _reduce_backward(dout, mask, axis, kind, shape):
     spread = np.expand_dims(dout, axis)
     if kind == "max":
         return mask * spread
-    count = np.prod([shape[a] for a in np.atleast_1d(axis)])
+    # A Python int, so that float32 stays float32 (a numpy integer would
+    # promote the whole backward pass below to float64).
+    count = int(np.prod([shape[a] for a in np.atleast_1d(axis)]))
     return np.broadcast_to(spread / count, shape).copy()
 
 

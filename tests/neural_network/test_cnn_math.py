@@ -141,3 +141,15 @@ def test_orbit_weights_sum_signs_over_runs_of_equal_images(values, random):
     # the weights do not depend on how the signs are ordered inside a run
     order = np.argsort(np.array(sorted(values)) * 10 + signs[0], kind="stable")
     assert np.array_equal(orbit_weights(stack, signs[:, order]), weights)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("axis", "shape"), [((1, 2), (2, 4, 5, 3)), (1, (2, 4, 3))])
+def test_mean_pooling_backward_keeps_the_dtype(dtype, axis, shape):
+    """The backward pass of a mean over the image or the orbit stays in the
+    network's dtype (a numpy integer count promoted float32 to float64)."""
+    dout = np.ones((2, 3), dtype)
+    dA = _cnn_math._reduce_backward(dout, None, axis, "mean", shape)
+    assert dA.dtype == dtype
+    assert dA.shape == shape
+    assert np.all(dA == dtype(1) / dtype(np.prod(shape) // 6))
