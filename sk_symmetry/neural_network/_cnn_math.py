@@ -77,14 +77,16 @@ class Architecture(NamedTuple):
 class Workspace:
     """The arrays of a training step, kept for the next one.
 
-    A step of the default network on 32 rows of 8 images each fills about
-    45 MB of intermediate arrays (receptive fields, activations). Allocated
-    afresh at every step, that memory went back to the system in between
-    and cost a page fault per 4 KiB when touched again: 12,000 faults and
-    about as much time as the step's matrix products. A fit passes one
-    workspace to each of its steps (`loss_and_gradient`); `empty` hands out
-    the array of the same key as in the previous step when its shape and
-    dtype match. A workspace serves one step at a time, so not two threads.
+    Allocated afresh at every step, the intermediate arrays of the default
+    network on 32 rows of 8 images each (45 MB when the receptive fields
+    were kept from the forward to the backward pass) went back to the system
+    in between and cost a page fault per 4 KiB when touched again: 12,000
+    faults, about as much time as the step's matrix products. A fit passes
+    one workspace to each of its steps (`loss_and_gradient`); `empty` hands
+    out the array of the same key as in the previous step when its shape
+    and dtype match (the activations of each chunk of images, and one set
+    of temporaries per layer: 20 MB for that step). A workspace serves one
+    step at a time, so not two threads.
     """
 
     def __init__(self):
@@ -581,6 +583,7 @@ def _trunk(params, arch, images, keep, workspace=None, chunk=0):
     cache = []
     for index, (kh, kw, _, out_c) in enumerate(arch.conv):
         empty = _allocator(workspace if keep else None, index, chunk)
+        temporary = _allocator(workspace if keep else None, index)
         pad = arch.pads[index]
         n = A.shape[0]
         padded_shape = (n, A.shape[1] + pad[0] + pad[1], A.shape[2] + pad[2] + pad[3],
@@ -588,8 +591,12 @@ def _trunk(params, arch, images, keep, workspace=None, chunk=0):
         out_h = padded_shape[1] - arch.dilation * (kh - 1)
         out_w = padded_shape[2] - arch.dilation * (kw - 1)
         rows = n * out_h * out_w
+        # One array of receptive fields for all chunks: `_trunk_backward`
+        # lays them out again, from the layer's input, while it is in cache.
+        layer_input = A
         cols = _im2col_padded(A, pad, arch.padding, kh, kw, arch.dilation,
-                              out=empty("cols", (rows, kh * kw * A.shape[3]), A.dtype))
+                              out=temporary("cols", (rows, kh * kw * A.shape[3]),
+                                            A.dtype))
         W = conv_w[index]
         Z = (np.matmul(cols, W, out=empty("Z", (rows, out_c), W.dtype))
              if cols.dtype == W.dtype else cols @ W)
@@ -599,7 +606,7 @@ def _trunk(params, arch, images, keep, workspace=None, chunk=0):
             negative=empty("negative", Z.shape, bool) if even else None,
         )
         A = Z.reshape(-1, out_h, out_w, out_c)
-        record = [A.shape[1:3], padded_shape, cols if keep else None, negative, A]
+        record = [A.shape[1:3], padded_shape, layer_input, negative, A]
         if arch.pool[index] is not None:
             ph, pw = arch.pool[index]
             shape = (n, out_h // ph, out_w // pw, out_c)
@@ -627,12 +634,18 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads, workspace=None):
                               spatial_shape)
     for index in range(len(arch.conv) - 1, -1, -1):
         empty = _allocator(workspace, index)
-        out_hw, padded_shape, cols, negative, A = conv_cache[index][:5]
+        out_hw, padded_shape, layer_input, negative, A = conv_cache[index][:5]
+        kh, kw = arch.conv[index][:2]
+        rows = A.size // A.shape[3]
+        cols = _im2col_padded(
+            layer_input, arch.pads[index], arch.padding, kh, kw, arch.dilation,
+            out=empty("cols", (rows, kh * kw * layer_input.shape[3]), A.dtype),
+        )
         pooled = conv_cache[index][5] if arch.pool[index] is not None else None
         dZ = _conv_backward(
             dA, A, pooled, arch.pool[index], arch.spatial_pooling, arch.activation,
             negative, None if g_conv_b is None else g_conv_b[index],
-            out=empty("dZ", (A.size // A.shape[3], A.shape[3]), A.dtype),
+            out=empty("dZ", (rows, A.shape[3]), A.dtype),
         )
         g_conv_w[index] += cols.T @ dZ
         if index == 0:
