@@ -12,6 +12,7 @@ from sk_symmetry.neural_network._cnn_math import (
     init_params,
     loss_and_gradient,
     make_architecture,
+    orbit_stack,
     orbit_weights,
     unpack,
 )
@@ -153,3 +154,23 @@ def test_mean_pooling_backward_keeps_the_dtype(dtype, axis, shape):
     assert dA.dtype == dtype
     assert dA.shape == shape
     assert np.all(dA == dtype(1) / dtype(np.prod(shape) // 6))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(1, 7),
+       st.sampled_from([np.float32, np.float64]), st.integers(0, 2**31 - 1))
+def test_orbit_stack_is_each_rows_signed_permutations(n, m, n_features, dtype, seed):
+    """Row i's images under order[i], negative zeros made positive, bit for
+    bit as the definition: x[perm] * sign + 0.0 per image."""
+    rng = np.random.default_rng(seed)
+    n_elements = m + 2
+    perms = np.array([rng.permutation(n_features) for _ in range(n_elements)])
+    signs = rng.choice([-1.0, 1.0], size=(n_elements, n_features)).astype(dtype)
+    X = rng.choice([-1.5, -0.0, 0.0, 2.0, 0.25], size=(n, n_features)).astype(dtype)
+    order = rng.integers(0, n_elements, size=(n, m))
+    stack = orbit_stack(X, perms, signs, order)
+    expected = np.stack([X[i, perms[e]] * signs[e] + 0.0 for i in range(n)
+                         for e in order[i]])
+    assert stack.dtype == dtype
+    assert np.array_equal(stack.view(f"u{stack.itemsize}"),
+                          expected.view(f"u{stack.itemsize}"))
