@@ -26,8 +26,12 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .._utils import compiled_kernel
 
-# Images the trunk processes at once (see `forward`).
-_CHUNK = 64
+# Images the trunk processes at once (see `forward`). With 16 images of
+# 28 x 28, a layer's receptive fields and outputs (under 1 MB) stay in L2
+# cache from one product to the next: a training step of the default network
+# took 28 ms against 32.5 ms with chunks of 64. The chunks' weight gradients
+# are summed, so the chunk size sets the last bits of a gradient.
+_CHUNK = 16
 
 # The compiled passes of _cnn_kernels.c (None when built without a compiler or
 # with SK_SYMMETRY_NO_KERNELS set): the same bits as the numpy code below, in
