@@ -297,10 +297,11 @@ def _kernels_for(*arrays):
     if _cnn_kernels is None:
         return None
     dtype = arrays[0].dtype
-    if dtype not in (np.float32, np.float64) or any(
-        a is not None and a.dtype != dtype for a in arrays
-    ):
+    if dtype not in (np.float32, np.float64):
         return None
+    for array in arrays:
+        if array is not None and array.dtype != dtype:
+            return None
     return _cnn_kernels
 
 
