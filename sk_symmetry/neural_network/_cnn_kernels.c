@@ -140,28 +140,6 @@ count(const Py_ssize_t *sizes, int k)
     return total;
 }
 
-/* A buffer argument that may be None. */
-static int
-optional_buffer(PyObject *obj, Py_buffer *view, int writable)
-{
-    if (obj == Py_None) {
-        view->buf = NULL;
-        view->len = 0;
-        view->obj = NULL;
-        return 0;
-    }
-    return PyObject_GetBuffer(obj, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE);
-}
-
-static PyObject *
-finish(const char *problem)
-{
-    if (failed(problem, 0)) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
 #define BAD_SHAPE "the shapes must be non-negative, the kernel and pooling positive"
 
 /* The item counts of a convolution's image side and column side, or a

@@ -462,7 +462,8 @@ def _conv_backward(grad, A, pooled, pool, kind, activation, negative, bias_grad,
                 kernels.ACTIVATION_CODES[activation])
     kernels.conv_backward(
         np.ascontiguousarray(grad), np.ascontiguousarray(A),
-        None if kind != "max" else np.ascontiguousarray(pooled), negative, dZ,
+        None if kind != "max" else np.ascontiguousarray(pooled),
+        None if negative is None else np.ascontiguousarray(negative), dZ,
         bias_grad, geometry, dZ.itemsize,
     )
     return dZ
