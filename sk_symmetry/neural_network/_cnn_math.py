@@ -10,8 +10,13 @@ Activations are ``(n_images, height, width, channels)`` arrays. A convolution
 is one matrix product: `im2col` lays each output pixel's receptive field out
 as a row (``np.lib.stride_tricks.sliding_window_view`` and one copy), which is
 multiplied by the ``(kernel_h * kernel_w * in_channels, out_channels)``
-kernel matrix on BLAS. Its backward pass is two products and ``kernel_h *
-kernel_w`` shifted additions (`col2im`).
+kernel matrix on BLAS. Its backward pass is two products (the weight
+gradient; the receptive fields' gradient, with the whole kernel matrix) and
+their adjoint layout, each pixel adding the taps that cover it (`col2im`).
+The element-wise passes between the products (the layout with its padding,
+bias and activation, pooling, their backward passes) run in the compiled
+``_cnn_kernels.c`` when it is built, to the same bits as the numpy code
+here; a training step keeps its arrays in a `Workspace` between steps.
 
 Exact invariance does not rest on this module's arithmetic: the estimator
 feeds it, for a row and for any image of that row under the group, the same
