@@ -211,6 +211,30 @@ failed(const char *problem, int no_memory)
     return problem != NULL || no_memory;
 }
 
+/* A buffer argument that may be None (an optional array): then a view whose
+ * obj is NULL, which check_buffers and release_buffers skip. */
+static inline int
+optional_buffer(PyObject *obj, Py_buffer *view, int writable)
+{
+    if (obj == Py_None) {
+        view->buf = NULL;
+        view->len = 0;
+        view->obj = NULL;
+        return 0;
+    }
+    return PyObject_GetBuffer(obj, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE);
+}
+
+/* None, or NULL with a ValueError saying `problem`. */
+static inline PyObject *
+finish(const char *problem)
+{
+    if (failed(problem, 0)) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 /* ---- the module ----------------------------------------------------------
  * DEFINE_MODULE(_products, "doc") defines the module _products, whose
  * methods are the file's `methods` table, and its init function, which

@@ -17,6 +17,7 @@ from ..symmetry._internal import (
     signed_permutations,
 )
 from ._cnn_math import (
+    Workspace,
     forward,
     init_params,
     loss_and_gradient,
@@ -265,6 +266,7 @@ class BaseInvariantCNN(BaseNetwork):
         if weights is not None:
             weights = weights.reshape(n_samples, m)
         grad = np.empty_like(params)
+        workspace = Workspace()  # the steps' arrays, reused from step to step
         index = np.arange(n_samples)
         optimizer = self._optimizer
         self.n_iter_ = 0
@@ -282,6 +284,7 @@ class BaseInvariantCNN(BaseNetwork):
                 loss, _ = loss_and_gradient(
                     params, arch, stack[rows].reshape(len(rows) * m, -1), Y[rows],
                     self._loss, self.alpha, sw, grad, weights=w_b,
+                    workspace=workspace,
                 )
                 total += loss * len(rows)
                 optimizer.step(params, grad)

@@ -121,19 +121,6 @@ add_activation_codes(PyObject *module)
 
 /* ---- Python wrappers ----------------------------------------------------- */
 
-/* A buffer argument that may be None (no bias, no sample weights). */
-static int
-optional_buffer(PyObject *obj, Py_buffer *view, int writable)
-{
-    if (obj == Py_None) {
-        view->buf = NULL;
-        view->len = 0;
-        view->obj = NULL;
-        return 0;
-    }
-    return PyObject_GetBuffer(obj, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE);
-}
-
 static const char *
 check_sizes(Py_ssize_t rows, Py_ssize_t n, Py_ssize_t itemsize)
 {
@@ -145,16 +132,6 @@ check_sizes(Py_ssize_t rows, Py_ssize_t n, Py_ssize_t itemsize)
         return "the shapes must be non-negative and not too large";
     }
     return NULL;
-}
-
-/* None, or NULL with a ValueError saying `problem`. */
-static PyObject *
-finish(const char *problem)
-{
-    if (failed(problem, 0)) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
 }
 
 /* check_sizes, and an activation code that exists */
