@@ -18,6 +18,10 @@ KERNELS = [
         "sk_symmetry.neural_network._mlp_kernels",
         "sk_symmetry/neural_network/_mlp_kernels.c",
     ),
+    (
+        "sk_symmetry.neural_network._cnn_kernels",
+        "sk_symmetry/neural_network/_cnn_kernels.c",
+    ),
     ("sk_symmetry.datasets._wolff", "sk_symmetry/datasets/_wolff.c"),
 ]
 

@@ -12,6 +12,44 @@ from string import Template
 
 __all__ = ["fill_doc"]
 
+
+def _predict_parameters(input_type, description):
+    """The Parameters of a prediction method taking ``X`` of ``input_type``
+    and the Returns heading."""
+    return f"""\
+Parameters
+----------
+X : {input_type} of shape (n_samples, n_features)
+    {description}
+
+Returns
+-------"""
+
+
+def _fit_parameters(y_description, classes=False):
+    """The Parameters and Returns of a network's `fit` or `partial_fit`
+    (with `classes`, a classifier's)."""
+    classes_text = """
+classes : array-like of shape (n_classes,), default=None
+    All classes over all calls; required on the first call.""" if classes else ""
+    return f"""\
+Parameters
+----------
+X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+    Training data. The MLPs take sparse matrices and train float32 input
+    in float32; the CNNs read each row as an image of `image_shape` and
+    compute in `dtype`.
+y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+    {y_description}
+sample_weight : array-like of shape (n_samples,), default=None
+    Non-negative weights of the samples in the loss.{classes_text}
+
+Returns
+-------
+self : object
+    The estimator, fitted."""
+
+
 _FRAGMENTS = {
     # The end of the Returns of a loader of the field's digits and its Raises;
     # $package is the optional package that ships or makes the data.
@@ -61,8 +99,17 @@ sample_weight : array-like of shape (n_samples,), default=None
 Returns
 -------
 self : object""",
-    # ... and the Parameters of a method that takes Dask arrays; $done is
-    # what happens to a Dask array (predicted, transformed).
+    # ... the Parameters of their other methods, ...
+    "averaging_input": """\
+Parameters
+----------
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    Data.
+
+Returns
+-------""",
+    # ... and of a method that takes Dask arrays; $done is what happens to a
+    # Dask array (predicted, transformed).
     "averaging_dask_input": """\
 Parameters
 ----------
@@ -73,6 +120,16 @@ Returns
 -------""",
     # BiaslessMLPClassifier's and BiaslessMLPRegressor's: $model is the
     # scikit-learn estimator they follow, $score their early-stopping score.
+    # `hidden_layer_sizes` and `activation`.
+    "mlp_layer_parameters": """\
+hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(10, 5)
+    The ith element is the number of neurons in the ith hidden layer.
+
+activation : {"identity", "logistic", "tanh", "relu"}, default="tanh"
+    Activation of the hidden layers. Only ``"tanh"`` and ``"identity"``
+    are odd, which the identities of the Notes need; with ``"relu"`` or
+    ``"logistic"`` and ``fit_bias=False`` `fit` warns that the network is
+    not odd.""",
     # Parameters from `solver` to `shuffle`.
     "mlp_solver_parameters": """\
 solver : {"lbfgs", "sgd", "adam"}, default="lbfgs"
@@ -171,20 +228,182 @@ Returns
 -------
 ax : matplotlib Axes
     The Axes drawn on.""",
-    # The input of the networks' prediction methods.
-    "mlp_predict_input": """\
-X : {array-like, sparse matrix} of shape (n_samples, n_features)
-    Input data.""",
-    # The Parameters of the networks' prediction methods and the Returns
-    # heading; the method's own return value follows.
-    "mlp_predict_parameters": """\
-Parameters
-----------
-X : {array-like, sparse matrix} of shape (n_samples, n_features)
-    Input data.
+    # The networks' prediction methods: their Parameters and the Returns
+    # heading (the method's own return value follows), ...
+    "mlp_predict_parameters": _predict_parameters(
+        "{array-like, sparse matrix}", "Input data."
+    ),
+    "cnn_predict_parameters": _predict_parameters(
+        "array-like", "Rows read as images of `image_shape`."
+    ),
+    # The Parameters and Returns of the networks' `fit` and `partial_fit`.
+    "network_fit_parameters": _fit_parameters(
+        "Class labels (for the MLP, a label-indicator matrix too)\n    or target "
+        "values."
+    ),
+    "network_classifier_partial_fit_parameters": _fit_parameters(
+        "Class labels (for the MLP, a label-indicator matrix too).",
+        classes=True,
+    ),
+    "network_regressor_partial_fit_parameters": _fit_parameters("Target values."),
+    # InvariantCNNClassifier's and InvariantCNNRegressor's Parameters (the
+    # regressor adds `target`), ...
+    "cnn_parameters": """\
+symmetry : SymmetryGroup or None, default=None
+    The group under which predictions are exactly invariant: any finite
+    group of signed permutations of the pixels (`SymmetryGroup.dihedral`,
+    `SymmetryGroup.translations`, `SymmetryGroup.inversion`, products of
+    them with ``*``). None means inversion ``x -> -x``, as elsewhere in
+    the library; ``SymmetryGroup([])`` is no symmetry at all.
 
-Returns
--------""",
+image_shape : tuple (height, width) or (length,), default=None
+    How a row of ``n_features`` values is read as an image (one channel);
+    1-d signals as ``(length,)`` or ``(1, length)``. None reads each row
+    as a 1-d signal.
+
+conv_channels : array-like of int, default=(8, 16, 32, 32)
+    Output channels of each convolution; the trunk's depth.
+
+kernel_size : int, default=3
+    Side of the square kernels (length 1 along an axis of length 1).
+
+dilation : int, default=1
+    Spacing of the kernel taps.
+
+padding : {"same", "valid", "wrap"}, default="same"
+    Zero padding keeping the size, no padding, or periodic padding (rings
+    and tori, where translations are cyclic).
+
+spatial_pooling : {"max", "mean", "none"}, default="max"
+    The 2 x 2 pooling after every convolution but the last (1 x 2 or 2 x 1
+    along an axis of length 1; an odd size loses its last row or column).
+
+global_pooling : {"flatten", "mean", "max"}, default="flatten"
+    How the last convolution's feature maps become the features pooled
+    over the orbit: all of them as they are, or their mean or maximum over
+    positions. The trunk need not be invariant itself (the pooling over the
+    orbit makes the network so), and "flatten" learned fastest: on 2,000
+    digits without a group, 5 epochs, 0.964 validation accuracy against
+    0.886 for "max" and 0.694 for "mean".
+
+group_pooling : {"max", "mean"}, default="max"
+    Pooling of the trunk's features over each row's orbit, before the
+    dense head. Both are exact: the orbit is visited in an order set by
+    the data.
+
+even_first_layer : "auto" or bool, default="auto"
+    Replace the first convolution's ``w * x`` by ``|w * x|`` (before its
+    bias and activation), which makes the network even in ``x``. Then a
+    group holding ``-g`` for each ``g`` (any group times inversion) needs
+    one image per pair ``{v, -v}``: half the orbit, and the features of
+    ``x`` and ``-x`` are not averaged away. "auto" does so exactly when the
+    group holds those pairs.
+
+hidden_layer_sizes : array-like of int, default=(64,)
+    Widths of the dense head's hidden layers.
+
+activation : {"relu", "tanh"}, default="relu"
+    Activation of the convolutions and hidden layers.
+
+fit_bias : bool, default=True
+    Whether convolutions and dense layers have biases.
+
+solver : {"adam", "sgd"}, default="adam"
+    The stochastic optimiser, as in `sklearn.neural_network.MLPClassifier`.
+
+alpha : float, default=1e-4
+    L2 penalty on the weights (not the biases), divided by the sum of the
+    sample weights of each minibatch.
+
+batch_size : int, default=32
+    Rows per minibatch; each brings its whole orbit.
+
+learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+    Schedule of the ``"sgd"`` solver.
+
+learning_rate_init : float, default=1e-3
+    Initial step size.
+
+power_t : float, default=0.5
+    Exponent of the ``"invscaling"`` schedule.
+
+max_iter : int, default=15
+    Maximum number of epochs.
+
+shuffle : bool, default=True
+    Whether to shuffle the rows before each epoch.
+
+random_state : int, RandomState instance or None, default=None
+    Seeds the initial weights, the early-stopping split and the shuffling.
+
+tol : float, default=1e-4
+    Improvement of the loss (or validation score) that counts as progress.
+
+verbose : bool, default=False
+    Print the loss (and validation score) and time of each epoch.
+
+warm_start : bool, default=False
+    Start `fit` from the previous weights.
+
+momentum : float, default=0.9
+    Momentum of ``"sgd"``.
+
+nesterovs_momentum : bool, default=True
+    Whether ``"sgd"`` uses Nesterov's momentum.
+
+early_stopping : bool, default=False
+    Hold out ``validation_fraction`` of the rows (stratified for a
+    classifier) and keep the weights of the best validation score.
+
+validation_fraction : float, default=0.1
+    Share of the rows held out for early stopping.
+
+beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+    Parameters of ``"adam"``.
+
+n_iter_no_change : int, default=10
+    Epochs without an improvement of ``tol`` before stopping.
+
+dtype : {"float32", "float64"}, default="float32"
+    Precision of the computation, whatever the input's dtype.""",
+    # ... and their Attributes from `conv_kernels_` to `t_`: $loss is the
+    # objective, $score the early-stopping score.
+    "cnn_attributes": """\
+conv_kernels_ : list of ndarray
+    Kernel of each convolution, ``(kernel_h, kernel_w, in_channels,
+    out_channels)``.
+
+coefs_ : list of ndarray
+    Weight matrix of each dense layer.
+
+intercepts_ : list of ndarray or None
+    Biases of each convolution and then of each dense layer; None when
+    ``fit_bias=False``.
+
+n_orbit_images_ : int
+    Images each row is run through: the group's size, or half of it
+    with the even first layer and a group holding ``-g`` for each ``g``.
+
+loss_ : float
+    Objective ($loss plus penalty) of the last epoch.
+
+loss_curve_ : list of float
+    Objective of each epoch.
+
+best_loss_ : float or None
+    Lowest training loss (None with early stopping).
+
+validation_scores_ : list of float or None
+    Held-out $score after each epoch with early stopping, else None.
+
+best_validation_score_ : float or None
+    Best of `validation_scores_`, else None.
+
+n_iter_ : int
+    Epochs run by the last call.
+
+t_ : int
+    Rows seen over all calls.""",
 }
 
 

@@ -336,8 +336,8 @@ canonical(PyObject *self, PyObject *args)
                                              (float)limit, avx2);
         Py_END_ALLOW_THREADS
     }
-    return FINISH(problem, 0, PyLong_FromSsize_t(n_flagged), &x, &scores, &out, &best,
-                  &peak);
+    return RELEASED_RESULT(problem, 0, PyLong_FromSsize_t(n_flagged), &x, &scores,
+                           &out, &best, &peak);
 }
 
 static const char *
@@ -505,8 +505,8 @@ averages(PyObject *self, PyObject *args)
     }
     PyMem_RawFree(groups);
     PyMem_RawFree(buf);
-    return FINISH(problem, status != 0, PyBool_FromLong(finite), &x, &out, &plan,
-                  &steps, &left, &right, &columns, &comparators);
+    return RELEASED_RESULT(problem, status != 0, PyBool_FromLong(finite), &x, &out,
+                           &plan, &steps, &left, &right, &columns, &comparators);
 }
 
 static PyMethodDef methods[] = {

@@ -162,7 +162,8 @@ products(PyObject *self, PyObject *args)
         Py_END_ALLOW_THREADS
     }
     PyMem_RawFree(partners);
-    return FINISH(problem, status != 0, PyBool_FromLong(finite), &x, &idx, &out);
+    return RELEASED_RESULT(problem, status != 0, PyBool_FromLong(finite), &x, &idx,
+                           &out);
 }
 
 static PyMethodDef methods[] = {

@@ -4,23 +4,22 @@ group of signed pixel permutations."""
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
     unique_labels,
 )
 
-from .._compat import _fit_context
-from ._cnn_base import BaseInvariantCNN, fill_cnn_doc
-from ._mlp_base import first_partial_fit_call
+from .._docstrings import fill_doc
+from ._cnn_base import BaseInvariantCNN
 from ._mlp_math import predict_proba_from_output
+from ._network_base import NetworkClassifierMixin
 
 __all__ = ["InvariantCNNClassifier"]
 
 
-@fill_cnn_doc
-class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
+@fill_doc(loss="mean log-loss", score="accuracy")
+class InvariantCNNClassifier(ClassifierMixin, NetworkClassifierMixin, BaseInvariantCNN):
     """Convolutional network classifier, exactly invariant under a finite group.
 
     Each row is read as an image; the convolutional trunk runs on every image
@@ -42,48 +41,9 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
 
-    conv_kernels_ : list of ndarray
-        Kernel of each convolution, ``(kernel_h, kernel_w, in_channels,
-        out_channels)``.
+    {cnn_attributes}
 
-    coefs_ : list of ndarray
-        Weight matrix of each dense layer.
-
-    intercepts_ : list of ndarray or None
-        Biases of each convolution and then of each dense layer; None when
-        ``fit_bias=False``.
-
-    n_orbit_images_ : int
-        Images each row is run through: the group's size, or half of it
-        with the even first layer and a group holding ``-g`` for each ``g``.
-
-    loss_ : float
-        Objective (mean log-loss plus penalty) of the last epoch.
-
-    loss_curve_ : list of float
-        Objective of each epoch.
-
-    best_loss_ : float or None
-        Lowest training loss (None with early stopping).
-
-    validation_scores_ : list of float or None
-        Held-out accuracy after each epoch with early stopping, else None.
-
-    best_validation_score_ : float or None
-        Best of `validation_scores_`, else None.
-
-    n_iter_ : int
-        Epochs run by the last call.
-
-    t_ : int
-        Rows seen over all calls.
-
-    n_features_in_ : int
-        Number of features seen during `fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, when ``X`` has string column
-        names.
+    {input_feature_attributes}
 
     See Also
     --------
@@ -137,10 +97,7 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
 
     A `fit` or `partial_fit` that raises leaves the estimator as it was.
 
-    References
-    ----------
-    D. L. Bergman, "Symmetry constrained machine learning", IntelliSys 2019,
-    arXiv:1811.07051.
+    {references}
 
     Examples
     --------
@@ -163,96 +120,22 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
     _y_numeric = False
     _loss = "log_loss"
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows read as images of `image_shape`; any real dtype.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the rows in the loss.
-
-        Returns
-        -------
-        self : object
-            Fitted classifier.
-        """
-        with self._restored_on_error():
-            return self._fit(X, y, sample_weight, incremental=False)
-
-    @available_if(BaseInvariantCNN._check_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """One epoch over ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows read as images.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the rows.
-        classes : array-like of shape (n_classes,), default=None
-            All classes over all calls; required on the first call.
-
-        Returns
-        -------
-        self : object
-            Updated classifier.
-        """
-        first_call = first_partial_fit_call(self, classes)
-        with self._restored_on_error():
-            if first_call:
-                self.classes_ = unique_labels(classes)
-            return self._fit(X, y, sample_weight, incremental=True)
-
+    @fill_doc
     def predict_proba(self, X):
         """Class probabilities, the same bits for ``X`` and ``g(X)``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows read as images.
-
-        Returns
-        -------
+        {cnn_predict_parameters}
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities in the order of `classes_`.
         """
         logits = self._raw_output(self._validate_X(X))
         return predict_proba_from_output(logits, "softmax")
 
-    def predict_log_proba(self, X):
-        """Logarithm of `predict_proba`.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows read as images.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            return np.log(proba, out=proba)
-
+    @fill_doc
     def predict(self, X):
         """The most probable class of each row.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows read as images.
-
-        Returns
-        -------
+        {cnn_predict_parameters}
         y : ndarray of shape (n_samples,)
         """
         proba = self.predict_proba(X)  # checks first that the model is fitted
@@ -270,21 +153,10 @@ class InvariantCNNClassifier(ClassifierMixin, BaseInvariantCNN):
                 f"InvariantCNNClassifier takes binary or multiclass labels; got "
                 f"{type_of_target(y)} targets."
             )
-        classes = unique_labels(y)
         if first_pass and not incremental:
-            self.classes_ = classes
-        elif self.warm_start and not incremental:
-            if set(classes) != set(self.classes_):
-                raise ValueError(
-                    "warm_start can only be used where `y` has the same classes "
-                    f"as in the previous call to fit. Previously got "
-                    f"{self.classes_}, `y` has {classes}"
-                )
-        elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-            raise ValueError(
-                f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                f"{self.classes_}. 'y' has {classes}."
-            )
+            self.classes_ = unique_labels(y)
+        else:
+            self._check_known_classes(y, incremental)
         index = np.searchsorted(self.classes_, y)
         Y = np.zeros((len(y), self._n_outputs), dtype=self.dtype)
         if self._n_outputs > 1:

@@ -4,16 +4,17 @@ exactly invariant under a group, or change sign with it."""
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
-from sklearn.utils.metaestimators import available_if
 
-from .._compat import StrOptions, _fit_context
-from ._cnn_base import BaseInvariantCNN, fill_cnn_doc
+from .._compat import StrOptions
+from .._docstrings import fill_doc
+from ._cnn_base import BaseInvariantCNN
+from ._network_base import NetworkRegressorMixin, store_arguments
 
 __all__ = ["InvariantCNNRegressor"]
 
 
-@fill_cnn_doc
-class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
+@fill_doc(loss="half the squared error", score="R^2")
+class InvariantCNNRegressor(RegressorMixin, NetworkRegressorMixin, BaseInvariantCNN):
     """Convolutional network regressor, exactly invariant (or odd) under a group.
 
     The network of `InvariantCNNClassifier` with a linear output and the
@@ -42,50 +43,12 @@ class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
 
     Attributes
     ----------
-    conv_kernels_ : list of ndarray
-        Kernel of each convolution, ``(kernel_h, kernel_w, in_channels,
-        out_channels)``.
-
-    coefs_ : list of ndarray
-        Weight matrix of each dense layer.
-
-    intercepts_ : list of ndarray or None
-        Biases of each convolution and then of each dense layer; None when
-        ``fit_bias=False``.
-
-    n_orbit_images_ : int
-        Images each row is run through.
+    {cnn_attributes}
 
     n_outputs_ : int
         Number of outputs.
 
-    loss_ : float
-        Objective (half the squared error plus penalty) of the last epoch.
-
-    loss_curve_ : list of float
-        Objective of each epoch.
-
-    best_loss_ : float or None
-        Lowest training loss (None with early stopping).
-
-    validation_scores_ : list of float or None
-        Held-out R^2 after each epoch with early stopping, else None.
-
-    best_validation_score_ : float or None
-        Best of `validation_scores_`, else None.
-
-    n_iter_ : int
-        Epochs run by the last call.
-
-    t_ : int
-        Rows seen over all calls.
-
-    n_features_in_ : int
-        Number of features seen during `fit`.
-
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during `fit`, when ``X`` has string column
-        names.
+    {input_feature_attributes}
 
     See Also
     --------
@@ -137,77 +100,14 @@ class InvariantCNNRegressor(RegressorMixin, BaseInvariantCNN):
         early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
         epsilon=1e-8, n_iter_no_change=10, dtype="float32",
     ):
-        super().__init__(
-            symmetry, image_shape=image_shape, conv_channels=conv_channels,
-            kernel_size=kernel_size, dilation=dilation, padding=padding,
-            spatial_pooling=spatial_pooling, global_pooling=global_pooling,
-            group_pooling=group_pooling, even_first_layer=even_first_layer,
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation,
-            fit_bias=fit_bias, solver=solver, alpha=alpha, batch_size=batch_size,
-            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
-            power_t=power_t, max_iter=max_iter, shuffle=shuffle,
-            random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1,
-            beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            dtype=dtype,
-        )
-        self.target = target
+        store_arguments(self, locals())
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows read as images of `image_shape`; any real dtype.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the rows in the loss.
-
-        Returns
-        -------
-        self : object
-            Fitted regressor.
-        """
-        with self._restored_on_error():
-            return self._fit(X, y, sample_weight, incremental=False)
-
-    @available_if(BaseInvariantCNN._check_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """One epoch over ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows read as images.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights of the rows.
-
-        Returns
-        -------
-        self : object
-            Updated regressor.
-        """
-        with self._restored_on_error():
-            return self._fit(X, y, sample_weight, incremental=True)
-
+    # ------------------------------------------------------------ public API
+    @fill_doc
     def predict(self, X):
         """Predicted values: ``predict(g(X)) == s_g * predict(X)`` exactly.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows read as images.
-
-        Returns
-        -------
+        {cnn_predict_parameters}
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         out = self._raw_output(self._validate_X(X))

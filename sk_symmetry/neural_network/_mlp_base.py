@@ -6,22 +6,15 @@ solvers of `_mlp_solvers` and the optimisers of `_optimizers`.
 """
 
 import contextlib
-import copy
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import unique_labels
 
 from .._compat import (
     Interval,
-    Options,
     StrOptions,
-    _check_sample_weight,
-    _fit_context,
     check_is_fitted,
     validate_data,
 )
@@ -35,9 +28,9 @@ from ._mlp_math import (
     unpack,
 )
 from ._mlp_solvers import MinibatchEpoch, minimize_lbfgs
-from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._network_base import BaseNetwork, check_network_sample_weight, store_arguments
 
-__all__ = ["BaseBiaslessMLP", "first_partial_fit_call"]
+__all__ = ["BaseBiaslessMLP"]
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -57,24 +50,6 @@ NON_FINITE_MESSAGE = (
 )
 
 
-def first_partial_fit_call(estimator, classes):
-    """Whether this is the classifier's first `partial_fit` call, after the
-    checks and words of scikit-learn's ``_check_partial_fit_first_call``:
-    ``classes`` is required on the first call and, when given later, must be
-    the classes of the first. Sets nothing: the caller fits the classes."""
-    first_call = not hasattr(estimator, "classes_")
-    if first_call and classes is None:
-        raise ValueError("classes must be passed on the first call to partial_fit.")
-    if not first_call and classes is not None and not np.array_equal(
-        estimator.classes_, unique_labels(classes)
-    ):
-        raise ValueError(
-            f"`classes={classes!r}` is not the same as on last call to "
-            f"partial_fit, was: {estimator.classes_!r}"
-        )
-    return first_call
-
-
 def _diverged(what, hint):
     return ValueError(
         f"{NON_FINITE_MESSAGE} The optimisation diverged: {what}. {hint}"
@@ -87,11 +62,12 @@ def _blas_threads_for(layout):
     return contextlib.nullcontext()
 
 
-class BaseBiaslessMLP(BaseEstimator):
+class BaseBiaslessMLP(BaseNetwork):
     """What `BiaslessMLPClassifier` and `BiaslessMLPRegressor` share.
 
-    Parameters, validation, initialisation, the L-BFGS and stochastic fits
-    and their bookkeeping, as scikit-learn's ``BaseMultilayerPerceptron``.
+    The MLP's parameters, validation, initialisation and its L-BFGS and
+    stochastic fits, as scikit-learn's ``BaseMultilayerPerceptron``; what
+    the CNNs do the same way comes from `BaseNetwork`.
     A subclass says what its targets are through five hooks:
     ``_validate_input`` (``X`` and the 2-d training targets ``Y``),
     ``_output_activation`` (the output layer and so the loss),
@@ -100,35 +76,11 @@ class BaseBiaslessMLP(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "hidden_layer_sizes": [
-            "array-like", Interval(Integral, 1, None, closed="left"),
-        ],
+        **BaseNetwork._parameter_constraints,
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "fit_bias": ["boolean"],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
-        "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}), Interval(Integral, 1, None, closed="left"),
-        ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
-        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "random_state": ["random_state"],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "verbose": ["verbose"],
-        "warm_start": ["boolean"],
-        "momentum": [Interval(Real, 0, 1, closed="both")],
-        "nesterovs_momentum": ["boolean"],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "beta_1": [Interval(Real, 0, 1, closed="left")],
-        "beta_2": [Interval(Real, 0, 1, closed="left")],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [
-            Interval(Integral, 1, None, closed="left"),
-            Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
@@ -142,77 +94,9 @@ class BaseBiaslessMLP(BaseEstimator):
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
         n_iter_no_change=10, max_fun=15000,
     ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.fit_bias = fit_bias
-        self.solver = solver
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.learning_rate_init = learning_rate_init
-        self.power_t = power_t
-        self.max_iter = max_iter
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.tol = tol
-        self.verbose = verbose
-        self.warm_start = warm_start
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.n_iter_no_change = n_iter_no_change
-        self.max_fun = max_fun
+        store_arguments(self, locals())
 
     # ------------------------------------------------------------ public API
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the network to ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data (float32 stays float32).
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels or a binary indicator matrix (classifier), target
-            values (regressor).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        self : object
-            Fitted estimator.
-        """
-        with self._restored_on_error():
-            return self._fit(X, y, sample_weight, incremental=False)
-
-    @contextlib.contextmanager
-    def _restored_on_error(self):
-        """Leave the estimator as it was before a `fit` or `partial_fit` that
-        raises: an unfitted one stays unfitted (no ``coefs_`` behind, so
-        `predict` raises NotFittedError), and a fitted one keeps its model
-        rather than NaN weights that a later `partial_fit` would resume from.
-
-        A shallow copy of the attributes suffices except for the objects a
-        call updates in place: the optimiser's state and the loss curves.
-        Weights are never updated in place across calls (each call packs
-        them into a new vector).
-        """
-        saved = dict(self.__dict__)
-        for name in ("_optimizer", "loss_curve_", "validation_scores_"):
-            if name in saved:
-                saved[name] = copy.deepcopy(saved[name])
-        try:
-            yield
-        except Exception:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
-
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
             # MLPClassifier's words
@@ -307,18 +191,6 @@ class BaseBiaslessMLP(BaseEstimator):
         self._layout = layout
         return params
 
-    def _reset_stochastic_state(self):
-        self.loss_curve_ = []
-        self._no_improvement_count = 0
-        if self.early_stopping:
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
-            self.best_loss_ = None
-        else:
-            self.best_loss_ = np.inf
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
-
     def _set_weights(self, params, layout):
         """Point `coefs_` and `intercepts_` at ``params``."""
         coefs, intercepts = unpack(params, layout)
@@ -334,15 +206,7 @@ class BaseBiaslessMLP(BaseEstimator):
         )
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(
-                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-            )
-            # scikit-learn >= 1.7 checks this too; older ones would let the
-            # mean loss divide by zero.
-            if not sample_weight.any():
-                raise ValueError(
-                    "Sample weights must contain at least one non-zero number."
-                )
+            sample_weight = check_network_sample_weight(sample_weight, X)
             # The loss divides by this sum: inf would end the fit as NaN,
             # blamed on the data, when the weights are the problem.
             with np.errstate(over="ignore"):
@@ -421,37 +285,15 @@ class BaseBiaslessMLP(BaseEstimator):
             )
 
     def _fit_stochastic(self, params, X, Y, sample_weight, layout, incremental):
-        if self.early_stopping and incremental:
-            raise ValueError("partial_fit does not support early_stopping=True")
         if not incremental or not hasattr(self, "_optimizer"):
-            if self.solver == "sgd":
-                self._optimizer = SGDOptimizer(
-                    params, self.learning_rate_init, self.learning_rate,
-                    self.momentum, self.nesterovs_momentum, self.power_t,
-                )
-            else:
-                self._optimizer = AdamOptimizer(
-                    params, self.learning_rate_init, self.beta_1, self.beta_2,
-                    self.epsilon,
-                )
+            self._optimizer = self._make_optimizer(params)
         if not hasattr(self, "loss_curve_"):  # e.g. warm start after lbfgs
             self._reset_stochastic_state()
         rng = self._random_state
         if self.early_stopping:
-            stratify = self._stratify(Y)
-            arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-            split = train_test_split(
-                *arrays, random_state=rng, test_size=self.validation_fraction,
-                stratify=stratify,
+            (X, Y, sample_weight), (X_val, Y_val, sw_val) = self._hold_out(
+                [X, Y, sample_weight], self._stratify(Y), rng, incremental
             )
-            X, X_val, Y, Y_val = split[:4]
-            sample_weight, sw_val = split[4:] if sample_weight is not None else (
-                None, None)
-            if X_val.shape[0] < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' "
-                    "or the size of your dataset."
-                )
             y_val = self._validation_target(Y_val)
             self._best_params = params.copy()
         else:
@@ -493,31 +335,20 @@ class BaseBiaslessMLP(BaseEstimator):
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {self.loss_:.8f}")
 
-            self._update_no_improvement_count(params, X_val, y_val, sw_val)
+            score = None
+            if self.early_stopping:
+                score = self._validation_score(X_val, y_val, sw_val)
+                if self.verbose:
+                    print(f"Validation score: {score:f}")
+            self._update_no_improvement_count(score, params)
             if diverged:
                 # As MLPRegressor since scikit-learn issue 29504: with early
                 # stopping a diverging fit ends, with the weights of its best
                 # validation score (restored below).
                 self._warn_diverged()
                 break
-            optimizer.iteration_ends(self.t_)
-            if self._no_improvement_count > self.n_iter_no_change:
-                what = "Validation score" if self.early_stopping else "Training loss"
-                msg = (
-                    f"{what} did not improve more than tol={self.tol:f} for "
-                    f"{self.n_iter_no_change} consecutive epochs."
-                )
-                if optimizer.trigger_stopping(msg, self.verbose):
-                    break
-                self._no_improvement_count = 0
-            if incremental:
+            if self._end_epoch(optimizer, incremental):
                 break
-            if self.n_iter_ == self.max_iter:
-                _warn_at_user_call(
-                    f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                    "reached and the optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                )
         if self.early_stopping:
             params[...] = self._best_params
 
@@ -534,24 +365,3 @@ class BaseBiaslessMLP(BaseEstimator):
             f"{kept}. Lower learning_rate_init or scale the data.",
             ConvergenceWarning,
         )
-
-    def _update_no_improvement_count(self, params, X_val, y_val, sw_val):
-        if self.early_stopping:
-            score = self._validation_score(X_val, y_val, sw_val)
-            self.validation_scores_.append(score)
-            if self.verbose:
-                print(f"Validation score: {score:f}")
-            if score < self.best_validation_score_ + self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if score > self.best_validation_score_:
-                self.best_validation_score_ = score
-                self._best_params[...] = params
-        else:
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
-                self._no_improvement_count += 1
-            else:
-                self._no_improvement_count = 0
-            if self.loss_curve_[-1] < self.best_loss_:
-                self.best_loss_ = self.loss_curve_[-1]

@@ -6,22 +6,19 @@ from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import column_or_1d
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import (
-    check_classification_targets,
-    type_of_target,
-    unique_labels,
-)
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from .._compat import _fit_context, validate_data
+from .._compat import validate_data
 from .._docstrings import fill_doc
-from ._mlp_base import BaseBiaslessMLP, first_partial_fit_call
+from ._mlp_base import BaseBiaslessMLP
 from ._mlp_math import predict_proba_from_output
+from ._network_base import NetworkClassifierMixin
 
 __all__ = ["BiaslessMLPClassifier"]
 
+
 @fill_doc(model="MLPClassifier", score="accuracy")
-class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
+class BiaslessMLPClassifier(ClassifierMixin, NetworkClassifierMixin, BaseBiaslessMLP):
     """Multi-layer perceptron classifier whose biases can be switched off.
 
     A drop-in for `sklearn.neural_network.MLPClassifier` with one more
@@ -33,14 +30,7 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(10, 5)
-        The ith element is the number of neurons in the ith hidden layer.
-
-    activation : {"identity", "logistic", "tanh", "relu"}, default="tanh"
-        Activation of the hidden layers. Only ``"tanh"`` and ``"identity"``
-        are odd, which the inversion identity below needs; with ``"relu"`` or
-        ``"logistic"`` and ``fit_bias=False`` `fit` warns that the network
-        is not odd.
+    {mlp_layer_parameters}
 
     fit_bias : bool, default=False
         Whether every hidden and output neuron has a bias. False gives the
@@ -119,49 +109,22 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
     Examples
     --------
     >>> import numpy as np
-    >>> from sk_symmetry import BiaslessMLPClassifier
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.uniform(-1, 1, size=(100, 4))
+    >>> from sk_symmetry import BiaslessMLPClassifier, make_symmetric_scorer
+    >>> X = np.random.RandomState(0).uniform(-1, 1, size=(100, 4))
     >>> y = (X[:, 0] + X[:, 1] > 0).astype(int)
     >>> clf = BiaslessMLPClassifier(random_state=0).fit(X, y)
     >>> round(clf.score(X, y), 2)
     1.0
+
+    On the inverted data the odd network is as wrong as it was right
+    (``score(X) + score(-X) <= 1``):
+
+    >>> round(make_symmetric_scorer("accuracy")(clf, X, y), 2)
+    0.0
     >>> p, p_inv = clf.predict_proba(X[:1]), clf.predict_proba(-X[:1])
     >>> bool(np.allclose(p_inv, (1 / p) / (1 / p).sum(axis=1, keepdims=True)))
     True
     """
-
-    @available_if(BaseBiaslessMLP._check_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """One epoch of the stochastic solver over ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
-        classes : array-like of shape (n_classes,), default=None
-            All classes over all calls; required on the first call.
-
-        Returns
-        -------
-        self : object
-            Updated classifier.
-        """
-        first_call = first_partial_fit_call(self, classes)
-        with self._restored_on_error():
-            if first_call:
-                self._label_binarizer = LabelBinarizer()
-                if type_of_target(y).startswith("multilabel"):
-                    self._label_binarizer.fit(y)
-                else:
-                    self._label_binarizer.fit(classes)
-                self.classes_ = self._label_binarizer.classes_
-            return self._fit(X, y, sample_weight, incremental=True)
 
     @fill_doc
     def predict_proba(self, X):
@@ -174,17 +137,6 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
             directly so that ``predict_proba(-X)`` mirrors it exactly.
         """
         return self._proba_unchecked(self._validate_for_prediction(X))
-
-    @fill_doc
-    def predict_log_proba(self, X):
-        """Logarithm of `predict_proba`.
-
-        {mlp_predict_parameters}
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            return np.log(proba, out=proba)
 
     @fill_doc
     def predict(self, X):
@@ -212,6 +164,14 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
             return np.column_stack([expit(-z), expit(z)])
         return predict_proba_from_output(logits, self.out_activation_)
 
+    def _set_partial_fit_classes(self, y, classes):
+        self._label_binarizer = LabelBinarizer()
+        if type_of_target(y).startswith("multilabel"):
+            self._label_binarizer.fit(y)
+        else:
+            self._label_binarizer.fit(classes)
+        self.classes_ = self._label_binarizer.classes_
+
     def _predict_from_proba(self, proba):
         if self._label_binarizer.y_type_.startswith("multilabel"):
             return self._label_binarizer.inverse_transform(proba)
@@ -229,21 +189,9 @@ class BiaslessMLPClassifier(ClassifierMixin, BaseBiaslessMLP):
             self._label_binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._label_binarizer.classes_
         else:
-            # MLPClassifier's words. (Unlike it, partial_fit with warm_start
-            # still accepts a y holding only some of the classes.)
-            classes = unique_labels(y)
-            if self.warm_start and not incremental:
-                if set(classes) != set(self.classes_):
-                    raise ValueError(
-                        "warm_start can only be used where `y` has the same "
-                        "classes as in the previous call to fit. Previously "
-                        f"got {self.classes_}, `y` has {classes}"
-                    )
-            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
-                raise ValueError(
-                    "`y` has classes not in `self.classes_`. "
-                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
-                )
+            # (Unlike MLPClassifier, partial_fit with warm_start still accepts
+            # a y holding only some of the classes.)
+            self._check_known_classes(y, incremental)
         return X, self._indicator(y)
 
     def _indicator(self, y):

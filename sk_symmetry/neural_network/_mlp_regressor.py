@@ -5,17 +5,17 @@ import scipy.sparse as sp
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils import column_or_1d
-from sklearn.utils.metaestimators import available_if
 
-from .._compat import StrOptions, _fit_context, validate_data
+from .._compat import StrOptions, validate_data
 from .._docstrings import fill_doc
 from ._mlp_base import BaseBiaslessMLP
+from ._network_base import NetworkRegressorMixin, store_arguments
 
 __all__ = ["BiaslessMLPRegressor"]
 
 
 @fill_doc(model="MLPRegressor", score="R^2")
-class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
+class BiaslessMLPRegressor(RegressorMixin, NetworkRegressorMixin, BaseBiaslessMLP):
     """Multi-layer perceptron regressor whose biases can be switched off.
 
     A drop-in for `sklearn.neural_network.MLPRegressor` with one more
@@ -31,13 +31,7 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(10, 5)
-        The ith element is the number of neurons in the ith hidden layer.
-
-    activation : {"identity", "logistic", "tanh", "relu"}, default="tanh"
-        Activation of the hidden layers. Only ``"tanh"`` and ``"identity"``
-        are odd; with ``"relu"`` or ``"logistic"`` and ``fit_bias=False``
-        `fit` warns that the network is not odd (see Notes).
+    {mlp_layer_parameters}
 
     loss : {"squared_error", "poisson"}, default="squared_error"
         Half the squared error with a linear output, or half the Poisson
@@ -167,42 +161,9 @@ class BiaslessMLPRegressor(RegressorMixin, BaseBiaslessMLP):
         early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
         epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
     ):
-        super().__init__(
-            hidden_layer_sizes, activation, fit_bias=fit_bias, solver=solver,
-            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init, power_t=power_t,
-            max_iter=max_iter, shuffle=shuffle, random_state=random_state,
-            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
-            validation_fraction=validation_fraction, beta_1=beta_1,
-            beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            max_fun=max_fun,
-        )
-        self.loss = loss
+        store_arguments(self, locals())
 
     # ------------------------------------------------------------ public API
-    @available_if(BaseBiaslessMLP._check_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """One epoch of the stochastic solver over ``X`` and ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Target values.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
-
-        Returns
-        -------
-        self : object
-            Updated regressor.
-        """
-        with self._restored_on_error():
-            return self._fit(X, y, sample_weight, incremental=True)
-
     @fill_doc
     def predict(self, X):
         """Predicted values.

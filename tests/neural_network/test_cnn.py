@@ -10,10 +10,11 @@ from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from sk_symmetry import InvariantCNNClassifier, SymmetryGroup
+from sk_symmetry import InvariantCNNClassifier, InvariantCNNRegressor, SymmetryGroup
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -267,11 +268,24 @@ def test_max_iter_reached_warns():
         InvariantCNNClassifier(image_shape=(4, 4), **TINY).fit(X, y)
 
 
-def test_partial_fit_with_early_stopping_set_runs_without_holding_out():
-    """partial_fit has no held-out data: it tracks the training loss even
-    when early_stopping is set (it used to subtract tol from None)."""
+@pytest.mark.parametrize("cls", [InvariantCNNClassifier, InvariantCNNRegressor])
+def test_partial_fit_refuses_early_stopping_as_scikit_learns_mlp(cls):
+    """One epoch on a batch has nothing to hold out: partial_fit with
+    early_stopping=True raises, in MLPClassifier's words, and leaves the
+    estimator as it was (it used to run, tracking the training loss)."""
     X, y = _data()
-    clf = InvariantCNNClassifier(image_shape=(4, 4), early_stopping=True, **TINY)
-    clf.partial_fit(X, y, classes=[0, 1]).partial_fit(X, y)
-    assert len(clf.loss_curve_) == 2
-    assert clf.validation_scores_ == []
+    classes = {"classes": [0, 1]} if cls is InvariantCNNClassifier else {}
+    with pytest.raises(ValueError) as sklearn_error:
+        MLPClassifier(early_stopping=True).partial_fit(X, y, classes=[0, 1])
+    est = cls(image_shape=(4, 4), early_stopping=True, **TINY)
+    with pytest.raises(ValueError, match="^partial_fit does not support") as error:
+        est.partial_fit(X, y, **classes)
+    assert str(error.value) == str(sklearn_error.value)
+    assert not hasattr(est, "loss_curve_") and not hasattr(est, "classes_")
+    # a fitted estimator keeps its model
+    est.set_params(early_stopping=False).partial_fit(X, y, **classes)
+    weights = [w.copy() for w in est.coefs_]
+    with pytest.raises(ValueError, match="early_stopping=True"):
+        est.set_params(early_stopping=True).partial_fit(X, y)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, est.coefs_, strict=True))
+    assert len(est.loss_curve_) == 1

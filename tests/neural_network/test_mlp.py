@@ -600,3 +600,33 @@ def test_non_odd_activation_without_biases_warns_at_the_users_call(case, activat
         warnings.simplefilter("error", UserWarning)
         _fit_quietly(case.estimator(
             activation=activation, fit_bias=True, max_iter=5), X, y)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_warm_start_without_early_stopping_after_a_fit_with_it(case):
+    """The stopping state of an early-stopping fit has no best training loss
+    (None): a warm start without early stopping used to subtract tol from it
+    (a TypeError); it now counts from the first loss, as the CNNs did."""
+    X, y = case.make_data()
+    est = _fit_quietly(case.estimator(
+        solver="adam", max_iter=5, early_stopping=True, warm_start=True,
+        random_state=0), X, y)
+    assert est.best_loss_ is None
+    _fit_quietly(est.set_params(early_stopping=False), X, y)
+    assert len(est.loss_curve_) == est.n_iter_ + 5
+    assert est.best_loss_ == min(est.loss_curve_[5:])
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_warm_start_with_early_stopping_after_a_fit_without_it(case):
+    """The reverse switch: the first fit keeps no validation scores (None);
+    a warm start with early stopping used to append to None (an
+    AttributeError). Its scores start with it; the loss curve goes on."""
+    X, y = case.make_data()
+    est = _fit_quietly(case.estimator(
+        solver="adam", max_iter=5, warm_start=True, random_state=0), X, y)
+    assert est.validation_scores_ is None
+    _fit_quietly(est.set_params(early_stopping=True, n_iter_no_change=50), X, y)
+    assert len(est.validation_scores_) == 5
+    assert len(est.loss_curve_) == 10
+    assert est.best_validation_score_ == max(est.validation_scores_)
