@@ -60,15 +60,25 @@ class InvariantConvolutionFeatures(InvariantTransformer):
     kernel_lengths : list of int, default=[7, 9, 11]
         The lengths a kernel's length is drawn from, uniformly.
 
-    pooling : list of {{"ppv", "max", "mpv", "lspv"}}, \
-            default=["ppv", "max", "mpv", "lspv"]
+    dilations : "rocket", int or list of int, default=1
+        The steps between the weights of a kernel: ``"rocket"`` draws
+        ROCKET's ``floor(2 ** u)`` with ``u`` uniform on ``[0, log2((L - 1) /
+        (m_k - 1))]`` (a kernel then spans at most the ring); an int is every
+        kernel's dilation; a list is drawn from uniformly.
+
+    pooling : list of {{"ppv", "max", "mpv", "lspv", "mean"}}, \
+            default=["ppv", "max", "mpv", "mean"]
         How each convolution is pooled over the positions: the proportion of
         positive values of ``c_k(x) - b_k`` (ROCKET's ppv), the maximum of
         ``c_k(x)``, the mean of the positive values of ``c_k(x) - b_k`` (0
-        when there is none) and the longest run of positive values, going
+        when there is none), the longest run of positive values, going
         round the ring, over ``L`` (MultiRocket's mpv and lspv; its mean
         index of positive values depends on where the signal sits on the ring
-        and is left out).
+        and is left out), and the mean of ``relu(c_k(x) - b_k)``.
+
+    center_weights : bool, default=False
+        If True, each kernel's weights are centred to sum to zero, as ROCKET
+        does (the features then ignore the level of the signal).
 
     differences : bool, default=True
         If True, every other kernel convolves the first differences on the
@@ -88,12 +98,12 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         The length ``m_k`` of each kernel.
 
     dilations_ : ndarray of int of shape (n_kernels,)
-        ``d_k``: ROCKET's rule, ``floor(2 ** u)`` with ``u`` uniform on
-        ``[0, log2((L - 1) / (m_k - 1))]``.
+        ``d_k``, as ``dilations`` says.
 
     weights_ : list of ndarray
         ``weights_[k]`` holds the ``m_k`` weights of kernel ``k``, drawn from
-        a standard normal distribution and centred (they sum to about zero).
+        a standard normal distribution (then centred with
+        ``center_weights=True``).
 
     biases_ : ndarray of shape (n_kernels,)
         ``b_k``: a quantile, uniform on ``[0, 1]``, of the convolution of a
@@ -158,7 +168,10 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         "symmetry": [None, SymmetryGroup],
         "n_kernels": [Interval(Integral, 1, None, closed="left")],
         "kernel_lengths": [list, tuple],
+        "dilations": [StrOptions({"rocket"}), Interval(Integral, 1, None,
+                      closed="left"), list, tuple],
         "pooling": [list, tuple, StrOptions(set(POOLINGS))],
+        "center_weights": ["boolean"],
         "differences": ["boolean"],
         "random_state": ["random_state"],
     }
@@ -171,14 +184,18 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         n_kernels=10000,
         *,
         kernel_lengths=(7, 9, 11),
-        pooling=POOLINGS,
+        dilations=1,
+        pooling=("ppv", "max", "mpv", "mean"),
+        center_weights=False,
         differences=True,
         random_state=None,
     ):
         self.symmetry = symmetry
         self.n_kernels = n_kernels
         self.kernel_lengths = kernel_lengths
+        self.dilations = dilations
         self.pooling = pooling
+        self.center_weights = center_weights
         self.differences = differences
         self.random_state = random_state
 
@@ -194,21 +211,25 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         {transformer_fit_returns}
         """
         self._poolings()  # checked before any work
-        lengths = _check_lengths(self.kernel_lengths)
+        lengths = _check_positive_ints(self.kernel_lengths, "kernel_lengths")
         X = validate_for_group_fit(self, X, _ring_or_none(self.symmetry))
         _check_shifts(self.group_, X.shape[1])
         assert_all_finite(X, input_name="X")
         rng = check_random_state(self.random_state)
         n_positions = X.shape[1]
         self.kernel_lengths_ = rng.choice(lengths, size=self.n_kernels)
-        self.dilations_ = draw_dilations(self.kernel_lengths_, n_positions, rng)
+        if self.dilations == "rocket":
+            self.dilations_ = draw_dilations(self.kernel_lengths_, n_positions, rng)
+        else:
+            steps = _check_positive_ints(self.dilations, "dilations")
+            self.dilations_ = rng.choice(steps, size=self.n_kernels)
         self.on_differences_ = np.zeros(self.n_kernels, dtype=bool)
         if self.differences:
             self.on_differences_[1::2] = True
         self.weights_ = []
         for m in self.kernel_lengths_:
             w = rng.standard_normal(m)
-            self.weights_.append(w - w.mean())
+            self.weights_.append(w - w.mean() if self.center_weights else w)
         rows = rng.randint(X.shape[0], size=self.n_kernels)
         quantiles = rng.uniform(0.0, 1.0, size=self.n_kernels)
         self.biases_ = np.empty(self.n_kernels)
@@ -301,16 +322,23 @@ def _ring_or_none(symmetry):
     return SymmetryGroup([(None, 1, "identity")]) if symmetry is None else symmetry
 
 
-def _check_lengths(lengths):
-    values = list(lengths)
-    if not values or any(
-        not isinstance(m, Integral) or isinstance(m, bool) or m < 1 for m in values
+def _check_positive_ints(values, name):
+    """``values`` (an int or a non-empty list of them) as an array."""
+    items = [values] if isinstance(values, Integral) else values
+    if (
+        isinstance(items, str)
+        or not isinstance(items, list | tuple)
+        or not items
+        or any(
+            not isinstance(v, Integral) or isinstance(v, bool) or v < 1
+            for v in items
+        )
     ):
         raise ValueError(
-            f"kernel_lengths must be a non-empty list of positive integers, got "
-            f"{lengths!r}."
+            f"{name} must be a positive integer or a non-empty list of them, "
+            f"got {values!r}."
         )
-    return np.asarray(values, dtype=np.intp)
+    return np.asarray(items, dtype=np.intp)
 
 
 def _check_shifts(group, n_features):
