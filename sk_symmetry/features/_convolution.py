@@ -137,6 +137,24 @@ class InvariantConvolutionFeatures(InvariantTransformer):
     features are not invariant under reflections (nor under ``x -> -x``):
     those groups are refused rather than silently not respected.
 
+    Defaults. Chosen on one validation fold of MNIST-1D's training signals
+    (the first 3,000 of the published 4,000 to fit, the last 1,000 to score;
+    scaled features, ridge with leave-one-out penalty), with 1,000 kernels:
+    dilation 1 over ROCKET's dilations (accuracy 0.944 against 0.924),
+    uncentred over centred weights (0.940 against 0.924), first differences
+    on every other kernel (0.951 against 0.944), lengths 7, 9 and 11 as good
+    as 9 alone (0.947, 0.944). 5,000 kernels reach 0.952 without the
+    differences; ROCKET scores 0.972 on that fold.
+
+    Where it loses. MNIST-1D's signals are not shifted uniformly round the
+    ring (the digit never crosses the ends, the shear is anchored to them),
+    so where the ends are is information, which an invariant model forgoes
+    by construction: the same features with zero padding instead of the ring
+    (not invariant) score 0.970 on the fold above (against 0.944, both
+    without differences); with differences, once every signal is rolled by a
+    random shift, zero padding scores 0.907 and these features 0.951, as
+    they do unrolled (their values do not change).
+
     Cost. ``transform`` takes ``m_k`` multiplications and additions per
     kernel, position and row, and a sort of the ring's values for ``"mpv"``;
     the rows go in blocks of about ``BLOCK_BYTES`` of convolutions per kernel

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.utils.estimator_checks import check_estimator
 
 from sk_symmetry import InvariantConvolutionFeatures, SymmetryGroup
 
@@ -207,6 +206,3 @@ def test_threads_and_blocks_do_not_change_the_bits():
         assert icf.transform(X).tobytes() == Z.tobytes()
     assert icf.transform(X[1234:1235]).tobytes() == Z[1234:1235].tobytes()
 
-
-def test_check_estimator():
-    check_estimator(InvariantConvolutionFeatures(n_kernels=20, random_state=0))
