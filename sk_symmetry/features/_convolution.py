@@ -51,8 +51,12 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         ``SymmetryGroup.translations(n_features)`` or the identity). The
         features are invariant under every shift whatever the group. Other
         groups (reflections of the ring, the inversion ``x -> -x``, tori) are
-        refused with a ValueError: pool the features over them with
-        `~sk_symmetry.averaging.GroupAveragedTransformer` instead.
+        refused with a ValueError. For a ring with reflections or the
+        inversion, pool these features over that group with
+        ``GroupAveragedTransformer(InvariantConvolutionFeatures(), G,
+        pooling="max")``: bitwise invariant under ``G`` and every shift (its
+        mean pooling is too under ``G``, but under shifts only up to rounding,
+        as the images of a shifted row are summed in another order).
 
     n_kernels : int, default=10000
         Number of random kernels; each gives ``len(pooling)`` features.

@@ -9,7 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from sk_symmetry import InvariantConvolutionFeatures, SymmetryGroup
+from sk_symmetry import (
+    GroupAveragedTransformer,
+    InvariantConvolutionFeatures,
+    SymmetryGroup,
+)
 
 S = SymmetryGroup
 POOLINGS = ["ppv", "max", "mpv", "lspv", "mean"]
@@ -146,6 +150,20 @@ def test_groups_of_shifts_are_accepted_and_others_refused():
     ):
         with pytest.raises(ValueError, match=f"'{name}'.*not a cyclic shift"):
             InvariantConvolutionFeatures(group, n_kernels=5).fit(X)
+
+
+def test_max_over_a_larger_group_keeps_every_shift_exact():
+    # The route the docstring gives for reflections and the inversion.
+    X = np.random.default_rng(3).standard_normal((6, 12))
+    G = S.mirror((1, 12)) * S.inversion()
+    pooled = GroupAveragedTransformer(
+        InvariantConvolutionFeatures(n_kernels=10, random_state=0), G, pooling="max"
+    ).fit(X)
+    Z = pooled.transform(X)
+    for g in G:
+        for shift in range(12):
+            moved = np.roll(g(X), shift, axis=1)
+            assert pooled.transform(moved).tobytes() == Z.tobytes()
 
 
 @pytest.mark.parametrize(
