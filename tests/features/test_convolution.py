@@ -58,6 +58,18 @@ def test_features_are_exactly_invariant_under_cyclic_shifts(
     assert X.tobytes() == X_before.tobytes()
 
 
+def test_a_maximum_of_signed_zeros_has_one_sign_under_every_shift():
+    # numpy's max of [-0.0, 0.0, -1.0] has the sign of whichever zero comes
+    # first: the pooled maximum must not.
+    X = np.array([[-0.0, 0.0, -1.0]])
+    icf = InvariantConvolutionFeatures(
+        n_kernels=1, kernel_lengths=[1], pooling="max", differences=False,
+        random_state=0,
+    ).fit(X)
+    outputs = {icf.transform(np.roll(X, s, axis=1)).tobytes() for s in range(3)}
+    assert outputs == {np.zeros(1).tobytes()}
+
+
 def _reference(icf, X):
     """The definition, one row, kernel and position at a time, in float64."""
     L = X.shape[1]
