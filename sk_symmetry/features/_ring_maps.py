@@ -129,21 +129,21 @@ def pool_ring_convolutions(c, biases, poolings, out):
     c -= biases[None, :, None]
     positive = c > 0
     counts = positive.sum(axis=2)
+    if "mpv" in poolings or "mean" in poolings:
+        # The positive values summed in sorted order (after the zeros that
+        # replace the others, all +0.0): the same additions whatever the
+        # position each value came from.
+        c[~positive] = 0
+        c.sort(axis=2)
+        total = c.sum(axis=2)
     for p, pooling in enumerate(poolings):
         if pooling == "ppv":
             np.divide(counts, L, out=out[:, p], casting="unsafe")
         elif pooling == "mpv":
-            # Sum the positive values in sorted order: the same additions
-            # whatever the position each value came from.
-            values = np.where(positive, c, 0)
-            values.sort(axis=2)
-            total = values.sum(axis=2)
             np.divide(total, np.maximum(counts, 1), out=out[:, p],
                       casting="unsafe")
         elif pooling == "mean":
-            values = np.where(positive, c, 0)
-            values.sort(axis=2)
-            np.divide(values.sum(axis=2), L, out=out[:, p], casting="unsafe")
+            np.divide(total, L, out=out[:, p], casting="unsafe")
         elif pooling == "lspv":
             np.divide(_longest_cyclic_run(positive), L, out=out[:, p],
                       casting="unsafe")
