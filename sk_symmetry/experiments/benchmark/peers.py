@@ -85,7 +85,7 @@ class _TorchImageClassifier(ClassifierMixin, BaseEstimator):
     _purpose = "a PyTorch peer of sk-symmetry benchmark"
 
     def __init__(self, *, image_shape=(28, 28), max_iter=15, batch_size=64,
-                 learning_rate_init=1e-3, n_threads=1, random_state=None):
+                 learning_rate_init=3e-3, n_threads=1, random_state=None):
         self.image_shape = image_shape
         self.max_iter = max_iter
         self.batch_size = batch_size
@@ -168,7 +168,7 @@ class _TorchImageClassifier(ClassifierMixin, BaseEstimator):
                 loss.backward()
                 optimizer.step()
                 schedule.step()
-                total += float(loss) * len(batch)
+                total += float(loss.detach()) * len(batch)
             curve.append(total / n)
         return curve
 
@@ -231,7 +231,7 @@ class TorchCNNClassifier(_TorchImageClassifier):
         Epochs.
     batch_size : int, default=64
         Images per Adam step.
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default=3e-3
         Adam's step at the start, annealed to zero on a cosine.
     n_threads : int, default=1
         torch's threads during ``fit`` and ``predict`` (restored afterwards).
@@ -301,7 +301,7 @@ class EscnnD4Classifier(_TorchImageClassifier):
         Epochs (each over ``X`` and ``-X``).
     batch_size : int, default=64
         Images per Adam step.
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default=3e-3
         Adam's step at the start, annealed to zero on a cosine.
     n_threads : int, default=1
         torch's threads during ``fit`` and ``predict`` (restored afterwards).
