@@ -197,38 +197,21 @@ class _TorchImageClassifier(ClassifierMixin, BaseEstimator):
         return torch.cat(proba).numpy().astype(np.float64)
 
     def predict(self, X):
-        """The most probable class of each image.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, height * width)
-            Images, one per row.
-
-        Returns
-        -------
-        y : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
+        """The label of the largest of `predict_proba`'s probabilities for each
+        row of ``X``: an ndarray of shape (n_samples,)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-class TorchCNNClassifier(_TorchImageClassifier):
-    """A plain PyTorch CNN of about 12,000 parameters (no symmetry built in).
-
-    Four convolution blocks, each a convolution ("same" padding), batch
-    normalisation and ReLU: 8 channels with 5 x 5 kernels at full resolution,
-    then 2 x 2 max pooling, 16 and 24 channels with 3 x 3 kernels, pooling
-    again, 32 channels with 3 x 3 kernels; the channels are averaged over the
-    image and a linear layer gives the logits. The benchmark wraps it in
-    `~sk_symmetry.augmentation.OrbitAugmentedClassifier` to train it on every
-    ``g(X)`` of the group.
-
+def _parameters_doc(epochs):
+    """The sections of the docstring the two peers share; ``epochs`` ends
+    the line on ``max_iter``."""
+    return f"""
     Parameters
     ----------
     image_shape : tuple of int, default=(28, 28)
         ``(height, width)`` of the images, read from each row in C order.
     max_iter : int, default=15
-        Epochs.
+        Epochs{epochs}.
     batch_size : int, default=64
         Images per Adam step.
     learning_rate_init : float, default=3e-3
@@ -247,6 +230,20 @@ class TorchCNNClassifier(_TorchImageClassifier):
         Mean training loss of each epoch.
     n_features_in_ : int
     """
+
+
+class TorchCNNClassifier(_TorchImageClassifier):
+    __doc__ = """A plain PyTorch CNN of about 12,000 parameters (no symmetry built in).
+
+    Four convolution blocks, each a convolution ("same" padding), batch
+    normalisation and ReLU: 8 channels with 5 x 5 kernels at full resolution,
+    then 2 x 2 max pooling, 16 and 24 channels with 3 x 3 kernels, pooling
+    again, 32 channels with 3 x 3 kernels; the channels are averaged over the
+    image and a linear layer gives the logits. The benchmark wraps it in
+    `~sk_symmetry.augmentation.OrbitAugmentedClassifier` to train it on every
+    ``g(X)`` of the group.
+
+    """ + _parameters_doc("")
 
     _purpose = "TorchCNNClassifier (a peer of sk-symmetry benchmark)"
 
@@ -268,7 +265,7 @@ class TorchCNNClassifier(_TorchImageClassifier):
 
 
 class EscnnD4Classifier(_TorchImageClassifier):
-    """A D4-equivariant steerable CNN (escnn) of about 10,000 parameters.
+    __doc__ = """A D4-equivariant steerable CNN (escnn) of about 10,000 parameters.
 
     The group is D4, the four quarter turns and four reflections of the square
     pixel grid (escnn's ``flipRot2dOnR2(N=4)``). The image enters as one
@@ -293,30 +290,7 @@ class EscnnD4Classifier(_TorchImageClassifier):
     `randomized_svd` is None, so ``fit`` sets it so. That also makes the
     filter basis the same in every run.
 
-    Parameters
-    ----------
-    image_shape : tuple of int, default=(28, 28)
-        ``(height, width)`` of the images, read from each row in C order.
-    max_iter : int, default=15
-        Epochs (each over ``X`` and ``-X``).
-    batch_size : int, default=64
-        Images per Adam step.
-    learning_rate_init : float, default=3e-3
-        Adam's step at the start, annealed to zero on a cosine.
-    n_threads : int, default=1
-        torch's threads during ``fit`` and ``predict`` (restored afterwards).
-    random_state : int, RandomState instance or None, default=None
-        Seeds the weights and the order of the mini-batches.
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-    network_ : torch.nn.Module
-        The trained network (in evaluation mode).
-    loss_curve_ : list of float
-        Mean training loss of each epoch.
-    n_features_in_ : int
-    """
+    """ + _parameters_doc(" (each over ``X`` and ``-X``)")
 
     _purpose = "EscnnD4Classifier (a peer of sk-symmetry benchmark)"
 
@@ -348,10 +322,10 @@ class EscnnD4Classifier(_TorchImageClassifier):
             torch.nn.Linear(layers[-1].out_type.size, 32), torch.nn.ReLU(),
             torch.nn.Linear(32, n_classes),
         )
-        return _Steerable(torch, enn.SequentialModule(*layers), head)
+        return _steerable_module(torch, enn.SequentialModule(*layers), head)
 
 
-def _Steerable(torch, body, head):
+def _steerable_module(torch, body, head):
     """A torch module: tensor in, ``body`` on escnn's geometric tensor, the
     plain ``head`` on its tensor."""
 
