@@ -279,10 +279,11 @@ class EscnnD4Classifier(_TorchImageClassifier):
     3 x 3 filters, then pooling again; block four has 12 fields. Taking the
     maximum over each field's 8 channels makes 12 invariant channels, averaged
     over the image, and a small dense head (32 ReLU units, then the logits)
-    classifies. On an even-sided image the pooling windows map onto each
-    other under the group, so the network is invariant under D4 up to
-    floating-point rounding. Inversion (``-X``) is not built in: the network
-    is trained on ``X`` and ``-X``, as issue 29's measurement was.
+    classifies. On a square image whose side is a multiple of 4 (28 here), the
+    two poolings' windows map onto each other under the group, so the network
+    is invariant under D4 up to floating-point rounding (about 1e-7 in the
+    probabilities). Inversion (``-X``) is not built in: the network is
+    trained on ``X`` and ``-X``, as issue 29's measurement was.
 
     escnn 1.0.11 hands a ``numpy.matrix`` to scikit-learn's `randomized_svd`
     when it solves for the filters, which scikit-learn 1.2 and later refuse
