@@ -6,6 +6,7 @@ to plain Python).
 """
 
 import glob
+import os
 
 from setuptools import Extension, setup
 
@@ -17,20 +18,26 @@ KERNELS = [
         "sk_symmetry.neural_network._mlp_kernels",
         "sk_symmetry/neural_network/_mlp_kernels.c",
     ),
+    (
+        "sk_symmetry.neural_network._cnn_kernels",
+        "sk_symmetry/neural_network/_cnn_kernels.c",
+    ),
     ("sk_symmetry.datasets._wolff", "sk_symmetry/datasets/_wolff.c"),
 ]
 
-# The header every kernel includes (common.h) and the float/double template
-# parameters (dtype.h); each kernel's headers (*_template.h, ...) sit beside it.
+# The header every kernel includes (common.h), the float/double template
+# parameters (dtype.h) and the inclusion of a template for both (each_dtype.h);
+# each kernel's headers (*_template.h, ...) sit beside it.
 INCLUDE = "sk_symmetry/_kernels"
-HEADERS = [f"{INCLUDE}/common.h", f"{INCLUDE}/dtype.h"]
+HEADERS = [f"{INCLUDE}/{name}" for name in ("common.h", "dtype.h", "each_dtype.h")]
 
 setup(
     ext_modules=[
         Extension(
             name,
             [source],
-            include_dirs=[INCLUDE],
+            # the kernel's own folder too, for the template each_dtype.h includes
+            include_dirs=[INCLUDE, os.path.dirname(source)],
             depends=HEADERS + glob.glob(source.replace(".c", "_*.h")),
             optional=True,
         )

@@ -20,10 +20,30 @@ limited to one thread with ``threadpoolctl``, against the same floor.
 ``--numpy`` times the pure-numpy kernels that run when the compiled one was
 not built (no C compiler at install time).
 
+``--against DIR`` times only ``kind="canonical"``, side by side with the
+package of another checkout DIR (its kernels built in place, e.g. a worktree
+of an older commit): each checkout in a worker process of its own, which
+times one ``np.multiply(X, X)`` (a fresh output, as ``transform`` has) and
+then ``transform`` on the same rows, best of ``--repeat`` calls, in wall
+time and in CPU time of the process (all its threads; less disturbed by
+other processes on a busy machine); the two alternate which goes first, for
+``--rounds`` rounds and both dtypes. It prints the minimum and median over
+the rounds of the time and of the ratio to the floor, and checks that both
+outputs have the same bits.
+
 Run: ``python benchmarks/bench_transform.py [--n-samples 100000] [--n-features 784]``
+or ``python benchmarks/bench_transform.py --against ../old --rounds 7``
 """
 
 import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import warnings
 
 import numpy as np
 from _timing import best_time
@@ -102,6 +122,96 @@ def bench_dtype(X, image_shape, repeat):
     return worst, worst_single, group_ratios
 
 
+def canonical_worker():
+    """``--worker``: read ``n_samples n_features dtype repeat`` lines, answer
+    each with the floor's and ``transform``'s best times and the output's
+    digest, as JSON. Only public names, which older checkouts have too."""
+    group, data = None, {}
+    for line in sys.stdin:
+        n_samples, n_features, dtype, repeat = line.split()
+        key = (int(n_samples), int(n_features), dtype)
+        if key not in data:
+            data.clear()  # one input at a time: 100,000 rows take 627 MB
+            side = int(round(np.sqrt(key[1])))
+            group = SymmetryGroup.dihedral((side, side)) * SymmetryGroup.inversion()
+            rng = np.random.default_rng(0)
+            X = rng.uniform(-1, 1, size=key[:2]).astype(dtype)
+            with warnings.catch_warnings():  # `group` was renamed on main
+                warnings.simplefilter("ignore", FutureWarning)
+                model = GroupInvariantTransformer(group, random_state=0)
+                data[key] = X, model.fit(X[:10])
+        X, model = data[key]
+        result = {"digest": hashlib.sha1(model.transform(X).tobytes()).hexdigest()}
+        calls = {"floor": lambda X: np.multiply(X, X), "transform": model.transform}
+        for name, call in calls.items():
+            wall, cpu = [], []
+            for _ in range(int(repeat)):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                call(X)
+                wall.append(time.perf_counter() - start)
+                cpu.append(time.process_time() - start_cpu)
+            result[name], result[name + " cpu"] = min(wall), min(cpu)
+        print(json.dumps(result), flush=True)
+
+
+def side_by_side(args):
+    """The canonical transform of this checkout and of ``args.against``, in
+    alternating rounds; prints one line per checkout and dtype."""
+    checkouts = {
+        "this": os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        "against": os.path.abspath(args.against),
+    }
+    workers = {
+        name: subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+        for name, path in checkouts.items()
+    }
+    dtypes = ("float32", "float64")
+    results = {(name, dtype): [] for name in workers for dtype in dtypes}
+    for round_ in range(args.rounds):
+        for dtype in dtypes:
+            order = list(workers) if round_ % 2 == 0 else list(workers)[::-1]
+            for name in order:
+                worker = workers[name]
+                worker.stdin.write(
+                    f"{args.n_samples} {args.n_features} {dtype} {args.repeat}\n"
+                )
+                worker.stdin.flush()
+                results[name, dtype].append(json.loads(worker.stdout.readline()))
+    for worker in workers.values():
+        worker.stdin.close()
+        worker.wait()
+    print(
+        f"canonical transform, {args.n_samples} x {args.n_features}, dihedral x "
+        f"inversion; {args.rounds} alternating rounds, each best of {args.repeat}; "
+        "floor: np.multiply(X, X) in the same process"
+    )
+    print(
+        f"{'checkout':32} {'dtype':8} {'min s':>7} {'median s':>8} {'ratio min':>9} "
+        f"{'median':>6} {'CPU s min':>9} {'CPU ratio min':>13} {'median':>6}"
+    )
+    for (name, dtype), rounds in results.items():
+        times = [r["transform"] for r in rounds]
+        ratios = [r["transform"] / r["floor"] for r in rounds]
+        cpu_ratios = [r["transform cpu"] / r["floor cpu"] for r in rounds]
+        print(
+            f"{checkouts[name]:32} {dtype:8} {min(times):7.4f} "
+            f"{statistics.median(times):8.4f} {min(ratios):9.2f} "
+            f"{statistics.median(ratios):6.2f} "
+            f"{min(r['transform cpu'] for r in rounds):9.4f} "
+            f"{min(cpu_ratios):13.2f} {statistics.median(cpu_ratios):6.2f}"
+        )
+    for dtype in dtypes:
+        digests = {r["digest"] for name in workers for r in results[name, dtype]}
+        same = "the same bits" if len(digests) == 1 else "DIFFERENT outputs"
+        print(f"{dtype}: both checkouts give {same}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=100_000)
@@ -110,7 +220,20 @@ def main():
     parser.add_argument(
         "--numpy", action="store_true", help="time the numpy fallback kernels"
     )
+    parser.add_argument(
+        "--against",
+        metavar="DIR",
+        help="time the canonical transform side by side with the checkout DIR",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=7, help="alternating rounds of --against"
+    )
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        return canonical_worker()
+    if args.against:
+        return side_by_side(args)
     if args.numpy:  # as if the extensions were not built
         _feature_maps._products = None
         _group_maps._group_kernels = None

@@ -7,7 +7,7 @@ importing only from those listed before it:
   `check_symmetry`, which every ``symmetry`` parameter goes through;
 - ``features``: invariant feature maps and their transformers
   (`InversionInvariantTransformer`, `GroupInvariantTransformer`,
-  `InvariantRandomFeatures`, `canonical_spins`);
+  `InvariantRandomFeatures`, `InvariantConvolutionFeatures`, `canonical_spins`);
 - ``neural_network``: `BiaslessMLPClassifier`, `BiaslessMLPRegressor`, the
   invariant convolutional networks (`InvariantCNNClassifier`,
   `InvariantCNNRegressor`) and their math;
@@ -78,6 +78,7 @@ from .datasets import (
 )
 from .features import (
     GroupInvariantTransformer,
+    InvariantConvolutionFeatures,
     InvariantRandomFeatures,
     InversionInvariantTransformer,
     canonical_spins,
@@ -111,6 +112,7 @@ __all__ = [
     "GroupInvariantTransformer",
     "InvariantCNNClassifier",
     "InvariantCNNRegressor",
+    "InvariantConvolutionFeatures",
     "InvariantRandomFeatures",
     "InversionAccuracyBound",
     "InversionInvariantTransformer",

@@ -99,8 +99,17 @@ sample_weight : array-like of shape (n_samples,), default=None
 Returns
 -------
 self : object""",
-    # ... and the Parameters of a method that takes Dask arrays; $done is
-    # what happens to a Dask array (predicted, transformed).
+    # ... the Parameters of their other methods, ...
+    "averaging_input": """\
+Parameters
+----------
+X : {array-like, sparse matrix} of shape (n_samples, n_features)
+    Data.
+
+Returns
+-------""",
+    # ... and of a method that takes Dask arrays; $done is what happens to a
+    # Dask array (predicted, transformed).
     "averaging_dask_input": """\
 Parameters
 ----------

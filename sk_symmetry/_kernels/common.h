@@ -26,9 +26,11 @@
  * functions marked AVX2 only, and runs where cpu_avx2 says the CPU has it.
  * Loops that the compiler vectorises are compiled again, with GCC on x86-64,
  * for the x86-64-v3 (AVX2, FMA) and x86-64-v4 (AVX-512) levels (TARGET_V3,
- * TARGET_V4), and the copy for cpu_level runs; SK_SYMMETRY_NO_CLONES builds
- * the baseline copy only, for the compiler's own target (-march). Elsewhere
- * the kernels run their plain C loops. */
+ * TARGET_V4), and the copy for cpu_level runs. Elsewhere the kernels run
+ * their plain C loops. Compiling with -DSK_SYMMETRY_BASELINE_ONLY builds the
+ * baseline copy only, for the compiler's own target (-march), e.g. to test
+ * the AVX2 or SSE2 loops on any CPU; it is a build flag, not the run-time
+ * switch SK_SYMMETRY_NO_KERNELS, which turns every kernel off. */
 #if defined(__x86_64__) || defined(_M_X64)
 #include <emmintrin.h>
 #define HAVE_SSE2 1
@@ -41,7 +43,7 @@
 #endif
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&          \
-    __GNUC__ >= 12 && !defined(SK_SYMMETRY_NO_CLONES)
+    __GNUC__ >= 12 && !defined(SK_SYMMETRY_BASELINE_ONLY)
 #define HAVE_LEVEL_DISPATCH 1
 #define TARGET_V3 __attribute__((target("arch=x86-64-v3")))
 #define TARGET_V4 __attribute__((target("arch=x86-64-v4")))
@@ -208,6 +210,38 @@ failed(const char *problem, int no_memory)
     }
     return problem != NULL || no_memory;
 }
+
+/* A buffer argument that may be None (an optional array): then a view whose
+ * obj is NULL, which check_buffers and release_buffers skip. */
+static inline int
+optional_buffer(PyObject *obj, Py_buffer *view, int writable)
+{
+    if (obj == Py_None) {
+        view->buf = NULL;
+        view->len = 0;
+        view->obj = NULL;
+        return 0;
+    }
+    return PyObject_GetBuffer(obj, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE);
+}
+
+/* None, or NULL with a ValueError saying `problem`. */
+static inline PyObject *
+finish(const char *problem)
+{
+    if (failed(problem, 0)) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* The end of a wrapper, after its scratch memory is freed: releases the
+ * buffers, then returns NULL with the exception set if the call failed (see
+ * failed()), else result, which is built only then:
+ *     return RELEASED_RESULT(problem, no_memory, PyBool_FromLong(ok), &x);
+ * (finish() above is the same for a wrapper that returns None.) */
+#define RELEASED_RESULT(problem, no_memory, result, ...)                       \
+    (RELEASE_BUFFERS(__VA_ARGS__), failed(problem, no_memory) ? NULL : (result))
 
 /* ---- the module ----------------------------------------------------------
  * DEFINE_MODULE(_products, "doc") defines the module _products, whose

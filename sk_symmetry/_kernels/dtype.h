@@ -55,6 +55,7 @@
 #undef W_MAX
 #undef W_OR
 #undef W_XOR
+#undef W_ANDNOT
 #undef W_SET1
 #undef W_ZERO
 #undef W_SIGN
@@ -215,6 +216,7 @@
 #define W_MAX SK_CAT(_mm256_max, PS)
 #define W_OR SK_CAT(_mm256_or, PS)
 #define W_XOR SK_CAT(_mm256_xor, PS)
+#define W_ANDNOT SK_CAT(_mm256_andnot, PS) /* ~a & b */
 #define W_SET1 SK_CAT(_mm256_set1, PS)
 #define W_ZERO SK_CAT(_mm256_setzero, PS)
 #define W_SIGN W_SET1((T)-0.0) /* the sign bit of every lane */

@@ -176,10 +176,10 @@ class OrbitAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data.
+            Training data; the clone sees each row and its images.
 
         y : array-like of shape (n_samples,)
-            Class labels.
+            Class labels, the same for a row's images.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Weights, repeated for the transformed rows. Passed on only if

@@ -8,8 +8,6 @@ from sklearn.base import (
     MetaEstimatorMixin,
     RegressorMixin,
     clone,
-    is_classifier,
-    is_regressor,
 )
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
@@ -39,7 +37,13 @@ __all__ = ["SymmetrizedClassifier", "SymmetrizedRegressor"]
 
 
 class _Symmetrized(MetaEstimatorMixin, BaseEstimator):
-    """What the classifier and the regressor share."""
+    """What the classifier and the regressor share.
+
+    A subclass sets ``_kind`` (the inner estimator's type, "classifier" or
+    "regressor") and defines ``_validate_training_data(X, y) -> (X, y)`` and
+    ``_fit(X, y, sample_weight) -> self``, which `fit` calls with
+    ``group_`` set.
+    """
 
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"])],
@@ -50,15 +54,34 @@ class _Symmetrized(MetaEstimatorMixin, BaseEstimator):
     def _inner(self):
         return getattr(self, "estimator_", self.estimator)
 
-    def _check_kind(self, is_kind, kind):
-        # Checked before anything else: the wrong kind would fail late and
-        # obscurely (no classes_, no predict_proba).
-        if not is_kind(self.estimator):
-            found = get_tags(self.estimator).estimator_type
+    @_fit_context(prefer_skip_nested_validation=False)
+    @fill_doc
+    def fit(self, X, y, sample_weight=None):
+        """Fit a clone of ``estimator`` on the orbit of ``X`` (or on ``X``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data (sparse if the inner estimator takes it).
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels for the classifier; targets for the regressor (one
+            column per output if the inner regressor takes several).
+
+        {averaging_fit_sample_weight}
+            The fitted meta-estimator.
+        """
+        # The kind is checked before anything else: the wrong kind would fail
+        # late and obscurely (no classes_, no predict_proba).
+        found = get_tags(self.estimator).estimator_type
+        if found != self._kind:
             raise ValueError(
-                f"estimator must be a {kind}; got {self.estimator!r}, "
+                f"estimator must be a {self._kind}; got {self.estimator!r}, "
                 + (f"a {found}." if found else "which is not tagged as one.")
             )
+        X, y = self._validate_training_data(X, y)
+        self.group_, _, _ = group_of(self.symmetry, X)
+        return self._fit(X, y, sample_weight)
 
     def _average(self, X, function, transforms=None, n_outputs=1):
         """``mean over g of rho_g(function(g x))`` for each row; ``rho_g`` is
@@ -183,6 +206,7 @@ class SymmetrizedClassifier(ClassifierMixin, _Symmetrized):
         **_Symmetrized._parameter_constraints,
         "label_action": "no_validation",  # _label_action says what is wrong
     }
+    _kind = "classifier"
 
     def __init__(self, estimator, symmetry=None, *, fit_on="orbit",
                  label_action=None):
@@ -191,26 +215,12 @@ class SymmetrizedClassifier(ClassifierMixin, _Symmetrized):
         self.fit_on = fit_on
         self.label_action = label_action
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    @fill_doc
-    def fit(self, X, y, sample_weight=None):
-        """Fit a clone of ``estimator`` on the orbit of ``X`` (or on ``X``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data (sparse if the inner classifier takes it).
-
-        y : array-like of shape (n_samples,)
-            Class labels.
-
-        {averaging_fit_sample_weight}
-            The fitted classifier.
-        """
-        self._check_kind(is_classifier, "classifier")
+    def _validate_training_data(self, X, y):
         X, y = validate_X(self, self.estimator, X, y, reset=True)
         check_classification_targets(y)
-        self.group_, _, _ = group_of(self.symmetry, X)
+        return X, y
+
+    def _fit(self, X, y, sample_weight):
         orbit = self.group_ if self.fit_on == "orbit" else None
         classes = np.unique(y)
         y_images = None
@@ -299,32 +309,22 @@ class SymmetrizedClassifier(ClassifierMixin, _Symmetrized):
         return X if lazy else self._proba(X)
 
     @available_if(inner_has("predict_proba"))
+    @fill_doc
     def predict_log_proba(self, X):
         """The logarithm of `predict_proba`.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
+        {averaging_input}
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
     @available_if(inner_has("decision_function"))
+    @fill_doc
     def decision_function(self, X):
         """The inner decision function averaged over the group.
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data.
-
-        Returns
-        -------
+        {averaging_input}
         scores : ndarray of shape (n_samples,) or (n_samples, n_columns)
             The shape of the inner classifier's. With ``label_action``, a
             binary score changes sign under an element that swaps the two
@@ -440,6 +440,9 @@ class SymmetrizedRegressor(RegressorMixin, _Symmetrized):
 
     Examples
     --------
+    A random forest is not odd; averaged with ``target="odd"``, it is, bit
+    for bit:
+
     >>> import numpy as np
     >>> from sklearn.ensemble import RandomForestRegressor
     >>> from sk_symmetry import SymmetrizedRegressor
@@ -456,6 +459,7 @@ class SymmetrizedRegressor(RegressorMixin, _Symmetrized):
         **_Symmetrized._parameter_constraints,
         "target": [StrOptions({"invariant", "odd"}), callable],
     }
+    _kind = "regressor"
 
     def __init__(self, estimator, symmetry=None, *, fit_on="orbit",
                  target="invariant"):
@@ -464,28 +468,13 @@ class SymmetrizedRegressor(RegressorMixin, _Symmetrized):
         self.fit_on = fit_on
         self.target = target
 
-    @_fit_context(prefer_skip_nested_validation=False)
-    @fill_doc
-    def fit(self, X, y, sample_weight=None):
-        """Fit a clone of ``estimator`` on the orbit of ``X`` (or on ``X``).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data (sparse if the inner regressor takes it).
-
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-
-        {averaging_fit_sample_weight}
-            The fitted regressor.
-        """
-        self._check_kind(is_regressor, "regressor")
-        X, y = validate_X(
+    def _validate_training_data(self, X, y):
+        return validate_X(
             self, self.estimator, X, y, reset=True, multi_output=True,
             y_numeric=True,
         )
-        self.group_, _, _ = group_of(self.symmetry, X)
+
+    def _fit(self, X, y, sample_weight):
         signs = np.array(target_signs(self.group_, check_target(self.target)))
         check_action(
             self.group_, sign_permutations(signs), "target (a sign per element)",

@@ -78,42 +78,42 @@ def _wolff_python(spins, L, p_add, n_clusters, state, energy, magnetization):
     # A table of neighbours, as the kernel has, instead of a division per visit.
     neighbours = [_neighbours(i, L) for i in range(N)]
     for k in range(n_clusters):
-        # xoshiro256** inlined (a call per draw costs a third of the time).
-        x = (s1 * 5) & _MASK64
-        draw = (((x << 7) | (x >> 57)) & _MASK64) * 9 & _MASK64
-        t = (s1 << 17) & _MASK64
-        s2 ^= s0
-        s3 ^= s1
-        s1 ^= s2
-        s0 ^= s3
-        s2 ^= t
-        s3 = ((s3 << 45) | (s3 >> 19)) & _MASK64
-        seed = ((draw >> 32) * N) >> 32
-        s = s_list[seed]
-        s_list[seed] = -s
-        stack = [seed]
+        # One draw per step, in the kernel's order: the first picks the seed
+        # site, each later one decides a pair of neighbours of stack[pos]
+        # (right and left, then down and up), 32 bits for each.
+        stack = []
         pos = 0
-        while pos < len(stack):
-            i = stack[pos]
-            pos += 1
-            right, left, down, up = neighbours[i]
-            for a, b in ((right, left), (down, up)):
-                x = (s1 * 5) & _MASK64
-                draw = (((x << 7) | (x >> 57)) & _MASK64) * 9 & _MASK64
-                t = (s1 << 17) & _MASK64
-                s2 ^= s0
-                s3 ^= s1
-                s1 ^= s2
-                s0 ^= s3
-                s2 ^= t
-                s3 = ((s3 << 45) | (s3 >> 19)) & _MASK64
-                # In order: on L = 2, a and b are the same site.
-                if s_list[a] == s and (draw & 0xFFFFFFFF) < threshold:
-                    s_list[a] = -s
-                    stack.append(a)
-                if s_list[b] == s and (draw >> 32) < threshold:
-                    s_list[b] = -s
-                    stack.append(b)
+        pair = 0  # 0: right and left of stack[pos]; 2: down and up
+        while pos < len(stack) or not stack:
+            # xoshiro256** inlined (a call per draw costs a third of the time).
+            x = (s1 * 5) & _MASK64
+            draw = (((x << 7) | (x >> 57)) & _MASK64) * 9 & _MASK64
+            t = (s1 << 17) & _MASK64
+            s2 ^= s0
+            s3 ^= s1
+            s1 ^= s2
+            s0 ^= s3
+            s2 ^= t
+            s3 = ((s3 << 45) | (s3 >> 19)) & _MASK64
+            if not stack:
+                seed = ((draw >> 32) * N) >> 32
+                s = s_list[seed]
+                s_list[seed] = -s
+                stack.append(seed)
+                continue
+            near = neighbours[stack[pos]]
+            a = near[pair]
+            b = near[pair + 1]
+            if pair:
+                pos += 1
+            pair ^= 2
+            # In order: on L = 2, a and b are the same site.
+            if s_list[a] == s and (draw & 0xFFFFFFFF) < threshold:
+                s_list[a] = -s
+                stack.append(a)
+            if s_list[b] == s and (draw >> 32) < threshold:
+                s_list[b] = -s
+                stack.append(b)
         members = set(stack)
         outside = 0
         for i in stack:

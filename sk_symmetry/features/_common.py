@@ -17,9 +17,11 @@ from sklearn.utils import assert_all_finite
 
 from .._compat import (
     _check_feature_names_in,
+    _fit_context,
     check_is_fitted,
     validate_data,
 )
+from .._docstrings import fill_doc
 from ..symmetry import check_symmetry
 from ..symmetry._internal import as_image_shape
 from ._feature_maps import draw_derangement, neighbor_partners
@@ -41,7 +43,9 @@ _FLOATS = (np.float64, np.float32)
 class InvariantTransformer(TransformerMixin, BaseEstimator):
     """Base of the invariant transformers: checks, then a feature map.
 
-    A subclass fits, and defines ``_invariants(X) -> (out, finite)`` (``X``
+    A subclass defines ``_fit(X)``, which prepares the feature map from
+    ``X`` checked by `validate_for_group_fit` (or overrides `fit`, as a
+    transformer without a group does), ``_invariants(X) -> (out, finite)`` (``X``
     checked by `validate_for_transform`, floating-point warnings off;
     ``finite`` False when an output may not be finite) and
     ``_names_out(names) -> list of str``. ``_overflowing`` names what
@@ -50,6 +54,25 @@ class InvariantTransformer(TransformerMixin, BaseEstimator):
     """
 
     _overflowing = "products of the features"
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    @fill_doc
+    def fit(self, X, y=None):
+        """Bind ``symmetry`` to ``X``'s width and prepare the feature map.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data: what is drawn from it, if anything, is in the
+            class's description.
+        {transformer_fit_returns}
+        """
+        self._fit(validate_for_group_fit(self, X, self._symmetry()))
+        return self
+
+    def _symmetry(self):
+        """The ``symmetry`` that `fit` binds."""
+        return self.symmetry
 
     def transform(self, X):
         """Map ``X`` to its invariant features.

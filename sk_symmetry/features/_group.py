@@ -3,10 +3,7 @@
 import numpy as np
 from sklearn.utils import assert_all_finite, check_random_state
 
-from .._compat import (
-    StrOptions,
-    _fit_context,
-)
+from .._compat import StrOptions
 from .._docstrings import fill_doc
 from .._utils import n_threads, warn_at_user_call
 from ..symmetry import SymmetryGroup
@@ -14,7 +11,6 @@ from ._common import (
     InvariantTransformer,
     pair_partners,
     product_name,
-    validate_for_group_fit,
 )
 from ._group_maps import (
     canonical_form,
@@ -154,18 +150,26 @@ class GroupInvariantTransformer(InvariantTransformer):
         self.random_state = random_state
         self.group = group
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
-    def fit(self, X, y=None):
-        """Bind the group to ``X``'s width and prepare the feature map.
+    def _symmetry(self):
+        """``symmetry``, or the value of the deprecated ``group`` (the
+        pattern of scikit-learn's ``base_estimator`` -> ``estimator``
+        rename: a "deprecated" sentinel default, the warning in fit)."""
+        if isinstance(self.group, str):  # the "deprecated" sentinel: not set
+            return self.symmetry
+        if self.symmetry is not None:
+            raise ValueError(
+                "Both `symmetry` and `group` were set; `group` is the former "
+                "name of `symmetry`: set only `symmetry`."
+            )
+        warn_at_user_call(
+            "`group` was renamed `symmetry` in version 0.2 and will be removed "
+            "in 0.3: use GroupInvariantTransformer(symmetry=...).",
+            FutureWarning,
+        )
+        return self.group
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        {transformer_fit_returns}
-        """
-        X = validate_for_group_fit(self, X, self._symmetry())
+    def _fit(self, X):
+        """Draw the pairs or the projection, and group them by orbit."""
         n_features = X.shape[1]
         rng = check_random_state(self.random_state)
         if self.kind == "canonical":
@@ -188,25 +192,6 @@ class GroupInvariantTransformer(InvariantTransformer):
             for left, right, _ in self.orbits_:
                 paired[left] = paired[right] = True
             self._unpaired = np.flatnonzero(~paired)
-        return self
-
-    def _symmetry(self):
-        """``symmetry``, or the value of the deprecated ``group`` (the
-        pattern of scikit-learn's ``base_estimator`` -> ``estimator``
-        rename: a "deprecated" sentinel default, the warning in fit)."""
-        if isinstance(self.group, str):  # the "deprecated" sentinel: not set
-            return self.symmetry
-        if self.symmetry is not None:
-            raise ValueError(
-                "Both `symmetry` and `group` were set; `group` is the former "
-                "name of `symmetry`: set only `symmetry`."
-            )
-        warn_at_user_call(
-            "`group` was renamed `symmetry` in version 0.2 and will be removed "
-            "in 0.3: use GroupInvariantTransformer(symmetry=...).",
-            FutureWarning,
-        )
-        return self.group
 
     def _pairs(self, n_features, rng):
         if self.pairs == "all":
@@ -221,7 +206,8 @@ class GroupInvariantTransformer(InvariantTransformer):
         # results to the bit; numpy runs when they were not built.
         if self.kind == "canonical":
             # Issue 18: scores that overflow picked g-dependent images, so X
-            # is range-checked; the kernel finds max |X| in its own pass.
+            # is range-checked; the kernel finds max |X|, if above the limit,
+            # in its own pass.
             out = np.empty_like(X)
             signs = self._signs.astype(X.dtype)
             args = (X, self._perms, signs, self._V, out)

@@ -46,40 +46,48 @@ typedef struct {
     int8_t negative;
 } run;
 
-/* The runs of each element's codes, in order; run_start[g] is element g's
- * first, run_start[n_elements] their number. The codes are checked. */
-static void
-find_runs(const uint32_t *codes, Py_ssize_t n_cols, Py_ssize_t n_elements,
-          run *runs, Py_ssize_t *run_start)
+/* The runs of one element's n_cols codes c (checked), in order, written to
+ * runs; returns their number. */
+static Py_ssize_t
+find_runs(const uint32_t *c, Py_ssize_t n_cols, run *runs)
 {
     Py_ssize_t n = 0;
-    for (Py_ssize_t g = 0; g < n_elements; g++) {
-        const uint32_t *c = codes + g * n_cols;
-        run_start[g] = n;
-        for (Py_ssize_t j = 0; j < n_cols;) {
-            const int64_t src = c[j] & INDEX_MASK;
-            const uint32_t negative = c[j] >> 31;
-            int64_t step = 1;
-            Py_ssize_t end = j + 1;
-            if (end < n_cols && (c[end] >> 31) == negative &&
-                (int64_t)(c[end] & INDEX_MASK) != src) {
-                step = (int64_t)(c[end] & INDEX_MASK) - src;
-            }
-            while (end < n_cols && (c[end] >> 31) == negative &&
-                   (int64_t)(c[end] & INDEX_MASK) == src + step * (end - j)) {
-                end++;
-            }
-            runs[n].dst = (int32_t)j;
-            runs[n].src = (int32_t)src;
-            runs[n].length = (int32_t)(end - j);
-            runs[n].step = (int32_t)step;
-            runs[n].negative = (int8_t)negative;
-            n++;
-            j = end;
+    for (Py_ssize_t j = 0; j < n_cols; n++) {
+        const int64_t src = c[j] & INDEX_MASK;
+        const uint32_t negative = c[j] >> 31;
+        int64_t step = 1;
+        Py_ssize_t end = j + 1;
+        if (end < n_cols && (c[end] >> 31) == negative &&
+            (int64_t)(c[end] & INDEX_MASK) != src) {
+            step = (int64_t)(c[end] & INDEX_MASK) - src;
         }
+        while (end < n_cols && (c[end] >> 31) == negative &&
+               (int64_t)(c[end] & INDEX_MASK) == src + step * (end - j)) {
+            end++;
+        }
+        runs[n].dst = (int32_t)j;
+        runs[n].src = (int32_t)src;
+        runs[n].length = (int32_t)(end - j);
+        runs[n].step = (int32_t)step;
+        runs[n].negative = (int8_t)negative;
+        j = end;
     }
-    run_start[n_elements] = n;
+    return n;
 }
+
+/* What canonical() needs of the group, made once per transform by
+ * canonical_plan() rather than for every block of rows: the checked codes,
+ * whether each element has one sign (uniform[g]: 0 if every sign is +1, 1 if
+ * every one is -1, -1 if they differ; multiplying by +-1 is the same bits as
+ * flipping the sign bit, and vectorises) and each element's runs. One
+ * allocation, held by a capsule that Python code cannot forge. */
+typedef struct {
+    Py_ssize_t n_cols, n_elements;
+    uint32_t *codes;
+    int8_t *uniform;
+    run *runs;
+    Py_ssize_t *run_start;
+} canonical_plan_t;
 
 /* One group of orbits of the same size: `size` terms for each of `count`
  * orbits, stored term-major (term t of orbit o at t * stride + o, the
@@ -207,87 +215,129 @@ tile_avx2_f64(const double *src, Py_ssize_t src_stride, double *dst,
 }
 #endif
 
-#define SK_DTYPE 32
-#include "dtype.h"
-#include "_group_kernels_template.h"
-#undef SK_DTYPE
-#define SK_DTYPE 64
-#include "dtype.h"
-#include "_group_kernels_template.h"
-#undef SK_DTYPE
+#define SK_TEMPLATE "_group_kernels_template.h"
+#include "each_dtype.h"
+
+#define PLAN_NAME "sk_symmetry.features._group_kernels.canonical_plan"
+
+static void
+free_plan(PyObject *capsule)
+{
+    PyMem_RawFree(PyCapsule_GetPointer(capsule, PLAN_NAME));
+}
+
+static PyObject *
+canonical_plan(PyObject *self, PyObject *args)
+{
+    Py_buffer codes;
+    Py_ssize_t n_cols, n_elements;
+    if (!PyArg_ParseTuple(args, "y*nn", &codes, &n_cols, &n_elements)) {
+        return NULL;
+    }
+    const char *problem = NULL;
+    if (n_cols < 1 || n_elements < 1 || n_cols > (Py_ssize_t)INDEX_MASK ||
+        n_elements > INT32_MAX ||
+        n_cols > PY_SSIZE_T_MAX / 2 / (Py_ssize_t)sizeof(run) / n_elements) {
+        problem = "shapes out of range";
+    }
+    else {
+        problem = CHECK_BUFFERS({&codes, n_elements * n_cols, sizeof(uint32_t)});
+    }
+    if (problem == NULL &&
+        !indices_below(codes.buf, n_elements * n_cols, INDEX_MASK, n_cols)) {
+        problem = "index out of range";
+    }
+    const Py_ssize_t n_codes = n_elements * n_cols;
+    canonical_plan_t *plan =
+        problem != NULL ? NULL
+                        : PyMem_RawMalloc(sizeof(canonical_plan_t) +
+                                          n_codes * (sizeof(uint32_t) + sizeof(run)) +
+                                          (n_elements + 1) * sizeof(Py_ssize_t) +
+                                          n_elements);
+    if (plan != NULL) {
+        plan->n_cols = n_cols;
+        plan->n_elements = n_elements;
+        /* the parts in order of decreasing alignment */
+        plan->run_start = (Py_ssize_t *)(plan + 1);
+        plan->runs = (run *)(plan->run_start + n_elements + 1);
+        plan->codes = (uint32_t *)(plan->runs + n_codes);
+        plan->uniform = (int8_t *)(plan->codes + n_codes);
+        memcpy(plan->codes, codes.buf, n_codes * sizeof(uint32_t));
+        Py_ssize_t n_runs = 0;
+        for (Py_ssize_t g = 0; g < n_elements; g++) {
+            const uint32_t *c = plan->codes + g * n_cols;
+            plan->uniform[g] = (int8_t)(c[0] >> 31);
+            for (Py_ssize_t j = 1; j < n_cols; j++) {
+                if ((c[j] >> 31) != (c[0] >> 31)) {
+                    plan->uniform[g] = -1;
+                }
+            }
+            plan->run_start[g] = n_runs;
+            n_runs += find_runs(c, n_cols, plan->runs + n_runs);
+        }
+        plan->run_start[n_elements] = n_runs;
+    }
+    RELEASE_BUFFERS(&codes);
+    if (failed(problem, plan == NULL)) {
+        return NULL;
+    }
+    PyObject *capsule = PyCapsule_New(plan, PLAN_NAME, free_plan);
+    if (capsule == NULL) {
+        PyMem_RawFree(plan);
+    }
+    return capsule;
+}
 
 static PyObject *
 canonical(PyObject *self, PyObject *args)
 {
-    Py_buffer x, scores, codes, out, best, peak;
-    Py_ssize_t n_rows, n_cols, n_elements, itemsize;
-    double slack;
-    if (!PyArg_ParseTuple(args, "y*y*y*w*w*w*nnnnd", &x, &scores, &codes, &out,
-                          &best, &peak, &n_rows, &n_cols, &n_elements, &itemsize,
-                          &slack)) {
+    Py_buffer x, scores, out, best, peak;
+    PyObject *capsule;
+    Py_ssize_t n_rows, itemsize;
+    double slack, limit;
+    int avx2 = 1;
+    if (!PyArg_ParseTuple(args, "y*y*Ow*w*w*nndd|p", &x, &scores, &capsule, &out,
+                          &best, &peak, &n_rows, &itemsize, &slack, &limit,
+                          &avx2)) {
         return NULL;
     }
+    const canonical_plan_t *plan = PyCapsule_IsValid(capsule, PLAN_NAME)
+                                       ? PyCapsule_GetPointer(capsule, PLAN_NAME)
+                                       : NULL;
+    const Py_ssize_t n_cols = plan != NULL ? plan->n_cols : 1;
+    const Py_ssize_t n_elements = plan != NULL ? plan->n_elements : 1;
     const char *problem = check_itemsize(itemsize);
-    if (problem != NULL) {
+    if (plan == NULL) {
+        problem = "plan must be made by canonical_plan";
+    }
+    else if (problem != NULL) {
         /* reported below, once the buffers are released */
     }
-    else if (n_rows < 0 || n_cols < 1 || n_elements < 1 ||
-             n_cols > (Py_ssize_t)INDEX_MASK || n_elements > INT32_MAX) {
+    else if (n_rows < 0) {
         problem = "shapes out of range";
     }
-    else if (too_large(n_rows, n_cols) || too_large(n_rows, n_elements) ||
-             (n_rows > 0 && n_cols > PY_SSIZE_T_MAX / 4 / n_elements)) {
+    else if (too_large(n_rows, n_cols) || too_large(n_rows, n_elements)) {
         problem = "the shapes are too large";
     }
     else {
         problem = CHECK_BUFFERS({&x, n_rows * n_cols, itemsize},
                                 {&out, n_rows * n_cols, itemsize},
                                 {&scores, n_rows * n_elements, itemsize},
-                                {&codes, n_elements * n_cols, sizeof(uint32_t)},
                                 {&best, n_rows, sizeof(int32_t)}, {&peak, 1, itemsize});
     }
-    if (problem == NULL &&
-        !indices_below(codes.buf, n_elements * n_cols, INDEX_MASK, n_cols)) {
-        problem = "index out of range";
-    }
     Py_ssize_t n_flagged = 0;
-    /* uniform[g]: 0 if every sign of element g is +1, 1 if every one is -1,
-     * -1 if they differ. Multiplying by +-1 is the same bits as flipping the
-     * sign bit, and vectorises. */
-    int8_t *uniform = problem == NULL ? PyMem_RawMalloc(n_elements) : NULL;
-    for (Py_ssize_t g = 0; uniform != NULL && g < n_elements; g++) {
-        const uint32_t *c = (const uint32_t *)codes.buf + g * n_cols;
-        uniform[g] = (int8_t)(c[0] >> 31);
-        for (Py_ssize_t j = 1; j < n_cols; j++) {
-            if ((c[j] >> 31) != (c[0] >> 31)) {
-                uniform[g] = -1;
-            }
-        }
-    }
-    run *runs = uniform != NULL ? PyMem_RawMalloc(n_elements * n_cols * sizeof(run))
-                                : NULL;
-    Py_ssize_t *run_start =
-        runs != NULL ? PyMem_RawMalloc((n_elements + 1) * sizeof(Py_ssize_t)) : NULL;
-    if (run_start != NULL) {
+    if (problem == NULL) {
         Py_BEGIN_ALLOW_THREADS
-        find_runs(codes.buf, n_cols, n_elements, runs, run_start);
         n_flagged = itemsize == 8
-                        ? canonical_rows_f64(x.buf, scores.buf, codes.buf, uniform,
-                                             runs, run_start, out.buf, best.buf,
-                                             peak.buf, n_rows, n_cols, n_elements,
-                                             slack)
-                        : canonical_rows_f32(x.buf, scores.buf, codes.buf, uniform,
-                                             runs, run_start, out.buf, best.buf,
-                                             peak.buf, n_rows, n_cols, n_elements,
-                                             (float)slack);
+                        ? canonical_rows_f64(x.buf, scores.buf, plan, out.buf, best.buf,
+                                             peak.buf, n_rows, slack, limit, avx2)
+                        : canonical_rows_f32(x.buf, scores.buf, plan, out.buf, best.buf,
+                                             peak.buf, n_rows, (float)slack,
+                                             (float)limit, avx2);
         Py_END_ALLOW_THREADS
     }
-    const int no_memory = problem == NULL && run_start == NULL;
-    PyMem_RawFree(uniform);
-    PyMem_RawFree(runs);
-    PyMem_RawFree(run_start);
-    RELEASE_BUFFERS(&x, &scores, &codes, &out, &best, &peak);
-    return failed(problem, no_memory) ? NULL : PyLong_FromSsize_t(n_flagged);
+    return RELEASED_RESULT(problem, 0, PyLong_FromSsize_t(n_flagged), &x, &scores,
+                           &out, &best, &peak);
 }
 
 static const char *
@@ -455,20 +505,28 @@ averages(PyObject *self, PyObject *args)
     }
     PyMem_RawFree(groups);
     PyMem_RawFree(buf);
-    RELEASE_BUFFERS(&x, &out, &plan, &steps, &left, &right, &columns, &comparators);
-    return failed(problem, status != 0) ? NULL : PyBool_FromLong(finite);
+    return RELEASED_RESULT(problem, status != 0, PyBool_FromLong(finite), &x, &out,
+                           &plan, &steps, &left, &right, &columns, &comparators);
 }
 
 static PyMethodDef methods[] = {
+    {"canonical_plan", canonical_plan, METH_VARARGS,
+     "canonical_plan(codes, n_cols, n_elements) -> plan\n\n"
+     "What canonical() needs of the group, from uint32 codes (n_elements x\n"
+     "n_cols: index, top bit set for a negative sign), checked: made once\n"
+     "and used for every block of rows."},
     {"canonical", canonical, METH_VARARGS,
-     "canonical(x, scores, codes, out, best, peak, n_rows, n_cols, n_elements,"
-     " itemsize, slack) -> int\n\n"
-     "For C-ordered float32 or float64 x and scores (n_rows x n_elements),\n"
-     "uint32 codes (n_elements x n_cols: index, top bit set for a negative\n"
-     "sign) and int32 best (n_rows): writes each row's best element into\n"
-     "best and its signed gather into out, or -1 into best for a row whose\n"
-     "scores or margin are not finite, left to the caller; writes max |x|\n"
-     "into peak (one value of x's type). Returns the number of such rows."},
+     "canonical(x, scores, plan, out, best, peak, n_rows, itemsize, slack,"
+     " limit, avx2=True) -> int\n\n"
+     "For C-ordered float32 or float64 x (n_rows x n_cols) and scores\n"
+     "(n_rows x n_elements), a plan from canonical_plan and int32 best\n"
+     "(n_rows): writes each row's best element into best and its signed\n"
+     "gather into out, or -1 into best for a row whose scores or margin are\n"
+     "not finite, left to the caller; writes into peak (one value of x's\n"
+     "type) max |x| over the rows whose sum |x| exceeds limit, else 0: max\n"
+     "|x| itself whenever that exceeds limit. Returns the number of rows\n"
+     "left to the caller. The sums |x| use AVX2 where the CPU has it, unless\n"
+     "avx2=False (the same bits either way)."},
     {"averages", averages, METH_VARARGS,
      "averages(x, out, plan, steps, left, right, columns, comparators, n_rows,"
      " n_cols, n_out, itemsize, avx2=True) -> bool\n\n"
@@ -482,7 +540,8 @@ static PyMethodDef methods[] = {
      "Returns whether every output is finite. On a CPU with AVX2 and without\n"
      "steps, rows are the vector lanes; else orbits are, with SSE2 (always\n"
      "with avx2=False)."},
-    HAS_AVX2_METHOD("has_avx2() -> bool: whether averages can use AVX2 here."),
+    HAS_AVX2_METHOD("has_avx2() -> bool: whether averages and canonical can use"
+                    " AVX2 here."),
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,9 +1,9 @@
 /*
  * The kernels of _group_kernels.c for one element type (see dtype.h):
  * _group_kernels.c includes this once for float and once for double, after
- * the type-independent definitions it uses (run, orbit_group, CE_V, CE_W)
- * and the transposes of AVX2 tiles (tile_avx2_*). Its header says
- * why each step is numpy's operation, in numpy's order.
+ * the type-independent definitions it uses (run, canonical_plan_t,
+ * orbit_group, CE_V, CE_W) and the transposes of AVX2 tiles (tile_avx2_*).
+ * Its header says why each step is numpy's operation, in numpy's order.
  */
 
 /* ---- canonical form ------------------------------------------------------ */
@@ -63,12 +63,51 @@ FN(tile_runs)(const T *row, const run *u, const run *last, T *d)
 }
 #endif
 
+/* The eight partial sums of a block of numpy's pairwise sum (below):
+ * r[j] = |a[j]| + |a[j + 8]| + ... over a[0 .. end), end a multiple of 8. */
+static void
+FN(block_sums)(const T *a, Py_ssize_t end, T *r)
+{
+    for (int j = 0; j < 8; j++) {
+        r[j] = ABS(a[j]);
+    }
+    for (Py_ssize_t i = 8; i < end; i += 8) {
+        for (int j = 0; j < 8; j++) {
+            r[j] += ABS(a[i + j]);
+        }
+    }
+}
+
+#ifdef HAVE_AVX2_DISPATCH
+/* The same with r in AVX2 vectors (W_LANES partial sums per vector): lane
+ * by lane the same additions in the same order, and |a[i]| as the sign bit
+ * cleared, as fabs does, so the same bits. */
+AVX2 static void
+FN(block_sums_avx2)(const T *a, Py_ssize_t end, T *r)
+{
+    const W sign = W_SIGN;
+    W v[8 / W_LANES];
+    for (int k = 0; k < 8 / W_LANES; k++) {
+        v[k] = W_ANDNOT(sign, W_LOADU(a + k * W_LANES));
+    }
+    for (Py_ssize_t i = 8; i < end; i += 8) {
+        for (int k = 0; k < 8 / W_LANES; k++) {
+            v[k] = W_ADD(v[k], W_ANDNOT(sign, W_LOADU(a + i + k * W_LANES)));
+        }
+    }
+    for (int k = 0; k < 8 / W_LANES; k++) {
+        W_STOREU(r + k * W_LANES, v[k]);
+    }
+}
+#endif
+
 /* numpy's pairwise sum of |a[i]| (numpy/_core/src/umath/loops_utils.h.src:
- * eight accumulators over blocks of at most 128 values, halving above that).
+ * eight accumulators over blocks of at most 128 values, halving above that),
+ * the accumulators in AVX2 vectors if avx2 (which the CPU must have).
  * numpy's reduction adds this to its initial value 0, which changes nothing
  * for a sum of absolute values. */
 static T
-FN(pairwise_abs)(const T *a, Py_ssize_t n)
+FN(pairwise_abs)(const T *a, Py_ssize_t n, int avx2)
 {
     if (n < 8) {
         T res = 0;
@@ -79,14 +118,15 @@ FN(pairwise_abs)(const T *a, Py_ssize_t n)
     }
     if (n <= 128) {
         T r[8];
-        Py_ssize_t i;
-        for (int j = 0; j < 8; j++) {
-            r[j] = ABS(a[j]);
+        Py_ssize_t i = n - (n % 8);
+#ifdef HAVE_AVX2_DISPATCH
+        if (avx2) {
+            FN(block_sums_avx2)(a, i, r);
         }
-        for (i = 8; i < n - (n % 8); i += 8) {
-            for (int j = 0; j < 8; j++) {
-                r[j] += ABS(a[i + j]);
-            }
+        else
+#endif
+        {
+            FN(block_sums)(a, i, r);
         }
         T res = ((r[0] + r[1]) + (r[2] + r[3])) +
                 ((r[4] + r[5]) + (r[6] + r[7]));
@@ -97,34 +137,15 @@ FN(pairwise_abs)(const T *a, Py_ssize_t n)
     }
     Py_ssize_t n2 = n / 2;
     n2 -= n2 % 8;
-    return FN(pairwise_abs)(a, n2) + FN(pairwise_abs)(a + n2, n - n2);
+    return FN(pairwise_abs)(a, n2, avx2) + FN(pairwise_abs)(a + n2, n - n2, avx2);
 }
 
-/* max(high, |a[i]|) for i < n (meaningful when every a[i] is finite). With
- * SSE2 in vector registers, four of them: the compiler keeps a running
- * maximum scalar (it may not reorder one without -ffast-math), and that
- * chain cost more than the rest of a row's work. */
-static inline T
+/* max(high, |a[i]|) for i < n: only for the rare rows whose sum |a[i]|
+ * exceeds the caller's limit (see canonical_rows), so a plain loop. */
+static T
 FN(peak_abs)(const T *a, Py_ssize_t n, T high)
 {
-    Py_ssize_t i = 0;
-#ifdef HAVE_SSE2
-    const V sign = V_SET1((T)-0.0);
-    V m[4] = {V_SET1(high), V_SET1(high), V_SET1(high), V_SET1(high)};
-    for (; i + 4 * V_LANES <= n; i += 4 * V_LANES) {
-        for (int k = 0; k < 4; k++) {
-            m[k] = V_MAX(m[k], V_ANDNOT(sign, V_LOADU(a + i + k * V_LANES)));
-        }
-    }
-    T lanes[4 * V_LANES];
-    for (int k = 0; k < 4; k++) {
-        V_STOREU(lanes + k * V_LANES, m[k]);
-    }
-    for (int k = 0; k < 4 * V_LANES; k++) {
-        high = lanes[k] > high ? lanes[k] : high;
-    }
-#endif
-    for (; i < n; i++) {
+    for (Py_ssize_t i = 0; i < n; i++) {
         const T v = ABS(a[i]);
         high = v > high ? v : high;
     }
@@ -154,23 +175,33 @@ FN(greater)(const T *row, const uint32_t *a, const uint32_t *b, Py_ssize_t n)
  * case out's row is left for the caller. Returns the number of flagged rows.
  * The comparisons are numpy's: argmax keeps the first maximum, a near-tie is
  * a second score >= top - slack * sum|x| (all in T), settled as
- * _lexicographic_best does. *peak is max |x| over the rows (meaningful when
- * no row is flagged: a NaN or infinity flags its row), for the caller's
- * range check, taken here while each row is in cache rather than in a pass
- * of its own. */
+ * _lexicographic_best does. *peak is max |x| over the rows whose sum |x|
+ * (the margin's, which is never below the row's largest |x|: rounding a sum
+ * of non-negative values up or down keeps it at or above each term) exceeds
+ * limit, else 0: whenever some |x| exceeds limit, it is max |x| over all the
+ * rows (meaningful when no row is flagged: a NaN or infinity flags its row).
+ * The caller's range check needs no more, and the common rows cost one
+ * comparison instead of a pass of their own. */
 static Py_ssize_t
-FN(canonical_rows)(const T *x, const T *scores, const uint32_t *codes,
-                   const int8_t *uniform, const run *runs,
-                   const Py_ssize_t *run_start, T *out, int32_t *best,
-                   T *peak, Py_ssize_t n_rows, Py_ssize_t n_cols,
-                   Py_ssize_t n_elements, T slack)
+FN(canonical_rows)(const T *x, const T *scores, const canonical_plan_t *plan,
+                   T *out, int32_t *best, T *peak, Py_ssize_t n_rows, T slack,
+                   T limit, int avx2)
 {
+#ifdef HAVE_AVX2_DISPATCH
+    avx2 = avx2 && cpu_avx2;
+#else
+    avx2 = 0;
+#endif
+    const Py_ssize_t n_cols = plan->n_cols, n_elements = plan->n_elements;
+    const uint32_t *codes = plan->codes;
+    const int8_t *uniform = plan->uniform;
+    const run *runs = plan->runs;
+    const Py_ssize_t *run_start = plan->run_start;
     Py_ssize_t n_flagged = 0;
     T high = 0;
     for (Py_ssize_t r = 0; r < n_rows; r++) {
         const T *row = x + r * n_cols;
         const T *s = scores + r * n_elements;
-        high = FN(peak_abs)(row, n_cols, high);
         Py_ssize_t b = 0;
         T top = s[0];
         int finite = isfinite(top);
@@ -181,7 +212,11 @@ FN(canonical_rows)(const T *x, const T *scores, const uint32_t *codes,
                 b = g;
             }
         }
-        const T margin = slack * FN(pairwise_abs)(row, n_cols);
+        const T total = FN(pairwise_abs)(row, n_cols, avx2);
+        if (total > limit) {
+            high = FN(peak_abs)(row, n_cols, high);
+        }
+        const T margin = slack * total;
         const T threshold = top - margin;
         Py_ssize_t count = 0;
         for (Py_ssize_t g = 0; g < n_elements; g++) {

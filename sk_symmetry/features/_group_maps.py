@@ -30,6 +30,7 @@ _group_kernels = compiled_kernel("sk_symmetry.features._group_kernels")
 
 __all__ = [
     "canonical_form",
+    "canonical_limit",
     "check_canonical_range",
     "compiled_canonical_form",
     "compiled_orbit_averages",
@@ -41,8 +42,8 @@ __all__ = [
 ]
 
 
-# Whether the averages kernel may use AVX2 where the CPU has it (tests turn
-# it off to compare with SSE2).
+# Whether the kernels may use AVX2 where the CPU has it (tests turn it off to
+# compare with SSE2).
 _avx2 = True
 
 # An index's top bit in the compiled kernels' plans: the term is negated.
@@ -121,20 +122,27 @@ def projection_images(group, w):
     return V
 
 
+def canonical_limit(X):
+    """The largest ``|x|`` that `check_canonical_range` accepts in ``X``:
+    ``finfo.max / (4 n_features)``, in ``X``'s dtype."""
+    return np.finfo(X.dtype).max / (4 * X.shape[1])
+
+
 def check_canonical_range(X, peak=None):
     """Refuse finite ``X`` whose canonical scores could overflow.
 
     With ``max |w| < 1`` (`projection_images`), a score ``w . g(x)`` and the
     rounding margin of `canonical_form` are at most about
-    ``n_features * max |x|``; up to ``max |x| <= finfo.max / (4 n_features)``
-    they are finite and every image of a row scores as the exact comparison
+    ``n_features * max |x|``; up to ``max |x| <=`` `canonical_limit` they
+    are finite and every image of a row scores as the exact comparison
     needs. Beyond that an overflowing score would pick an image that depends
     on ``g``. The test is on ``max |X|``, which every image of ``X`` shares
     bit for bit, so ``X`` and ``g(X)`` are both accepted or both refused.
     Non-finite ``X`` is left to the caller's check.
 
-    ``peak``, if given, is ``max |X|`` as `compiled_canonical_form` found it
-    in its own pass over ``X`` (for finite ``X``): no pass is made here then.
+    ``peak``, if given, is what `compiled_canonical_form` found in its own
+    pass over ``X`` (for finite ``X``): ``max |X|`` whenever that exceeds
+    the limit, so no pass is made here then.
     """
     if X.size == 0:
         return
@@ -143,7 +151,7 @@ def check_canonical_range(X, peak=None):
         peak = max(high, -low) if np.isfinite(high) and np.isfinite(low) else None
     elif not np.isfinite(peak):
         peak = None
-    limit = np.finfo(X.dtype).max / (4 * X.shape[1])
+    limit = canonical_limit(X)
     if peak is not None and peak > limit:
         raise ValueError(
             f"The canonical scores of X would overflow {X.dtype.name}: X has "
@@ -359,34 +367,39 @@ def compiled_canonical_form(X, perms, signs, V, out, n_threads=1, peak=None):
 
     The scores are the same BLAS products over the same blocks of rows; the
     kernel then takes each row's margin, best element (settling near-ties
-    exactly) and signed gather while the row is in cache, and ``max |x|``
-    for the range check. Rows whose scores overflow go through the numpy
-    code. Returns None when the kernel does not apply (not built, or not
-    aligned C-ordered float32/float64 arrays), else the number of rows whose
-    score or margin was not finite: non-finite values in ``X`` (whose output
-    is then meaningless; the caller raises), or scores that overflow, which
-    the numpy code settles as `canonical_form` would.
+    exactly) and signed gather while the row is in cache. Rows whose scores
+    overflow go through the numpy code. Returns None when the kernel does
+    not apply (not built, or not aligned C-ordered float32/float64 arrays),
+    else the number of rows whose score or margin was not finite: non-finite
+    values in ``X`` (whose output is then meaningless; the caller raises),
+    or scores that overflow, which the numpy code settles as
+    `canonical_form` would.
 
-    ``peak``, an ndarray of one value, receives ``max |X|`` (meaningful for
-    finite ``X``), for `check_canonical_range` without a pass of its own.
+    ``peak``, an ndarray of one value, receives ``max |x|`` over the rows
+    whose ``sum |x|`` (the margin's) exceeds `canonical_limit`, else 0:
+    ``max |X|`` whenever that exceeds the limit (meaningful for finite
+    ``X``), which is all `check_canonical_range` needs. The kernel finds it
+    without a pass of its own: a row's sum is never below its largest term.
     """
     if not _kernel_applies(X, out):
         return None
     n_samples, n_features = X.shape
     codes = perms.astype(np.uint32) | np.where(signs < 0, _NEGATIVE, np.uint32(0))
+    plan = _group_kernels.canonical_plan(codes, n_features, len(codes))
+    limit = float(canonical_limit(X))
     n_blocks = -(-n_samples // _rows_per_block(X))
     n_threads = min(n_threads, X.nbytes // _MIN_BYTES_PER_THREAD)
 
     def run(first, last):
         n_unsettled = 0
-        high = np.zeros(1, dtype=X.dtype)  # max |x| of this thread's rows
+        high = np.zeros(1, dtype=X.dtype)  # the peak of this thread's rows
+        block_high = np.empty(1, dtype=X.dtype)
         for block, scores, slack in _scored_blocks(X, V, slice(first, last)):
             Xb, ob = X[block], out[block]
             best = np.empty(Xb.shape[0], dtype=np.int32)
-            block_high = np.empty(1, dtype=X.dtype)
             n = _group_kernels.canonical(
-                Xb, scores, codes, ob, best, block_high, *Xb.shape, len(codes),
-                X.itemsize, float(slack),
+                Xb, scores, plan, ob, best, block_high, Xb.shape[0], X.itemsize,
+                float(slack), limit, _avx2,
             )
             np.maximum(high, block_high, out=high)
             if n:

@@ -56,14 +56,8 @@ typedef struct {
         VEC##_STOREU((d) + (i), v);                                            \
     }
 
-#define SK_DTYPE 32
-#include "dtype.h"
-#include "_products_template.h"
-#undef SK_DTYPE
-#define SK_DTYPE 64
-#include "dtype.h"
-#include "_products_template.h"
-#undef SK_DTYPE
+#define SK_TEMPLATE "_products_template.h"
+#include "each_dtype.h"
 
 /* Each segment's step is that of its first column (square: 0, neighbour: 1
  * or the image width); it is kept when at least half the columns follow it.
@@ -168,8 +162,8 @@ products(PyObject *self, PyObject *args)
         Py_END_ALLOW_THREADS
     }
     PyMem_RawFree(partners);
-    RELEASE_BUFFERS(&x, &idx, &out);
-    return failed(problem, status != 0) ? NULL : PyBool_FromLong(finite);
+    return RELEASED_RESULT(problem, status != 0, PyBool_FromLong(finite), &x, &idx,
+                           &out);
 }
 
 static PyMethodDef methods[] = {

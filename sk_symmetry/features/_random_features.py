@@ -5,7 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import assert_all_finite, check_random_state
 
-from .._compat import Interval, StrOptions, _fit_context
+from .._compat import Interval, StrOptions
 from .._docstrings import fill_doc
 from .._utils import n_threads
 from ..symmetry import SymmetryGroup
@@ -13,7 +13,6 @@ from ..symmetry._internal import as_arrays, as_image_shape, image
 from ._common import (
     InvariantTransformer,
     check_image_shape,
-    validate_for_group_fit,
 )
 from ._random_maps import invariant_random_features
 from ._random_plan import negates_every_patch, patch_indices
@@ -223,18 +222,8 @@ class InvariantRandomFeatures(InvariantTransformer):
         self.gamma = gamma
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
-    def fit(self, X, y=None):
-        """Draw the weights and offsets (data offsets from ``X``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        {transformer_fit_returns}
-        """
-        X = validate_for_group_fit(self, X, self.symmetry)
+    def _fit(self, X):
+        """Draw the weights and offsets (data offsets from ``X``)."""
         n_samples, n_features = X.shape
         shape = self._image_shape(n_features)
         self.patches_ = _patch_configs(
@@ -265,7 +254,6 @@ class InvariantRandomFeatures(InvariantTransformer):
                 b = np.zeros(columns.size)
             self.random_weights_.append(W)
             self.random_offset_[columns] = b
-        return self
 
     def _image_shape(self, n_features):
         """The (height, width) that patches slide over."""

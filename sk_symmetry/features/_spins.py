@@ -1,6 +1,7 @@
 """The canonical configuration of spins under the global spin flip."""
 
 import numpy as np
+from sklearn.utils import check_array
 
 __all__ = ["canonical_spins"]
 
@@ -18,7 +19,9 @@ def canonical_spins(X):
     Parameters
     ----------
     X : array-like of shape (n_samples, n_spins)
-        Configurations, one per row (spins of +-1, or any real values).
+        Configurations, one per row (spins of +-1, or any real values). One
+        configuration is a row too, ``X.reshape(1, -1)``: a 1-d array is
+        refused with a ValueError, as scikit-learn's estimators refuse it.
 
     Returns
     -------
@@ -34,7 +37,12 @@ def canonical_spins(X):
     array([[ 1., -1., -1.,  1.],
            [ 1., -1., -1.,  1.]])
     """
-    X = np.asarray(X, dtype=np.float64)
+    # Non-finite values pass through (a NaN spin makes its row NaN), and no
+    # sample is fine (an empty result), as before this check was added.
+    X = check_array(
+        X, dtype=np.float64, ensure_all_finite=False, ensure_min_samples=0,
+        input_name="X",
+    )
     sign = np.sign(X.sum(axis=1))
     nonzero = X != 0
     first = np.where(

@@ -364,16 +364,8 @@ def symmetry_test(
             for g in elements[1:]
         )
     return _build_result(
-        names=names,
-        elements=elements,
-        group=group,
-        counts=others,
-        X=X,
-        y=y,
-        classes=classes,
-        blocks=blocks,
-        label_models=label_models,
-        alpha=alpha,
+        names=names, elements=elements, group=group, counts=others, alpha=alpha,
+        X=X, y=y, classes=classes, blocks=blocks, label_models=label_models,
         model=_describe(estimator),
     )
 

@@ -107,43 +107,27 @@ class SymmetryTestDisplay:
         prefer_skip_nested_validation=False,
     )
     def from_data(
-        cls,
-        X,
-        y=None,
-        symmetry=None,
-        *,
-        estimator=None,
-        cv=5,
-        alpha=0.05,
-        random_state=None,
-        n_jobs=None,
-        ax=None,
-        cmap="Reds",
-        colorbar=True,
+        cls, X, y=None, symmetry=None, *, ax=None, cmap="Reds", colorbar=True,
+        **test_params,
     ):
         """Run `symmetry_test` on the data and draw the heat map of its result.
 
         Parameters
         ----------
-        X, y, symmetry, estimator, cv, alpha, random_state, n_jobs
-            Passed to `symmetry_test` (see there; they are checked there).
+        X, y, symmetry
+            The data and the group, passed to `symmetry_test`.
         ax, cmap, colorbar
             Passed to `plot`.
+        **test_params
+            `symmetry_test`'s other keyword arguments (``estimator``, ``cv``,
+            ``alpha``, ``random_state``, ``n_jobs``; see there, where they
+            are checked).
 
         Returns
         -------
         display : SymmetryTestDisplay
         """
-        result = symmetry_test(
-            X,
-            y,
-            symmetry,
-            estimator=estimator,
-            cv=cv,
-            alpha=alpha,
-            random_state=random_state,
-            n_jobs=n_jobs,
-        )
+        result = symmetry_test(X, y, symmetry, **test_params)
         return cls.from_result(result, ax=ax, cmap=cmap, colorbar=colorbar)
 
     def plot(self, ax=None, *, cmap="Reds", colorbar=True):

@@ -91,6 +91,9 @@ def invariant_kernel(X, Y=None, symmetry=None, kernel="rbf", **params):
 
     Examples
     --------
+    The kernel as a precomputed one for `~sklearn.svm.SVC`, which then
+    predicts the same classes for the images of ``X`` (here ``-X``):
+
     >>> import numpy as np
     >>> from sklearn.svm import SVC
     >>> from sk_symmetry import SymmetryGroup, invariant_kernel

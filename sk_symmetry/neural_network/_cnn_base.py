@@ -17,6 +17,7 @@ from ..symmetry._internal import (
     signed_permutations,
 )
 from ._cnn_math import (
+    Workspace,
     forward,
     init_params,
     loss_and_gradient,
@@ -286,6 +287,7 @@ class BaseInvariantCNN(BaseNetwork):
         if weights is not None:
             weights = weights.reshape(n_samples, m)
         grad = np.empty_like(params)
+        workspace = Workspace()  # the steps' arrays, reused from step to step
         step = loss_and_gradient
         if isinstance(arch, GroupArchitecture):
             step = group_loss_and_gradient
@@ -306,6 +308,7 @@ class BaseInvariantCNN(BaseNetwork):
                 loss, _ = step(
                     params, arch, stack[rows].reshape(len(rows) * m, -1), Y[rows],
                     self._loss, self.alpha, sw, grad, weights=w_b,
+                    workspace=workspace,
                 )
                 total += loss * len(rows)
                 optimizer.step(params, grad)

@@ -10,8 +10,13 @@ Activations are ``(n_images, height, width, channels)`` arrays. A convolution
 is one matrix product: `im2col` lays each output pixel's receptive field out
 as a row (``np.lib.stride_tricks.sliding_window_view`` and one copy), which is
 multiplied by the ``(kernel_h * kernel_w * in_channels, out_channels)``
-kernel matrix on BLAS. Its backward pass is two products and ``kernel_h *
-kernel_w`` shifted additions (`col2im`).
+kernel matrix on BLAS. Its backward pass is two products (the weight
+gradient; the receptive fields' gradient, with the whole kernel matrix) and
+their adjoint layout, each pixel adding the taps that cover it (`col2im`).
+The element-wise passes between the products (the layout with its padding,
+bias and activation, pooling, their backward passes) run in the compiled
+``_cnn_kernels.c`` when it is built, to the same bits as the numpy code
+here; a training step keeps its arrays in a `Workspace` between steps.
 
 Exact invariance does not rest on this module's arithmetic: the estimator
 feeds it, for a row and for any image of that row under the group, the same
@@ -24,11 +29,23 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-# Images the trunk processes at once (see `forward`).
-_CHUNK = 64
+from .._utils import compiled_kernel
+
+# Images the trunk processes at once (see `forward`). With 16 images of
+# 28 x 28, a layer's receptive fields and outputs (under 1 MB) stay in L2
+# cache from one product to the next: a training step of the default network
+# took 28 ms against 32.5 ms with chunks of 64. The chunks' weight gradients
+# are summed, so the chunk size sets the last bits of a gradient.
+_CHUNK = 16
+
+# The compiled passes of _cnn_kernels.c (None when built without a compiler or
+# with SK_SYMMETRY_NO_KERNELS set): the same bits as the numpy code below, in
+# one pass each (see the header of _cnn_kernels.c).
+_cnn_kernels = compiled_kernel("sk_symmetry.neural_network._cnn_kernels")
 
 __all__ = [
     "Architecture",
+    "Workspace",
     "forward",
     "init_params",
     "loss_and_gradient",
@@ -64,6 +81,41 @@ class Architecture(NamedTuple):
     fit_bias: bool
     n_weights: int
     n_params: int
+
+
+class Workspace:
+    """The arrays of a training step, kept for the next one.
+
+    Allocated afresh at every step, the intermediate arrays of the default
+    network on 32 rows of 8 images each (45 MB when the receptive fields
+    were kept from the forward to the backward pass) went back to the system
+    in between and cost a page fault per 4 KiB when touched again: 12,000
+    faults, about as much time as the step's matrix products. A fit passes
+    one workspace to each of its steps (`loss_and_gradient`); `empty` hands
+    out the array of the same key as in the previous step when its shape
+    and dtype match (the activations of each chunk of images, and one set
+    of temporaries per layer: 20 MB for that step). A workspace serves one
+    step at a time, so not two threads.
+    """
+
+    def __init__(self):
+        self._arrays = {}
+
+    def empty(self, key, shape, dtype):
+        """An uninitialised array; the same one for the same key, shape and
+        dtype."""
+        array = self._arrays.get(key)
+        if array is None or array.shape != shape or array.dtype != dtype:
+            array = self._arrays[key] = np.empty(shape, dtype)
+        return array
+
+
+def _allocator(workspace, *key):
+    """``empty(name, shape, dtype)``: a new array without a workspace, else
+    the workspace's array under ``(name, *key)``."""
+    if workspace is None:
+        return lambda name, shape, dtype: np.empty(shape, dtype)
+    return lambda name, shape, dtype: workspace.empty((name, *key), shape, dtype)
 
 
 def make_architecture(
@@ -163,9 +215,15 @@ def orbit_stack(X, perms, signs, order):
     Negative zeros become ``+0.0``, so equal images have equal bytes.
     """
     n, m = order.shape
-    out = np.take_along_axis(X[:, None, :], perms[order], axis=2)
-    out *= signs[order]
-    out += 0.0
+    out = np.empty((n, m, X.shape[1]), X.dtype)
+    # Element by element: one permutation for all the rows that use it (an
+    # index array per image, as wide as the data, took six times as long).
+    for element in np.unique(order):
+        rows, positions = np.nonzero(order == element)
+        images = X[rows[:, None], perms[element]]
+        images *= signs[element]
+        images += 0.0
+        out[rows, positions] = images
     return out.reshape(n * m, X.shape[1])
 
 
@@ -224,39 +282,132 @@ def _unpad(dAp, pad, padding, shape):
     return dAp[:, top:top + h, left:left + w]
 
 
-def im2col(Ap, kh, kw, dilation, out_h, out_w):
+def im2col(Ap, kh, kw, dilation, out_h, out_w, out=None):
     """Rows of receptive fields: ``(n * out_h * out_w, kh * kw * channels)``,
-    columns in ``(kernel row, kernel column, channel)`` order."""
+    columns in ``(kernel row, kernel column, channel)`` order; into ``out``
+    if given."""
     n, channels = Ap.shape[0], Ap.shape[3]
     span_h, span_w = dilation * (kh - 1) + 1, dilation * (kw - 1) + 1
     windows = sliding_window_view(Ap, (span_h, span_w), axis=(1, 2))
     windows = windows[..., ::dilation, ::dilation].transpose(0, 1, 2, 4, 5, 3)
-    return windows.reshape(n * out_h * out_w, kh * kw * channels)
+    if out is None:
+        return windows.reshape(n * out_h * out_w, kh * kw * channels)
+    np.copyto(out.reshape(windows.shape), windows)
+    return out
+
+
+def _kernels_for(*arrays):
+    """The compiled passes, if built and if ``arrays`` (None skipped) share
+    one float dtype; else None, and the numpy code runs."""
+    if _cnn_kernels is None:
+        return None
+    dtype = arrays[0].dtype
+    if dtype not in (np.float32, np.float64):
+        return None
+    for array in arrays:
+        if array is not None and array.dtype != dtype:
+            return None
+    return _cnn_kernels
+
+
+def _im2col_padded(A, pad, padding, kh, kw, dilation, out=None):
+    """`im2col` of ``A`` padded by ``pad`` (zeros, or around the torus for
+    ``"wrap"``); with the kernels without the padded copy, into ``out`` if
+    given."""
+    n, h, w, channels = A.shape
+    top, bottom, left, right = pad
+    out_h = h + top + bottom - dilation * (kh - 1)
+    out_w = w + left + right - dilation * (kw - 1)
+    kernels = _kernels_for(A)
+    if kernels is None:
+        return im2col(_pad(A, pad, padding), kh, kw, dilation, out_h, out_w, out)
+    A = np.ascontiguousarray(A)
+    if out is None:
+        out = np.empty((n * out_h * out_w, kh * kw * channels), A.dtype)
+    geometry = (n, h, w, channels, top, left, out_h, out_w, kh, kw, dilation)
+    kernels.im2col(A, out, geometry, padding == "wrap", A.itemsize)
+    return out
+
+
+def _col2im(dcols, shape, corner, kernel_hw, dilation, out_hw, out=None):
+    """The adjoint of `im2col` on the window of the padded input whose first
+    pixel is ``corner`` and whose shape is ``shape``: each pixel gets the sum,
+    from 0 and tap after tap, of the taps' gradients that cover it."""
+    n, h, w, channels = shape
+    (top, left), (kh, kw), (out_h, out_w) = corner, kernel_hw, out_hw
+    kernels = _kernels_for(dcols)
+    if kernels is not None:
+        out = np.empty(shape, dcols.dtype) if out is None else out
+        geometry = (n, h, w, channels, top, left, out_h, out_w, kh, kw, dilation)
+        kernels.col2im(np.ascontiguousarray(dcols), out, geometry, out.itemsize)
+        return out
+    out = np.zeros(shape, dcols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            r, c = i * dilation - top, j * dilation - left
+            # the tap's output pixels that land inside the window
+            y0, x0 = max(0, -r), max(0, -c)
+            y1, x1 = min(out_h, h - r), min(out_w, w - c)
+            if y0 >= y1 or x0 >= x1:
+                continue
+            tap = (i * kw + j) * channels
+            tap = dcols[:, tap:tap + channels].reshape(n, out_h, out_w, channels)
+            out[:, y0 + r:y1 + r, x0 + c:x1 + c] += tap[:, y0:y1, x0:x1]
+    return out
 
 
 def col2im_matmul(dZ, kernel, padded_shape, dilation, out_h, out_w):
     """The gradient with respect to the padded input of a convolution: the
-    adjoint of `im2col` after the product with ``kernel``, one tap at a time
-    (each tap's product lands contiguous, then adds into a shifted slice;
-    three to four times faster than scattering a strided column matrix)."""
-    n, _, _, channels = padded_shape
+    adjoint of `im2col` after the product with ``kernel``. One product with
+    the whole kernel matrix gives every tap's gradient (a product per tap
+    took five times as long for 8 input channels), then each pixel adds
+    the taps that cover it (`_col2im`)."""
     kh, kw = kernel.shape[:2]
-    dAp = np.zeros(padded_shape, dZ.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            r, c = i * dilation, j * dilation
-            tap = (dZ @ kernel[i, j].T).reshape(n, out_h, out_w, channels)
-            dAp[:, r:r + out_h, c:c + out_w] += tap
-    return dAp
+    dcols = dZ @ kernel.reshape(-1, kernel.shape[3]).T
+    return _col2im(dcols, padded_shape, (0, 0), (kh, kw), dilation, (out_h, out_w))
 
 
-def _pool_forward(A, pool, kind):
-    """2 x 2 (or 1 x 2, 2 x 1) pooling, dropping an odd last row or column."""
+def _conv_input_gradient(dZ, kernel, in_shape, pad, padding, dilation, out_hw,
+                         empty):
+    """The gradient with respect to a convolution's unpadded input: as
+    `col2im_matmul` and `_unpad`, but for zero padding straight into the
+    unpadded window (the border's gradient is never formed). ``empty`` gives
+    the arrays it fills (`_allocator`)."""
+    n, h, w, channels = in_shape
+    kh, kw = kernel.shape[:2]
+    top, bottom, left, right = pad
+    if padding == "wrap" and any(pad):
+        padded = (n, h + top + bottom, w + left + right, channels)
+        dAp = col2im_matmul(dZ, kernel, padded, dilation, *out_hw)
+        return _unpad(dAp, pad, padding, (h, w))
+    matrix = kernel.reshape(-1, kernel.shape[3]).T
+    if dZ.dtype == matrix.dtype:
+        dcols = np.matmul(dZ, matrix,
+                          out=empty("dcols", (dZ.shape[0], matrix.shape[1]), dZ.dtype))
+    else:
+        dcols = dZ @ matrix
+    return _col2im(dcols, in_shape, (top, left), (kh, kw), dilation, out_hw,
+                   out=empty("dA", in_shape, dcols.dtype))
+
+
+def _pool_forward(A, pool, kind, out=None):
+    """2 x 2 (or 1 x 2, 2 x 1) pooling, dropping an odd last row or column;
+    into ``out`` if given."""
     ph, pw = pool
     n, h, w, c = A.shape
     oh, ow = h // ph, w // pw
+    kernels = _kernels_for(A)
+    if kernels is not None:
+        A = np.ascontiguousarray(A)
+        out = np.empty((n, oh, ow, c), A.dtype) if out is None else out
+        geometry = (n, h, w, c, ph, pw, kernels.POOLING_CODES[kind], 0)
+        kernels.pool(A, out, geometry, A.itemsize)
+        return out
     parts = [A[:, i:oh * ph:ph, j:ow * pw:pw] for i in range(ph) for j in range(pw)]
-    out = parts[0].copy()
+    if out is None:
+        out = parts[0].copy()
+    else:
+        np.copyto(out, parts[0])
     for part in parts[1:]:
         if kind == "max":
             np.maximum(out, part, out=out)
@@ -271,6 +422,9 @@ def _pool_backward(dout, A, out, pool, kind):
     """Gradient of a pooling of ``A`` into ``out``. A max shared by several
     inputs passes the gradient to each of them (ties are rare except at
     relu's zeros, where the activation's derivative is zero anyway)."""
+    if _kernels_for(dout, A, out) is not None:
+        dA = _conv_backward(dout, A, out, pool, kind, "identity", None, None)
+        return dA.reshape(A.shape)
     ph, pw = pool
     n, oh, ow, c = dout.shape
     dA = np.zeros(A.shape, dout.dtype)
@@ -286,6 +440,40 @@ def _pool_backward(dout, A, out, pool, kind):
     return dA
 
 
+def _conv_backward(grad, A, pooled, pool, kind, activation, negative, bias_grad,
+                   out=None):
+    """The gradient with respect to a convolution's output ``Z`` (before its
+    bias and activation), as ``(n * h * w, channels)``, from ``grad``, that
+    with respect to the pooling ``pooled`` of its activation ``A`` (or to
+    ``A``, for ``pool=None``). Adds the bias gradient to ``bias_grad`` (if
+    not None), then flips the sign where the even layer took ``|Z|``. With
+    the kernels into ``out`` if given."""
+    n, h, w, c = A.shape
+    kernels = _kernels_for(grad, A, pooled, bias_grad)
+    if kernels is None or (bias_grad is not None and c == 1):
+        # One channel: numpy sums a column pairwise, not in order.
+        if pool is not None:
+            grad = _pool_backward(grad, A, pooled, pool, kind)
+        dZ = _activation_backward(A, grad, activation).reshape(-1, c)
+        if bias_grad is not None:
+            bias_grad += dZ.sum(axis=0)
+        if negative is not None:
+            np.negative(dZ, out=dZ, where=negative.reshape(dZ.shape))
+        return dZ
+    kind = "none" if pool is None else kind
+    ph, pw = (1, 1) if pool is None else pool
+    dZ = np.empty((n * h * w, c), grad.dtype) if out is None else out
+    geometry = (n, h, w, c, ph, pw, kernels.POOLING_CODES[kind],
+                kernels.ACTIVATION_CODES[activation])
+    kernels.conv_backward(
+        np.ascontiguousarray(grad), np.ascontiguousarray(A),
+        None if kind != "max" else np.ascontiguousarray(pooled),
+        None if negative is None else np.ascontiguousarray(negative), dZ,
+        bias_grad, geometry, dZ.itemsize,
+    )
+    return dZ
+
+
 def _reduce(A, axis, kind):
     """Mean or max over ``axis``; for max also the mask of the maxima."""
     if kind == "max":
@@ -298,7 +486,9 @@ def _reduce_backward(dout, mask, axis, kind, shape):
     spread = np.expand_dims(dout, axis)
     if kind == "max":
         return mask * spread
-    count = np.prod([shape[a] for a in np.atleast_1d(axis)])
+    # A Python int, so that float32 stays float32 (a numpy integer would
+    # promote the whole backward pass below to float64).
+    count = int(np.prod([shape[a] for a in np.atleast_1d(axis)]))
     return np.broadcast_to(spread / count, shape).copy()
 
 
@@ -310,6 +500,32 @@ def _activate(Z, activation):
     return Z
 
 
+def _conv_activate(Z, bias, even, activation, negative=None):
+    """A convolution's activation, in place on its output ``Z`` (rows,
+    channels): ``|Z|`` first for the even layer (and the mask of ``Z < 0``,
+    returned, else None; with the kernels into ``negative`` if given), then
+    the bias (or None) and the activation."""
+    kernels = _kernels_for(Z, bias)
+    if kernels is None:
+        negative = None
+        if even:
+            # |w * x| is even in x: the image and its negation give the same
+            # features, so a pair {v, -v} needs one image.
+            negative = Z < 0
+            np.abs(Z, out=Z)
+        if bias is not None:
+            Z += bias
+        return _activate(Z, activation), negative
+    if not even:
+        negative = None
+    elif negative is None:
+        negative = np.empty(Z.shape, bool)
+    kernels.activate(Z, bias, negative, *Z.shape, Z.itemsize, activation == "relu")
+    if activation == "tanh":
+        np.tanh(Z, out=Z)
+    return Z, negative
+
+
 def _activation_backward(A, dA, activation):
     if activation == "relu":
         return dA * (A > 0)
@@ -317,7 +533,7 @@ def _activation_backward(A, dA, activation):
 
 
 # ---------------------------------------------------------- forward, backward
-def forward(params, arch, stack, n_rows, keep=False, weights=None):
+def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=None):
     """The network's outputs for ``n_rows`` rows whose orbits are ``stack``.
 
     Parameters
@@ -333,6 +549,8 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None):
         For the signed pooling (``arch.group_pooling == "signed"``): the
         weight of each image (`orbit_weights`). The head then runs on each
         image and the output is the weighted mean of the images' outputs.
+    workspace : Workspace or None
+        Where the trunk's arrays live (with ``keep``, for `_backward`).
 
     Returns
     -------
@@ -344,7 +562,8 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None):
     n_images = stack.shape[0]
     # The trunk runs on chunks of images, so that its activations stay
     # small (in cache) whatever the minibatch and the orbit.
-    trunks = [_trunk(params, arch, stack[start:start + _CHUNK], keep)
+    trunks = [_trunk(params, arch, stack[start:start + _CHUNK], keep, workspace,
+                     start)
               for start in range(0, n_images, _CHUNK)]
     F = np.concatenate([t[0] for t in trunks]) if len(trunks) > 1 else trunks[0][0]
     m = n_images // n_rows
@@ -370,32 +589,46 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None):
     return out, (weights, [t[1] for t in trunks], F.shape, group_mask, acts)
 
 
-def _trunk(params, arch, images, keep):
+def _trunk(params, arch, images, keep, workspace=None, chunk=0):
     """The convolutions and the global pooling on ``images``: features of
-    shape (n_images, n_features_out), and what `_trunk_backward` needs."""
+    shape (n_images, n_features_out), and what `_trunk_backward` needs. The
+    arrays kept for it live in ``workspace`` (if any) under the number
+    ``chunk``."""
     conv_w, _, conv_b, _ = unpack(params, arch)
     h, w = arch.image_shape
     A = images.reshape(-1, h, w, 1)
     cache = []
     for index, (kh, kw, _, out_c) in enumerate(arch.conv):
+        empty = _allocator(workspace if keep else None, index, chunk)
+        temporary = _allocator(workspace if keep else None, index)
         pad = arch.pads[index]
-        Ap = _pad(A, pad, arch.padding)
-        out_h = Ap.shape[1] - arch.dilation * (kh - 1)
-        out_w = Ap.shape[2] - arch.dilation * (kw - 1)
-        cols = im2col(Ap, kh, kw, arch.dilation, out_h, out_w)
-        Z = cols @ conv_w[index]
-        negative = None
-        if index == 0 and arch.even_first_layer:
-            # |w * x| is even in x: the image and its negation give the same
-            # features, so a pair {v, -v} needs one image.
-            negative = Z < 0
-            np.abs(Z, out=Z)
-        if conv_b is not None:
-            Z += conv_b[index]
-        A = _activate(Z, arch.activation).reshape(-1, out_h, out_w, out_c)
-        record = [A.shape[1:3], Ap.shape, cols if keep else None, negative, A]
+        n = A.shape[0]
+        padded_shape = (n, A.shape[1] + pad[0] + pad[1], A.shape[2] + pad[2] + pad[3],
+                        A.shape[3])
+        out_h = padded_shape[1] - arch.dilation * (kh - 1)
+        out_w = padded_shape[2] - arch.dilation * (kw - 1)
+        rows = n * out_h * out_w
+        # One array of receptive fields for all chunks: `_trunk_backward`
+        # lays them out again, from the layer's input, while it is in cache.
+        layer_input = A
+        cols = _im2col_padded(A, pad, arch.padding, kh, kw, arch.dilation,
+                              out=temporary("cols", (rows, kh * kw * A.shape[3]),
+                                            A.dtype))
+        W = conv_w[index]
+        Z = (np.matmul(cols, W, out=empty("Z", (rows, out_c), W.dtype))
+             if cols.dtype == W.dtype else cols @ W)
+        even = index == 0 and arch.even_first_layer
+        Z, negative = _conv_activate(
+            Z, None if conv_b is None else conv_b[index], even, arch.activation,
+            negative=empty("negative", Z.shape, bool) if even else None,
+        )
+        A = Z.reshape(-1, out_h, out_w, out_c)
+        record = [A.shape[1:3], padded_shape, layer_input, negative, A]
         if arch.pool[index] is not None:
-            A = _pool_forward(A, arch.pool[index], arch.spatial_pooling)
+            ph, pw = arch.pool[index]
+            shape = (n, out_h // ph, out_w // pw, out_c)
+            A = _pool_forward(A, arch.pool[index], arch.spatial_pooling,
+                              out=empty("pooled", shape, A.dtype))
             record.append(A)
         cache.append(record)
     if arch.global_pooling == "flatten":
@@ -405,8 +638,9 @@ def _trunk(params, arch, images, keep):
     return F, (cache, A.shape, mask)
 
 
-def _trunk_backward(params, arch, trunk_cache, dF, grads):
-    """Add the trunk's gradient from ``dF`` to ``grads`` (kernels, biases)."""
+def _trunk_backward(params, arch, trunk_cache, dF, grads, workspace=None):
+    """Add the trunk's gradient from ``dF`` to ``grads`` (kernels, biases);
+    its temporary arrays live in ``workspace``, if any."""
     conv_w = unpack(params, arch)[0]
     g_conv_w, g_conv_b = grads
     conv_cache, spatial_shape, spatial_mask = trunk_cache
@@ -416,27 +650,32 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads):
         dA = _reduce_backward(dF, spatial_mask, (1, 2), arch.global_pooling,
                               spatial_shape)
     for index in range(len(arch.conv) - 1, -1, -1):
-        out_c = arch.conv[index][3]
-        out_hw, padded_shape, cols, negative, A = conv_cache[index][:5]
-        if arch.pool[index] is not None:
-            dA = _pool_backward(dA, A, conv_cache[index][5], arch.pool[index],
-                                arch.spatial_pooling)
-        dZ = _activation_backward(A, dA, arch.activation).reshape(-1, out_c)
-        if g_conv_b is not None:
-            g_conv_b[index] += dZ.sum(axis=0)
-        if negative is not None:
-            np.negative(dZ, out=dZ, where=negative.reshape(dZ.shape))
+        empty = _allocator(workspace, index)
+        out_hw, padded_shape, layer_input, negative, A = conv_cache[index][:5]
+        kh, kw = arch.conv[index][:2]
+        rows = A.size // A.shape[3]
+        cols = _im2col_padded(
+            layer_input, arch.pads[index], arch.padding, kh, kw, arch.dilation,
+            out=empty("cols", (rows, kh * kw * layer_input.shape[3]), A.dtype),
+        )
+        pooled = conv_cache[index][5] if arch.pool[index] is not None else None
+        dZ = _conv_backward(
+            dA, A, pooled, arch.pool[index], arch.spatial_pooling, arch.activation,
+            negative, None if g_conv_b is None else g_conv_b[index],
+            out=empty("dZ", (rows, A.shape[3]), A.dtype),
+        )
         g_conv_w[index] += cols.T @ dZ
         if index == 0:
             break
-        kernel = conv_w[index].reshape(arch.conv[index])
-        dAp = col2im_matmul(dZ, kernel, padded_shape, arch.dilation, *out_hw)
         pad = arch.pads[index]
-        in_hw = (padded_shape[1] - pad[0] - pad[1], padded_shape[2] - pad[2] - pad[3])
-        dA = _unpad(dAp, pad, arch.padding, in_hw)
+        in_shape = (padded_shape[0], padded_shape[1] - pad[0] - pad[1],
+                    padded_shape[2] - pad[2] - pad[3], padded_shape[3])
+        dA = _conv_input_gradient(dZ, conv_w[index].reshape(arch.conv[index]),
+                                  in_shape, pad, arch.padding, arch.dilation, out_hw,
+                                  empty)
 
 
-def _backward(params, arch, cache, delta, grad):
+def _backward(params, arch, cache, delta, grad, workspace=None):
     """Fill ``grad`` (without the penalty) from ``delta``, the loss's
     gradient with respect to the outputs."""
     dense_w = unpack(params, arch)[1]
@@ -466,13 +705,14 @@ def _backward(params, arch, cache, delta, grad):
     for trunk_cache in trunk_caches:
         n = trunk_cache[1][0]
         _trunk_backward(params, arch, trunk_cache, dF[start:start + n],
-                        (g_conv_w, g_conv_b))
+                        (g_conv_w, g_conv_b), workspace)
         start += n
     return grad
 
 
 def loss_and_gradient(
-    params, arch, stack, Y, loss, alpha, sample_weight, grad, weights=None
+    params, arch, stack, Y, loss, alpha, sample_weight, grad, weights=None,
+    workspace=None,
 ):
     """Objective and its gradient (into ``grad``) on one minibatch.
 
@@ -480,10 +720,12 @@ def loss_and_gradient(
     the loss (``"log_loss"`` on softmax outputs against the 0/1 matrix ``Y``,
     or ``"squared_error"``, half the squared error summed over outputs) plus
     ``alpha / 2 * ||weights||^2`` divided by the sum of the weights (biases
-    are not penalised).
+    are not penalised). A `Workspace` passed to every step of a fit keeps
+    the step's arrays from one step to the next.
     """
     n = Y.shape[0]
-    out, cache = forward(params, arch, stack, n, keep=True, weights=weights)
+    out, cache = forward(params, arch, stack, n, keep=True, weights=weights,
+                         workspace=workspace)
     sw = np.ones(n, out.dtype) if sample_weight is None else sample_weight
     total = sw.sum()
     if loss == "log_loss":
@@ -499,6 +741,6 @@ def loss_and_gradient(
     weights = params[:arch.n_weights]
     value = (sw @ per_row + 0.5 * alpha * (weights @ weights)) / total
     delta = (delta * (sw / total)[:, None]).astype(params.dtype, copy=False)
-    _backward(params, arch, cache, delta, grad)
+    _backward(params, arch, cache, delta, grad, workspace)
     grad[:arch.n_weights] += (alpha / total) * weights
     return float(value), grad

@@ -465,9 +465,10 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads):
 
 
 def loss_and_gradient(params, arch, X, Y, loss, alpha, sample_weight, grad,
-                      weights=None):
+                      weights=None, workspace=None):
     """Objective and its gradient (into ``grad``) on one minibatch, as
-    `sk_symmetry.neural_network._cnn_math.loss_and_gradient` defines them."""
+    `sk_symmetry.neural_network._cnn_math.loss_and_gradient` defines them
+    (``weights`` and ``workspace``, for the orbit route, are not used)."""
     n = Y.shape[0]
     out, (trunk_caches, acts) = forward(params, arch, X, keep=True)
     sw = np.ones(n, out.dtype) if sample_weight is None else sample_weight

@@ -101,7 +101,7 @@ add_activation_codes(PyObject *module)
  * HAVE_LEVEL_DISPATCH, again for x86-64-v3 and v4: the functions marked
  * LEVEL are compiled for the copy's level (the functions they inline with
  * them), the others for the baseline, as target_clones did. Define
- * SK_SYMMETRY_NO_CLONES to build the baseline copy only, for the compiler's
+ * SK_SYMMETRY_BASELINE_ONLY to build the baseline copy only, for the compiler's
  * own target (-march), e.g. to test the AVX2 or SSE2 loops on any CPU. */
 #define LEVEL
 #include "_mlp_kernels_types.h"
@@ -121,19 +121,6 @@ add_activation_codes(PyObject *module)
 
 /* ---- Python wrappers ----------------------------------------------------- */
 
-/* A buffer argument that may be None (no bias, no sample weights). */
-static int
-optional_buffer(PyObject *obj, Py_buffer *view, int writable)
-{
-    if (obj == Py_None) {
-        view->buf = NULL;
-        view->len = 0;
-        view->obj = NULL;
-        return 0;
-    }
-    return PyObject_GetBuffer(obj, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE);
-}
-
 static const char *
 check_sizes(Py_ssize_t rows, Py_ssize_t n, Py_ssize_t itemsize)
 {
@@ -145,16 +132,6 @@ check_sizes(Py_ssize_t rows, Py_ssize_t n, Py_ssize_t itemsize)
         return "the shapes must be non-negative and not too large";
     }
     return NULL;
-}
-
-/* None, or NULL with a ValueError saying `problem`. */
-static PyObject *
-finish(const char *problem)
-{
-    if (failed(problem, 0)) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
 }
 
 /* check_sizes, and an activation code that exists */

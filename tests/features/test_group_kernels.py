@@ -64,10 +64,20 @@ def test_compiled_canonical_form_is_numpys_to_the_bit(
         )
     assert n_unsettled == 0
     assert ours.tobytes() == theirs.tobytes()
-    # The range check's max |X|, found in the kernel's own pass.
-    peak = np.full(1, -1.0, dtype=X.dtype)
-    compiled_canonical_form(X, perms, signs, t._V, ours, n_threads, peak=peak)
-    assert peak[0] == (np.abs(X).max() if X.size else 0)
+    # The range check's peak, found in the kernel's own pass: max |X|
+    # whenever that exceeds the limit (lowered here, as if X were huge).
+    high = np.abs(X).max()
+    for limit in (0.0, np.median(np.abs(X)), high, np.finfo(X.dtype).max):
+        peak = np.full(1, -1.0, dtype=X.dtype)
+        lowered = mock.patch.object(
+            _group_maps, "canonical_limit", mock.Mock(return_value=limit)
+        )
+        with lowered:
+            compiled_canonical_form(X, perms, signs, t._V, ours, n_threads, peak=peak)
+        if high > limit:
+            assert peak[0] == high
+        else:
+            assert 0 <= peak[0] <= limit
 
 
 @needs_kernels
@@ -205,20 +215,32 @@ def test_kernels_are_built_and_check_their_arguments():
     # CI builds the extension (setup.py); without it numpy runs, slowly.
     from sk_symmetry.features import _group_kernels as k
 
-    X = np.ones((2, 3))
+    Xc = np.ones((2, 3))
+    Xc[1, 2] = 5.0
     codes = np.array([[0, 1, 2]], dtype=np.uint32)
+    plan = k.canonical_plan(codes, 3, 1)
     scores, best, out = np.zeros((2, 1)), np.empty(2, np.int32), np.empty((2, 3))
     peak = np.empty(1)
-    assert k.canonical(X, scores, codes, out, best, peak, 2, 3, 1, 8, 1e-12) == 0
-    assert peak[0] == 1.0
+    # peak: max |x| of the rows whose sum |x| exceeds the limit (the last)
+    assert k.canonical(Xc, scores, plan, out, best, peak, 2, 8, 1e-12, 3.0) == 0
+    assert peak[0] == 5.0
+    assert k.canonical(Xc, scores, plan, out, best, peak, 2, 8, 1e-12, 7.0) == 0
+    assert peak[0] == 0.0
     with pytest.raises(ValueError, match="index out of range"):
-        k.canonical(X, scores, codes + 3, out, best, peak, 2, 3, 1, 8, 1e-12)
+        k.canonical_plan(codes + 3, 3, 1)
     with pytest.raises(ValueError, match="buffer sizes"):
-        k.canonical(X, scores, codes, out, best, peak, 3, 3, 1, 8, 1e-12)
+        k.canonical_plan(codes, 2, 1)
+    with pytest.raises(ValueError, match="shapes out of range"):
+        k.canonical_plan(codes, 3, 0)
+    with pytest.raises(ValueError, match="plan must be made by canonical_plan"):
+        k.canonical(Xc, scores, codes, out, best, peak, 2, 8, 1e-12, 3.0)
     with pytest.raises(ValueError, match="buffer sizes"):
-        k.canonical(X, scores, codes, out, best, peak[:0], 2, 3, 1, 8, 1e-12)
+        k.canonical(Xc, scores, plan, out, best, peak, 3, 8, 1e-12, 3.0)
+    with pytest.raises(ValueError, match="buffer sizes"):
+        k.canonical(Xc, scores, plan, out, best, peak[:0], 2, 8, 1e-12, 3.0)
     with pytest.raises(ValueError, match="itemsize"):
-        k.canonical(X, scores, codes, out, best, peak, 2, 3, 1, 2, 1e-12)
+        k.canonical(Xc, scores, plan, out, best, peak, 2, 2, 1e-12, 3.0)
+    X = np.ones((2, 3))
     plan = np.array([[2, 1, 1]], dtype=np.int64)
     left, right = np.array([0, 1], np.uint32), np.array([1, 2], np.uint32)
     column, network = np.array([0], np.uint32), np.array([0, 1], np.uint32)
@@ -273,9 +295,37 @@ def test_kernels_match_numpy_on_images(dtype, group, n_samples):
     perms = np.stack([g.perm for g in c.group_])
     signs = np.stack([g.sign for g in c.group_]).astype(dtype)
     ours, theirs = np.empty_like(X), np.empty_like(X)
-    assert compiled_canonical_form(X, perms, signs, c._V, ours) == 0
     canonical_form(X, perms, signs, c._V, theirs)
-    assert ours.tobytes() == theirs.tobytes()
+    for avx2 in (True, False):  # the margins' sums with AVX2 or SSE2
+        with mock.patch.object(_group_maps, "_avx2", avx2):
+            assert compiled_canonical_form(X, perms, signs, c._V, ours) == 0
+        assert ours.tobytes() == theirs.tobytes()
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("avx2", [True, False], ids=["avx2", "sse2"])
+def test_the_margins_sum_is_numpys_to_the_bit(dtype, avx2):
+    """The kernel's sum |x| (of a row's rounding margin) has the bits of
+    numpy's pairwise sum, for lengths around its blocks of 8 and 128. The
+    kernel's peak tells: only rows whose sum exceeds the limit are looked
+    at. Values over many scales, so that another order would round
+    differently (a sequential sum differs on about half of these rows)."""
+    from sk_symmetry.features import _group_kernels as k
+
+    rng = np.random.default_rng(0)
+    for n in [*range(1, 40), 127, 128, 129, 255, 256, 300, 784, 1000]:
+        x = rng.lognormal(sigma=3, size=(1, n)) * rng.choice([-1, 1], size=n)
+        x = x.astype(dtype)
+        total = np.abs(x).sum(axis=1)[0]
+        plan = k.canonical_plan(np.arange(n, dtype=np.uint32), n, 1)
+        scores, best, out = np.zeros((1, 1), dtype), np.empty(1, np.int32), x * 0
+        peak = np.empty(1, dtype)
+        below = np.nextafter(total, -np.inf, dtype=dtype)
+        for limit, expected in ((total, 0.0), (below, np.abs(x).max())):
+            args = (1, x.itemsize, 0.0, float(limit), avx2)
+            assert k.canonical(x, scores, plan, out, best, peak, *args) == 0
+            assert peak[0] == expected, (n, limit)
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])

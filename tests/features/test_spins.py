@@ -1,6 +1,8 @@
 """canonical_spins: the spin-flip invariant of sk_symmetry/features/_spins.py."""
 
 import numpy as np
+import pytest
+import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -46,3 +48,22 @@ def test_a_tie_is_broken_by_the_first_nonzero_spin_and_zeros_stay_zero():
     np.testing.assert_array_equal(
         canonical_spins(X), [[0.0, 1.0, -1.0], [0.0, 0.0, 0.0], [0.0, 2.0, -2.0]]
     )
+
+
+def test_one_configuration_as_a_1d_array_is_refused_clearly():
+    # One sample must be a row, as in the rest of the API: a 1-d array used
+    # to fail inside numpy (axis 1 out of bounds).
+    with pytest.raises(ValueError, match="(?s)Expected 2D array.*reshape"):
+        canonical_spins(np.array([1.0, -1.0, 1.0]))
+
+
+@pytest.mark.parametrize(
+    "X, error, message",
+    [
+        (np.ones((2, 0)), ValueError, "0 feature"),
+        (sp.csr_matrix(np.eye(2)), TypeError, "Sparse data was passed for X"),
+    ],
+)
+def test_configurations_without_spins_or_sparse_are_refused_clearly(X, error, message):
+    with pytest.raises(error, match=message):
+        canonical_spins(X)

@@ -12,6 +12,7 @@ from sk_symmetry.neural_network._cnn_math import (
     init_params,
     loss_and_gradient,
     make_architecture,
+    orbit_stack,
     orbit_weights,
     unpack,
 )
@@ -141,3 +142,35 @@ def test_orbit_weights_sum_signs_over_runs_of_equal_images(values, random):
     # the weights do not depend on how the signs are ordered inside a run
     order = np.argsort(np.array(sorted(values)) * 10 + signs[0], kind="stable")
     assert np.array_equal(orbit_weights(stack, signs[:, order]), weights)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("axis", "shape"), [((1, 2), (2, 4, 5, 3)), (1, (2, 4, 3))])
+def test_mean_pooling_backward_keeps_the_dtype(dtype, axis, shape):
+    """The backward pass of a mean over the image or the orbit stays in the
+    network's dtype (a numpy integer count promoted float32 to float64)."""
+    dout = np.ones((2, 3), dtype)
+    dA = _cnn_math._reduce_backward(dout, None, axis, "mean", shape)
+    assert dA.dtype == dtype
+    assert dA.shape == shape
+    assert np.all(dA == dtype(1) / dtype(np.prod(shape) // 6))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(1, 7),
+       st.sampled_from([np.float32, np.float64]), st.integers(0, 2**31 - 1))
+def test_orbit_stack_is_each_rows_signed_permutations(n, m, n_features, dtype, seed):
+    """Row i's images under order[i], negative zeros made positive, bit for
+    bit as the definition: x[perm] * sign + 0.0 per image."""
+    rng = np.random.default_rng(seed)
+    n_elements = m + 2
+    perms = np.array([rng.permutation(n_features) for _ in range(n_elements)])
+    signs = rng.choice([-1.0, 1.0], size=(n_elements, n_features)).astype(dtype)
+    X = rng.choice([-1.5, -0.0, 0.0, 2.0, 0.25], size=(n, n_features)).astype(dtype)
+    order = rng.integers(0, n_elements, size=(n, m))
+    stack = orbit_stack(X, perms, signs, order)
+    expected = np.stack([X[i, perms[e]] * signs[e] + 0.0 for i in range(n)
+                         for e in order[i]])
+    assert stack.dtype == dtype
+    assert np.array_equal(stack.view(f"u{stack.itemsize}"),
+                          expected.view(f"u{stack.itemsize}"))

@@ -18,6 +18,8 @@ REQUIRED_ARGS = {
     "GroupAveragedTransformer": lambda: {"transformer": StandardScaler()},
     "SymmetrizedClassifier": lambda: {"estimator": LogisticRegression()},
     "SymmetrizedRegressor": lambda: {"estimator": Ridge()},
+    # Fifty kernels instead of ten thousand: the same code paths, quicker.
+    "InvariantConvolutionFeatures": lambda: {"n_kernels": 50},
     # Small networks in float64 without a symmetry (the checks' data have
     # none, and compare fits to 1e-7); the groups are checked below.
     **{
@@ -54,6 +56,10 @@ EXTRA_PARAMS = {
     ],
     "InvariantCNNClassifier": [{"symmetry": None, "max_iter": 5}],
     "InvariantCNNRegressor": [{"symmetry": None, "target": "odd", "max_iter": 5}],
+    "InvariantConvolutionFeatures": [
+        {"dilations": "rocket", "pooling": ["lspv"], "center_weights": True,
+         "differences": False},
+    ],
     "InvariantRandomFeatures": [
         {"pooling": "max", "activation": "tanh"},
         {"pooling": "ppv", "patch_shape": 1, "borders": "wrap"},

@@ -81,12 +81,8 @@ def _notes(summary):
             "were found bitwise equal under every element: "
             + ", ".join(row["label"] for row in checked) + "."
         )
-    skipped = summary["protocol"]["skipped_packages"]
-    if skipped:
-        notes.append(
-            "Skipped (package not installed: pip install \"sk_symmetry[benchmark]\"): "
-            + ", ".join(skipped) + " rows."
-        )
+    if summary["protocol"].get("skipped_note"):
+        notes.append(summary["protocol"]["skipped_note"])
     return notes
 
 

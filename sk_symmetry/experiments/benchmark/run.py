@@ -22,6 +22,7 @@ MNIST-1D paper's own numbers are quoted rows, marked as not measured here.
 """
 
 import importlib.util
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ from .._arguments import positive_int
 from .._backend import backend_context
 from .._fitting import timed_fit
 from .._protocol import Protocol
-from .._runner import run_tasks
+from .._runner import STDERR, run_tasks
 from .pipelines import (
     _ROCKETS,
     BENCHMARKS,
@@ -47,6 +48,7 @@ from .pipelines import (
     Benchmark,
     Pipeline,
     pipeline_named,
+    skipped_note,
 )
 
 __all__ = [
@@ -114,7 +116,9 @@ class BenchmarkProtocol(Protocol):
     n_test: int = 1000
     # at most this many training and test rows of any benchmark (for checks)
     max_samples: int | None = None
+    # packages missing, and the rows asked for that they left out
     skipped: tuple = field(default=())
+    skipped_rows: tuple = field(default=())
 
     def describe(self):
         parts = []
@@ -180,13 +184,18 @@ def make_protocol(args):
     only = getattr(args, "pipelines", None)
     if only is not None:
         pipelines = tuple(p.name for p in PIPELINES if p.name in only)
-    missing = tuple(
-        sorted({p.needs for p in PIPELINES if p.needs and not _installed(p.needs)})
+    # Rows whose package is missing are left out, and named: those asked for
+    # that would have run on one of the benchmarks.
+    def lacks(name):
+        needs = pipeline_named(name).needs
+        return needs is not None and not _installed(needs)
+
+    skipped_rows = tuple(
+        name for name in pipelines
+        if lacks(name) and set(pipeline_named(name).benchmarks) & set(benchmarks)
     )
-    if missing:
-        pipelines = tuple(
-            name for name in pipelines if pipeline_named(name).needs not in missing
-        )
+    pipelines = tuple(name for name in pipelines if not lacks(name))
+    missing = tuple(sorted({pipeline_named(name).needs for name in skipped_rows}))
     sizes = {"n_train": 1000, "n_test": 500} if quick else {}
     return BenchmarkProtocol(
         benchmarks=tuple(dict.fromkeys(benchmarks)),
@@ -194,6 +203,7 @@ def make_protocol(args):
         pipelines=pipelines,
         quick=quick,
         skipped=missing,
+        skipped_rows=skipped_rows,
         **sizes,
     )
 
@@ -331,6 +341,9 @@ def element_accuracies(model, X_test, y_test, group, *, accuracy, invariant=Fals
 
 def run(protocol, *, n_jobs=1, backend="loky", scheduler=None, progress="stderr"):
     """Fit and score every pipeline on every benchmark and seed; one record each."""
+    note = skipped_note(protocol.skipped_rows)
+    if note and progress is not None:
+        print(note, file=sys.stderr if progress == STDERR else progress)
     tasks, keys = [], []
     # The digits' invariant random features are the longest fits: dispatched
     # first, so that short fits, not one long one, finish the run.
@@ -443,6 +456,8 @@ def summarize(protocol, records):
             "pipelines": list(protocol.pipelines),
             "quick": protocol.quick,
             "skipped_packages": list(protocol.skipped),
+            "skipped_rows": list(protocol.skipped_rows),
+            "skipped_note": skipped_note(protocol.skipped_rows),
         },
         "tables": tables,
         "records": records,

@@ -213,6 +213,24 @@ def _size_axis(ax, records):
     ax.set_xlabel("training size (source images, 5 rows each)")
 
 
+def _label_panels(records, panels):
+    """Each ``(ax, ylabel, title)`` of ``panels`` labelled, over the axis of
+    training sizes."""
+    for ax, ylabel, title in panels:
+        ax.set_ylabel(ylabel)
+        ax.set_title(title, fontsize=10)
+        _size_axis(ax, records)
+
+
+def _legend_below(fig, ax):
+    """``fig`` with the legend of ``ax``'s lines below its panels."""
+    handles, labels = ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    return fig
+
+
 def learning_curve_figure(records, threshold):
     """Worst case against training size, and train against test accuracy on X,
     in the style of scikit-learn's `LearningCurveDisplay` (bands: 1 sd over
@@ -234,23 +252,18 @@ def learning_curve_figure(records, threshold):
         display.plot(ax=right, score_type="both")
         _restyle(display, color, MODELS[key], ["--", "-"])
     left.axhline(threshold, color="0.4", linewidth=0.8, linestyle=":")
-    left.set_ylabel("worst case: min(acc X_test, acc -X_test)")
-    left.set_title(f"Worst case on the test split (bands: 1 sd over {n_splits} splits)",
-                   fontsize=10)
-    right.set_ylabel("accuracy on X")
-    right.set_title("Over-fitting: training rows (dashed) against X_test (solid)",
-                    fontsize=10)
+    _label_panels(records, (
+        (left, "worst case: min(acc X_test, acc -X_test)",
+         f"Worst case on the test split (bands: 1 sd over {n_splits} splits)"),
+        (right, "accuracy on X",
+         "Over-fitting: training rows (dashed) against X_test (solid)"),
+    ))
     for ax in (left, right):
-        _size_axis(ax, records)
         ax.set_ylim(0, 1.02)
         ax.get_legend().remove()
     left.text(left.get_xlim()[0], threshold + 0.01, f" {threshold:.2f}", fontsize=8,
               color="0.4")
-    handles, labels = left.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9,
-               frameon=False)
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
-    return fig
+    return _legend_below(fig, left)
 
 
 def fit_time_figure(records):
@@ -269,16 +282,10 @@ def fit_time_figure(records):
                     label=MODELS[key])
             ax.fill_between(sizes, mean - std, mean + std, color=color, alpha=0.15)
     left.set_yscale("log")
-    left.set_ylabel("CPU seconds per fit")
-    left.set_title("Fit time (CPU of the fitting process; bands: 1 sd over splits)",
-                   fontsize=10)
-    right.set_ylabel("L-BFGS iterations")
-    right.set_title("L-BFGS iterations (a fit stops at its budget unless it converges)",
-                    fontsize=10)
-    for ax in (left, right):
-        _size_axis(ax, records)
-    handles, labels = left.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=9,
-               frameon=False)
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
-    return fig
+    _label_panels(records, (
+        (left, "CPU seconds per fit",
+         "Fit time (CPU of the fitting process; bands: 1 sd over splits)"),
+        (right, "L-BFGS iterations",
+         "L-BFGS iterations (a fit stops at its budget unless it converges)"),
+    ))
+    return _legend_below(fig, left)

@@ -150,6 +150,15 @@ def _fit_and_score(model, X, y, train, test):
     return scores
 
 
+def _progress_line(key, split_index, n_images, s):
+    """What a learning-curve point prints when it is done."""
+    return (
+        f"{key:15} split {split_index} {n_images:4d} images: worst case "
+        f"{s['test_worst_case_accuracy']:.3f}, train {s['train_accuracy']:.3f}"
+        f" ({s['cpu_time']:.1f} s CPU, {s['n_iter']} it.)"
+    )
+
+
 def run_learning_curves(protocol, *, n_jobs=1, progress=None, data=None):
     """One record per (model, split, size): accuracies, fit time, iterations."""
     data = load_shifted_digits() if data is None else data
@@ -168,17 +177,9 @@ def run_learning_curves(protocol, *, n_jobs=1, progress=None, data=None):
     calls = [
         (model, data.data, data.target, rows, test) for *_, model, rows, test in tasks
     ]
-
-    def describe(i, s):
-        key, split_index, n_images = tasks[i][:3]
-        return (
-            f"{key:15} split {split_index} {n_images:4d} images: worst case "
-            f"{s['test_worst_case_accuracy']:.3f}, train {s['train_accuracy']:.3f}"
-            f" ({s['cpu_time']:.1f} s CPU, {s['n_iter']} it.)"
-        )
-
     results = run_tasks(
-        _fit_and_score, calls, n_jobs=n_jobs, describe=describe, progress=progress
+        _fit_and_score, calls, n_jobs=n_jobs, progress=progress,
+        describe=lambda i, scores: _progress_line(*tasks[i][:3], scores),
     )
     return [
         {"model": key, "split": split, "n_images": n_images, "n_train": len(rows),

@@ -109,19 +109,6 @@ MODELS = (
 # a subsample of its test images: the orbit multiplies the training set by 16
 # and a symmetrized model's predictions by 16 again, which the full split
 # would make an hour's run.
-AVERAGING_MODELS = (
-    ("raw", "X", "boosting"),
-    ("raw", "orbit", "boosting"),
-    ("raw", "symmetrized", "boosting"),
-    ("raw", "X", "SVC"),
-    ("raw", "orbit", "SVC"),
-    ("raw", "symmetrized", "SVC"),
-    ("raw", "X", "kNN"),
-    ("raw", "orbit", "kNN"),
-    ("raw", "symmetrized", "kNN"),
-    ("averaged Nystroem", "X", "logistic"),
-    ("averaged RBFSampler", "X", "logistic"),
-)
 _AVERAGING_BASES = {
     "boosting": lambda: HistGradientBoostingClassifier(random_state=MODEL_SEED),
     "SVC": lambda: SVC(kernel="rbf"),
@@ -133,6 +120,12 @@ _AVERAGED_FEATURES = {
         gamma=0.02, n_components=2000, random_state=MODEL_SEED
     ),
 }
+
+AVERAGING_MODELS = tuple(
+    ("raw", trained_on, base)
+    for base in _AVERAGING_BASES
+    for trained_on in ("X", "orbit", "symmetrized")
+) + tuple((features, "X", "logistic") for features in _AVERAGED_FEATURES)
 
 # The learned invariant network (issue 29) under every group: its defaults,
 # but for 8 x 8 images one pooling fewer (two convolutions), and as many

@@ -37,7 +37,7 @@ from sklearn.utils import Bunch
 from ...datasets import make_ising
 from ...features import canonical_spins
 from .._backend import backend_context
-from .._protocol import Protocol
+from .._protocol import TemperatureScan
 from .._runner import STDERR
 from .._seeds import DATA_SEED
 from .models import MODELS, Model
@@ -114,7 +114,7 @@ def summarize(protocol, records):
 
 
 @dataclass(frozen=True)
-class IsingProtocol(Protocol):
+class IsingProtocol(TemperatureScan):
     """Sizes, temperatures, samples, folds and network budget of a run."""
 
     sizes: tuple = (8, 16, 32)
@@ -131,10 +131,6 @@ class IsingProtocol(Protocol):
     confusion_stride: int = 2
     seed: int = DATA_SEED
     models: tuple = MODELS
-
-    @property
-    def temperatures(self):
-        return np.linspace(self.t_min, self.t_max, self.n_temperatures)
 
     def describe(self):
         return (

@@ -40,7 +40,7 @@ from ...neural_network import BiaslessMLPRegressor
 from .._arguments import int_at_least, positive_int
 from .._backend import backend_context
 from .._fitting import budget_reached_is_expected
-from .._protocol import Protocol
+from .._protocol import TemperatureScan
 from .._runner import STDERR, run_tasks
 from .._seeds import DATA_SEED, MODEL_SEED
 
@@ -112,7 +112,7 @@ ROWS = (
 
 
 @dataclass(frozen=True)
-class IsingRegressionProtocol(Protocol):
+class IsingRegressionProtocol(TemperatureScan):
     """Lattice, temperatures, samples, network budget and seeds of a run."""
 
     L: int = 16
@@ -129,10 +129,6 @@ class IsingRegressionProtocol(Protocol):
     alpha: float = 1.0
     seeds: tuple = tuple(range(MODEL_SEED, MODEL_SEED + 3))
     data_seed: int = DATA_SEED
-
-    @property
-    def temperatures(self):
-        return np.linspace(self.t_min, self.t_max, self.n_temperatures)
 
     def describe(self):
         return (
