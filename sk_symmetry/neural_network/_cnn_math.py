@@ -56,8 +56,20 @@ __all__ = [
 ]
 
 
-class Architecture(NamedTuple):
-    """What the parameter vector means; everything but the weights.
+# The fields that follow the trunk's layout in both routes' architectures
+# (`Architecture` here, `GroupArchitecture` of the group route).
+HEAD_FIELDS = (
+    ("dense", tuple), ("dilation", int), ("padding", str),
+    ("spatial_pooling", str), ("global_pooling", str), ("group_pooling", str),
+    ("activation", str), ("even_first_layer", bool), ("fit_bias", bool),
+    ("n_weights", int), ("n_params", int),
+)
+
+Architecture = NamedTuple("Architecture", [
+    ("image_shape", tuple), ("conv", tuple), ("pads", tuple), ("pool", tuple),
+    *HEAD_FIELDS,
+])
+Architecture.__doc__ = """What the parameter vector means; everything but the weights.
 
     ``conv`` holds per convolution ``(kernel_h, kernel_w, in_channels,
     out_channels)``, ``pads`` its ``(top, bottom, left, right)`` padding,
@@ -66,21 +78,24 @@ class Architecture(NamedTuple):
     dense layer, the last one giving the outputs.
     """
 
-    image_shape: tuple
-    conv: tuple
-    pads: tuple
-    pool: tuple
-    dense: tuple
-    dilation: int
-    padding: str
-    spatial_pooling: str
-    global_pooling: str
-    group_pooling: str
-    activation: str
-    even_first_layer: bool
-    fit_bias: bool
-    n_weights: int
-    n_params: int
+
+def head_fields(conv, features, hidden_layer_sizes, n_outputs, **settings):
+    """The `HEAD_FIELDS` of a network with convolutions ``conv`` (their
+    kernels' shapes) whose trunk gives ``features`` values, as keywords;
+    ``settings`` are the other fields (``dilation`` to ``fit_bias``)."""
+    units = [features, *(int(u) for u in hidden_layer_sizes), int(n_outputs)]
+    dense = tuple(zip(units[:-1], units[1:], strict=True))
+    n_weights = sum(kh * kw * c * o for kh, kw, c, o in conv) + sum(
+        a * b for a, b in dense
+    )
+    n_biases = sum(c[3] for c in conv) + sum(b for _, b in dense)
+    fit_bias = bool(settings["fit_bias"])
+    return {
+        **settings, "dense": dense, "dilation": int(settings["dilation"]),
+        "even_first_layer": bool(settings["even_first_layer"]),
+        "fit_bias": fit_bias, "n_weights": n_weights,
+        "n_params": n_weights + (n_biases if fit_bias else 0),
+    }
 
 
 class Workspace:
@@ -161,17 +176,14 @@ def make_architecture(
         pools.append(pool)
         channels = int(out_channels)
     features = channels * h * w if global_pooling == "flatten" else channels
-    units = [features, *(int(u) for u in hidden_layer_sizes), int(n_outputs)]
-    dense = tuple(zip(units[:-1], units[1:], strict=True))
-    n_weights = sum(kh * kw * c * o for kh, kw, c, o in conv) + sum(
-        a * b for a, b in dense
-    )
-    n_biases = sum(c[3] for c in conv) + sum(b for _, b in dense)
     return Architecture(
-        tuple(image_shape), tuple(conv), tuple(pads), tuple(pools), dense,
-        int(dilation), padding, spatial_pooling, global_pooling, group_pooling,
-        activation, bool(even_first_layer), bool(fit_bias), n_weights,
-        n_weights + (n_biases if fit_bias else 0),
+        tuple(image_shape), tuple(conv), tuple(pads), tuple(pools), **head_fields(
+            conv, features, hidden_layer_sizes, n_outputs, dilation=dilation,
+            padding=padding, spatial_pooling=spatial_pooling,
+            global_pooling=global_pooling, group_pooling=group_pooling,
+            activation=activation, even_first_layer=even_first_layer,
+            fit_bias=fit_bias,
+        ),
     )
 
 
@@ -558,7 +570,6 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
         Before the output activation (logits or regression values).
     cache : list or None
     """
-    _, dense_w, _, dense_b = unpack(params, arch)
     n_images = stack.shape[0]
     # The trunk runs on chunks of images, so that its activations stay
     # small (in cache) whatever the minibatch and the orbit.
@@ -572,14 +583,7 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
         P, group_mask = _reduce(F, 1, arch.group_pooling)
     else:
         P, group_mask = F, None
-    acts = [P]
-    for index, W in enumerate(dense_w):
-        Z = acts[-1] @ W
-        if dense_b is not None:
-            Z += dense_b[index]
-        if index < len(dense_w) - 1:
-            _activate(Z, arch.activation)
-        acts.append(Z)
+    acts = head_forward(params, arch, P)
     out = acts[-1]
     if weights is not None:
         out = out.reshape(n_rows, m, -1) * weights.reshape(n_rows, m, 1)
@@ -678,29 +682,18 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads, workspace=None):
 def _backward(params, arch, cache, delta, grad, workspace=None):
     """Fill ``grad`` (without the penalty) from ``delta``, the loss's
     gradient with respect to the outputs."""
-    dense_w = unpack(params, arch)[1]
-    g_conv_w, g_dense_w, g_conv_b, g_dense_b = unpack(grad, arch)
     weights, trunk_caches, group_shape, group_mask, acts = cache
     if weights is not None:
         n_rows = delta.shape[0]
         m = weights.size // n_rows
         delta = weights.reshape(n_rows, m, 1) * (delta[:, None, :] / m)
         delta = delta.reshape(n_rows * m, -1)
-    for index in range(len(dense_w) - 1, -1, -1):
-        np.matmul(acts[index].T, delta, out=g_dense_w[index])
-        if g_dense_b is not None:
-            np.sum(delta, axis=0, out=g_dense_b[index])
-        delta = delta @ dense_w[index].T
-        if index > 0:
-            delta = _activation_backward(acts[index], delta, arch.activation)
+    delta = head_backward(params, arch, acts, delta, grad)
     if weights is None:
         delta = _reduce_backward(delta, group_mask, 1, arch.group_pooling,
                                  group_shape)
     dF = delta.reshape(-1, delta.shape[-1])
-    for W in g_conv_w:
-        W[...] = 0
-    for b in g_conv_b or ():
-        b[...] = 0
+    g_conv_w, _, g_conv_b, _ = unpack(grad, arch)
     start = 0
     for trunk_cache in trunk_caches:
         n = trunk_cache[1][0]
@@ -726,6 +719,55 @@ def loss_and_gradient(
     n = Y.shape[0]
     out, cache = forward(params, arch, stack, n, keep=True, weights=weights,
                          workspace=workspace)
+    value, delta, total = output_loss(params, arch, out, Y, loss, alpha,
+                                      sample_weight)
+    _backward(params, arch, cache, delta, grad, workspace)
+    grad[:arch.n_weights] += (alpha / total) * params[:arch.n_weights]
+    return value, grad
+
+
+# ------------------------------------------------- the head, for both routes
+def head_forward(params, arch, F):
+    """The dense layers on the features ``F``: every layer's input, then
+    the outputs (before the output activation)."""
+    _, dense_w, _, dense_b = unpack(params, arch)
+    acts = [F]
+    for index, W in enumerate(dense_w):
+        Z = acts[-1] @ W
+        if dense_b is not None:
+            Z += dense_b[index]
+        if index < len(dense_w) - 1:
+            _activate(Z, arch.activation)
+        acts.append(Z)
+    return acts
+
+
+def head_backward(params, arch, acts, delta, grad):
+    """Fill the dense layers' part of ``grad`` (without the penalty) from
+    ``delta``, the gradient with respect to the outputs, and zero the
+    convolutions' part for the trunk to add to; returns the gradient with
+    respect to the features."""
+    dense_w = unpack(params, arch)[1]
+    g_conv_w, g_dense_w, g_conv_b, g_dense_b = unpack(grad, arch)
+    for index in range(len(dense_w) - 1, -1, -1):
+        np.matmul(acts[index].T, delta, out=g_dense_w[index])
+        if g_dense_b is not None:
+            np.sum(delta, axis=0, out=g_dense_b[index])
+        delta = delta @ dense_w[index].T
+        if index > 0:
+            delta = _activation_backward(acts[index], delta, arch.activation)
+    for W in g_conv_w:
+        W[...] = 0
+    for b in g_conv_b or ():
+        b[...] = 0
+    return delta
+
+
+def output_loss(params, arch, out, Y, loss, alpha, sample_weight):
+    """The objective of `loss_and_gradient` from the outputs ``out``:
+    ``(value, delta, total)``, ``delta`` the gradient with respect to
+    ``out`` (in the parameters' dtype), ``total`` the sum of the weights."""
+    n = Y.shape[0]
     sw = np.ones(n, out.dtype) if sample_weight is None else sample_weight
     total = sw.sum()
     if loss == "log_loss":
@@ -741,6 +783,4 @@ def loss_and_gradient(
     weights = params[:arch.n_weights]
     value = (sw @ per_row + 0.5 * alpha * (weights @ weights)) / total
     delta = (delta * (sw / total)[:, None]).astype(params.dtype, copy=False)
-    _backward(params, arch, cache, delta, grad, workspace)
-    grad[:arch.n_weights] += (alpha / total) * weights
-    return float(value), grad
+    return float(value), delta, total
