@@ -16,8 +16,8 @@ from ..symmetry._internal import (
     orbit_order,
     signed_permutations,
 )
+from ._cnn_layers import Workspace
 from ._cnn_math import (
-    Workspace,
     forward,
     init_params,
     loss_and_gradient,

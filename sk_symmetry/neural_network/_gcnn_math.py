@@ -36,8 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._cnn_math import (
-    HEAD_FIELDS,
+from ._cnn_layers import (
     _activate,
     _activation_backward,
     _pad,
@@ -47,10 +46,13 @@ from ._cnn_math import (
     _reduce_backward,
     _unpad,
     col2im_matmul,
+    im2col,
+)
+from ._cnn_math import (
+    HEAD_FIELDS,
     head_backward,
     head_fields,
     head_forward,
-    im2col,
     output_loss,
     unpack,
 )
