@@ -34,7 +34,7 @@ import time
 
 import numpy as np
 
-from sk_symmetry.neural_network import _cnn_math
+from sk_symmetry.neural_network import _cnn_layers
 from sk_symmetry.neural_network._cnn_math import (
     init_params,
     loss_and_gradient,
@@ -111,15 +111,15 @@ def verify(arch, rng):
     assert np.abs(grad - grad64).max() < 1e-3 * np.abs(grad64).max()
     print(f"verified: float32 loss and gradient match float64 "
           f"({arch.n_params} parameters)")
-    kernels = getattr(_cnn_math, "_cnn_kernels", None)
+    kernels = _cnn_layers._cnn_kernels
     if kernels is not None:
-        _cnn_math._cnn_kernels = None
+        _cnn_layers._cnn_kernels = None
         try:
             numpy_grad = np.empty_like(params)
             loss_np, _ = loss_and_gradient(params, arch, stack, Y32, "log_loss",
                                            1e-4, None, numpy_grad)
         finally:
-            _cnn_math._cnn_kernels = kernels
+            _cnn_layers._cnn_kernels = kernels
         assert loss_np == loss32 and np.array_equal(numpy_grad, grad)
         print("verified: the compiled passes give the numpy path's loss and "
               "gradient bit for bit")
@@ -153,9 +153,7 @@ def main():
     arch = architecture()
     params, stack, Y = verify(arch, rng)
     grad = np.empty_like(params)
-    extra = {}
-    if hasattr(_cnn_math, "Workspace"):
-        extra = {"workspace": _cnn_math.Workspace()}
+    extra = {"workspace": _cnn_layers.Workspace()}
 
     def step():
         loss_and_gradient(params, arch, stack, Y, "log_loss", 1e-4, None, grad,

@@ -16,8 +16,8 @@ from ..symmetry._internal import (
     orbit_order,
     signed_permutations,
 )
+from ._cnn_layers import Workspace
 from ._cnn_math import (
-    Workspace,
     forward,
     init_params,
     loss_and_gradient,
@@ -280,12 +280,6 @@ class BaseInvariantCNN(BaseNetwork):
             self._best_params = params.copy()
         n_samples = X.shape[0]
         batch_size = min(self.batch_size, n_samples)
-        # The orbit of every row, once: its order depends only on the row.
-        stack, weights = self._orbit(X, group)
-        m = stack.shape[0] // n_samples
-        stack = stack.reshape(n_samples, m, -1)
-        if weights is not None:
-            weights = weights.reshape(n_samples, m)
         grad = np.empty_like(params)
         workspace = Workspace()  # the steps' arrays, reused from step to step
         step = loss_and_gradient
@@ -304,11 +298,14 @@ class BaseInvariantCNN(BaseNetwork):
                 sw = None if sample_weight is None else sample_weight[rows]
                 if sw is not None and not sw.any():
                     continue
-                w_b = None if weights is None else weights[rows].reshape(-1)
+                # The minibatch's orbits, built as it is drawn (issue 29): the
+                # memory of a step, not of the data. A row's orbit and its
+                # order depend on that row alone, so they are the same bits
+                # whichever rows share its minibatch.
+                stack, weights = self._orbit(X[rows], group)
                 loss, _ = step(
-                    params, arch, stack[rows].reshape(len(rows) * m, -1), Y[rows],
-                    self._loss, self.alpha, sw, grad, weights=w_b,
-                    workspace=workspace,
+                    params, arch, stack, Y[rows], self._loss, self.alpha, sw, grad,
+                    weights=weights, workspace=workspace,
                 )
                 total += loss * len(rows)
                 optimizer.step(params, grad)

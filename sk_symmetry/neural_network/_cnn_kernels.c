@@ -1,6 +1,6 @@
 /*
  * The memory-bound passes of a training step of the invariant convolutional
- * networks (_cnn_math.py), each one pass in C where numpy needs several:
+ * networks (_cnn_layers.py), each one pass in C where numpy needs several:
  *   im2col:        the receptive fields of every output pixel as rows,
  *                  with the zero or wrap padding done on the way (numpy:
  *                  np.pad, then a copy of a six-dimensional strided view
@@ -47,7 +47,7 @@
 
 /* The poolings' and the activations' codes, defined here only: the module
  * exports them as POOLING_CODES ({"none": 0, "max": 1, "mean": 2}) and
- * ACTIVATION_CODES, which _cnn_math.py passes back. */
+ * ACTIVATION_CODES, which _cnn_layers.py passes back. */
 enum { NONE = 0, MAX = 1, MEAN = 2 };
 enum { IDENTITY = 0, RELU = 1, TANH = 2 };
 

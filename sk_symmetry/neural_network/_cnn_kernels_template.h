@@ -1,7 +1,7 @@
 /*
  * The passes of _cnn_kernels.c for one element type T (see dtype.h); the
  * includer defines SK_DTYPE and includes dtype.h first. Every pass does the
- * arithmetic of its numpy counterpart in _cnn_math.py in the same order, so
+ * arithmetic of its numpy counterpart in _cnn_layers.py in the same order, so
  * that the results are the same bits (see the header of _cnn_kernels.c).
  */
 

@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._cnn_math import (
+from ._cnn_layers import (
     _activate,
     _activation_backward,
     _pad,
@@ -47,6 +47,13 @@ from ._cnn_math import (
     _unpad,
     col2im_matmul,
     im2col,
+)
+from ._cnn_math import (
+    HEAD_FIELDS,
+    head_backward,
+    head_fields,
+    head_forward,
+    output_loss,
     unpack,
 )
 
@@ -71,33 +78,19 @@ _D4 = tuple(
 )
 
 
-class GroupArchitecture(NamedTuple):
-    """What the group route's parameter vector means.
+GroupArchitecture = NamedTuple("GroupArchitecture", [
+    ("image_shape", tuple), ("elements", tuple), ("conv", tuple), ("pads", tuple),
+    ("pool", tuple), ("final_side", int), *HEAD_FIELDS,
+])
+GroupArchitecture.__doc__ = """What the group route's parameter vector means.
 
     ``elements`` holds per group element ``(index into the D4 matrices,
     sign)``; ``conv`` per convolution the base kernel's ``(kernel_h,
     kernel_w, in_channels * in_copies, out_channels)``, where ``in_copies``
     is 1 for the lifting layer and ``|G|`` after it; ``pool`` whether a 2 x 2
-    pooling follows (only on even sizes, where it commutes with the group).
+    pooling follows (only on even sizes, where it commutes with the group);
+    the other fields as in `~._cnn_math.Architecture`.
     """
-
-    image_shape: tuple
-    elements: tuple
-    conv: tuple
-    pads: tuple
-    pool: tuple
-    final_side: int
-    dense: tuple
-    dilation: int
-    padding: str
-    spatial_pooling: str
-    global_pooling: str
-    group_pooling: str
-    activation: str
-    even_first_layer: bool
-    fit_bias: bool
-    n_weights: int
-    n_params: int
 
 
 # ------------------------------------------------------------ the group
@@ -247,17 +240,14 @@ def make_group_architecture(
         pools.append(pool)
         channels = int(out_channels)
     features = channels * side * side if global_pooling == "flatten" else channels
-    units = [features, *(int(u) for u in hidden_layer_sizes), int(n_outputs)]
-    dense = tuple(zip(units[:-1], units[1:], strict=True))
-    n_weights = sum(a * b * c * d for a, b, c, d in conv) + sum(
-        a * b for a, b in dense
+    settings = dict(
+        dilation=dilation, padding=padding, spatial_pooling=spatial_pooling,
+        global_pooling=global_pooling, group_pooling=group_pooling,
+        activation=activation, even_first_layer=even_first_layer, fit_bias=fit_bias,
     )
-    n_biases = sum(c[3] for c in conv) + sum(b for _, b in dense)
     return GroupArchitecture(
         tuple(image_shape), tuple(elements), tuple(conv), tuple(pads), tuple(pools),
-        side, dense, int(dilation), padding, spatial_pooling, global_pooling,
-        group_pooling, activation, bool(even_first_layer), bool(fit_bias),
-        n_weights, n_weights + (n_biases if fit_bias else 0),
+        side, **head_fields(conv, features, hidden_layer_sizes, n_outputs, **settings),
     )
 
 
@@ -414,20 +404,11 @@ def forward(params, arch, X, keep=False, exact=False):
     ``exact=True`` computes the trunk in fixed point (see the module's
     docstring): the outputs of ``X`` and of ``g X`` are then bitwise equal.
     """
-    _, dense_w, _, dense_b = unpack(params, arch)
     exact = exact and _EXACT
     trunks = [_trunk(params, arch, X[start:start + _CHUNK], keep, exact)
               for start in range(0, X.shape[0], _CHUNK)]
     F = np.concatenate([t[0] for t in trunks]) if len(trunks) > 1 else trunks[0][0]
-    F = F.astype(params.dtype, copy=False)
-    acts = [F]
-    for index, W in enumerate(dense_w):
-        Z = acts[-1] @ W
-        if dense_b is not None:
-            Z += dense_b[index]
-        if index < len(dense_w) - 1:
-            _activate(Z, arch.activation)
-        acts.append(Z)
+    acts = head_forward(params, arch, F.astype(params.dtype, copy=False))
     if not keep:
         return acts[-1], None
     return acts[-1], ([t[1] for t in trunks], acts)
@@ -469,40 +450,16 @@ def loss_and_gradient(params, arch, X, Y, loss, alpha, sample_weight, grad,
     """Objective and its gradient (into ``grad``) on one minibatch, as
     `sk_symmetry.neural_network._cnn_math.loss_and_gradient` defines them
     (``weights`` and ``workspace``, for the orbit route, are not used)."""
-    n = Y.shape[0]
     out, (trunk_caches, acts) = forward(params, arch, X, keep=True)
-    sw = np.ones(n, out.dtype) if sample_weight is None else sample_weight
-    total = sw.sum()
-    if loss == "log_loss":
-        out = out - out.max(axis=1, keepdims=True)
-        log_p = out - np.log(np.exp(out).sum(axis=1, keepdims=True))
-        per_row = -(Y * log_p).sum(axis=1)
-        delta = np.exp(log_p) - Y
-    else:
-        diff = out - Y
-        per_row = 0.5 * (diff * diff).sum(axis=1)
-        delta = diff
-    weights = params[:arch.n_weights]
-    value = (sw @ per_row + 0.5 * alpha * (weights @ weights)) / total
-    delta = (delta * (sw / total)[:, None]).astype(params.dtype, copy=False)
-    dense_w = unpack(params, arch)[1]
-    g_conv_w, g_dense_w, g_conv_b, g_dense_b = unpack(grad, arch)
-    for index in range(len(dense_w) - 1, -1, -1):
-        np.matmul(acts[index].T, delta, out=g_dense_w[index])
-        if g_dense_b is not None:
-            np.sum(delta, axis=0, out=g_dense_b[index])
-        delta = delta @ dense_w[index].T
-        if index > 0:
-            delta = _activation_backward(acts[index], delta, arch.activation)
-    for W in g_conv_w:
-        W[...] = 0
-    for b in g_conv_b or ():
-        b[...] = 0
+    value, delta, total = output_loss(params, arch, out, Y, loss, alpha,
+                                      sample_weight)
+    delta = head_backward(params, arch, acts, delta, grad)
+    g_conv_w, _, g_conv_b, _ = unpack(grad, arch)
     start = 0
     for trunk_cache in trunk_caches:
         count = trunk_cache[0][0][4].shape[0]
         _trunk_backward(params, arch, trunk_cache, delta[start:start + count],
                         (g_conv_w, g_conv_b))
         start += count
-    grad[:arch.n_weights] += (alpha / total) * weights
-    return float(value), grad
+    grad[:arch.n_weights] += (alpha / total) * params[:arch.n_weights]
+    return value, grad

@@ -290,3 +290,28 @@ def test_partial_fit_refuses_early_stopping_as_scikit_learns_mlp(cls):
         est.set_params(early_stopping=True).partial_fit(X, y)
     assert all(np.array_equal(a, b) for a, b in zip(weights, est.coefs_, strict=True))
     assert len(est.loss_curve_) == 1
+
+
+def test_fit_builds_orbits_a_minibatch_or_a_block_at_a_time(monkeypatch):
+    """Issue 29: a fit's memory is that of a minibatch (training rows) or of a
+    block (validation rows), never the orbit of all rows at once."""
+    from sk_symmetry.neural_network import _cnn_base
+
+    asked = []
+    build = _cnn_base.orbit_stack
+
+    def recording(X, perms, signs, order):
+        asked.append(X.shape[0])
+        return build(X, perms, signs, order)
+
+    monkeypatch.setattr(_cnn_base, "orbit_stack", recording)
+    monkeypatch.setattr(_cnn_base, "_BLOCK_BYTES", 1)  # blocks of one row
+    X, y = _data(n=300)
+    clf = InvariantCNNClassifier(
+        SymmetryGroup.dihedral((4, 4)), image_shape=(4, 4), trunk="orbit",
+        early_stopping=True, validation_fraction=0.1, **{**TINY, "batch_size": 16},
+    )
+    clf.fit(X, y)
+    n_steps = clf.n_iter_ * -(-270 // 16)
+    assert max(asked) <= 16
+    assert len(asked) == n_steps + clf.n_iter_ * 30  # and 30 validation rows

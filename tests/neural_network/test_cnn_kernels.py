@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sk_symmetry.neural_network import _cnn_math
-from sk_symmetry.neural_network._cnn_math import (
+from sk_symmetry.neural_network import _cnn_layers, _cnn_math
+from sk_symmetry.neural_network._cnn_layers import (
     Workspace,
     _conv_activate,
     _conv_backward,
@@ -21,12 +21,14 @@ from sk_symmetry.neural_network._cnn_math import (
     _unpad,
     col2im_matmul,
     im2col,
+)
+from sk_symmetry.neural_network._cnn_math import (
     init_params,
     loss_and_gradient,
     make_architecture,
 )
 
-kernels = _cnn_math._cnn_kernels
+kernels = _cnn_layers._cnn_kernels
 
 # Tests of the kernels themselves; they skip when SK_SYMMETRY_NO_KERNELS=1
 # (CI's run of the numpy fallbacks) or when they were not built.
@@ -37,7 +39,7 @@ DTYPES = [np.float32, np.float64]
 
 
 def _numpy_path():
-    return mock.patch.object(_cnn_math, "_cnn_kernels", None)
+    return mock.patch.object(_cnn_layers, "_cnn_kernels", None)
 
 
 def _same_bits(a, b):
@@ -327,7 +329,7 @@ def test_kernels_run_in_a_step():
     params = init_params(arch, np.float32, rng)
     stack = rng.normal(size=(8, 144)).astype(np.float32)
     Y = np.eye(3, dtype=np.float32)[[0, 1]]
-    with mock.patch.object(_cnn_math, "_cnn_kernels", Recording()):
+    with mock.patch.object(_cnn_layers, "_cnn_kernels", Recording()):
         loss_and_gradient(params, arch, stack, Y, "log_loss", 1e-3, None,
                           np.empty_like(params), workspace=Workspace())
     assert set(calls) == {"im2col", "activate", "pool", "conv_backward", "col2im"}

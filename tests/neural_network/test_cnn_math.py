@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sk_symmetry.neural_network import _cnn_math
+from sk_symmetry.neural_network import _cnn_layers, _cnn_math
 from sk_symmetry.neural_network._cnn_math import (
     forward,
     init_params,
@@ -150,7 +150,7 @@ def test_mean_pooling_backward_keeps_the_dtype(dtype, axis, shape):
     """The backward pass of a mean over the image or the orbit stays in the
     network's dtype (a numpy integer count promoted float32 to float64)."""
     dout = np.ones((2, 3), dtype)
-    dA = _cnn_math._reduce_backward(dout, None, axis, "mean", shape)
+    dA = _cnn_layers._reduce_backward(dout, None, axis, "mean", shape)
     assert dA.dtype == dtype
     assert dA.shape == shape
     assert np.all(dA == dtype(1) / dtype(np.prod(shape) // 6))
