@@ -6,11 +6,11 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import assert_all_finite, check_random_state
 
-from .._compat import Interval, StrOptions, _fit_context
+from .._compat import Interval, StrOptions
 from .._docstrings import fill_doc
 from .._utils import BLOCK_BYTES, in_threads, n_threads
 from ..symmetry import SymmetryGroup
-from ._common import InvariantTransformer, validate_for_group_fit
+from ._common import InvariantTransformer
 from ._ring_maps import (
     POOLINGS,
     draw_dilations,
@@ -222,20 +222,14 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         self.differences = differences
         self.random_state = random_state
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @fill_doc
-    def fit(self, X, y=None):
-        """Draw the kernels, and the biases from the convolutions of ``X``.
+    def _symmetry(self):
+        return _ring_or_none(self.symmetry)
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training signals, each a ring of ``n_features`` values.
-        {transformer_fit_returns}
-        """
+    def _fit(self, X):
+        """Draw the kernels, and the biases from the convolutions of ``X``
+        (training signals, each a ring of ``n_features`` values)."""
         self._poolings()  # checked before any work
         lengths = _check_positive_ints(self.kernel_lengths, "kernel_lengths")
-        X = validate_for_group_fit(self, X, _ring_or_none(self.symmetry))
         _check_shifts(self.group_, X.shape[1])
         assert_all_finite(X, input_name="X")
         rng = check_random_state(self.random_state)
