@@ -302,7 +302,7 @@ def build_model(
     if network == "cnn":
         return InvariantCNNClassifier(
             group, image_shape=(8, 8), conv_channels=(16, 32), max_iter=cnn_epochs,
-            random_state=MODEL_SEED,
+            trunk="orbit", random_state=MODEL_SEED,
         )
     if network == "ridge":
         head = [StandardScaler(), RidgeClassifierCV(alphas=RIDGE_ALPHAS)]
