@@ -121,7 +121,7 @@ class InvariantConvolutionFeatures(InvariantTransformer):
     See Also
     --------
     InvariantRandomFeatures : Random features pooled over any finite group.
-    sk_symmetry.averaging.GroupAveragedTransformer : Any transformer averaged
+    GroupAveragedTransformer : Any transformer averaged
         over a group.
 
     Notes
