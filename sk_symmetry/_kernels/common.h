@@ -225,21 +225,11 @@ optional_buffer(PyObject *obj, Py_buffer *view, int writable)
     return PyObject_GetBuffer(obj, view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE);
 }
 
-/* None, or NULL with a ValueError saying `problem`. */
-static inline PyObject *
-finish(const char *problem)
-{
-    if (failed(problem, 0)) {
-        return NULL;
-    }
-    Py_RETURN_NONE;
-}
-
-/* The end of a wrapper, after its scratch memory is freed: releases the
+/* The end of every wrapper, after its scratch memory is freed: releases the
  * buffers, then returns NULL with the exception set if the call failed (see
  * failed()), else result, which is built only then:
  *     return RELEASED_RESULT(problem, no_memory, PyBool_FromLong(ok), &x);
- * (finish() above is the same for a wrapper that returns None.) */
+ * (Py_NewRef(Py_None) for a wrapper that returns None.) */
 #define RELEASED_RESULT(problem, no_memory, result, ...)                       \
     (RELEASE_BUFFERS(__VA_ARGS__), failed(problem, no_memory) ? NULL : (result))
 

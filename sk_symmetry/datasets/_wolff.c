@@ -198,8 +198,7 @@ clusters(PyObject *self, PyObject *args)
     }
     int no_memory = problem == NULL && work == NULL;
     PyMem_RawFree(work);
-    RELEASE_BUFFERS(&spin, &state, &energy, &magnetization);
-    return failed(problem, no_memory) ? NULL : PyLong_FromLongLong(flipped);
+    return RELEASED_RESULT(problem, no_memory, PyLong_FromLongLong(flipped), &spin, &state, &energy, &magnetization);
 }
 
 static PyMethodDef methods[] = {

@@ -193,8 +193,7 @@ im2col(PyObject *self, PyObject *args)
             im2col_f32(src.buf, cols.buf, &g);
         Py_END_ALLOW_THREADS
     }
-    RELEASE_BUFFERS(&src, &cols);
-    return finish(problem);
+    return RELEASED_RESULT(problem, 0, Py_NewRef(Py_None), &src, &cols);
 }
 
 static PyObject *
@@ -220,8 +219,7 @@ col2im(PyObject *self, PyObject *args)
             col2im_f32(dcols.buf, out.buf, &g);
         Py_END_ALLOW_THREADS
     }
-    RELEASE_BUFFERS(&dcols, &out);
-    return finish(problem);
+    return RELEASED_RESULT(problem, 0, Py_NewRef(Py_None), &dcols, &out);
 }
 
 static PyObject *
@@ -259,8 +257,7 @@ activate(PyObject *self, PyObject *args)
             activate_f32(z.buf, bias.buf, negative.buf, rows, c, relu);
         Py_END_ALLOW_THREADS
     }
-    RELEASE_BUFFERS(&z, &bias, &negative);
-    return finish(problem);
+    return RELEASED_RESULT(problem, 0, Py_NewRef(Py_None), &z, &bias, &negative);
 }
 
 #define POOL_FORMAT "(nnnnnnii)"
@@ -314,8 +311,7 @@ pool(PyObject *self, PyObject *args)
             pool_f32(a.buf, out.buf, &p);
         Py_END_ALLOW_THREADS
     }
-    RELEASE_BUFFERS(&a, &out);
-    return finish(problem);
+    return RELEASED_RESULT(problem, 0, Py_NewRef(Py_None), &a, &out);
 }
 
 static PyObject *
@@ -361,8 +357,7 @@ conv_backward(PyObject *self, PyObject *args)
         Py_END_ALLOW_THREADS
     }
     PyMem_Free(sums);
-    RELEASE_BUFFERS(&grad, &a, &pooled, &negative, &dz, &bias_grad);
-    return failed(problem, no_memory) ? NULL : Py_NewRef(Py_None);
+    return RELEASED_RESULT(problem, no_memory, Py_NewRef(Py_None), &grad, &a, &pooled, &negative, &dz, &bias_grad);
 }
 
 static PyMethodDef methods[] = {

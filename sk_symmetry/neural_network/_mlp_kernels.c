@@ -172,8 +172,7 @@ hidden(PyObject *self, PyObject *args)
             LEVEL_COPY(hidden, f32)(z.buf, b.buf, units, n, kind);
         Py_END_ALLOW_THREADS
     }
-    RELEASE_BUFFERS(&z, &b);
-    return finish(problem);
+    return RELEASED_RESULT(problem, 0, Py_NewRef(Py_None), &z, &b);
 }
 
 static PyObject *
@@ -204,8 +203,7 @@ backward(PyObject *self, PyObject *args)
             LEVEL_COPY(backward, f32)(a.buf, d.buf, gb.buf, units, n, kind);
         Py_END_ALLOW_THREADS
     }
-    RELEASE_BUFFERS(&a, &d, &gb);
-    return finish(problem);
+    return RELEASED_RESULT(problem, 0, Py_NewRef(Py_None), &a, &d, &gb);
 }
 
 static PyObject *
@@ -250,8 +248,7 @@ output(PyObject *self, PyObject *args)
         Py_END_ALLOW_THREADS
     }
     PyMem_Free(gacc);
-    RELEASE_BUFFERS(&z, &y, &b, &sw, &gb);
-    return failed(problem, no_memory) ? NULL : PyFloat_FromDouble(loss);
+    return RELEASED_RESULT(problem, no_memory, PyFloat_FromDouble(loss), &z, &y, &b, &sw, &gb);
 }
 
 static PyObject *
@@ -277,8 +274,7 @@ adam(PyObject *self, PyObject *args)
             LEVEL_COPY(adam, f32)(p.buf, g.buf, m.buf, v.buf, n, b1, b2, lr, eps);
         Py_END_ALLOW_THREADS
     }
-    RELEASE_BUFFERS(&p, &g, &m, &v);
-    return finish(problem);
+    return RELEASED_RESULT(problem, 0, Py_NewRef(Py_None), &p, &g, &m, &v);
 }
 
 static PyMethodDef methods[] = {
