@@ -11,7 +11,8 @@ importing only from those listed before it:
 - ``neural_network``: `BiaslessMLPClassifier`, `BiaslessMLPRegressor`, the
   invariant convolutional networks (`InvariantCNNClassifier`,
   `InvariantCNNRegressor`) and their math;
-- ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit;
+- ``augmentation``: `OrbitAugmentedClassifier`, training on the orbit, and
+  `RandomAffine`, random turns and shifts of images for training;
 - ``metrics``: symmetric scorers (`make_symmetric_scorer`,
   `symmetric_scoring`);
 - ``averaging``: group averages of any estimator (`GroupAveragedTransformer`,
@@ -63,7 +64,7 @@ array([[-0.5, -0.5,  0.5,  0.5]])
 True
 """
 
-from .augmentation import OrbitAugmentedClassifier
+from .augmentation import OrbitAugmentedClassifier, RandomAffine
 from .averaging import (
     GroupAveragedTransformer,
     SymmetrizedClassifier,
@@ -117,6 +118,7 @@ __all__ = [
     "InversionAccuracyBound",
     "InversionInvariantTransformer",
     "OrbitAugmentedClassifier",
+    "RandomAffine",
     "SymmetrizedClassifier",
     "SymmetrizedRegressor",
     "SymmetryDegeneracy",

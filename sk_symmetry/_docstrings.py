@@ -385,7 +385,15 @@ trunk : {"auto", "orbit", "group"}, default="auto"
     grids multiplied in float64, where every sum is exact in any order),
     which makes them bitwise invariant. "auto" takes "group" when it
     applies and the group moves pixels, "orbit" otherwise; the fitted
-    ``trunk_`` says which.""",
+    ``trunk_`` says which.
+
+augmentation : callable or None, default=None
+    Changes each minibatch's images before its step, during `fit` and
+    `partial_fit` only: called as ``augmentation(X_batch, image_shape,
+    rng)``, it returns an array of ``X_batch``'s shape. `RandomAffine`
+    (random turns, shifts and zooms) is the one the library ships.
+    Exact invariance under ``symmetry`` does not depend on it; it teaches
+    what no finite group covers (turns by any angle, small moves).""",
     # ... and their Attributes from `conv_kernels_` to `t_`: $loss is the
     # objective, $score the early-stopping score.
     "cnn_attributes": """\

@@ -67,6 +67,7 @@ class BaseInvariantCNN(BaseNetwork):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "dtype": [StrOptions({"float32", "float64"})],
         "trunk": [StrOptions({"auto", "orbit", "group"})],
+        "augmentation": [None, callable],
     }
 
     def __init__(
@@ -79,7 +80,7 @@ class BaseInvariantCNN(BaseNetwork):
         random_state=None, tol=1e-4, verbose=False, warm_start=False,
         momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        n_iter_no_change=10, dtype="float32", trunk="auto",
+        n_iter_no_change=10, dtype="float32", trunk="auto", augmentation=None,
     ):
         store_arguments(self, locals())
 
@@ -302,7 +303,7 @@ class BaseInvariantCNN(BaseNetwork):
                 # memory of a step, not of the data. A row's orbit and its
                 # order depend on that row alone, so they are the same bits
                 # whichever rows share its minibatch.
-                stack, weights = self._orbit(X[rows], group)
+                stack, weights = self._orbit(self._augment(X[rows], rng), group)
                 loss, _ = step(
                     params, arch, stack, Y[rows], self._loss, self.alpha, sw, grad,
                     weights=weights, workspace=workspace,
@@ -330,6 +331,25 @@ class BaseInvariantCNN(BaseNetwork):
         if self.early_stopping:
             params[...] = self._best_params
             del self._best_params
+
+
+    def _augment(self, X, rng):
+        """The minibatch's images changed by ``augmentation`` (if any)."""
+        if self.augmentation is None:
+            return X
+        moved = self.augmentation(X, self._arch.image_shape, rng)
+        if getattr(moved, "shape", None) != X.shape:
+            raise ValueError(
+                f"augmentation must return an array of the minibatch's shape "
+                f"{X.shape}; {self.augmentation!r} returned "
+                f"{getattr(moved, 'shape', type(moved).__name__)}."
+            )
+        moved = np.asarray(moved, dtype=X.dtype)
+        if not np.isfinite(moved).all():
+            raise ValueError(
+                f"augmentation {self.augmentation!r} returned non-finite values."
+            )
+        return moved
 
 
 def _image_bytes(arch, itemsize):
