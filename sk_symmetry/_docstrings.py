@@ -289,10 +289,12 @@ global_pooling : {"flatten", "mean", "max"}, default="flatten"
     digits without a group, 5 epochs, 0.964 validation accuracy against
     0.886 for "max" and 0.694 for "mean".
 
-group_pooling : {"max", "mean"}, default="max"
+group_pooling : {"max", "mean", "sort"}, default="max"
     Pooling of the trunk's features over each row's orbit, before the
-    dense head. Both are exact: the orbit is visited in an order set by
-    the data.
+    dense head. All are exact: the orbit is visited in an order set by
+    the data. "sort" hands the head each feature's values over the orbit
+    in increasing order (the maximum among them), so the head's input is
+    ``n_orbit_images_`` times wider; orbit trunk only.
 
 even_first_layer : "auto" or bool, default="auto"
     Replace the first convolution's ``w * x`` by ``|w * x|`` (before its

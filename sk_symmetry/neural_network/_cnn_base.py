@@ -59,7 +59,7 @@ class BaseInvariantCNN(BaseNetwork):
         "padding": [StrOptions({"same", "valid", "wrap"})],
         "spatial_pooling": [StrOptions({"max", "mean", "none"})],
         "global_pooling": [StrOptions({"max", "mean", "flatten"})],
-        "group_pooling": [StrOptions({"max", "mean"})],
+        "group_pooling": [StrOptions({"max", "mean", "sort"})],
         "even_first_layer": [StrOptions({"auto"}), "boolean"],
         "activation": [StrOptions({"relu", "tanh"})],
         "solver": [StrOptions({"sgd", "adam"})],
@@ -197,6 +197,7 @@ class BaseInvariantCNN(BaseNetwork):
             shape, conv_channels, self.kernel_size, self.dilation, self.padding,
             self.spatial_pooling, self.global_pooling, hidden, self._n_outputs,
             group_pooling, self.activation, even, self.fit_bias,
+            n_images=len(perms) if pairs is None else len(pairs),
         )
         return arch, (perms, signs, pairs, element_signs)
 

@@ -97,9 +97,13 @@ def head_fields(conv, features, hidden_layer_sizes, n_outputs, **settings):
 def make_architecture(
     image_shape, conv_channels, kernel_size, dilation, padding, spatial_pooling,
     global_pooling, hidden_layer_sizes, n_outputs, group_pooling, activation,
-    even_first_layer, fit_bias,
+    even_first_layer, fit_bias, n_images=1,
 ):
     """An `Architecture`, or a ValueError naming the parameter that cannot fit.
+
+    ``n_images`` is the number of images run per row (the orbit's, or half
+    of it); the ``"sort"`` pooling over them hands the head that many values
+    per feature.
 
     An axis of length 1 (1-d signals as ``(1, length)``) gets kernels of
     length 1 along it and is never pooled; a 2 x 2 pooling drops the last
@@ -137,6 +141,8 @@ def make_architecture(
         pools.append(pool)
         channels = int(out_channels)
     features = channels * h * w if global_pooling == "flatten" else channels
+    if group_pooling == "sort":
+        features *= int(n_images)
     return Architecture(
         tuple(image_shape), tuple(conv), tuple(pads), tuple(pools), **head_fields(
             conv, features, hidden_layer_sizes, n_outputs, dilation=dilation,
@@ -262,7 +268,13 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
     m = n_images // n_rows
     if weights is None:
         F = F.reshape(n_rows, m, -1)
-        P, group_mask = _reduce(F, 1, arch.group_pooling)
+        if arch.group_pooling == "sort":
+            # Each feature's values over the row's images, in increasing
+            # order: a function of the orbit as a set, and exact (no sums).
+            group_mask = np.argsort(F, axis=1, kind="stable")
+            P = np.take_along_axis(F, group_mask, axis=1).reshape(n_rows, -1)
+        else:
+            P, group_mask = _reduce(F, 1, arch.group_pooling)
     else:
         P, group_mask = F, None
     acts = head_forward(params, arch, P)
@@ -371,7 +383,11 @@ def _backward(params, arch, cache, delta, grad, workspace=None):
         delta = weights.reshape(n_rows, m, 1) * (delta[:, None, :] / m)
         delta = delta.reshape(n_rows * m, -1)
     delta = head_backward(params, arch, acts, delta, grad)
-    if weights is None:
+    if weights is None and arch.group_pooling == "sort":
+        sorted_delta = delta.reshape(group_shape)
+        delta = np.empty_like(sorted_delta)
+        np.put_along_axis(delta, group_mask, sorted_delta, axis=1)
+    elif weights is None:
         delta = _reduce_backward(delta, group_mask, 1, arch.group_pooling,
                                  group_shape)
     dF = delta.reshape(-1, delta.shape[-1])

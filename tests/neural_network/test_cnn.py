@@ -74,6 +74,7 @@ def _rows(draw, n_features):
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(_groups(), st.data(), st.sampled_from([
     {}, {"group_pooling": "mean"}, {"even_first_layer": False},
+    {"group_pooling": "sort", "trunk": "orbit"},
     {"even_first_layer": True, "padding": "wrap", "global_pooling": "max"},
     {"activation": "tanh", "fit_bias": False, "spatial_pooling": "mean",
      "dtype": "float64"},
@@ -238,6 +239,9 @@ def test_pickle_pipeline_and_grid_search_over_symmetry():
      "conv_channels must be positive"),
     ({"image_shape": (4, 4), "padding": "circular"}, (10, 16), ValueError,
      "padding"),
+    ({"image_shape": (4, 4), "symmetry": SymmetryGroup.rotations((4, 4)),
+      "trunk": "group", "group_pooling": "sort"}, (10, 16), ValueError,
+     "group_pooling='sort' sorts"),
 ])
 def test_clear_errors(params, X_shape, error, match):
     X = np.random.default_rng(0).normal(size=X_shape)
@@ -315,3 +319,14 @@ def test_fit_builds_orbits_a_minibatch_or_a_block_at_a_time(monkeypatch):
     n_steps = clf.n_iter_ * -(-270 // 16)
     assert max(asked) <= 16
     assert len(asked) == n_steps + clf.n_iter_ * 30  # and 30 validation rows
+
+
+def test_sort_pooling_hands_the_head_every_image_of_the_orbit():
+    X, y = _data()
+    G = SymmetryGroup.dihedral((4, 4)) * SymmetryGroup.inversion()
+    params = {**TINY, "trunk": "orbit", "global_pooling": "flatten"}
+    by_max = InvariantCNNClassifier(G, image_shape=(4, 4), **params).fit(X, y)
+    by_sort = InvariantCNNClassifier(G, image_shape=(4, 4), group_pooling="sort",
+                                     **params).fit(X, y)
+    assert by_sort.n_orbit_images_ == 8
+    assert by_sort.coefs_[0].shape[0] == 8 * by_max.coefs_[0].shape[0]

@@ -20,9 +20,11 @@ from sk_symmetry.neural_network._cnn_math import (
 
 def _architecture(shape=(6, 5), channels=(3, 2), kernel=3, dilation=1,
                   padding="same", spatial="max", global_="mean", hidden=(4,),
-                  n_out=3, group="max", activation="relu", even=False, bias=True):
+                  n_out=3, group="max", activation="relu", even=False, bias=True,
+                  n_images=3):
     return make_architecture(shape, channels, kernel, dilation, padding, spatial,
-                             global_, hidden, n_out, group, activation, even, bias)
+                             global_, hidden, n_out, group, activation, even, bias,
+                             n_images=n_images)
 
 
 def _numerical_gradient(f, params, eps=1e-6):
@@ -41,6 +43,7 @@ CASES = [
     dict(even=True, activation="tanh", bias=False),
     dict(even=True, shape=(1, 11), channels=(2, 3, 2), hidden=()),
     dict(spatial="none", group="signed", n_out=2),
+    dict(group="sort", global_="flatten", even=True),
 ]
 
 
