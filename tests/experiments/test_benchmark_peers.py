@@ -131,10 +131,12 @@ def test_the_networks_train_and_predict_where_installed():
         again = peer(max_iter=1, batch_size=16, random_state=3).fit(X, y)
         assert np.array_equal(again.predict_proba(X), proba)
         assert np.array_equal(X, X_copy) and torch.get_num_threads() == threads
-    # escnn's network is D4-invariant up to rounding; the plain CNN is not.
+    # escnn's network is D4-invariant up to rounding and invariant under
+    # inversion exactly (its first layer is even); the plain CNN is neither.
     escnn, plain = (peer(max_iter=1, batch_size=16, random_state=3).fit(X, y)
                     for peer in PEERS)
     upright = escnn.predict_proba(X)
+    assert np.array_equal(escnn.predict_proba(-X), upright)
     for g in dihedral:
         np.testing.assert_allclose(escnn.predict_proba(g(X)), upright, atol=1e-5)
     plain_upright = plain.predict_proba(X)
