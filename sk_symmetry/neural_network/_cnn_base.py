@@ -333,7 +333,6 @@ class BaseInvariantCNN(BaseNetwork):
             params[...] = self._best_params
             del self._best_params
 
-
     def _augment(self, X, rng):
         """The minibatch's images changed by ``augmentation`` (if any)."""
         if self.augmentation is None:
