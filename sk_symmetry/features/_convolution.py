@@ -16,6 +16,7 @@ from ._ring_maps import (
     draw_dilations,
     paired_ring_convolution,
     pool_ring_convolutions,
+    pooled_columns,
     ring_convolution,
     ring_difference,
     row_quantiles,
@@ -40,7 +41,8 @@ class InvariantConvolutionFeatures(InvariantTransformer):
 
         c_k(x)[t] = sum over j of w_jk * x[(t + (j - (m_k - 1) // 2) d_k) mod L]
 
-    and its features pool ``c_k(x) - b_k`` over the ``L`` positions.
+    and its features pool ``c_k(x) - b_k`` over the ``L`` positions, for each
+    of its ``n_biases`` biases ``b_k``.
 
     Parameters
     ----------
@@ -59,7 +61,8 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         as the images of a shifted row are summed in another order).
 
     n_kernels : int, default=10000
-        Number of random kernels; each gives ``len(pooling)`` features.
+        Number of random kernels; each gives ``n_biases`` features per
+        pooling, one for ``"max"``.
 
     kernel_lengths : list of int, default=[7, 9, 11]
         The lengths a kernel's length is drawn from, uniformly.
@@ -89,6 +92,13 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         ring, ``x[t] - x[t - 1]`` (with ``x[-1]`` before ``x[0]``), as
         MultiRocket does; they are shifted with ``x``.
 
+    n_biases : int, default=1
+        Number of biases of each kernel, as MiniRocket and MultiRocket use
+        several: the quantiles ``(i + u_k) / n_biases``, ``i < n_biases``, of
+        the convolution of one random training row, with ``u_k`` uniform on
+        ``[0, 1]`` (one in each ``n_biases``-th of its range). Every pooling
+        but ``"max"`` gives one feature per bias.
+
     random_state : int, RandomState instance or None, default=None
         Draws the kernels and the rows and quantiles of the biases in `fit`.
 
@@ -109,9 +119,10 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         a standard normal distribution (then centred with
         ``center_weights=True``).
 
-    biases_ : ndarray of shape (n_kernels,)
-        ``b_k``: a quantile, uniform on ``[0, 1]``, of the convolution of a
-        random training row (MiniRocket's data-driven biases).
+    biases_ : ndarray of shape (n_kernels, n_biases)
+        The biases ``b_k`` of each kernel: quantiles, spread as ``n_biases``
+        says, of the convolution of a random training row (MiniRocket's
+        data-driven biases), in increasing order.
 
     on_differences_ : ndarray of bool of shape (n_kernels,)
         Which kernels convolve the first differences.
@@ -196,6 +207,7 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         "pooling": [list, tuple, StrOptions(set(POOLINGS))],
         "center_weights": ["boolean"],
         "differences": ["boolean"],
+        "n_biases": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -211,6 +223,7 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         pooling=("ppv", "max", "mpv", "mean"),
         center_weights=False,
         differences=True,
+        n_biases=1,
         random_state=None,
     ):
         self.symmetry = symmetry
@@ -220,6 +233,7 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         self.pooling = pooling
         self.center_weights = center_weights
         self.differences = differences
+        self.n_biases = n_biases
         self.random_state = random_state
 
     def _symmetry(self):
@@ -248,8 +262,11 @@ class InvariantConvolutionFeatures(InvariantTransformer):
             w = rng.standard_normal(m)
             self.weights_.append(w - w.mean() if self.center_weights else w)
         rows = rng.randint(X.shape[0], size=self.n_kernels)
-        quantiles = rng.uniform(0.0, 1.0, size=self.n_kernels)
-        self.biases_ = np.empty(self.n_kernels)
+        # One uniform offset per kernel, its quantiles spread evenly from it:
+        # (i + u) / n_biases for i < n_biases.
+        offsets = rng.uniform(0.0, 1.0, size=self.n_kernels)
+        quantiles = (np.arange(self.n_biases) + offsets[:, None]) / self.n_biases
+        self.biases_ = np.empty((self.n_kernels, self.n_biases))
         signals = (X, ring_difference(X))
         for on_diff, _, d, columns in self._groups():
             W = self._weights(columns, X.dtype)
@@ -293,24 +310,25 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         poolings = self._poolings()
         n_samples, n_positions = X.shape
         signals = (X, ring_difference(X))
-        out = np.empty(
-            (n_samples, len(poolings), self.n_kernels), dtype=X.dtype
-        )
+        n_columns = len(pooled_columns(poolings, self.n_biases))
+        out = np.empty((n_samples, n_columns, self.n_kernels), dtype=X.dtype)
         for on_diff, _, d, columns in self._groups():
             _convolve_and_pool(
                 signals[on_diff], self._weights(columns, X.dtype), d,
                 self.biases_[columns].astype(X.dtype), poolings, out, columns,
             )
-        # Kernel-major columns: the poolings of kernel 0, then of kernel 1...
+        # Kernel-major columns: the features of kernel 0, then of kernel 1...
         out = np.ascontiguousarray(out.transpose(0, 2, 1)).reshape(n_samples, -1)
         return out, bool(np.isfinite(out).all())
 
     def _names_out(self, names):
         prefix = type(self).__name__.lower()
+        columns = pooled_columns(self._poolings(), self.n_biases)
         return [
             f"{prefix}{k}_{pooling}"
+            + ("" if b is None or self.n_biases == 1 else str(b))
             for k in range(self.n_kernels)
-            for pooling in self._poolings()
+            for pooling, b in columns
         ]
 
 
@@ -318,13 +336,13 @@ def _convolve_and_pool(signal, W, dilation, biases, poolings, out, columns):
     """Pool the convolutions of ``signal`` with the kernels ``W`` into
     ``out[:, :, columns]``, in blocks of rows shared among threads."""
     n_samples, n_positions = signal.shape
-    # The convolutions, the mask of positive values and a sorted copy: about
-    # four arrays of this many bytes per row.
+    # The convolutions, a sorted copy, its shift by a bias and the mask of
+    # positive values: about four arrays of this many bytes per row.
     row_bytes = 4 * W.shape[1] * n_positions * signal.itemsize
     block = max(1, BLOCK_BYTES // row_bytes)
 
     def run(first, last):
-        pooled = np.empty((block, len(poolings), W.shape[1]), signal.dtype)
+        pooled = np.empty((block, out.shape[1], W.shape[1]), signal.dtype)
         for lo in range(first * block, min(last * block, n_samples), block):
             hi = min(lo + block, n_samples)
             c = ring_convolution(signal[lo:hi], W, dilation)
