@@ -145,14 +145,16 @@ def pool_ring_convolutions(c, biases, poolings, out):
         # increasing order, whatever the position each value came from. The
         # same additions under every shift.
         ordered = np.sort(c, axis=2)
+    sums = "mpv" in poolings or "mean" in poolings
     for b in range(biases.shape[1]):
         bias = biases[None, :, b, None]
-        if "mpv" in poolings or "mean" in poolings:
+        if sums:
             z = ordered - bias
             z[~(z > 0)] = 0
             total = z.sum(axis=2)
+            # The positive values, counted in any order.
             counts = np.count_nonzero(z, axis=2)
-        if "lspv" in poolings or "ppv" in poolings:
+        if "lspv" in poolings or ("ppv" in poolings and not sums):
             positive = (c - bias) > 0
             counts = positive.sum(axis=2)
         for p, (pooling, bias_index) in enumerate(columns):

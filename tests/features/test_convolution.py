@@ -112,11 +112,15 @@ def _pooled(z, pooling):
     }[pooling]()
 
 
-@pytest.mark.parametrize("differences, n_biases", [(False, 1), (True, 1), (True, 3)])
-def test_features_follow_the_definition(differences, n_biases):
+@pytest.mark.parametrize(
+    "differences, n_biases, pooling",
+    [(False, 1, POOLINGS), (True, 1, POOLINGS), (True, 3, POOLINGS),
+     (True, 2, ["ppv"]), (False, 2, ["mean", "ppv"])],
+)
+def test_features_follow_the_definition(differences, n_biases, pooling):
     X = np.random.default_rng(0).standard_normal((4, 17))
     icf = InvariantConvolutionFeatures(
-        n_kernels=12, pooling=POOLINGS, differences=differences,
+        n_kernels=12, pooling=pooling, differences=differences,
         n_biases=n_biases, random_state=1,
     ).fit(X)
     assert icf.biases_.shape == (12, n_biases)
