@@ -60,11 +60,11 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         mean pooling is too under ``G``, but under shifts only up to rounding,
         as the images of a shifted row are summed in another order).
 
-    n_kernels : int, default=10000
+    n_kernels : int, default=5000
         Number of random kernels; each gives ``n_biases`` features per
         pooling, one for ``"max"``.
 
-    kernel_lengths : list of int, default=[7, 9, 11]
+    kernel_lengths : list of int, default=[3, 5, 7]
         The lengths a kernel's length is drawn from, uniformly.
 
     dilations : "rocket", int or list of int, default=1
@@ -74,7 +74,7 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         kernel's dilation; a list is drawn from uniformly.
 
     pooling : list of {{"ppv", "max", "mpv", "lspv", "mean"}}, \
-            default=["ppv", "max", "mpv", "mean"]
+            default=["ppv", "max", "mean"]
         How each convolution is pooled over the positions: the proportion of
         positive values of ``c_k(x) - b_k`` (ROCKET's ppv), the maximum of
         ``c_k(x)``, the mean of the positive values of ``c_k(x) - b_k`` (0
@@ -92,7 +92,7 @@ class InvariantConvolutionFeatures(InvariantTransformer):
         ring, ``x[t] - x[t - 1]`` (with ``x[-1]`` before ``x[0]``), as
         MultiRocket does; they are shifted with ``x``.
 
-    n_biases : int, default=1
+    n_biases : int, default=4
         Number of biases of each kernel, as MiniRocket and MultiRocket use
         several: the quantiles ``(i + u_k) / n_biases``, ``i < n_biases``, of
         the convolution of one random training row, with ``u_k`` uniform on
@@ -192,7 +192,7 @@ class InvariantConvolutionFeatures(InvariantTransformer):
     >>> X = np.random.default_rng(0).standard_normal((3, 20))
     >>> icf = InvariantConvolutionFeatures(n_kernels=10, random_state=0).fit(X)
     >>> icf.transform(X).shape
-    (3, 40)
+    (3, 90)
     >>> all(np.array_equal(icf.transform(np.roll(X, s, axis=1)), icf.transform(X))
     ...     for s in range(20))
     True
@@ -216,14 +216,14 @@ class InvariantConvolutionFeatures(InvariantTransformer):
     def __init__(
         self,
         symmetry=None,
-        n_kernels=10000,
+        n_kernels=5000,
         *,
-        kernel_lengths=(7, 9, 11),
+        kernel_lengths=(3, 5, 7),
         dilations=1,
-        pooling=("ppv", "max", "mpv", "mean"),
+        pooling=("ppv", "max", "mean"),
         center_weights=False,
         differences=True,
-        n_biases=1,
+        n_biases=4,
         random_state=None,
     ):
         self.symmetry = symmetry

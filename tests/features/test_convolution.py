@@ -132,7 +132,8 @@ def test_kernels_follow_rocket():
     X = np.random.default_rng(0).standard_normal((30, 40))
     icf = InvariantConvolutionFeatures(
         n_kernels=3000, kernel_lengths=[7, 9, 11], dilations="rocket",
-        center_weights=True, random_state=0,
+        center_weights=True, pooling=["ppv", "max", "mpv", "mean"], n_biases=1,
+        random_state=0,
     ).fit(X)
     assert set(icf.kernel_lengths_) == {7, 9, 11}
     # The kernel spans at most the ring: (m - 1) * d <= L - 1.
@@ -261,7 +262,8 @@ def test_biases_spread_evenly_over_the_quantiles_of_one_row():
     # one training row: one in each n-th of its range, in increasing order.
     X = np.random.default_rng(5).standard_normal((20, 30))
     icf = InvariantConvolutionFeatures(
-        n_kernels=200, n_biases=4, differences=False, random_state=0
+        n_kernels=200, n_biases=4, pooling=["ppv", "max", "mpv", "mean"],
+        differences=False, random_state=0,
     ).fit(X)
     assert np.all(np.diff(icf.biases_, axis=1) >= 0)
     # Each kernel's columns: ppv at its 4 biases, max, mpv and mean at each.
@@ -272,8 +274,9 @@ def test_biases_spread_evenly_over_the_quantiles_of_one_row():
     assert np.all(np.diff(means) < -0.15), means
     # One bias draws the same kernels and the first quantile of each kernel
     # is then uniform: n_biases=1 is the earlier transformer.
-    one = InvariantConvolutionFeatures(n_kernels=200, differences=False,
-                                       random_state=0).fit(X)
+    one = InvariantConvolutionFeatures(
+        n_kernels=200, n_biases=1, differences=False, random_state=0
+    ).fit(X)
     pairs = zip(one.weights_, icf.weights_, strict=True)
     assert all(np.array_equal(a, b) for a, b in pairs)
     assert np.all(icf.biases_[:, :1] <= one.biases_ + 1e-12)

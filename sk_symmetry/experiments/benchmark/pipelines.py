@@ -187,7 +187,7 @@ def _conv_features(benchmark, seed):
     # fold of the 4,000 training signals (the first 3,000 to fit, the last
     # 1,000 to score), never on the test split; see its docstring.
     features = InvariantConvolutionFeatures(
-        benchmark.group, n_kernels=1000 if benchmark.quick else 10000,
+        benchmark.group, n_kernels=1000 if benchmark.quick else 5000,
         random_state=seed,
     )
     return make_pipeline(features, StandardScaler(), _wide_ridge())
