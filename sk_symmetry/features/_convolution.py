@@ -166,7 +166,8 @@ class InvariantConvolutionFeatures(InvariantTransformer):
     nothing: 5,000 kernels score 0.973 either way); kernels of lengths 3, 5
     and 7 0.975, of 5, 7 and 9 0.975, of 3 and 5 0.972, of 9, 13 and 17
     0.958 (2,500 kernels, four biases); with 5,000 kernels of lengths 3, 5
-    and 7, the defaults, 0.978. Quantiles spread evenly beat independent ones
+    and 7, the defaults, 0.978 (this class itself: 0.978 too, 0.973 to
+    0.984 over the folds). Quantiles spread evenly beat independent ones
     (0.967 against 0.963, 1,000 kernels, five biases); dilations 1 and 2
     (0.955 against 0.963 there), the second difference as a third signal
     (0.969 against 0.972) and, alone, a second random layer on the rectified
