@@ -28,6 +28,7 @@ __all__ = [
     "draw_dilations",
     "paired_ring_convolution",
     "pool_ring_convolutions",
+    "pooled_columns",
     "ring_convolution",
     "ring_difference",
     "row_quantiles",
@@ -99,54 +100,76 @@ def _accumulate(X, weights, dilation):
 
 
 def row_quantiles(c, q):
-    """The ``q[k]`` quantile of the row ``c[k]`` for every ``k``, by linear
-    interpolation between order statistics (`numpy.quantile`'s default)."""
+    """The ``q[k, i]`` quantiles of the row ``c[k]`` for every ``k`` and
+    ``i``, by linear interpolation between order statistics
+    (`numpy.quantile`'s default); ``q`` of shape ``(n_kernels, n)``."""
     c = np.sort(np.asarray(c, dtype=np.float64), axis=1)
     h = np.asarray(q, dtype=np.float64) * (c.shape[1] - 1)
     lo = np.floor(h).astype(np.intp)
     hi = np.minimum(lo + 1, c.shape[1] - 1)
-    rows = np.arange(c.shape[0])
+    rows = np.arange(c.shape[0])[:, None]
     return c[rows, lo] + (h - lo) * (c[rows, hi] - c[rows, lo])
 
 
+def pooled_columns(poolings, n_biases):
+    """``(pooling, bias index or None)`` of each feature of one kernel:
+    ``"max"`` once (no bias moves it), every other pooling once per bias."""
+    return [
+        (pooling, None) if pooling == "max" else (pooling, b)
+        for pooling in poolings
+        for b in ((None,) if pooling == "max" else range(n_biases))
+    ]
+
+
 def pool_ring_convolutions(c, biases, poolings, out):
-    """Pool ``c - biases`` over the positions (the last axis) into ``out``.
+    """Pool ``c - biases[:, b]`` over the positions (the last axis) into
+    ``out``, for every bias ``b`` of each kernel.
 
     Parameters
     ----------
     c : ndarray of shape (n_samples, n_kernels, L)
-        Convolutions of `ring_convolution`; overwritten.
-    biases : ndarray of shape (n_kernels,), ``c``'s dtype
+        Convolutions of `ring_convolution`.
+    biases : ndarray of shape (n_kernels, n_biases), ``c``'s dtype
     poolings : sequence of str from `POOLINGS`
-    out : ndarray of shape (n_samples, len(poolings), n_kernels)
-        Written in the order of ``poolings``.
+    out : ndarray of shape (n_samples, n_columns, n_kernels)
+        Written in the order of `pooled_columns`.
     """
     L = c.shape[2]
-    for p, pooling in enumerate(poolings):
+    columns = pooled_columns(poolings, biases.shape[1])
+    for p, (pooling, _) in enumerate(columns):
         if pooling == "max":
-            # The bias only moves the maximum: pool the convolution itself.
             np.add(c.max(axis=2), 0.0, out=out[:, p])
-    c -= biases[None, :, None]
-    positive = c > 0
-    counts = positive.sum(axis=2)
     if "mpv" in poolings or "mean" in poolings:
-        # The positive values summed in sorted order (after the zeros that
-        # replace the others, all +0.0): the same additions whatever the
-        # position each value came from.
-        c[~positive] = 0
-        c.sort(axis=2)
-        total = c.sum(axis=2)
-    for p, pooling in enumerate(poolings):
-        if pooling == "ppv":
-            np.divide(counts, L, out=out[:, p], casting="unsafe")
-        elif pooling == "mpv":
-            np.divide(total, np.maximum(counts, 1), out=out[:, p],
-                      casting="unsafe")
-        elif pooling == "mean":
-            np.divide(total, L, out=out[:, p], casting="unsafe")
-        elif pooling == "lspv":
-            np.divide(_longest_cyclic_run(positive), L, out=out[:, p],
-                      casting="unsafe")
+        # Sorted once for every bias: ``sorted(c) - b`` with its non-positive
+        # values replaced by +0.0 is the zeros, then the positive values in
+        # increasing order, whatever the position each value came from. The
+        # same additions under every shift.
+        ordered = np.sort(c, axis=2)
+    sums = "mpv" in poolings or "mean" in poolings
+    for b in range(biases.shape[1]):
+        bias = biases[None, :, b, None]
+        if sums:
+            z = ordered - bias
+            z[~(z > 0)] = 0
+            total = z.sum(axis=2)
+            # The positive values, counted in any order.
+            counts = np.count_nonzero(z, axis=2)
+        if "lspv" in poolings or ("ppv" in poolings and not sums):
+            positive = (c - bias) > 0
+            counts = positive.sum(axis=2)
+        for p, (pooling, bias_index) in enumerate(columns):
+            if bias_index != b:
+                continue
+            if pooling == "ppv":
+                np.divide(counts, L, out=out[:, p], casting="unsafe")
+            elif pooling == "mpv":
+                np.divide(total, np.maximum(counts, 1), out=out[:, p],
+                          casting="unsafe")
+            elif pooling == "mean":
+                np.divide(total, L, out=out[:, p], casting="unsafe")
+            elif pooling == "lspv":
+                np.divide(_longest_cyclic_run(positive), L, out=out[:, p],
+                          casting="unsafe")
 
 
 def _longest_cyclic_run(positive):

@@ -42,16 +42,18 @@ def rings(draw):
     st.booleans(),
     st.lists(st.integers(1, 11), min_size=1, max_size=3),
     st.integers(0, 3),
+    st.integers(1, 3),
 )
 def test_features_are_exactly_invariant_under_cyclic_shifts(
-    X, shift, differences, lengths, seed
+    X, shift, differences, lengths, seed, n_biases
 ):
     icf = InvariantConvolutionFeatures(
         n_kernels=9, kernel_lengths=lengths, pooling=POOLINGS,
-        differences=differences, random_state=seed,
+        differences=differences, n_biases=n_biases, random_state=seed,
     )
     Z = icf.fit(X).transform(X)
-    assert Z.dtype == X.dtype and Z.shape == (X.shape[0], 9 * len(POOLINGS))
+    n_columns = 1 + (len(POOLINGS) - 1) * n_biases  # "max" has no bias
+    assert Z.dtype == X.dtype and Z.shape == (X.shape[0], 9 * n_columns)
     X_before = X.copy()
     shifted = icf.transform(np.roll(X, shift, axis=1))
     assert shifted.tobytes() == Z.tobytes()  # signed zeros included
@@ -84,31 +86,44 @@ def _reference(icf, X):
                 sum(w[j] * s[(t + (j - (m - 1) // 2) * d) % L] for j in range(m))
                 for t in range(L)
             ])
-            z = c - icf.biases_[k]
-            positive = z > 0
-            doubled = np.concatenate([positive, positive])
-            run = best = 0
-            for p in doubled:
-                run = run + 1 if p else 0
-                best = max(best, run)
-            values = {
-                "ppv": positive.mean(),
-                "max": c.max(),
-                "mpv": z[positive].mean() if positive.any() else 0.0,
-                "lspv": min(best, L) / L,
-                "mean": np.maximum(z, 0).mean(),
-            }
-            row.extend(values[p] for p in icf.pooling)
+            for p in icf.pooling:
+                if p == "max":
+                    row.append(c.max())
+                    continue
+                for b in icf.biases_[k]:
+                    row.append(_pooled(c - b, p))
         out.append(row)
     return np.array(out)
 
 
-@pytest.mark.parametrize("differences", [False, True])
-def test_features_follow_the_definition(differences):
+def _pooled(z, pooling):
+    """One pooling of ``z = c - b`` over the ring, by its definition."""
+    L = len(z)
+    positive = z > 0
+    run = best = 0
+    for p in np.concatenate([positive, positive]):
+        run = run + 1 if p else 0
+        best = max(best, run)
+    return {
+        "ppv": positive.mean,
+        "mpv": lambda: z[positive].mean() if positive.any() else 0.0,
+        "lspv": lambda: min(best, L) / L,
+        "mean": lambda: np.maximum(z, 0).mean(),
+    }[pooling]()
+
+
+@pytest.mark.parametrize(
+    "differences, n_biases, pooling",
+    [(False, 1, POOLINGS), (True, 1, POOLINGS), (True, 3, POOLINGS),
+     (True, 2, ["ppv"]), (False, 2, ["mean", "ppv"])],
+)
+def test_features_follow_the_definition(differences, n_biases, pooling):
     X = np.random.default_rng(0).standard_normal((4, 17))
     icf = InvariantConvolutionFeatures(
-        n_kernels=12, pooling=POOLINGS, differences=differences, random_state=1
+        n_kernels=12, pooling=pooling, differences=differences,
+        n_biases=n_biases, random_state=1,
     ).fit(X)
+    assert icf.biases_.shape == (12, n_biases)
     np.testing.assert_allclose(icf.transform(X), _reference(icf, X), atol=1e-12)
     assert np.count_nonzero(icf.on_differences_) == (6 if differences else 0)
 
@@ -117,7 +132,8 @@ def test_kernels_follow_rocket():
     X = np.random.default_rng(0).standard_normal((30, 40))
     icf = InvariantConvolutionFeatures(
         n_kernels=3000, kernel_lengths=[7, 9, 11], dilations="rocket",
-        center_weights=True, random_state=0,
+        center_weights=True, pooling=["ppv", "max", "mpv", "mean"], n_biases=1,
+        random_state=0,
     ).fit(X)
     assert set(icf.kernel_lengths_) == {7, 9, 11}
     # The kernel spans at most the ring: (m - 1) * d <= L - 1.
@@ -191,6 +207,9 @@ def test_max_over_a_larger_group_keeps_every_shift_exact():
         ({"pooling": ["ppv", "sum"]}, ValueError, "pooling"),
         ({"pooling": ["ppv", "ppv"]}, ValueError, "pooling"),
         ({"pooling": []}, ValueError, "pooling"),
+        ({"n_biases": 0}, ValueError, "n_biases"),
+        ({"n_biases": 2.0}, ValueError, "n_biases"),
+        ({"n_biases": "4"}, ValueError, "n_biases"),
         ({"symmetry": S.translations(5)}, ValueError, "acts on 5"),
         ({"symmetry": np.roll}, ValueError, "symmetry"),
     ],
@@ -236,3 +255,40 @@ def test_threads_and_blocks_do_not_change_the_bits():
         assert icf.transform(X).tobytes() == Z.tobytes()
     assert icf.transform(X[1234:1235]).tobytes() == Z[1234:1235].tobytes()
 
+
+
+def test_biases_spread_evenly_over_the_quantiles_of_one_row():
+    # Kernel k's biases are the (i + u_k) / n quantiles of the convolution of
+    # one training row: one in each n-th of its range, in increasing order.
+    X = np.random.default_rng(5).standard_normal((20, 30))
+    icf = InvariantConvolutionFeatures(
+        n_kernels=200, n_biases=4, pooling=["ppv", "max", "mpv", "mean"],
+        differences=False, random_state=0,
+    ).fit(X)
+    assert np.all(np.diff(icf.biases_, axis=1) >= 0)
+    # Each kernel's columns: ppv at its 4 biases, max, mpv and mean at each.
+    ppv = icf.transform(X).reshape(20, 200, 13)[:, :, :4]
+    # On the training signals the proportion of positive values falls with
+    # the bias, about 7/8, 5/8, 3/8, 1/8 on average.
+    means = ppv.mean(axis=(0, 1))
+    assert np.all(np.diff(means) < -0.15), means
+    # One bias draws the same kernels and the first quantile of each kernel
+    # is then uniform: n_biases=1 is the earlier transformer.
+    one = InvariantConvolutionFeatures(
+        n_kernels=200, n_biases=1, differences=False, random_state=0
+    ).fit(X)
+    pairs = zip(one.weights_, icf.weights_, strict=True)
+    assert all(np.array_equal(a, b) for a, b in pairs)
+    assert np.all(icf.biases_[:, :1] <= one.biases_ + 1e-12)
+
+
+def test_feature_names_number_the_biases():
+    X = np.random.default_rng(6).standard_normal((4, 9))
+    icf = InvariantConvolutionFeatures(
+        n_kernels=2, pooling=["ppv", "max"], n_biases=2, random_state=0
+    ).fit(X)
+    prefix = "invariantconvolutionfeatures"
+    assert list(icf.get_feature_names_out()) == [
+        f"{prefix}{k}_{name}" for k in range(2) for name in ("ppv0", "ppv1", "max")
+    ]
+    assert icf.transform(X).shape == (4, 6)
