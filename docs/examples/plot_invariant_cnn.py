@@ -9,7 +9,7 @@ small convolutional network on every image of each row's orbit under a
 before its dense head. The orbit is visited in an order set by the images
 themselves, so the predictions on ``g(X)`` are those on ``X`` to the last
 bit, for every element ``g``: invariance by construction, not by training.
-With ``trunk="group"`` (the default for mirrors and quarter turns) its
+With ``trunk="group"`` (for mirrors and quarter turns) its
 layers are equivariant instead, their kernels tied by the group, and its
 predictions are computed in fixed point so that they are exact too.
 

@@ -80,7 +80,7 @@ class BaseInvariantCNN(BaseNetwork):
         random_state=None, tol=1e-4, verbose=False, warm_start=False,
         momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-        n_iter_no_change=10, dtype="float32", trunk="auto", augmentation=None,
+        n_iter_no_change=10, dtype="float32", trunk="orbit", augmentation=None,
     ):
         store_arguments(self, locals())
 

@@ -14,6 +14,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 TINY = dict(conv_channels=(2, 3), hidden_layer_sizes=(4,), max_iter=2,
             batch_size=8, random_state=0)
+# "auto": the group route wherever it applies (the default trunk is "orbit")
+AUTO = dict(TINY, trunk="auto")
 
 
 def _square_maps(side):
@@ -63,7 +65,7 @@ def test_predictions_are_bitwise_invariant_for_random_subgroups(side_group, data
                                                                params):
     side, group = side_group
     X_fit, y_fit = _data(24, side)
-    clf = InvariantCNNClassifier(group, image_shape=(side, side), **TINY, **params)
+    clf = InvariantCNNClassifier(group, image_shape=(side, side), **AUTO, **params)
     clf.fit(X_fit, y_fit)
     X = data.draw(_rows(side * side))
     proba, labels = clf.predict_proba(X), clf.predict(X)
@@ -76,8 +78,10 @@ def test_the_route_follows_the_group():
     X, y = _data(24, 6)
     D4 = SymmetryGroup.dihedral((6, 6))
     for group in (D4, D4 * SymmetryGroup.inversion(), SymmetryGroup.rotations((6, 6))):
-        clf = InvariantCNNClassifier(group, image_shape=(6, 6), **TINY).fit(X, y)
+        clf = InvariantCNNClassifier(group, image_shape=(6, 6), **AUTO).fit(X, y)
         assert clf.trunk_ == "group" and clf.n_orbit_images_ == 1
+        default = InvariantCNNClassifier(group, image_shape=(6, 6), **TINY).fit(X, y)
+        assert default.trunk_ == "orbit"  # the default trunk
         orbit = InvariantCNNClassifier(group, image_shape=(6, 6), trunk="orbit",
                                        **TINY).fit(X, y)
         assert orbit.trunk_ == "orbit" and orbit.n_orbit_images_ > 1
@@ -85,7 +89,7 @@ def test_the_route_follows_the_group():
     maps = _square_maps(6)
     for group in (SymmetryGroup.inversion(), SymmetryGroup.translations((6, 6)),
                   SymmetryGroup([(maps["rot180"], -1)])):
-        clf = InvariantCNNClassifier(group, image_shape=(6, 6), **TINY).fit(X, y)
+        clf = InvariantCNNClassifier(group, image_shape=(6, 6), **AUTO).fit(X, y)
         assert clf.trunk_ == "orbit", group
 
 
@@ -117,7 +121,7 @@ def test_exact_arithmetic_is_what_makes_it_invariant(monkeypatch):
     G = SymmetryGroup.dihedral((12, 12)) * SymmetryGroup.inversion()
     X, y = _data(60, 12)
     clf = InvariantCNNClassifier(G, image_shape=(12, 12), conv_channels=(6, 8, 8),
-                                 max_iter=1, random_state=0).fit(X, y)
+                                 max_iter=1, random_state=0, trunk="group").fit(X, y)
     exact = [clf.predict_proba(g(X)) for g in G]
     assert all(np.array_equal(p, exact[0]) for p in exact)
     monkeypatch.setattr(_gcnn_math, "_EXACT", False)
@@ -133,7 +137,7 @@ def test_feature_maps_move_with_the_image():
     G = SymmetryGroup.dihedral((8, 8)) * SymmetryGroup.inversion()
     X, y = _data(20, 8)
     clf = InvariantCNNClassifier(G, image_shape=(8, 8), even_first_layer=False,
-                                 dtype="float64", **TINY).fit(X, y)
+                                 dtype="float64", **AUTO).fit(X, y)
     arch = clf._arch
     maps = [_gcnn_math._trunk(clf._params, arch, g(X), False, True)[0] for g in G]
     assert all(np.array_equal(m, maps[0]) for m in maps)
@@ -185,7 +189,7 @@ def test_regressor_and_inputs_untouched():
     X, _ = _data(30, 6)
     y = np.abs(X).sum(axis=1)
     X_copy = X.copy()
-    reg = InvariantCNNRegressor(G, image_shape=(6, 6), **TINY).fit(X, y)
+    reg = InvariantCNNRegressor(G, image_shape=(6, 6), **AUTO).fit(X, y)
     assert reg.trunk_ == "group"
     assert np.array_equal(X, X_copy)
     pred = reg.predict(X)
