@@ -260,6 +260,10 @@ class BaseInvariantCNN(BaseNetwork):
                 "warm_start and partial_fit need the architecture of the "
                 f"previous fit; it changed from {self._arch} to {arch}."
             )
+        elif not incremental:
+            # A warm-started fit gets a new optimiser (its current step size,
+            # fresh moments), as scikit-learn's MLPs do; partial_fit keeps it.
+            self._optimizer = self._make_optimizer(self._params)
         self.n_orbit_images_ = len(group[0]) if group[2] is None else len(group[2])
         self.trunk_ = "group" if isinstance(arch, GroupArchitecture) else "orbit"
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):

@@ -330,3 +330,18 @@ def test_sort_pooling_hands_the_head_every_image_of_the_orbit():
                                      **params).fit(X, y)
     assert by_sort.n_orbit_images_ == 8
     assert by_sort.coefs_[0].shape[0] == 8 * by_max.coefs_[0].shape[0]
+
+
+def test_warm_start_takes_the_new_learning_rate_as_scikit_learns_mlp():
+    """A warm-started fit makes a new optimiser, as MLPClassifier does: a
+    step size lowered to almost nothing leaves the weights where they were
+    (the previous optimiser, kept, went on at 1e-2)."""
+    X, y = _data()
+    clf = InvariantCNNClassifier(image_shape=(4, 4), learning_rate_init=1e-2,
+                                 **TINY).fit(X, y)
+    before = clf._params.copy()
+    clf.set_params(warm_start=True, learning_rate_init=1e-12).fit(X, y)
+    np.testing.assert_allclose(clf._params, before, atol=1e-9)
+    assert clf._optimizer.t == 2 * 5  # fresh moments: 2 epochs of 5 steps
+    clf.partial_fit(X, y)  # partial_fit keeps the optimiser
+    assert clf._optimizer.t == 3 * 5
