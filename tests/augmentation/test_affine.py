@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
@@ -149,3 +151,36 @@ def test_convergence_warning_still_raised_with_augmentation():
     X, y = _digits_like()
     with pytest.warns(ConvergenceWarning):
         InvariantCNNClassifier(augmentation=RandomAffine(shift=1), **TINY).fit(X, y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 5), st.integers(2, 9), st.integers(0, 2**31 - 1),
+       st.floats(0, 180), st.floats(0, 4), st.floats(0, 0.5))
+def test_bilinear_maps_stay_within_each_images_range(height, width, seed, rotation,
+                                                    shift, scale):
+    """Every output pixel is a convex combination of input pixels (bilinear
+    weights, the nearest edge outside): no value leaves its image's range."""
+    X = np.random.default_rng(seed).normal(size=(3, height * width))
+    if height == 1:
+        rotation = scale = 0.0
+    moved = RandomAffine(rotation, shift, scale)(X, (height, width), seed)
+    tol = 1e-12
+    assert (moved >= X.min(axis=1, keepdims=True) - tol).all()
+    assert (moved <= X.max(axis=1, keepdims=True) + tol).all()
+
+
+@given(st.integers(2, 12), st.integers(-30, 30))
+def test_whole_pixel_shifts_on_a_ring_are_rolls(length, k):
+    x = np.random.default_rng(length).normal(size=(2, length))
+
+    class Exactly(np.random.RandomState):
+        """Moves of exactly k pixels; the middle of the other ranges (no
+        turn, no zoom)."""
+
+        def uniform(self, low=0.0, high=1.0, size=None):
+            if isinstance(size, tuple):  # the moves, (2, n_images)
+                return np.full(size, float(k))
+            return np.full(size, (low + high) / 2.0)
+
+    rolled = RandomAffine(shift=abs(k) or 1, mode="wrap")(x, (1, length), Exactly())
+    np.testing.assert_array_equal(rolled, np.roll(x, k, axis=1))
