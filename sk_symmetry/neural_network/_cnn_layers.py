@@ -288,7 +288,12 @@ def _conv_backward(grad, A, pooled, pool, kind, activation, negative, bias_grad,
 
 
 def _reduce(A, axis, kind):
-    """Mean or max over ``axis``; for max also the mask of the maxima."""
+    """Mean or max over ``axis``; for max also the mask of the maxima. For
+    "sort", the values along ``axis`` in increasing order (``A``'s shape,
+    exact: no sums) and the order they were taken in."""
+    if kind == "sort":
+        order = np.argsort(A, axis=axis, kind="stable")
+        return np.take_along_axis(A, order, axis=axis), order
     if kind == "max":
         out = A.max(axis=axis)
         return out, A == np.expand_dims(out, axis)
@@ -296,6 +301,10 @@ def _reduce(A, axis, kind):
 
 
 def _reduce_backward(dout, mask, axis, kind, shape):
+    if kind == "sort":  # each sorted slot's gradient back to where it came from
+        grad = np.empty(shape, dout.dtype)
+        np.put_along_axis(grad, mask, dout.reshape(shape), axis=axis)
+        return grad
     spread = np.expand_dims(dout, axis)
     if kind == "max":
         return mask * spread

@@ -268,13 +268,10 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
     m = n_images // n_rows
     if weights is None:
         F = F.reshape(n_rows, m, -1)
-        if arch.group_pooling == "sort":
-            # Each feature's values over the row's images, in increasing
-            # order: a function of the orbit as a set, and exact (no sums).
-            group_mask = np.argsort(F, axis=1, kind="stable")
-            P = np.take_along_axis(F, group_mask, axis=1).reshape(n_rows, -1)
-        else:
-            P, group_mask = _reduce(F, 1, arch.group_pooling)
+        # "sort" keeps each feature's m values (a function of the orbit as a
+        # set), side by side for the head.
+        P, group_mask = _reduce(F, 1, arch.group_pooling)
+        P = P.reshape(n_rows, -1)
     else:
         P, group_mask = F, None
     acts = head_forward(params, arch, P)
@@ -383,11 +380,7 @@ def _backward(params, arch, cache, delta, grad, workspace=None):
         delta = weights.reshape(n_rows, m, 1) * (delta[:, None, :] / m)
         delta = delta.reshape(n_rows * m, -1)
     delta = head_backward(params, arch, acts, delta, grad)
-    if weights is None and arch.group_pooling == "sort":
-        sorted_delta = delta.reshape(group_shape)
-        delta = np.empty_like(sorted_delta)
-        np.put_along_axis(delta, group_mask, sorted_delta, axis=1)
-    elif weights is None:
+    if weights is None:
         delta = _reduce_backward(delta, group_mask, 1, arch.group_pooling,
                                  group_shape)
     dF = delta.reshape(-1, delta.shape[-1])
