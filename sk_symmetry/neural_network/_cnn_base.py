@@ -197,7 +197,7 @@ class BaseInvariantCNN(BaseNetwork):
             shape, conv_channels, self.kernel_size, self.dilation, self.padding,
             self.spatial_pooling, self.global_pooling, hidden, self._n_outputs,
             group_pooling, self.activation, even, self.fit_bias,
-            n_images=len(perms) if pairs is None else len(pairs),
+            n_images=_images_per_row(perms, pairs),
         )
         return arch, (perms, signs, pairs, element_signs)
 
@@ -217,7 +217,7 @@ class BaseInvariantCNN(BaseNetwork):
         arch, group = self._arch, self._group
         if isinstance(arch, GroupArchitecture):
             return group_output(self._params, arch, X)
-        m = len(group[0]) if group[2] is None else len(group[2])
+        m = _images_per_row(group[0], group[2])
         rows = max(1, _BLOCK_BYTES // (m * _image_bytes(arch, X.itemsize)))
         outputs = []
         for start in range(0, X.shape[0], rows):
@@ -264,7 +264,7 @@ class BaseInvariantCNN(BaseNetwork):
             # A warm-started fit gets a new optimiser (its current step size,
             # fresh moments), as scikit-learn's MLPs do; partial_fit keeps it.
             self._optimizer = self._make_optimizer(self._params)
-        self.n_orbit_images_ = len(group[0]) if group[2] is None else len(group[2])
+        self.n_orbit_images_ = _images_per_row(group[0], group[2])
         self.trunk_ = "group" if isinstance(arch, GroupArchitecture) else "orbit"
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             self._fit_stochastic(X, Y, y, sample_weight, rng, incremental)
@@ -354,6 +354,12 @@ class BaseInvariantCNN(BaseNetwork):
                 f"augmentation {self.augmentation!r} returned non-finite values."
             )
         return moved
+
+
+def _images_per_row(perms, pairs):
+    """Images the trunk runs per row: the orbit, or one of each pair
+    ``{v, -v}`` under the even first layer."""
+    return len(perms) if pairs is None else len(pairs)
 
 
 def _image_bytes(arch, itemsize):
