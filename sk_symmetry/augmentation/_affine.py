@@ -1,7 +1,7 @@
 """`RandomAffine`: random small turns, shifts and zooms of images, drawn
 afresh for every minibatch of a network's fit."""
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from scipy import ndimage
@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from .._compat import Interval, StrOptions
+from ..features._internal import check_image_shape
 
 __all__ = ["RandomAffine", "random_affine_coordinates"]
 
@@ -133,17 +134,11 @@ class RandomAffine(BaseEstimator):
                 f"RandomAffine takes a 2-D float array of images as rows; got "
                 f"shape {X.shape} of dtype {X.dtype}."
             )
-        if (len(image_shape) != 2 or not all(isinstance(s, Integral) and s > 0
-                                             for s in image_shape)):
+        if np.ndim(image_shape) != 1 or len(image_shape) != 2:
             raise ValueError(
                 f"image_shape must be (height, width); got {image_shape!r}."
             )
-        height, width = (int(s) for s in image_shape)
-        if height * width != X.shape[1]:
-            raise ValueError(
-                f"image_shape={image_shape!r} holds {height * width} pixels but X "
-                f"has {X.shape[1]} features per row."
-            )
+        height, width = check_image_shape(image_shape, X.shape[1])
         if height == 1 and (self.rotation or self.scale):
             raise ValueError(
                 "RandomAffine turns and zooms images, not signals (images of one "
