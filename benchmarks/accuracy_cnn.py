@@ -83,8 +83,8 @@ def network(G, params, seed):
     params = dict(params)
     if isinstance(params.get("augmentation"), dict):
         params["augmentation"] = RandomAffine(**params["augmentation"])
-    return InvariantCNNClassifier(G, image_shape=(28, 28), random_state=seed,
-                                  **params)
+    return InvariantCNNClassifier(G, image_shape=(28, 28),
+                                  **{"random_state": seed, **params})
 
 
 def any_angle(clf, X, y, seed):

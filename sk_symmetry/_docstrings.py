@@ -397,7 +397,17 @@ augmentation : callable or None, default=None
     rng)``, it returns an array of ``X_batch``'s shape. `RandomAffine`
     (random turns, shifts and zooms) is the one the library ships.
     Exact invariance under ``symmetry`` does not depend on it; it teaches
-    what no finite group covers (turns by any angle, small moves).""",
+    what no finite group covers (turns by any angle, small moves).
+
+batch_norm : bool, default=False
+    Normalise each convolution's channels (orbit trunk only): in training
+    by the minibatch's statistics over every image of its orbits and every
+    pixel, then scaled by a trained factor and shifted by the bias; at
+    prediction by running statistics, one fixed multiplication and
+    addition per channel, so invariance stays exact. Without ``fit_bias``
+    the channels are only scaled (by their root mean square), and a tanh
+    network stays odd. A training step then runs the minibatch's orbits
+    through the trunk at once rather than in chunks.""",
     # ... and their Attributes from `conv_kernels_` to `t_`: $loss is the
     # objective, $score the early-stopping score.
     "cnn_attributes": """\

@@ -68,6 +68,7 @@ class BaseInvariantCNN(BaseNetwork):
         "dtype": [StrOptions({"float32", "float64"})],
         "trunk": [StrOptions({"auto", "orbit", "group"})],
         "augmentation": [None, callable],
+        "batch_norm": ["boolean"],
     }
 
     def __init__(
@@ -81,6 +82,7 @@ class BaseInvariantCNN(BaseNetwork):
         momentum=0.9, nesterovs_momentum=True, early_stopping=False,
         validation_fraction=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
         n_iter_no_change=10, dtype="float32", trunk="orbit", augmentation=None,
+        batch_norm=False,
     ):
         store_arguments(self, locals())
 
@@ -197,7 +199,7 @@ class BaseInvariantCNN(BaseNetwork):
             shape, conv_channels, self.kernel_size, self.dilation, self.padding,
             self.spatial_pooling, self.global_pooling, hidden, self._n_outputs,
             group_pooling, self.activation, even, self.fit_bias,
-            n_images=_images_per_row(perms, pairs),
+            n_images=_images_per_row(perms, pairs), batch_norm=self.batch_norm,
         )
         return arch, (perms, signs, pairs, element_signs)
 

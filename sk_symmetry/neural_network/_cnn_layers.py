@@ -352,3 +352,69 @@ def _activation_backward(A, dA, activation):
     if activation == "relu":
         return dA * (A > 0)
     return dA * (1 - A * A)
+
+
+# The batch normalisation's constants: the variance's floor and the weight of
+# a minibatch's statistics in the running ones (PyTorch's defaults).
+NORM_EPSILON = 1e-5
+NORM_MOMENTUM = 0.1
+
+
+def _batch_norm(Z, scale, mean, variance, centred, training, normed=None):
+    """Normalise each channel (column) of a convolution's output ``Z`` in
+    place and scale it by ``scale``; returns ``(Z, normed, inverse)``.
+
+    In training, by the minibatch's statistics: the channel's mean (if
+    ``centred``) and variance over every image and pixel of ``Z``, which
+    then move the running ``mean`` and ``variance`` (in place); ``normed``
+    (into the array passed, if any) and ``inverse`` (one over the standard
+    deviation) are what `_batch_norm_backward` needs. Else by the running
+    statistics, as one fixed multiplication per channel (``normed`` and
+    ``inverse`` None), so each image's values depend on that image alone:
+    the same image gives the same bits wherever it sits in the stack.
+
+    Not centred (the networks without biases) the variance is the mean
+    square, and a network odd in ``x`` stays odd.
+    """
+    dtype = Z.dtype
+    if not training:
+        factor = scale / np.sqrt(variance + NORM_EPSILON)
+        Z *= factor.astype(dtype, copy=False)
+        if centred:
+            Z -= (mean * factor).astype(dtype, copy=False)
+        return Z, None, None
+    n = Z.shape[0]
+    if centred:
+        # Column sums as a product with ones: numpy's reduction over the
+        # rows of a narrow array took ten times as long.
+        mu = _column_means(Z)
+        Z -= mu
+    var = np.einsum("ij,ij->j", Z, Z) / n
+    inverse = (1.0 / np.sqrt(var + NORM_EPSILON)).astype(dtype, copy=False)
+    normed = np.multiply(Z, inverse, out=normed)
+    np.multiply(normed, scale, out=Z)
+    keep = 1.0 - NORM_MOMENTUM
+    if centred:
+        mean *= keep
+        mean += NORM_MOMENTUM * mu
+    variance *= keep
+    variance += NORM_MOMENTUM * var * (n / max(n - 1, 1))
+    return Z, normed, inverse
+
+
+def _column_means(Z):
+    return np.ones(Z.shape[0], Z.dtype) @ Z / Z.shape[0]
+
+
+def _batch_norm_backward(dY, normed, inverse, scale, scale_grad, centred):
+    """The gradient with respect to `_batch_norm`'s input (in training) from
+    ``dY``, that with respect to its output, in place; adds the scales'
+    gradient to ``scale_grad``."""
+    scale_grad += np.einsum("ij,ij->j", dY, normed)
+    dY *= scale
+    projection = np.einsum("ij,ij->j", dY, normed) / dY.shape[0]
+    if centred:
+        dY -= _column_means(dY)
+    dY -= normed * projection
+    dY *= inverse
+    return dY

@@ -24,6 +24,8 @@ from ._cnn_layers import (
     _activate,
     _activation_backward,
     _allocator,
+    _batch_norm,
+    _batch_norm_backward,
     _conv_activate,
     _conv_backward,
     _conv_input_gradient,
@@ -63,7 +65,7 @@ HEAD_FIELDS = (
 
 Architecture = NamedTuple("Architecture", [
     ("image_shape", tuple), ("conv", tuple), ("pads", tuple), ("pool", tuple),
-    *HEAD_FIELDS,
+    *HEAD_FIELDS, ("batch_norm", bool),
 ])
 Architecture.__doc__ = """What the parameter vector means; everything but the weights.
 
@@ -97,7 +99,7 @@ def head_fields(conv, features, hidden_layer_sizes, n_outputs, **settings):
 def make_architecture(
     image_shape, conv_channels, kernel_size, dilation, padding, spatial_pooling,
     global_pooling, hidden_layer_sizes, n_outputs, group_pooling, activation,
-    even_first_layer, fit_bias, n_images=1,
+    even_first_layer, fit_bias, n_images=1, batch_norm=False,
 ):
     """An `Architecture`, or a ValueError naming the parameter that cannot fit.
 
@@ -143,15 +145,17 @@ def make_architecture(
     features = channels * h * w if global_pooling == "flatten" else channels
     if group_pooling == "sort":
         features *= int(n_images)
-    return Architecture(
-        tuple(image_shape), tuple(conv), tuple(pads), tuple(pools), **head_fields(
-            conv, features, hidden_layer_sizes, n_outputs, dilation=dilation,
-            padding=padding, spatial_pooling=spatial_pooling,
-            global_pooling=global_pooling, group_pooling=group_pooling,
-            activation=activation, even_first_layer=even_first_layer,
-            fit_bias=fit_bias,
-        ),
+    fields = head_fields(
+        conv, features, hidden_layer_sizes, n_outputs, dilation=dilation,
+        padding=padding, spatial_pooling=spatial_pooling,
+        global_pooling=global_pooling, group_pooling=group_pooling,
+        activation=activation, even_first_layer=even_first_layer,
+        fit_bias=fit_bias,
     )
+    if batch_norm:  # a scale, a running mean and a running variance per channel
+        fields["n_params"] += 3 * sum(c[3] for c in conv)
+    return Architecture(tuple(image_shape), tuple(conv), tuple(pads),
+                        tuple(pools), **fields, batch_norm=bool(batch_norm))
 
 
 def unpack(params, arch):
@@ -172,10 +176,39 @@ def unpack(params, arch):
     return views[:n_conv], views[n_conv:], biases[:n_conv], biases[n_conv:]
 
 
+def norm_views(params, arch):
+    """``(scales, means, variances)`` of the batch normalisation, a view per
+    convolution into the tail of ``params``; None without ``batch_norm``.
+
+    The scales are trained (not penalised); the running means and variances
+    are not: the forward pass in training updates them in place and their
+    gradient is zero, so optimisers leave them as they are. Kept in the
+    vector, they go wherever the weights go (early stopping's best epoch,
+    warm starts, pickles).
+    """
+    if not getattr(arch, "batch_norm", False):
+        return None
+    channels = [c[3] for c in arch.conv]
+    start = arch.n_params - 3 * sum(channels)
+    views = []
+    for _ in range(3):
+        part = []
+        for c in channels:
+            part.append(params[start:start + c])
+            start += c
+        views.append(part)
+    return tuple(views)
+
+
 def init_params(arch, dtype, rng):
     """He-uniform weights for relu, Glorot-uniform for tanh (the output layer
-    always Glorot), zero biases; drawn layer by layer."""
+    always Glorot), zero biases; drawn layer by layer. Normalisation scales
+    and running variances start at 1, running means at 0."""
     params = np.zeros(arch.n_params, dtype=dtype)
+    norms = norm_views(params, arch)
+    if norms is not None:
+        for vector in norms[0] + norms[2]:
+            vector[...] = 1
     conv_w, dense_w, _, _ = unpack(params, arch)
     layers = list(conv_w) + list(dense_w)
     for index, W in enumerate(layers):
@@ -233,7 +266,8 @@ def orbit_weights(stack, element_signs):
 
 
 # ---------------------------------------------------------- forward, backward
-def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=None):
+def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=None,
+            training=None):
     """The network's outputs for ``n_rows`` rows whose orbits are ``stack``.
 
     Parameters
@@ -251,6 +285,10 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
         image and the output is the weighted mean of the images' outputs.
     workspace : Workspace or None
         Where the trunk's arrays live (with ``keep``, for `_backward`).
+    training : bool or None
+        With ``arch.batch_norm``: normalise by the minibatch's statistics
+        (and update the running ones in ``params``) rather than by the
+        running ones. None means ``keep``.
 
     Returns
     -------
@@ -259,11 +297,14 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
     cache : list or None
     """
     n_images = stack.shape[0]
+    training = bool(keep if training is None else training) and arch.batch_norm
     # The trunk runs on chunks of images, so that its activations stay
-    # small (in cache) whatever the minibatch and the orbit.
-    trunks = [_trunk(params, arch, stack[start:start + _CHUNK], keep, workspace,
-                     start)
-              for start in range(0, n_images, _CHUNK)]
+    # small (in cache) whatever the minibatch and the orbit; in one piece
+    # when the normalisation needs the whole minibatch's statistics.
+    chunk = max(n_images, 1) if training else _CHUNK
+    trunks = [_trunk(params, arch, stack[start:start + chunk], keep, workspace,
+                     start, training)
+              for start in range(0, n_images, chunk)]
     F = np.concatenate([t[0] for t in trunks]) if len(trunks) > 1 else trunks[0][0]
     m = n_images // n_rows
     if weights is None:
@@ -284,12 +325,13 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
     return out, (weights, [t[1] for t in trunks], F.shape, group_mask, acts)
 
 
-def _trunk(params, arch, images, keep, workspace=None, chunk=0):
+def _trunk(params, arch, images, keep, workspace=None, chunk=0, training=False):
     """The convolutions and the global pooling on ``images``: features of
     shape (n_images, n_features_out), and what `_trunk_backward` needs. The
     arrays kept for it live in ``workspace`` (if any) under the number
-    ``chunk``."""
+    ``chunk``; ``training`` normalises by the statistics of ``images``."""
     conv_w, _, conv_b, _ = unpack(params, arch)
+    norms = norm_views(params, arch)
     h, w = arch.image_shape
     A = images.reshape(-1, h, w, 1)
     cache = []
@@ -313,12 +355,27 @@ def _trunk(params, arch, images, keep, workspace=None, chunk=0):
         Z = (np.matmul(cols, W, out=empty("Z", (rows, out_c), W.dtype))
              if cols.dtype == W.dtype else cols @ W)
         even = index == 0 and arch.even_first_layer
-        Z, negative = _conv_activate(
-            Z, None if conv_b is None else conv_b[index], even, arch.activation,
-            negative=empty("negative", Z.shape, bool) if even else None,
-        )
+        bias = None if conv_b is None else conv_b[index]
+        normed = inverse = None
+        if norms is not None:
+            negative = None
+            if even:  # |Z| before the normalisation, as in `_conv_activate`
+                negative = np.less(Z, 0, out=empty("negative", Z.shape, bool))
+                np.abs(Z, out=Z)
+            Z, normed, inverse = _batch_norm(
+                Z, norms[0][index], norms[1][index], norms[2][index],
+                arch.fit_bias, training,
+                normed=empty("normed", Z.shape, Z.dtype) if training else None,
+            )
+            Z = _conv_activate(Z, bias, False, arch.activation)[0]
+        else:
+            Z, negative = _conv_activate(
+                Z, bias, even, arch.activation,
+                negative=empty("negative", Z.shape, bool) if even else None,
+            )
         A = Z.reshape(-1, out_h, out_w, out_c)
-        record = [A.shape[1:3], padded_shape, layer_input, negative, A]
+        record = [A.shape[1:3], padded_shape, layer_input, negative, A,
+                  (normed, inverse)]
         if arch.pool[index] is not None:
             ph, pw = arch.pool[index]
             shape = (n, out_h // ph, out_w // pw, out_c)
@@ -334,10 +391,12 @@ def _trunk(params, arch, images, keep, workspace=None, chunk=0):
 
 
 def _trunk_backward(params, arch, trunk_cache, dF, grads, workspace=None):
-    """Add the trunk's gradient from ``dF`` to ``grads`` (kernels, biases);
-    its temporary arrays live in ``workspace``, if any."""
+    """Add the trunk's gradient from ``dF`` to ``grads`` (kernels, biases,
+    normalisation scales or None); its temporary arrays live in
+    ``workspace``, if any."""
     conv_w = unpack(params, arch)[0]
-    g_conv_w, g_conv_b = grads
+    norms = norm_views(params, arch)
+    g_conv_w, g_conv_b, g_scales = grads
     conv_cache, spatial_shape, spatial_mask = trunk_cache
     if arch.global_pooling == "flatten":
         dA = dF.reshape(spatial_shape)
@@ -353,12 +412,19 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads, workspace=None):
             layer_input, arch.pads[index], arch.padding, kh, kw, arch.dilation,
             out=empty("cols", (rows, kh * kw * layer_input.shape[3]), A.dtype),
         )
-        pooled = conv_cache[index][5] if arch.pool[index] is not None else None
+        normed, inverse = conv_cache[index][5]
+        pooled = conv_cache[index][6] if arch.pool[index] is not None else None
         dZ = _conv_backward(
             dA, A, pooled, arch.pool[index], arch.spatial_pooling, arch.activation,
-            negative, None if g_conv_b is None else g_conv_b[index],
+            negative if norms is None else None,
+            None if g_conv_b is None else g_conv_b[index],
             out=empty("dZ", (rows, A.shape[3]), A.dtype),
         )
+        if norms is not None:
+            dZ = _batch_norm_backward(dZ, normed, inverse, norms[0][index],
+                                      g_scales[index], arch.fit_bias)
+            if negative is not None:
+                np.negative(dZ, out=dZ, where=negative.reshape(dZ.shape))
         g_conv_w[index] += cols.T @ dZ
         if index == 0:
             break
@@ -385,11 +451,15 @@ def _backward(params, arch, cache, delta, grad, workspace=None):
                                  group_shape)
     dF = delta.reshape(-1, delta.shape[-1])
     g_conv_w, _, g_conv_b, _ = unpack(grad, arch)
+    g_norms = norm_views(grad, arch)
+    if g_norms is not None:  # the scales' gradient is summed; the rest is 0
+        grad[arch.n_params - 3 * sum(c[3] for c in arch.conv):] = 0
     start = 0
     for trunk_cache in trunk_caches:
         n = trunk_cache[1][0]
         _trunk_backward(params, arch, trunk_cache, dF[start:start + n],
-                        (g_conv_w, g_conv_b), workspace)
+                        (g_conv_w, g_conv_b, None if g_norms is None else g_norms[0]),
+                        workspace)
         start += n
     return grad
 

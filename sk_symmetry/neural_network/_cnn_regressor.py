@@ -99,7 +99,7 @@ class InvariantCNNRegressor(RegressorMixin, NetworkRegressorMixin, BaseInvariant
         warm_start=False, momentum=0.9, nesterovs_momentum=True,
         early_stopping=False, validation_fraction=0.1, beta_1=0.9, beta_2=0.999,
         epsilon=1e-8, n_iter_no_change=10, dtype="float32", trunk="orbit",
-        augmentation=None,
+        augmentation=None, batch_norm=False,
     ):
         store_arguments(self, locals())
 

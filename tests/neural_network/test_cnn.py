@@ -78,6 +78,8 @@ def _rows(draw, n_features):
     {"even_first_layer": True, "padding": "wrap", "global_pooling": "max"},
     {"activation": "tanh", "fit_bias": False, "spatial_pooling": "mean",
      "dtype": "float64"},
+    {"batch_norm": True, "group_pooling": "sort"},
+    {"batch_norm": True, "fit_bias": False, "even_first_layer": False},
 ]))
 def test_predictions_are_bitwise_invariant_under_every_element(shape_group, data,
                                                               params):
@@ -242,6 +244,9 @@ def test_pickle_pipeline_and_grid_search_over_symmetry():
     ({"image_shape": (4, 4), "symmetry": SymmetryGroup.rotations((4, 4)),
       "trunk": "group", "group_pooling": "sort"}, (10, 16), ValueError,
      "group_pooling='sort' sorts"),
+    ({"image_shape": (4, 4), "symmetry": SymmetryGroup.rotations((4, 4)),
+      "trunk": "group", "batch_norm": True}, (10, 16), ValueError,
+     "batch_norm=True normalises"),
 ])
 def test_clear_errors(params, X_shape, error, match):
     X = np.random.default_rng(0).normal(size=X_shape)

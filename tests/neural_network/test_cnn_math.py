@@ -21,10 +21,10 @@ from sk_symmetry.neural_network._cnn_math import (
 def _architecture(shape=(6, 5), channels=(3, 2), kernel=3, dilation=1,
                   padding="same", spatial="max", global_="mean", hidden=(4,),
                   n_out=3, group="max", activation="relu", even=False, bias=True,
-                  n_images=3):
+                  n_images=3, norm=False):
     return make_architecture(shape, channels, kernel, dilation, padding, spatial,
                              global_, hidden, n_out, group, activation, even, bias,
-                             n_images=n_images)
+                             n_images=n_images, batch_norm=norm)
 
 
 def _numerical_gradient(f, params, eps=1e-6):
@@ -44,6 +44,9 @@ CASES = [
     dict(even=True, shape=(1, 11), channels=(2, 3, 2), hidden=()),
     dict(spatial="none", group="signed", n_out=2),
     dict(group="sort", global_="flatten", even=True),
+    dict(norm=True, even=True, global_="flatten"),
+    dict(norm=True, activation="tanh", bias=False, padding="wrap"),
+    dict(norm=True, group="signed", channels=(1, 2), spatial="mean"),
 ]
 
 
@@ -57,6 +60,8 @@ def test_gradient_matches_finite_differences(case, loss, chunk, monkeypatch):
     arch = _architecture(**case)
     params = init_params(arch, np.float64, rng)
     params[arch.n_weights:] = rng.normal(scale=0.1, size=arch.n_params - arch.n_weights)
+    if arch.batch_norm:  # scales near 1, and a variance must be positive
+        params[-3 * sum(c[3] for c in arch.conv):] += 1.0
     n_rows, m = 4, 3
     stack = rng.normal(size=(n_rows * m, arch.image_shape[0] * arch.image_shape[1]))
     n_out = arch.dense[-1][1]
@@ -177,3 +182,33 @@ def test_orbit_stack_is_each_rows_signed_permutations(n, m, n_features, dtype, s
     assert stack.dtype == dtype
     assert np.array_equal(stack.view(f"u{stack.itemsize}"),
                           expected.view(f"u{stack.itemsize}"))
+
+
+def test_batch_norm_trains_on_the_minibatch_and_predicts_image_by_image():
+    """In training the channels are normalised by the minibatch's statistics
+    (whatever the chunking) and the running statistics move towards them;
+    at prediction an image's outputs depend on that image alone."""
+    rng = np.random.default_rng(3)
+    arch = _architecture(norm=True, even=True, global_="flatten")
+    params = init_params(arch, np.float64, rng)
+    scales, means, variances = _cnn_math.norm_views(params, arch)
+    stack = rng.normal(loc=2.0, scale=3.0, size=(12, 30))
+    # One layer by hand: |conv| of the stack, normalised over images and pixels
+    Z = np.abs(_cnn_layers.im2col(np.pad(stack.reshape(12, 6, 5, 1),
+                                         ((0, 0), (1, 1), (1, 1), (0, 0))),
+                                  3, 3, 1, 6, 5) @ unpack(params, arch)[0][0])
+    before = params.copy()
+    forward(params, arch, stack, 4, keep=True)
+    np.testing.assert_allclose(means[0], 0.1 * Z.mean(axis=0))
+    np.testing.assert_allclose(variances[0], 0.9 + 0.1 * Z.var(axis=0, ddof=1))
+    assert np.array_equal(params[:-3 * 5], before[:-3 * 5])  # only the statistics
+    out = forward(params, arch, stack, 4)[0]
+    for row in range(4):
+        alone = forward(params, arch, stack[3 * row:3 * row + 3], 1)[0]
+        # (up to the head's products on 1 row against 4: no statistics shared)
+        np.testing.assert_allclose(alone[0], out[row], rtol=1e-12)
+    with pytest.raises(AssertionError):  # in training the rows do interact
+        np.testing.assert_array_equal(
+            forward(params.copy(), arch, stack[:3], 1, training=True)[0][0],
+            forward(params.copy(), arch, stack, 4, training=True)[0][0])
+    assert scales[0].tolist() == [1.0] * 3
