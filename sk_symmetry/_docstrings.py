@@ -400,14 +400,15 @@ augmentation : callable or None, default=None
     what no finite group covers (turns by any angle, small moves).
 
 batch_norm : bool, default=False
-    Normalise each convolution's channels (orbit trunk only): in training
-    by the minibatch's statistics over every image of its orbits and every
-    pixel, then scaled by a trained factor and shifted by the bias; at
-    prediction by running statistics, one fixed multiplication and
-    addition per channel, so invariance stays exact. Without ``fit_bias``
-    the channels are only scaled (by their root mean square), and a tanh
-    network stays odd. A training step then runs the minibatch's orbits
-    through the trunk at once rather than in chunks.""",
+    Normalise each convolution's channels: in training by the minibatch's
+    statistics over every image (of its orbits, for the orbit trunk),
+    pixel and copy (one per element, for the group trunk), then scale by
+    a trained factor and shift by the bias; at prediction by running
+    statistics, one fixed multiplication and subtraction per channel, so
+    invariance stays exact. Without ``fit_bias`` the channels are only
+    scaled (by their root mean square), with no shift. A training step
+    then runs the minibatch through the trunk at once rather than in
+    chunks.""",
     # ... and their Attributes from `conv_kernels_` to `t_`: $loss is the
     # objective, $score the early-stopping score.
     "cnn_attributes": """\

@@ -190,7 +190,7 @@ class BaseInvariantCNN(BaseNetwork):
                 shape, elements, conv_channels, self.kernel_size, self.dilation,
                 self.padding, self.spatial_pooling, self.global_pooling, hidden,
                 self._n_outputs, self.group_pooling, self.activation, even,
-                self.fit_bias,
+                self.fit_bias, batch_norm=self.batch_norm,
             )
             return arch, (np.arange(n_features)[None], np.ones((1, n_features), dtype),
                           None, None)

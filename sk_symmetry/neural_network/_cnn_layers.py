@@ -360,39 +360,45 @@ NORM_EPSILON = 1e-5
 NORM_MOMENTUM = 0.1
 
 
-def _batch_norm(Z, scale, mean, variance, centred, training, normed=None):
-    """Normalise each channel (column) of a convolution's output ``Z`` in
-    place and scale it by ``scale``; returns ``(Z, normed, inverse)``.
+def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
+                copies=1):
+    """Normalise each channel of a convolution's output ``Z`` in place and
+    scale it by ``scale``; returns ``(Z, normed, inverse)``.
+
+    ``Z`` is ``(rows, channels * copies)``, each channel's ``copies``
+    columns side by side (the group trunk's copies of a channel, one per
+    element, share its statistics and scale, so the layer stays
+    equivariant; 1 for the orbit trunk).
 
     In training, by the minibatch's statistics: the channel's mean (if
-    ``centred``) and variance over every image and pixel of ``Z``, which
-    then move the running ``mean`` and ``variance`` (in place); ``normed``
-    (into the array passed, if any) and ``inverse`` (one over the standard
-    deviation) are what `_batch_norm_backward` needs. Else by the running
-    statistics, as one fixed multiplication per channel (``normed`` and
-    ``inverse`` None), so each image's values depend on that image alone:
-    the same image gives the same bits wherever it sits in the stack.
+    ``centred``) and variance over every image, pixel and copy of ``Z``,
+    which then move the running ``mean`` and ``variance`` (in place);
+    ``normed`` (into the array passed, if any) and ``inverse`` (one over the
+    standard deviation, per column) are what `_batch_norm_backward` needs.
+    Else by the running statistics, as one fixed multiplication and
+    subtraction per channel (``normed`` and ``inverse`` None), so each
+    image's values depend on that image alone and on nothing else in the
+    stack.
 
     Not centred (the networks without biases) the variance is the mean
-    square, and a network odd in ``x`` stays odd.
+    square: the normalisation adds no shift.
     """
     dtype = Z.dtype
     if not training:
         factor = scale / np.sqrt(variance + NORM_EPSILON)
-        Z *= factor.astype(dtype, copy=False)
+        Z *= np.repeat(factor, copies).astype(dtype, copy=False)
         if centred:
-            Z -= (mean * factor).astype(dtype, copy=False)
+            Z -= np.repeat(mean * factor, copies).astype(dtype, copy=False)
         return Z, None, None
-    n = Z.shape[0]
+    n = Z.shape[0] * copies
     if centred:
-        # Column sums as a product with ones: numpy's reduction over the
-        # rows of a narrow array took ten times as long.
-        mu = _column_means(Z)
-        Z -= mu
-    var = np.einsum("ij,ij->j", Z, Z) / n
-    inverse = (1.0 / np.sqrt(var + NORM_EPSILON)).astype(dtype, copy=False)
+        mu = _channel_sums(np.ones(Z.shape[0], dtype) @ Z, copies) / n
+        Z -= np.repeat(mu, copies)
+    var = _channel_sums(np.einsum("ij,ij->j", Z, Z), copies) / n
+    inverse = np.repeat(1.0 / np.sqrt(var + NORM_EPSILON), copies).astype(
+        dtype, copy=False)
     normed = np.multiply(Z, inverse, out=normed)
-    np.multiply(normed, scale, out=Z)
+    np.multiply(normed, np.repeat(scale, copies), out=Z)
     keep = 1.0 - NORM_MOMENTUM
     if centred:
         mean *= keep
@@ -402,19 +408,25 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None):
     return Z, normed, inverse
 
 
-def _column_means(Z):
-    return np.ones(Z.shape[0], Z.dtype) @ Z / Z.shape[0]
+def _channel_sums(column_sums, copies):
+    """Per-channel sums from per-column ones (a channel's copies adjacent).
+    The column sums are products with ones: numpy's reduction over the
+    rows of a narrow array took ten times as long."""
+    return column_sums.reshape(-1, copies).sum(axis=1)
 
 
-def _batch_norm_backward(dY, normed, inverse, scale, scale_grad, centred):
+def _batch_norm_backward(dY, normed, inverse, scale, scale_grad, centred,
+                         copies=1):
     """The gradient with respect to `_batch_norm`'s input (in training) from
     ``dY``, that with respect to its output, in place; adds the scales'
     gradient to ``scale_grad``."""
-    scale_grad += np.einsum("ij,ij->j", dY, normed)
-    dY *= scale
-    projection = np.einsum("ij,ij->j", dY, normed) / dY.shape[0]
+    n = dY.shape[0] * copies
+    scale_grad += _channel_sums(np.einsum("ij,ij->j", dY, normed), copies)
+    dY *= np.repeat(scale, copies)
+    projection = _channel_sums(np.einsum("ij,ij->j", dY, normed), copies) / n
     if centred:
-        dY -= _column_means(dY)
-    dY -= normed * projection
+        dY -= np.repeat(
+            _channel_sums(np.ones(dY.shape[0], dY.dtype) @ dY, copies) / n, copies)
+    dY -= normed * np.repeat(projection, copies)
     dY *= inverse
     return dY

@@ -39,6 +39,8 @@ import numpy as np
 from ._cnn_layers import (
     _activate,
     _activation_backward,
+    _batch_norm,
+    _batch_norm_backward,
     _pad,
     _pool_backward,
     _pool_forward,
@@ -53,6 +55,7 @@ from ._cnn_math import (
     head_backward,
     head_fields,
     head_forward,
+    norm_views,
     output_loss,
     unpack,
 )
@@ -80,7 +83,7 @@ _D4 = tuple(
 
 GroupArchitecture = NamedTuple("GroupArchitecture", [
     ("image_shape", tuple), ("elements", tuple), ("conv", tuple), ("pads", tuple),
-    ("pool", tuple), ("final_side", int), *HEAD_FIELDS,
+    ("pool", tuple), ("final_side", int), *HEAD_FIELDS, ("batch_norm", bool),
 ])
 GroupArchitecture.__doc__ = """What the group route's parameter vector means.
 
@@ -89,7 +92,9 @@ GroupArchitecture.__doc__ = """What the group route's parameter vector means.
     kernel_w, in_channels * in_copies, out_channels)``, where ``in_copies``
     is 1 for the lifting layer and ``|G|`` after it; ``pool`` whether a 2 x 2
     pooling follows (only on even sizes, where it commutes with the group);
-    the other fields as in `~._cnn_math.Architecture`.
+    the other fields as in `~._cnn_math.Architecture` (the normalisation
+    of ``batch_norm`` has one set of statistics and one scale per base
+    channel, shared by its copies).
     """
 
 
@@ -203,7 +208,7 @@ def readout_indices(elements, side):
 def make_group_architecture(
     image_shape, elements, conv_channels, kernel_size, dilation, padding,
     spatial_pooling, global_pooling, hidden_layer_sizes, n_outputs,
-    group_pooling, activation, even_first_layer, fit_bias,
+    group_pooling, activation, even_first_layer, fit_bias, batch_norm=False,
 ):
     """A `GroupArchitecture`, or a ValueError naming what cannot fit.
 
@@ -245,9 +250,12 @@ def make_group_architecture(
         global_pooling=global_pooling, group_pooling=group_pooling,
         activation=activation, even_first_layer=even_first_layer, fit_bias=fit_bias,
     )
+    fields = head_fields(conv, features, hidden_layer_sizes, n_outputs, **settings)
+    if batch_norm:  # as in the orbit route: per base channel, 3 numbers
+        fields["n_params"] += 3 * sum(c[3] for c in conv)
     return GroupArchitecture(
         tuple(image_shape), tuple(elements), tuple(conv), tuple(pads), tuple(pools),
-        side, **head_fields(conv, features, hidden_layer_sizes, n_outputs, **settings),
+        side, **fields, batch_norm=bool(batch_norm),
     )
 
 
@@ -311,9 +319,11 @@ def _conv(A, arch, index, W, exact):
     return Z.reshape(n * out_h * out_w, -1), None, Ap.shape, (out_h, out_w)
 
 
-def _trunk(params, arch, images, keep, exact):
-    """Equivariant convolutions and the invariant readout of ``images``."""
+def _trunk(params, arch, images, keep, exact, training=False):
+    """Equivariant convolutions and the invariant readout of ``images``;
+    ``training`` normalises by the statistics of ``images``."""
     conv_w, _, conv_b, _ = unpack(params, arch)
+    norms = norm_views(params, arch)
     n_el = len(arch.elements)
     h, w = arch.image_shape
     A = images.reshape(-1, h, w, 1)
@@ -327,13 +337,18 @@ def _trunk(params, arch, images, keep, exact):
         if index == 0 and arch.even_first_layer:
             negative = Z < 0
             np.abs(Z, out=Z)
+        normalised = (None, None)
+        if norms is not None:
+            Z, *normalised = _batch_norm(
+                Z, norms[0][index], norms[1][index], norms[2][index],
+                arch.fit_bias, training, copies=n_el)
         if conv_b is not None:
             Z += np.repeat(conv_b[index], n_el).astype(Z.dtype)
         if exact:
             Z += 0.0
         out_c = arch.conv[index][3] * n_el
         A = _activate(Z, arch.activation).reshape(-1, out_h, out_w, out_c)
-        record = [(out_h, out_w), padded_shape, cols, negative, A]
+        record = [(out_h, out_w), padded_shape, cols, negative, A, normalised]
         pool = arch.pool[index]
         if pool is not None:
             if exact and arch.spatial_pooling == "mean":
@@ -398,15 +413,21 @@ def _readout_backward(dU, arch, readout_cache, final_shape):
     return dG.reshape(final_shape)
 
 
-def forward(params, arch, X, keep=False, exact=False):
+def forward(params, arch, X, keep=False, exact=False, training=None):
     """Network outputs (before the output activation) for rows ``X``.
 
     ``exact=True`` computes the trunk in fixed point (see the module's
     docstring): the outputs of ``X`` and of ``g X`` are then bitwise equal.
+    With ``arch.batch_norm``, ``training`` (None: ``keep``) normalises by
+    the statistics of the rows ``X``, all in one piece, and updates the
+    running ones in ``params``; else by the running ones, per channel
+    pointwise, which keeps the fixed point's exactness.
     """
     exact = exact and _EXACT
-    trunks = [_trunk(params, arch, X[start:start + _CHUNK], keep, exact)
-              for start in range(0, X.shape[0], _CHUNK)]
+    training = bool(keep if training is None else training) and arch.batch_norm
+    chunk = max(X.shape[0], 1) if training else _CHUNK
+    trunks = [_trunk(params, arch, X[start:start + chunk], keep, exact, training)
+              for start in range(0, X.shape[0], chunk)]
     F = np.concatenate([t[0] for t in trunks]) if len(trunks) > 1 else trunks[0][0]
     acts = head_forward(params, arch, F.astype(params.dtype, copy=False))
     if not keep:
@@ -417,20 +438,25 @@ def forward(params, arch, X, keep=False, exact=False):
 # -------------------------------------------------------------- backward
 def _trunk_backward(params, arch, trunk_cache, dF, grads):
     conv_w = unpack(params, arch)[0]
-    g_conv_w, g_conv_b = grads
+    norms = norm_views(params, arch)
+    g_conv_w, g_conv_b, g_scales = grads
     n_el = len(arch.elements)
     conv_cache, readout_cache = trunk_cache
-    last = conv_cache[-1][-1]
+    last = conv_cache[-1][4 if arch.pool[-1] is None else 6]  # its output
     dA = _readout_backward(dF, arch, readout_cache, last.shape)
     for index in range(len(arch.conv) - 1, -1, -1):
         out_c = arch.conv[index][3] * n_el
         out_hw, padded_shape, cols, negative, A = conv_cache[index][:5]
         if arch.pool[index] is not None:
-            dA = _pool_backward(dA, A, conv_cache[index][5], arch.pool[index],
+            dA = _pool_backward(dA, A, conv_cache[index][6], arch.pool[index],
                                 arch.spatial_pooling)
         dZ = _activation_backward(A, dA, arch.activation).reshape(-1, out_c)
         if g_conv_b is not None:
             g_conv_b[index] += dZ.sum(axis=0).reshape(-1, n_el).sum(axis=1)
+        if norms is not None:
+            normed, inverse = conv_cache[index][5]
+            dZ = _batch_norm_backward(dZ, normed, inverse, norms[0][index],
+                                      g_scales[index], arch.fit_bias, copies=n_el)
         if negative is not None:
             np.negative(dZ, out=dZ, where=negative.reshape(dZ.shape))
         _fold(cols.T @ dZ, arch, index, g_conv_w[index])
@@ -455,11 +481,14 @@ def loss_and_gradient(params, arch, X, Y, loss, alpha, sample_weight, grad,
                                       sample_weight)
     delta = head_backward(params, arch, acts, delta, grad)
     g_conv_w, _, g_conv_b, _ = unpack(grad, arch)
+    g_norms = norm_views(grad, arch)
+    if g_norms is not None:  # the scales' gradient is summed; the rest is 0
+        grad[arch.n_params - 3 * sum(c[3] for c in arch.conv):] = 0
     start = 0
     for trunk_cache in trunk_caches:
         count = trunk_cache[0][0][4].shape[0]
         _trunk_backward(params, arch, trunk_cache, delta[start:start + count],
-                        (g_conv_w, g_conv_b))
+                        (g_conv_w, g_conv_b, g_norms and g_norms[0]))
         start += count
     grad[:arch.n_weights] += (alpha / total) * params[:arch.n_weights]
     return value, grad

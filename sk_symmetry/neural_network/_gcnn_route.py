@@ -18,8 +18,6 @@ def _unsupported(estimator, shape, perms, signs, element_signs):
         return "an output that changes sign under the group needs the orbit"
     if estimator.group_pooling == "sort":
         return "group_pooling='sort' sorts the orbit's features"
-    if estimator.batch_norm:
-        return "batch_norm=True normalises the orbit trunk's channels"
     if estimator.kernel_size % 2 == 0:
         return (f"kernel_size={estimator.kernel_size} is even, so its centre is "
                 "not a pixel and rotated kernels do not line up")

@@ -244,9 +244,6 @@ def test_pickle_pipeline_and_grid_search_over_symmetry():
     ({"image_shape": (4, 4), "symmetry": SymmetryGroup.rotations((4, 4)),
       "trunk": "group", "group_pooling": "sort"}, (10, 16), ValueError,
      "group_pooling='sort' sorts"),
-    ({"image_shape": (4, 4), "symmetry": SymmetryGroup.rotations((4, 4)),
-      "trunk": "group", "batch_norm": True}, (10, 16), ValueError,
-     "batch_norm=True normalises"),
 ])
 def test_clear_errors(params, X_shape, error, match):
     X = np.random.default_rng(0).normal(size=X_shape)

@@ -55,6 +55,8 @@ PARAMS = [
     {"even_first_layer": False, "spatial_pooling": "mean", "group_pooling": "mean"},
     {"activation": "tanh", "fit_bias": False, "dtype": "float64", "padding": "wrap"},
     {"padding": "valid", "kernel_size": 1, "spatial_pooling": "none"},
+    {"batch_norm": True},
+    {"batch_norm": True, "fit_bias": False, "global_pooling": "max"},
 ]
 
 
@@ -159,11 +161,13 @@ def _numeric_gradient(params, arch, X, Y, eps=1e-6):
 
 
 @pytest.mark.parametrize("even", [True, False])
-@pytest.mark.parametrize("readout, group_pooling, spatial", [
-    ("flatten", "max", "max"), ("flatten", "mean", "mean"), ("max", "max", "mean"),
-    ("mean", "mean", "max"),
+@pytest.mark.parametrize("readout, group_pooling, spatial, norm", [
+    ("flatten", "max", "max", False), ("flatten", "mean", "mean", False),
+    ("max", "max", "mean", False), ("mean", "mean", "max", False),
+    ("flatten", "max", "max", True), ("mean", "mean", "max", True),
 ])
-def test_gradient_matches_finite_differences(even, readout, group_pooling, spatial):
+def test_gradient_matches_finite_differences(even, readout, group_pooling, spatial,
+                                             norm):
     from sk_symmetry.neural_network._cnn_math import init_params
 
     rng = np.random.default_rng(0)
@@ -173,7 +177,7 @@ def test_gradient_matches_finite_differences(even, readout, group_pooling, spati
     elements = _gcnn_math.d4_structure(perms, signs, (6, 6))[0]
     arch = _gcnn_math.make_group_architecture(
         (6, 6), elements, [2, 2], 3, 1, "same", spatial, readout, [3], 3,
-        group_pooling, "tanh", even, True,
+        group_pooling, "tanh", even, True, batch_norm=norm,
     )
     params = init_params(arch, np.float64, rng) + rng.normal(0, 0.1, arch.n_params)
     X = rng.normal(size=(4, 36))
