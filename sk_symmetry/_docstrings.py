@@ -323,8 +323,12 @@ alpha : float, default=1e-4
 batch_size : int, default=32
     Rows per minibatch; each brings its whole orbit.
 
-learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-    Schedule of the ``"sgd"`` solver.
+learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, default="constant"
+    Schedule of the ``"sgd"`` solver, as in scikit-learn's MLPs; or
+    ``"cosine"``, for either solver: epoch ``e`` of ``fit`` (from 0) steps
+    with ``learning_rate_init * (1 + cos(pi * e / max_iter)) / 2``, from the
+    full step down towards 0 (`partial_fit` refuses it: it has no last
+    epoch).
 
 learning_rate_init : float, default=1e-3
     Initial step size.

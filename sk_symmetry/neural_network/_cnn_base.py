@@ -69,6 +69,7 @@ class BaseInvariantCNN(BaseNetwork):
         "trunk": [StrOptions({"auto", "orbit", "group"})],
         "augmentation": [None, callable],
         "batch_norm": ["boolean"],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
     }
 
     def __init__(
@@ -245,6 +246,12 @@ class BaseInvariantCNN(BaseNetwork):
                              dtype=(np.float64, np.float32), y_numeric=self._y_numeric,
                              multi_output=self._multi_output)
         X = X.astype(self.dtype, copy=False)
+        if incremental and self.learning_rate == "cosine":
+            raise ValueError(
+                "learning_rate='cosine' anneals the step over fit's max_iter "
+                "epochs; partial_fit has no last epoch to anneal towards. Use "
+                "fit, or another learning_rate."
+            )
         Y = self._prepare_targets(y, incremental, first_pass)
         if sample_weight is not None:
             sample_weight = check_network_sample_weight(sample_weight, X)
@@ -296,8 +303,10 @@ class BaseInvariantCNN(BaseNetwork):
         index = np.arange(n_samples)
         optimizer = self._optimizer
         self.n_iter_ = 0
-        for _ in range(self.max_iter):
+        for epoch in range(self.max_iter):
             start_time = time.perf_counter()
+            if self.learning_rate == "cosine":
+                _anneal(optimizer, self.learning_rate_init, epoch, self.max_iter)
             if self.shuffle:
                 rng.shuffle(index)
             total = 0.0
@@ -356,6 +365,15 @@ class BaseInvariantCNN(BaseNetwork):
                 f"augmentation {self.augmentation!r} returned non-finite values."
             )
         return moved
+
+
+def _anneal(optimizer, rate, epoch, n_epochs):
+    """Set the step of ``epoch`` (from 0) on a half cosine from ``rate`` at
+    the first epoch towards 0 after the last, for either solver."""
+    step = float(rate * 0.5 * (1.0 + np.cos(np.pi * epoch / n_epochs)))
+    # Adam derives its step from learning_rate_init at every update; SGD
+    # takes learning_rate as it is.
+    optimizer.learning_rate_init = optimizer.learning_rate = step
 
 
 def _images_per_row(perms, pairs):

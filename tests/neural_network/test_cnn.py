@@ -347,3 +347,33 @@ def test_warm_start_takes_the_new_learning_rate_as_scikit_learns_mlp():
     assert clf._optimizer.t == 2 * 5  # fresh moments: 2 epochs of 5 steps
     clf.partial_fit(X, y)  # partial_fit keeps the optimiser
     assert clf._optimizer.t == 3 * 5
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_cosine_schedule_steps_down_epoch_by_epoch(solver, monkeypatch):
+    """Epoch e of fit steps with learning_rate_init * (1 + cos(pi e / E)) / 2,
+    for either solver; partial_fit, with no last epoch, refuses it."""
+    from sk_symmetry.neural_network import _cnn_base
+
+    seen = []
+    step = _cnn_base.loss_and_gradient
+
+    def spy(*args, **kwargs):
+        optimizer = clf._optimizer
+        seen.append(optimizer.learning_rate_init if solver == "adam"
+                     else optimizer.learning_rate)
+        return step(*args, **kwargs)
+
+    monkeypatch.setattr(_cnn_base, "loss_and_gradient", spy)
+    X, y = _data()
+    clf = InvariantCNNClassifier(image_shape=(4, 4), solver=solver,
+                                 learning_rate="cosine", learning_rate_init=0.1,
+                                 **{**TINY, "max_iter": 4})
+    clf.fit(X, y)
+    per_epoch = np.array(seen).reshape(4, 5)  # 4 epochs of 5 minibatches
+    assert (per_epoch == per_epoch[:, :1]).all()
+    np.testing.assert_allclose(per_epoch[:, 0],
+                               0.05 * (1 + np.cos(np.pi * np.arange(4) / 4)))
+    assert clf.learning_rate_init == 0.1  # the parameter is left as it was
+    with pytest.raises(ValueError, match="partial_fit has no last epoch"):
+        clf.partial_fit(X, y)
