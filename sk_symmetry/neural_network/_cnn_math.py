@@ -3,8 +3,10 @@
 A network is a convolutional trunk run on every image of each row's orbit, a
 pooling over the orbit, and a dense head. Its parameters live in one flat
 vector: the convolution kernels, then the dense weight matrices, then (only
-with biases) every bias vector, so that the L2 penalty is one slice and
-optimisers update the vector in place. `unpack` returns views into it.
+with biases) every bias vector, then (only with ``batch_norm``) the
+normalisation's scales and running statistics, so that the L2 penalty is one
+slice and optimisers update the vector in place. `unpack` and `norm_views`
+return views into it.
 
 The layers it chains (convolutions as matrix products, pooling,
 activations, the compiled passes and the training step's `Workspace`) are
