@@ -31,10 +31,10 @@ def _reverses(element):
           suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(3, 6), st.sampled_from(["translations", "mirror", "both"]),
-    st.sampled_from(["odd", "mirror"]), st.data(),
+    st.sampled_from(["odd", "mirror"]), st.booleans(), st.data(),
 )
 def test_predictions_change_sign_exactly_as_the_target(length, spatial, target,
-                                                       data):
+                                                       batch_norm, data):
     shape = (1, length)
     group = {
         "translations": SymmetryGroup.translations(shape),
@@ -48,7 +48,7 @@ def test_predictions_change_sign_exactly_as_the_target(length, spatial, target,
     X_fit, y_fit = _data(20, length)
     reg = InvariantCNNRegressor(
         group, target=target if target == "odd" else _reverses,
-        image_shape=shape, **TINY).fit(X_fit, y_fit)
+        image_shape=shape, batch_norm=batch_norm, **TINY).fit(X_fit, y_fit)
     values = st.sampled_from([-1.0, -0.0, 0.0, 1.0, 2.5]) | st.floats(
         -3, 3, allow_nan=False, width=32)
     X = data.draw(arrays(np.float64, (data.draw(st.integers(1, 5)), length),
