@@ -238,8 +238,8 @@ def _tuned_cnn(benchmark, seed):
 
 # The equivariant trunk as tuned on the same validation rows: batch
 # normalisation, Adam at 3e-3 annealed on a cosine for 10 epochs, mean
-# pooling over space (2 x 2, then the whole map, as escnn's readout), the
-# default channels.
+# pooling over space (2 x 2, then the whole last map, before the maximum over
+# each channel's copies), the default channels.
 TUNED_GCNN = dict(trunk="group", batch_norm=True, learning_rate="cosine",
                   learning_rate_init=3e-3, spatial_pooling="mean",
                   global_pooling="mean")
