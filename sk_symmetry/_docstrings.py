@@ -406,7 +406,8 @@ augmentation : callable or None, default=None
 batch_norm : bool, default=False
     Normalise each convolution's channels: in training by the minibatch's
     statistics over every image (of its orbits, for the orbit trunk),
-    pixel and copy (one per element, for the group trunk), then scale by
+    pixel and copy (one per element, for the group trunk), each counted as
+    often as its row's ``sample_weight`` says, then scale by
     a trained factor and shift by the bias; at prediction by running
     statistics, one fixed multiplication and subtraction per channel, so
     invariance stays exact. Without ``fit_bias`` the channels are only

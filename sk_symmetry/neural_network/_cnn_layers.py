@@ -361,7 +361,7 @@ NORM_MOMENTUM = 0.1
 
 
 def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
-                copies=1):
+                copies=1, weights=None):
     """Normalise each channel of a convolution's output ``Z`` in place and
     scale it by ``scale``; returns ``(Z, normed, inverse)``.
 
@@ -372,13 +372,14 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
 
     In training, by the minibatch's statistics: the channel's mean (if
     ``centred``) and variance over every image, pixel and copy of ``Z``,
-    which then move the running ``mean`` and ``variance`` (in place);
-    ``normed`` (into the array passed, if any) and ``inverse`` (one over the
-    standard deviation, per column) are what `_batch_norm_backward` needs.
-    Else by the running statistics, as one fixed multiplication and
-    subtraction per channel (``normed`` and ``inverse`` None), so each
-    image's values depend on that image alone and on nothing else in the
-    stack.
+    each row counted ``weights`` times (the sample weights of its image, or
+    None for once), which then move the running ``mean`` and ``variance``
+    (in place); ``normed`` (into the array passed, if any) and ``inverse``
+    (one over the standard deviation, per column) are what
+    `_batch_norm_backward` needs. Else by the running statistics, as one
+    fixed multiplication and subtraction per channel (``normed`` and
+    ``inverse`` None), so each image's values depend on that image alone
+    and on nothing else in the stack.
 
     Not centred (the networks without biases) the variance is the mean
     square: the normalisation adds no shift.
@@ -390,11 +391,16 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
         if centred:
             Z -= np.repeat(mean * factor, copies).astype(dtype, copy=False)
         return Z, None, None
-    n = Z.shape[0] * copies
+    w = np.ones(Z.shape[0], dtype) if weights is None else weights
+    total = float(w.sum()) * copies
     if centred:
-        mu = _channel_sums(np.ones(Z.shape[0], dtype) @ Z, copies) / n
-        Z -= np.repeat(mu, copies)
-    var = _channel_sums(np.einsum("ij,ij->j", Z, Z), copies) / n
+        # Column sums as products: numpy's reduction over the rows of a
+        # narrow array took ten times as long.
+        mu = _channel_sums(w @ Z, copies) / total
+        Z -= np.repeat(mu, copies).astype(dtype, copy=False)
+    squares = (np.einsum("ij,ij->j", Z, Z) if weights is None
+               else np.einsum("i,ij,ij->j", w, Z, Z))
+    var = _channel_sums(squares, copies) / total
     inverse = np.repeat(1.0 / np.sqrt(var + NORM_EPSILON), copies).astype(
         dtype, copy=False)
     normed = np.multiply(Z, inverse, out=normed)
@@ -404,29 +410,39 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
         mean *= keep
         mean += NORM_MOMENTUM * mu
     variance *= keep
-    variance += NORM_MOMENTUM * var * (n / max(n - 1, 1))
+    variance += NORM_MOMENTUM * var * (total / max(total - 1, 1))
     return Z, normed, inverse
 
 
 def _channel_sums(column_sums, copies):
-    """Per-channel sums from per-column ones (a channel's copies adjacent).
-    The column sums are products with ones: numpy's reduction over the
-    rows of a narrow array took ten times as long."""
+    """Per-channel sums from per-column ones (a channel's copies adjacent)."""
     return column_sums.reshape(-1, copies).sum(axis=1)
 
 
 def _batch_norm_backward(dY, normed, inverse, scale, scale_grad, centred,
-                         copies=1):
+                         copies=1, weights=None):
     """The gradient with respect to `_batch_norm`'s input (in training) from
     ``dY``, that with respect to its output, in place; adds the scales'
-    gradient to ``scale_grad``."""
-    n = dY.shape[0] * copies
+    gradient to ``scale_grad``. ``weights`` as the forward pass had them:
+    a row counted twice in the statistics moves them twice as much."""
+    total = (dY.shape[0] if weights is None else float(weights.sum())) * copies
     scale_grad += _channel_sums(np.einsum("ij,ij->j", dY, normed), copies)
     dY *= np.repeat(scale, copies)
-    projection = _channel_sums(np.einsum("ij,ij->j", dY, normed), copies) / n
+    projection = np.repeat(
+        _channel_sums(np.einsum("ij,ij->j", dY, normed), copies) / total, copies)
+    shift = None
     if centred:
-        dY -= np.repeat(
-            _channel_sums(np.ones(dY.shape[0], dY.dtype) @ dY, copies) / n, copies)
-    dY -= normed * np.repeat(projection, copies)
+        shift = np.repeat(
+            _channel_sums(np.ones(dY.shape[0], dY.dtype) @ dY, copies) / total,
+            copies).astype(dY.dtype, copy=False)
+    if weights is None:
+        if shift is not None:
+            dY -= shift
+        dY -= normed * projection.astype(dY.dtype, copy=False)
+    else:
+        w = weights[:, None]
+        if shift is not None:
+            dY -= w * shift
+        dY -= normed * (w * projection).astype(dY.dtype, copy=False)
     dY *= inverse
     return dY

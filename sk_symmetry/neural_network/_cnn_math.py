@@ -269,7 +269,7 @@ def orbit_weights(stack, element_signs):
 
 # ---------------------------------------------------------- forward, backward
 def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=None,
-            training=None):
+            training=None, norm_weights=None):
     """The network's outputs for ``n_rows`` rows whose orbits are ``stack``.
 
     Parameters
@@ -291,6 +291,9 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
         With ``arch.batch_norm``: normalise by the minibatch's statistics
         (and update the running ones in ``params``) rather than by the
         running ones. None means ``keep``.
+    norm_weights : ndarray of shape (n_rows * m,) or None
+        In training, how many times each image counts in the minibatch's
+        statistics (its row's sample weight); None for once.
 
     Returns
     -------
@@ -305,7 +308,7 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
     # when the normalisation needs the whole minibatch's statistics.
     chunk = max(n_images, 1) if training else _CHUNK
     trunks = [_trunk(params, arch, stack[start:start + chunk], keep, workspace,
-                     start, training)
+                     start, training, norm_weights)
               for start in range(0, n_images, chunk)]
     F = np.concatenate([t[0] for t in trunks]) if len(trunks) > 1 else trunks[0][0]
     m = n_images // n_rows
@@ -327,11 +330,13 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
     return out, (weights, [t[1] for t in trunks], F.shape, group_mask, acts)
 
 
-def _trunk(params, arch, images, keep, workspace=None, chunk=0, training=False):
+def _trunk(params, arch, images, keep, workspace=None, chunk=0, training=False,
+           norm_weights=None):
     """The convolutions and the global pooling on ``images``: features of
     shape (n_images, n_features_out), and what `_trunk_backward` needs. The
     arrays kept for it live in ``workspace`` (if any) under the number
-    ``chunk``; ``training`` normalises by the statistics of ``images``."""
+    ``chunk``; ``training`` normalises by the statistics of ``images``,
+    each counted ``norm_weights`` times (None: once)."""
     conv_w, _, conv_b, _ = unpack(params, arch)
     norms = norm_views(params, arch)
     h, w = arch.image_shape
@@ -358,16 +363,20 @@ def _trunk(params, arch, images, keep, workspace=None, chunk=0, training=False):
              if cols.dtype == W.dtype else cols @ W)
         even = index == 0 and arch.even_first_layer
         bias = None if conv_b is None else conv_b[index]
-        normed = inverse = None
+        normed = inverse = pixel_weights = None
         if norms is not None:
             negative = None
             if even:  # |Z| before the normalisation, as in `_conv_activate`
                 negative = np.less(Z, 0, out=empty("negative", Z.shape, bool))
                 np.abs(Z, out=Z)
+            if training and norm_weights is not None:
+                pixel_weights = np.repeat(norm_weights.astype(Z.dtype),
+                                          out_h * out_w)
             Z, normed, inverse = _batch_norm(
                 Z, norms[0][index], norms[1][index], norms[2][index],
                 arch.fit_bias, training,
                 normed=empty("normed", Z.shape, Z.dtype) if training else None,
+                weights=pixel_weights,
             )
             Z = _conv_activate(Z, bias, False, arch.activation)[0]
         else:
@@ -377,7 +386,7 @@ def _trunk(params, arch, images, keep, workspace=None, chunk=0, training=False):
             )
         A = Z.reshape(-1, out_h, out_w, out_c)
         record = [A.shape[1:3], padded_shape, layer_input, negative, A,
-                  (normed, inverse)]
+                  (normed, inverse, pixel_weights)]
         if arch.pool[index] is not None:
             ph, pw = arch.pool[index]
             shape = (n, out_h // ph, out_w // pw, out_c)
@@ -414,7 +423,7 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads, workspace=None):
             layer_input, arch.pads[index], arch.padding, kh, kw, arch.dilation,
             out=empty("cols", (rows, kh * kw * layer_input.shape[3]), A.dtype),
         )
-        normed, inverse = conv_cache[index][5]
+        normed, inverse, pixel_weights = conv_cache[index][5]
         pooled = conv_cache[index][6] if arch.pool[index] is not None else None
         dZ = _conv_backward(
             dA, A, pooled, arch.pool[index], arch.spatial_pooling, arch.activation,
@@ -424,7 +433,8 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads, workspace=None):
         )
         if norms is not None:
             dZ = _batch_norm_backward(dZ, normed, inverse, norms[0][index],
-                                      g_scales[index], arch.fit_bias)
+                                      g_scales[index], arch.fit_bias,
+                                      weights=pixel_weights)
             if negative is not None:
                 np.negative(dZ, out=dZ, where=negative.reshape(dZ.shape))
         g_conv_w[index] += cols.T @ dZ
@@ -480,8 +490,11 @@ def loss_and_gradient(
     the step's arrays from one step to the next.
     """
     n = Y.shape[0]
+    norm_weights = None
+    if arch.batch_norm and sample_weight is not None:  # each image as its row
+        norm_weights = np.repeat(sample_weight, stack.shape[0] // n)
     out, cache = forward(params, arch, stack, n, keep=True, weights=weights,
-                         workspace=workspace)
+                         workspace=workspace, norm_weights=norm_weights)
     value, delta, total = output_loss(params, arch, out, Y, loss, alpha,
                                       sample_weight)
     _backward(params, arch, cache, delta, grad, workspace)

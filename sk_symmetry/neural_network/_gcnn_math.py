@@ -319,9 +319,10 @@ def _conv(A, arch, index, W, exact):
     return Z.reshape(n * out_h * out_w, -1), None, Ap.shape, (out_h, out_w)
 
 
-def _trunk(params, arch, images, keep, exact, training=False):
+def _trunk(params, arch, images, keep, exact, training=False, norm_weights=None):
     """Equivariant convolutions and the invariant readout of ``images``;
-    ``training`` normalises by the statistics of ``images``."""
+    ``training`` normalises by the statistics of ``images``, each counted
+    ``norm_weights`` times (None: once)."""
     conv_w, _, conv_b, _ = unpack(params, arch)
     norms = norm_views(params, arch)
     n_el = len(arch.elements)
@@ -337,11 +338,16 @@ def _trunk(params, arch, images, keep, exact, training=False):
         if index == 0 and arch.even_first_layer:
             negative = Z < 0
             np.abs(Z, out=Z)
-        normalised = (None, None)
+        normalised = (None, None, None)
         if norms is not None:
+            pixel_weights = None
+            if training and norm_weights is not None:
+                pixel_weights = np.repeat(norm_weights.astype(Z.dtype),
+                                          out_h * out_w)
             Z, *normalised = _batch_norm(
                 Z, norms[0][index], norms[1][index], norms[2][index],
-                arch.fit_bias, training, copies=n_el)
+                arch.fit_bias, training, copies=n_el, weights=pixel_weights)
+            normalised.append(pixel_weights)
         if conv_b is not None:
             Z += np.repeat(conv_b[index], n_el).astype(Z.dtype)
         if exact:
@@ -413,20 +419,23 @@ def _readout_backward(dU, arch, readout_cache, final_shape):
     return dG.reshape(final_shape)
 
 
-def forward(params, arch, X, keep=False, exact=False, training=None):
+def forward(params, arch, X, keep=False, exact=False, training=None,
+            norm_weights=None):
     """Network outputs (before the output activation) for rows ``X``.
 
     ``exact=True`` computes the trunk in fixed point (see the module's
     docstring): the outputs of ``X`` and of ``g X`` are then bitwise equal.
     With ``arch.batch_norm``, ``training`` (None: ``keep``) normalises by
     the statistics of the rows ``X``, all in one piece, and updates the
-    running ones in ``params``; else by the running ones, per channel
-    pointwise, which keeps the fixed point's exactness.
+    running ones in ``params``, each row counted ``norm_weights`` times
+    (None: once); else by the running ones, per channel pointwise, which
+    keeps the fixed point's exactness.
     """
     exact = exact and _EXACT
     training = bool(keep if training is None else training) and arch.batch_norm
     chunk = max(X.shape[0], 1) if training else _CHUNK
-    trunks = [_trunk(params, arch, X[start:start + chunk], keep, exact, training)
+    trunks = [_trunk(params, arch, X[start:start + chunk], keep, exact, training,
+                     norm_weights)
               for start in range(0, X.shape[0], chunk)]
     F = np.concatenate([t[0] for t in trunks]) if len(trunks) > 1 else trunks[0][0]
     acts = head_forward(params, arch, F.astype(params.dtype, copy=False))
@@ -454,9 +463,10 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads):
         if g_conv_b is not None:
             g_conv_b[index] += dZ.sum(axis=0).reshape(-1, n_el).sum(axis=1)
         if norms is not None:
-            normed, inverse = conv_cache[index][5]
+            normed, inverse, pixel_weights = conv_cache[index][5]
             dZ = _batch_norm_backward(dZ, normed, inverse, norms[0][index],
-                                      g_scales[index], arch.fit_bias, copies=n_el)
+                                      g_scales[index], arch.fit_bias, copies=n_el,
+                                      weights=pixel_weights)
         if negative is not None:
             np.negative(dZ, out=dZ, where=negative.reshape(dZ.shape))
         _fold(cols.T @ dZ, arch, index, g_conv_w[index])
@@ -476,7 +486,9 @@ def loss_and_gradient(params, arch, X, Y, loss, alpha, sample_weight, grad,
     """Objective and its gradient (into ``grad``) on one minibatch, as
     `sk_symmetry.neural_network._cnn_math.loss_and_gradient` defines them
     (``weights`` and ``workspace``, for the orbit route, are not used)."""
-    out, (trunk_caches, acts) = forward(params, arch, X, keep=True)
+    norm_weights = sample_weight if arch.batch_norm else None
+    out, (trunk_caches, acts) = forward(params, arch, X, keep=True,
+                                        norm_weights=norm_weights)
     value, delta, total = output_loss(params, arch, out, Y, loss, alpha,
                                       sample_weight)
     delta = head_backward(params, arch, acts, delta, grad)

@@ -146,7 +146,7 @@ def test_feature_maps_move_with_the_image():
     assert len(arch.elements) == 16
 
 
-def _numeric_gradient(params, arch, X, Y, eps=1e-6):
+def _numeric_gradient(params, arch, X, Y, eps=1e-6, sample_weight=None):
     out = np.empty_like(params)
     scratch = np.empty_like(params)
     for i in range(params.size):
@@ -155,7 +155,7 @@ def _numeric_gradient(params, arch, X, Y, eps=1e-6):
             p = params.copy()
             p[i] += step
             values.append(_gcnn_math.loss_and_gradient(
-                p, arch, X, Y, "log_loss", 0.01, None, scratch)[0])
+                p, arch, X, Y, "log_loss", 0.01, sample_weight, scratch)[0])
         out[i] = (values[0] - values[1]) / (2 * eps)
     return out
 
@@ -182,9 +182,12 @@ def test_gradient_matches_finite_differences(even, readout, group_pooling, spati
     params = init_params(arch, np.float64, rng) + rng.normal(0, 0.1, arch.n_params)
     X = rng.normal(size=(4, 36))
     Y = np.eye(3)[rng.integers(0, 3, 4)]
+    # with the normalisation, weighted rows: they count in its statistics too
+    sw = rng.uniform(0.5, 2.0, 4) if norm else None
     grad = np.empty_like(params)
-    _gcnn_math.loss_and_gradient(params, arch, X, Y, "log_loss", 0.01, None, grad)
-    np.testing.assert_allclose(grad, _numeric_gradient(params, arch, X, Y),
+    _gcnn_math.loss_and_gradient(params, arch, X, Y, "log_loss", 0.01, sw, grad)
+    np.testing.assert_allclose(grad, _numeric_gradient(params, arch, X, Y,
+                                                       sample_weight=sw),
                                rtol=1e-5, atol=1e-8)
 
 

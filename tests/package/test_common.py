@@ -54,7 +54,10 @@ EXTRA_PARAMS = {
         {"kind": "averaged", "pairs": "all"},
         {"kind": "averaged", "pairs": "square"},
     ],
-    "InvariantCNNClassifier": [{"symmetry": None, "max_iter": 5}],
+    "InvariantCNNClassifier": [
+        {"symmetry": None, "max_iter": 5},
+        {"symmetry": None, "max_iter": 5, "batch_norm": True},
+    ],
     "InvariantCNNRegressor": [{"symmetry": None, "target": "odd", "max_iter": 5}],
     "InvariantConvolutionFeatures": [
         {"dilations": "rocket", "pooling": ["lspv"], "center_weights": True,
