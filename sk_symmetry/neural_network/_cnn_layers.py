@@ -13,7 +13,8 @@ bias and activation, pooling, their backward passes) run in the compiled
 here; a training step keeps its arrays in a `Workspace` between steps.
 
 Here are those pieces (padding, receptive fields and their adjoint, pooling
-over space, over the orbit or the group, activations, the workspace); the
+over space, over the orbit or the group, activations, the batch
+normalisation, the workspace); the
 networks that chain them are in ``_cnn_math`` (orbit route) and
 ``_gcnn_math`` (group route).
 """
@@ -393,6 +394,9 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
         return Z, None, None
     w = np.ones(Z.shape[0], dtype) if weights is None else weights
     total = float(w.sum()) * copies
+    # the values the statistics rest on, for the running variance's
+    # correction (whatever the weights' scale)
+    count = (Z.shape[0] if weights is None else np.count_nonzero(w)) * copies
     if centred:
         # Column sums as products: numpy's reduction over the rows of a
         # narrow array took ten times as long.
@@ -410,7 +414,7 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
         mean *= keep
         mean += NORM_MOMENTUM * mu
     variance *= keep
-    variance += NORM_MOMENTUM * var * (total / max(total - 1, 1))
+    variance += NORM_MOMENTUM * var * (count / max(count - 1, 1))
     return Z, normed, inverse
 
 

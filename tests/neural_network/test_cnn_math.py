@@ -212,3 +212,28 @@ def test_batch_norm_trains_on_the_minibatch_and_predicts_image_by_image():
             forward(params.copy(), arch, stack[:3], 1, training=True)[0][0],
             forward(params.copy(), arch, stack, 4, training=True)[0][0])
     assert scales[0].tolist() == [1.0] * 3
+
+
+def test_batch_norm_statistics_do_not_depend_on_the_weights_scale():
+    """Sample weights count rows in the statistics: scaling them all leaves
+    the normalised values and the running statistics as they were, and a
+    weight of 2 acts as the row repeated."""
+    from sk_symmetry.neural_network._cnn_layers import _batch_norm
+
+    rng = np.random.default_rng(4)
+    Z = rng.normal(2.0, 3.0, size=(6, 4))
+    w = rng.uniform(0.5, 2.0, 6)
+
+    def run(Z, weights):
+        mean, variance = np.zeros(2), np.ones(2)
+        out = _batch_norm(Z.copy(), np.ones(2), mean, variance, True, True,
+                          copies=2, weights=weights)[0]
+        return out, mean, variance
+
+    for a, b in zip(run(Z, w), run(Z, 1e-3 * w), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    twice = np.array([2.0, 1, 1, 1, 1, 1])
+    out, mean, _ = run(Z, twice)
+    repeated, mean_repeated, _ = run(np.vstack([Z[:1], Z]), None)
+    np.testing.assert_allclose(out, repeated[1:], rtol=1e-12)
+    np.testing.assert_allclose(mean, mean_repeated, rtol=1e-12)
