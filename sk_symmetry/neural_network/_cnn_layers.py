@@ -394,9 +394,6 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
         return Z, None, None
     w = np.ones(Z.shape[0], dtype) if weights is None else weights
     total = float(w.sum()) * copies
-    # the values the statistics rest on, for the running variance's
-    # correction (whatever the weights' scale)
-    count = (Z.shape[0] if weights is None else np.count_nonzero(w)) * copies
     if centred:
         # Column sums as products: numpy's reduction over the rows of a
         # narrow array took ten times as long.
@@ -414,7 +411,9 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
         mean *= keep
         mean += NORM_MOMENTUM * mu
     variance *= keep
-    variance += NORM_MOMENTUM * var * (count / max(count - 1, 1))
+    # No n / (n - 1): with it, a weight of 2 and a repeated row would give
+    # different running variances, and scaling the weights would change it.
+    variance += NORM_MOMENTUM * var
     return Z, normed, inverse
 
 
