@@ -373,14 +373,14 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
 
     In training, by the minibatch's statistics: the channel's mean (if
     ``centred``) and variance over every image, pixel and copy of ``Z``,
-    each row counted ``weights`` times (the sample weights of its image, or
-    None for once), which then move the running ``mean`` and ``variance``
-    (in place); ``normed`` (into the array passed, if any) and ``inverse``
-    (one over the standard deviation, per column) are what
-    `_batch_norm_backward` needs. Else by the running statistics, as one
-    fixed multiplication and subtraction per channel (``normed`` and
-    ``inverse`` None), so each image's values depend on that image alone
-    and on nothing else in the stack.
+    each image counted ``weights`` times (its row's sample weight; None for
+    once; an image's pixels are consecutive rows of ``Z``), which then move
+    the running ``mean`` and ``variance`` (in place); ``normed`` (into the
+    array passed, if any) and ``inverse`` (one over the standard deviation,
+    per column) are what `_batch_norm_backward` needs. Else by the running
+    statistics, as one fixed multiplication and subtraction per channel
+    (``normed`` and ``inverse`` None), so each image's values depend on that
+    image alone and on nothing else in the stack.
 
     Not centred (the networks without biases) the variance is the mean
     square: the normalisation adds no shift.
@@ -392,7 +392,7 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
         if centred:
             Z -= np.repeat(mean * factor, copies).astype(dtype, copy=False)
         return Z, None, None
-    w = np.ones(Z.shape[0], dtype) if weights is None else weights
+    w = _row_weights(weights, Z.shape[0], dtype)
     total = float(w.sum()) * copies
     if centred:
         # Column sums as products: numpy's reduction over the rows of a
@@ -417,6 +417,14 @@ def _batch_norm(Z, scale, mean, variance, centred, training, normed=None,
     return Z, normed, inverse
 
 
+def _row_weights(weights, rows, dtype):
+    """Each of ``rows`` rows' weight: its image's (the images' pixels taken
+    in turn), or 1 for ``weights=None``."""
+    if weights is None:
+        return np.ones(rows, dtype)
+    return np.repeat(weights.astype(dtype), rows // len(weights))
+
+
 def _channel_sums(column_sums, copies):
     """Per-channel sums from per-column ones (a channel's copies adjacent)."""
     return column_sums.reshape(-1, copies).sum(axis=1)
@@ -428,7 +436,8 @@ def _batch_norm_backward(dY, normed, inverse, scale, scale_grad, centred,
     ``dY``, that with respect to its output, in place; adds the scales'
     gradient to ``scale_grad``. ``weights`` as the forward pass had them:
     a row counted twice in the statistics moves them twice as much."""
-    total = (dY.shape[0] if weights is None else float(weights.sum())) * copies
+    w = None if weights is None else _row_weights(weights, dY.shape[0], dY.dtype)
+    total = (dY.shape[0] if w is None else float(w.sum())) * copies
     scale_grad += _channel_sums(np.einsum("ij,ij->j", dY, normed), copies)
     dY *= np.repeat(scale, copies)
     projection = np.repeat(
@@ -438,12 +447,12 @@ def _batch_norm_backward(dY, normed, inverse, scale, scale_grad, centred,
         shift = np.repeat(
             _channel_sums(np.ones(dY.shape[0], dY.dtype) @ dY, copies) / total,
             copies).astype(dY.dtype, copy=False)
-    if weights is None:
+    if w is None:
         if shift is not None:
             dY -= shift
         dY -= normed * projection.astype(dY.dtype, copy=False)
     else:
-        w = weights[:, None]
+        w = w[:, None]
         if shift is not None:
             dY -= w * shift
         dY -= normed * (w * projection).astype(dY.dtype, copy=False)

@@ -308,7 +308,9 @@ def forward(params, arch, stack, n_rows, keep=False, weights=None, workspace=Non
     # when the normalisation needs the whole minibatch's statistics.
     chunk = max(n_images, 1) if training else _CHUNK
     trunks = [_trunk(params, arch, stack[start:start + chunk], keep, workspace,
-                     start, training, norm_weights)
+                     start, training,
+                     None if norm_weights is None
+                     else norm_weights[start:start + chunk])
               for start in range(0, n_images, chunk)]
     F = np.concatenate([t[0] for t in trunks]) if len(trunks) > 1 else trunks[0][0]
     m = n_images // n_rows
@@ -363,20 +365,17 @@ def _trunk(params, arch, images, keep, workspace=None, chunk=0, training=False,
              if cols.dtype == W.dtype else cols @ W)
         even = index == 0 and arch.even_first_layer
         bias = None if conv_b is None else conv_b[index]
-        normed = inverse = pixel_weights = None
+        normed = inverse = None
         if norms is not None:
             negative = None
             if even:  # |Z| before the normalisation, as in `_conv_activate`
                 negative = np.less(Z, 0, out=empty("negative", Z.shape, bool))
                 np.abs(Z, out=Z)
-            if training and norm_weights is not None:
-                pixel_weights = np.repeat(norm_weights.astype(Z.dtype),
-                                          out_h * out_w)
             Z, normed, inverse = _batch_norm(
                 Z, norms[0][index], norms[1][index], norms[2][index],
                 arch.fit_bias, training,
                 normed=empty("normed", Z.shape, Z.dtype) if training else None,
-                weights=pixel_weights,
+                weights=norm_weights,
             )
             Z = _conv_activate(Z, bias, False, arch.activation)[0]
         else:
@@ -386,7 +385,7 @@ def _trunk(params, arch, images, keep, workspace=None, chunk=0, training=False,
             )
         A = Z.reshape(-1, out_h, out_w, out_c)
         record = [A.shape[1:3], padded_shape, layer_input, negative, A,
-                  (normed, inverse, pixel_weights)]
+                  (normed, inverse, norm_weights)]
         if arch.pool[index] is not None:
             ph, pw = arch.pool[index]
             shape = (n, out_h // ph, out_w // pw, out_c)
@@ -423,7 +422,7 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads, workspace=None):
             layer_input, arch.pads[index], arch.padding, kh, kw, arch.dilation,
             out=empty("cols", (rows, kh * kw * layer_input.shape[3]), A.dtype),
         )
-        normed, inverse, pixel_weights = conv_cache[index][5]
+        normed, inverse, norm_weights = conv_cache[index][5]
         pooled = conv_cache[index][6] if arch.pool[index] is not None else None
         dZ = _conv_backward(
             dA, A, pooled, arch.pool[index], arch.spatial_pooling, arch.activation,
@@ -434,7 +433,7 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads, workspace=None):
         if norms is not None:
             dZ = _batch_norm_backward(dZ, normed, inverse, norms[0][index],
                                       g_scales[index], arch.fit_bias,
-                                      weights=pixel_weights)
+                                      weights=norm_weights)
             if negative is not None:
                 np.negative(dZ, out=dZ, where=negative.reshape(dZ.shape))
         g_conv_w[index] += cols.T @ dZ
@@ -464,8 +463,6 @@ def _backward(params, arch, cache, delta, grad, workspace=None):
     dF = delta.reshape(-1, delta.shape[-1])
     g_conv_w, _, g_conv_b, _ = unpack(grad, arch)
     g_norms = norm_views(grad, arch)
-    if g_norms is not None:  # the scales' gradient is summed; the rest is 0
-        grad[arch.n_params - 3 * sum(c[3] for c in arch.conv):] = 0
     start = 0
     for trunk_cache in trunk_caches:
         n = trunk_cache[1][0]
@@ -536,6 +533,11 @@ def head_backward(params, arch, acts, delta, grad):
         W[...] = 0
     for b in g_conv_b or ():
         b[...] = 0
+    # the normalisation's scales (summed into by the trunk) and its running
+    # statistics (whose gradient stays 0)
+    for part in norm_views(grad, arch) or ():
+        for vector in part:
+            vector[...] = 0
     return delta
 
 

@@ -340,14 +340,10 @@ def _trunk(params, arch, images, keep, exact, training=False, norm_weights=None)
             np.abs(Z, out=Z)
         normalised = (None, None, None)
         if norms is not None:
-            pixel_weights = None
-            if training and norm_weights is not None:
-                pixel_weights = np.repeat(norm_weights.astype(Z.dtype),
-                                          out_h * out_w)
             Z, *normalised = _batch_norm(
                 Z, norms[0][index], norms[1][index], norms[2][index],
-                arch.fit_bias, training, copies=n_el, weights=pixel_weights)
-            normalised.append(pixel_weights)
+                arch.fit_bias, training, copies=n_el, weights=norm_weights)
+            normalised.append(norm_weights)
         if conv_b is not None:
             Z += np.repeat(conv_b[index], n_el).astype(Z.dtype)
         if exact:
@@ -435,7 +431,8 @@ def forward(params, arch, X, keep=False, exact=False, training=None,
     training = bool(keep if training is None else training) and arch.batch_norm
     chunk = max(X.shape[0], 1) if training else _CHUNK
     trunks = [_trunk(params, arch, X[start:start + chunk], keep, exact, training,
-                     norm_weights)
+                     None if norm_weights is None
+                     else norm_weights[start:start + chunk])
               for start in range(0, X.shape[0], chunk)]
     F = np.concatenate([t[0] for t in trunks]) if len(trunks) > 1 else trunks[0][0]
     acts = head_forward(params, arch, F.astype(params.dtype, copy=False))
@@ -463,10 +460,10 @@ def _trunk_backward(params, arch, trunk_cache, dF, grads):
         if g_conv_b is not None:
             g_conv_b[index] += dZ.sum(axis=0).reshape(-1, n_el).sum(axis=1)
         if norms is not None:
-            normed, inverse, pixel_weights = conv_cache[index][5]
+            normed, inverse, norm_weights = conv_cache[index][5]
             dZ = _batch_norm_backward(dZ, normed, inverse, norms[0][index],
                                       g_scales[index], arch.fit_bias, copies=n_el,
-                                      weights=pixel_weights)
+                                      weights=norm_weights)
         if negative is not None:
             np.negative(dZ, out=dZ, where=negative.reshape(dZ.shape))
         _fold(cols.T @ dZ, arch, index, g_conv_w[index])
@@ -494,8 +491,6 @@ def loss_and_gradient(params, arch, X, Y, loss, alpha, sample_weight, grad,
     delta = head_backward(params, arch, acts, delta, grad)
     g_conv_w, _, g_conv_b, _ = unpack(grad, arch)
     g_norms = norm_views(grad, arch)
-    if g_norms is not None:  # the scales' gradient is summed; the rest is 0
-        grad[arch.n_params - 3 * sum(c[3] for c in arch.conv):] = 0
     start = 0
     for trunk_cache in trunk_caches:
         count = trunk_cache[0][0][4].shape[0]
